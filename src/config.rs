@@ -1,0 +1,784 @@
+//! Configuration: the TOML file as written by an operator, and its validation into the
+//! runtime [`Settings`] the server uses.
+//!
+//! Owns: every config key, its default and its documentation; resolving secret references
+//! (environment variables, files); cross-field validation with messages that name the source
+//! and the key. It does not bind sockets, talk to Kafka or read schemas: those happen after a
+//! config is known to be good.
+//!
+//! Invariant: a [`Settings`] value only exists for a config that passed every check, so nothing
+//! downstream re-validates. Secrets are wrapped in [`Secret`] as soon as they are read.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::auth::{self, Verifier};
+use crate::event::{EventSpec, Locator};
+use crate::provider;
+use crate::secret::Secret;
+use crate::topic::{TopicError, TopicRouter, TopicTemplate};
+
+/// Everything that can be wrong with a config file. Each message says where to look.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config is not valid TOML or has an unknown/mistyped key: {0}")]
+    Toml(#[from] toml::de::Error),
+    #[error("[{section}] {key}: {reason}")]
+    Invalid {
+        section: String,
+        key: &'static str,
+        reason: String,
+    },
+    #[error("[sources.{source_name}] secret #{index}: {reason}")]
+    Secret {
+        source_name: String,
+        index: usize,
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    fn invalid(section: impl Into<String>, key: &'static str, reason: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            section: section.into(),
+            key,
+            reason: reason.into(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file as written. Every struct rejects unknown keys so a typo is an error, not a silent
+// default.
+// ---------------------------------------------------------------------------------------------
+
+/// The whole config file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub kafka: KafkaConfig,
+    #[serde(default)]
+    pub schemas: SchemasConfig,
+    /// One entry per upstream provider account; the key is the URL segment of
+    /// `POST /webhooks/{source}`.
+    #[serde(default)]
+    pub sources: BTreeMap<String, SourceConfig>,
+}
+
+/// `[server]`: the HTTP listener.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Port 0 picks a free port (it is printed at start-up).
+    #[serde(default = "ServerConfig::default_listen")]
+    pub listen: String,
+    /// Largest request body accepted, unless a source sets its own. Larger bodies get 413.
+    #[serde(default = "ServerConfig::default_max_body_bytes")]
+    pub max_body_bytes: usize,
+    /// How long shutdown waits for in-flight requests before giving up on them.
+    #[serde(default = "ServerConfig::default_shutdown_grace_ms")]
+    pub shutdown_grace_ms: u64,
+}
+
+impl ServerConfig {
+    fn default_listen() -> String {
+        "127.0.0.1:8080".to_owned()
+    }
+    /// 1 MiB covers the webhooks of every provider we know except GitHub's largest pushes,
+    /// whose documented cap is 25 MB; raise it per source.
+    const fn default_max_body_bytes() -> usize {
+        1024 * 1024
+    }
+    /// GitHub gives up on a delivery after 10 s; finishing within that avoids a redelivery.
+    const fn default_shutdown_grace_ms() -> u64 {
+        10_000
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: Self::default_listen(),
+            max_body_bytes: Self::default_max_body_bytes(),
+            shutdown_grace_ms: Self::default_shutdown_grace_ms(),
+        }
+    }
+}
+
+/// `[kafka]`: where and how events are published.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KafkaConfig {
+    /// `host:port[,host:port…]`, or `"embedded"` to start librdkafka's in-process mock cluster
+    /// (for demos and local work; it keeps everything in memory).
+    #[serde(default = "KafkaConfig::default_brokers")]
+    pub brokers: String,
+    /// Default topic for every source; `{source}`, `{provider}` and `{event_type}` are replaced.
+    #[serde(default = "KafkaConfig::default_topic_template")]
+    pub topic_template: String,
+    /// Create missing topics through the Kafka admin API before the first publish.
+    #[serde(default = "default_true")]
+    pub create_topics: bool,
+    /// Partitions of topics the gateway creates.
+    #[serde(default = "KafkaConfig::default_topic_partitions")]
+    pub topic_partitions: i32,
+    /// Replication factor of topics the gateway creates.
+    #[serde(default = "KafkaConfig::default_topic_replication")]
+    pub topic_replication: i32,
+    /// How long a publish may take (librdkafka `message.timeout.ms`) before the webhook is
+    /// answered 503 so that the provider retries.
+    #[serde(default = "KafkaConfig::default_delivery_timeout_ms")]
+    pub delivery_timeout_ms: u64,
+    /// Seconds sent in `Retry-After` with a 503.
+    #[serde(default = "KafkaConfig::default_retry_after_secs")]
+    pub retry_after_secs: u64,
+    /// Any further librdkafka producer property (`security.protocol`, `sasl.*`, `ssl.*`,
+    /// `compression.type`, …). Values here override the gateway's own settings except the
+    /// delivery guarantees (`enable.idempotence`, `acks`), which are fixed.
+    #[serde(default)]
+    pub properties: BTreeMap<String, String>,
+}
+
+impl KafkaConfig {
+    fn default_brokers() -> String {
+        "embedded".to_owned()
+    }
+    fn default_topic_template() -> String {
+        "webhooks.{provider}.{event_type}".to_owned()
+    }
+    const fn default_topic_partitions() -> i32 {
+        3
+    }
+    const fn default_topic_replication() -> i32 {
+        1
+    }
+    /// Short enough that the provider's own request (GitHub: 10 s) has not timed out yet.
+    const fn default_delivery_timeout_ms() -> u64 {
+        5_000
+    }
+    const fn default_retry_after_secs() -> u64 {
+        5
+    }
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        KafkaConfig {
+            brokers: Self::default_brokers(),
+            topic_template: Self::default_topic_template(),
+            create_topics: true,
+            topic_partitions: Self::default_topic_partitions(),
+            topic_replication: Self::default_topic_replication(),
+            delivery_timeout_ms: Self::default_delivery_timeout_ms(),
+            retry_after_secs: Self::default_retry_after_secs(),
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[schemas]`: where the per-event JSON Schemas live.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemasConfig {
+    /// Directory holding `{provider}/{event_type}.json`. Relative paths are taken from the
+    /// working directory.
+    #[serde(default = "SchemasConfig::default_dir")]
+    pub dir: PathBuf,
+}
+
+impl SchemasConfig {
+    fn default_dir() -> PathBuf {
+        PathBuf::from("schemas")
+    }
+}
+
+impl Default for SchemasConfig {
+    fn default() -> Self {
+        SchemasConfig {
+            dir: Self::default_dir(),
+        }
+    }
+}
+
+/// `[sources.NAME]`: one upstream provider account.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    /// A preset name (`github`) or any label of your own (`acme-billing`). It names the schema
+    /// folder and the `{provider}` part of topics. Presets supply `auth` and the event locators.
+    pub provider: String,
+    /// Secrets (HMAC keys or API keys). Several entries = rotation: any one matching is enough.
+    #[serde(default)]
+    pub secrets: Vec<SecretRef>,
+    /// How deliveries prove who sent them. Required unless the provider is a preset.
+    pub auth: Option<AuthConfig>,
+    /// Where the event type is: `{ header = "X-Event" }` or `{ pointer = "/type" }`.
+    pub event_type: Option<Locator>,
+    /// Where the provider's delivery id is (optional).
+    pub delivery_id: Option<Locator>,
+    /// Where the provider's event time is (optional; RFC 3339 string or Unix seconds/ms).
+    pub event_time: Option<Locator>,
+    /// Where the provider's context object is (optional; becomes `current_context`).
+    pub context: Option<Locator>,
+    /// What to do with an event type that has no schema file.
+    #[serde(default)]
+    pub on_missing_schema: MissingSchema,
+    /// What to do with a payload its schema rejects.
+    #[serde(default)]
+    pub on_invalid_payload: InvalidPayload,
+    /// Topic template for this source (overrides `kafka.topic_template`).
+    pub topic: Option<String>,
+    /// Topic template per event type (overrides `topic`).
+    #[serde(default)]
+    pub topics: BTreeMap<String, String>,
+    /// Body limit for this source (overrides `server.max_body_bytes`).
+    pub max_body_bytes: Option<usize>,
+}
+
+/// Where a secret comes from. Committed configs should only use `env` or `file`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum SecretRef {
+    /// `{ env = "GITHUB_WEBHOOK_SECRET" }`
+    Env(String),
+    /// `{ file = "/run/secrets/github" }`: the file's content, one trailing newline removed.
+    File(PathBuf),
+    /// `{ insecure_dev_value = "…" }`: plain text in the config, for demos only. Logged as a
+    /// warning at start-up.
+    InsecureDevValue(String),
+}
+
+/// `auth = { type = "…", … }`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthConfig {
+    /// An HMAC of (parts of) the request, sent in a header.
+    Hmac(HmacConfig),
+    /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
+    ApiKey {
+        header: Option<String>,
+    },
+    /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
+    None,
+}
+
+/// The generic HMAC recipe. Presets are values of this type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HmacConfig {
+    /// Header carrying the signature.
+    pub header: String,
+    #[serde(default)]
+    pub algorithm: auth::Algorithm,
+    #[serde(default)]
+    pub encoding: auth::Encoding,
+    /// Text before the signature in the header, e.g. `sha256=`.
+    #[serde(default)]
+    pub prefix: String,
+    /// What is signed: `{body}` (default), or a recipe such as `{timestamp}.{body}` or
+    /// `{header:Webhook-Id}.{timestamp}.{body}`.
+    #[serde(default = "HmacConfig::default_signed")]
+    pub signed: String,
+    /// Header carrying the timestamp (required when `signed` uses `{timestamp}`; enables the
+    /// replay window).
+    pub timestamp_header: Option<String>,
+    #[serde(default)]
+    pub timestamp_format: auth::TimestampFormat,
+    /// Largest accepted distance between the timestamp and now, either way.
+    #[serde(default = "HmacConfig::default_tolerance_secs")]
+    pub tolerance_secs: u64,
+    /// How the configured secrets turn into key bytes.
+    #[serde(default)]
+    pub key_encoding: auth::KeyEncoding,
+}
+
+impl HmacConfig {
+    fn default_signed() -> String {
+        "{body}".to_owned()
+    }
+    /// Five minutes: what Stripe, Slack and Standard Webhooks use.
+    const fn default_tolerance_secs() -> u64 {
+        300
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingSchema {
+    /// Publish events whose type has no schema file (they are marked `"schema": null`).
+    #[default]
+    Accept,
+    /// Answer 422 `no_schema`.
+    Reject,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvalidPayload {
+    /// Answer 422 `schema_violation` and publish nothing.
+    #[default]
+    Reject,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validated, ready-to-run settings.
+// ---------------------------------------------------------------------------------------------
+
+/// A config that passed every check, with secrets resolved and recipes compiled.
+#[derive(Debug)]
+pub struct Settings {
+    pub listen: String,
+    pub shutdown_grace: Duration,
+    pub kafka: KafkaSettings,
+    pub schemas_dir: PathBuf,
+    pub sources: BTreeMap<String, Source>,
+    /// Human-readable warnings (insecure choices) to log at start-up.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct KafkaSettings {
+    pub brokers: Brokers,
+    pub create_topics: bool,
+    pub topic_partitions: i32,
+    pub topic_replication: i32,
+    pub delivery_timeout: Duration,
+    pub retry_after_secs: u64,
+    pub properties: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Brokers {
+    Embedded,
+    Bootstrap(String),
+}
+
+/// One configured source, ready for the hot path.
+#[derive(Debug)]
+pub struct Source {
+    pub name: String,
+    pub provider: String,
+    pub verifier: Verifier,
+    pub event: EventSpec,
+    pub on_missing_schema: MissingSchema,
+    pub on_invalid_payload: InvalidPayload,
+    pub topics: TopicRouter,
+    pub max_body_bytes: usize,
+    /// The CloudEvents `source` attribute: `/webhooks/{name}`.
+    pub ce_source: String,
+}
+
+/// Looks up environment variables; tests pass a map instead of touching the process env.
+pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// Reads and validates a config file, resolving secrets from the process environment.
+pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&text, &|name| std::env::var(name).ok())
+}
+
+/// Parses and validates config text. Pure apart from reading `file` secrets.
+pub fn parse(text: &str, env: EnvLookup<'_>) -> Result<Settings, ConfigError> {
+    let file: FileConfig = toml::from_str(text)?;
+    validate(file, env)
+}
+
+fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigError> {
+    let mut warnings = Vec::new();
+    let server = &file.server;
+    if server.max_body_bytes == 0 {
+        return Err(ConfigError::invalid("server", "max_body_bytes", "must be > 0"));
+    }
+    let kafka = validate_kafka(&file.kafka)?;
+    let default_topic = TopicTemplate::parse(&file.kafka.topic_template)
+        .map_err(|e| ConfigError::invalid("kafka", "topic_template", e.to_string()))?;
+
+    if file.sources.is_empty() {
+        warnings.push("no [sources.*] configured: every webhook will get 404".to_owned());
+    }
+    let mut sources = BTreeMap::new();
+    for (name, raw) in file.sources {
+        let source = validate_source(&name, raw, &default_topic, server, env, &mut warnings)?;
+        sources.insert(name, source);
+    }
+    Ok(Settings {
+        listen: server.listen.clone(),
+        shutdown_grace: Duration::from_millis(server.shutdown_grace_ms),
+        kafka,
+        schemas_dir: file.schemas.dir,
+        sources,
+        warnings,
+    })
+}
+
+fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
+    let brokers = match k.brokers.trim() {
+        "" => return Err(ConfigError::invalid("kafka", "brokers", "must not be empty")),
+        "embedded" => Brokers::Embedded,
+        list => Brokers::Bootstrap(list.to_owned()),
+    };
+    if k.topic_partitions < 1 {
+        return Err(ConfigError::invalid("kafka", "topic_partitions", "must be >= 1"));
+    }
+    if k.topic_replication < 1 {
+        return Err(ConfigError::invalid("kafka", "topic_replication", "must be >= 1"));
+    }
+    if k.delivery_timeout_ms == 0 {
+        return Err(ConfigError::invalid("kafka", "delivery_timeout_ms", "must be > 0"));
+    }
+    for fixed in ["enable.idempotence", "acks", "bootstrap.servers"] {
+        if k.properties.contains_key(fixed) {
+            return Err(ConfigError::invalid(
+                "kafka.properties",
+                "properties",
+                format!("`{fixed}` is set by the gateway and cannot be overridden here"),
+            ));
+        }
+    }
+    Ok(KafkaSettings {
+        brokers,
+        create_topics: k.create_topics,
+        topic_partitions: k.topic_partitions,
+        topic_replication: k.topic_replication,
+        delivery_timeout: Duration::from_millis(k.delivery_timeout_ms),
+        retry_after_secs: k.retry_after_secs,
+        properties: k.properties.clone(),
+    })
+}
+
+fn validate_source(
+    name: &str,
+    raw: SourceConfig,
+    default_topic: &TopicTemplate,
+    server: &ServerConfig,
+    env: EnvLookup<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<Source, ConfigError> {
+    let section = format!("sources.{name}");
+    if !is_valid_source_name(name) {
+        return Err(ConfigError::invalid(
+            section,
+            "name",
+            "source names are URL path segments: use only letters, digits, '-', '_' and '.'",
+        ));
+    }
+    if raw.provider.trim().is_empty() || raw.provider.contains(['/', '\\']) {
+        return Err(ConfigError::invalid(
+            section,
+            "provider",
+            "must be a non-empty name without '/' (it names a schema folder)",
+        ));
+    }
+    let preset = provider::preset(&raw.provider);
+
+    let auth = match (raw.auth, &preset) {
+        (Some(auth), _) => auth,
+        (None, Some(p)) => p.auth.clone(),
+        (None, None) => {
+            return Err(ConfigError::invalid(
+                section,
+                "auth",
+                format!(
+                    "provider `{}` is not a preset ({}), so `auth` must be set \
+                     (type = \"hmac\", \"api_key\" or \"none\")",
+                    raw.provider,
+                    provider::NAMES.join(", ")
+                ),
+            ))
+        }
+    };
+
+    let mut secrets = Vec::with_capacity(raw.secrets.len());
+    for (index, r) in raw.secrets.iter().enumerate() {
+        let secret = resolve_secret(r, env).map_err(|reason| ConfigError::Secret {
+            source_name: name.to_owned(),
+            index,
+            reason,
+        })?;
+        if matches!(r, SecretRef::InsecureDevValue(_)) {
+            warnings.push(format!(
+                "[{section}] secret #{index} is written in the config (insecure_dev_value): \
+                 use env or file outside development"
+            ));
+        }
+        secrets.push(secret);
+    }
+    if matches!(auth, AuthConfig::None) {
+        if !secrets.is_empty() {
+            return Err(ConfigError::invalid(
+                section,
+                "secrets",
+                "auth type \"none\" takes no secrets; remove them or choose an auth type",
+            ));
+        }
+        warnings.push(format!(
+            "[{section}] auth type \"none\": ANYONE who can reach /webhooks/{name} can publish \
+             events; use it only behind another authenticating layer"
+        ));
+    } else if secrets.is_empty() {
+        return Err(ConfigError::invalid(
+            section,
+            "secrets",
+            "at least one secret is required (several = rotation)",
+        ));
+    }
+    let verifier = Verifier::new(&auth, secrets)
+        .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
+
+    let pick = |own: Option<Locator>, from_preset: fn(&provider::Preset) -> Option<Locator>| {
+        own.or_else(|| preset.as_ref().and_then(from_preset))
+    };
+    let Some(event_type) = pick(raw.event_type, |p| p.event_type.clone()) else {
+        return Err(ConfigError::invalid(
+            section,
+            "event_type",
+            "required: where the event type is, e.g. { header = \"X-Event-Type\" } or \
+             { pointer = \"/type\" }",
+        ));
+    };
+    let event = EventSpec::new(
+        event_type,
+        pick(raw.delivery_id, |p| p.delivery_id.clone()),
+        pick(raw.event_time, |p| p.event_time.clone()),
+        pick(raw.context, |p| p.context.clone()),
+    )
+    .map_err(|e| ConfigError::invalid(section.clone(), "event_type", e.to_string()))?;
+
+    let topic_error = |key: &'static str| {
+        let section = section.clone();
+        move |e: TopicError| ConfigError::invalid(section, key, e.to_string())
+    };
+    let default = match &raw.topic {
+        Some(t) => TopicTemplate::parse(t).map_err(topic_error("topic"))?,
+        None => default_topic.clone(),
+    };
+    let mut per_event = BTreeMap::new();
+    for (event, template) in &raw.topics {
+        per_event.insert(
+            event.clone(),
+            TopicTemplate::parse(template).map_err(topic_error("topics"))?,
+        );
+    }
+
+    let max_body_bytes = raw.max_body_bytes.unwrap_or(server.max_body_bytes);
+    if max_body_bytes == 0 {
+        return Err(ConfigError::invalid(section, "max_body_bytes", "must be > 0"));
+    }
+
+    Ok(Source {
+        name: name.to_owned(),
+        provider: raw.provider.clone(),
+        topics: TopicRouter::new(name, &raw.provider, default, per_event),
+        verifier,
+        event,
+        on_missing_schema: raw.on_missing_schema,
+        on_invalid_payload: raw.on_invalid_payload,
+        max_body_bytes,
+        ce_source: format!("/webhooks/{name}"),
+    })
+}
+
+fn is_valid_source_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Reads a secret. Error messages name the variable or file, never the value.
+fn resolve_secret(r: &SecretRef, env: EnvLookup<'_>) -> Result<Secret, String> {
+    let value = match r {
+        SecretRef::Env(var) => {
+            env(var).ok_or_else(|| format!("environment variable `{var}` is not set"))?
+        }
+        SecretRef::File(path) => {
+            let mut text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read secret file {}: {e}", path.display()))?;
+            if text.ends_with('\n') {
+                text.pop();
+                if text.ends_with('\r') {
+                    text.pop();
+                }
+            }
+            text
+        }
+        SecretRef::InsecureDevValue(v) => v.clone(),
+    };
+    if value.is_empty() {
+        return Err("the secret is empty".to_owned());
+    }
+    Ok(Secret::new(value.into_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "GH_SECRET").then(|| "s3cr3t".to_owned())
+    }
+
+    fn check_err(toml: &str, expected: &str) {
+        let err = parse(toml, &env).expect_err("config should be rejected");
+        let text = err.to_string();
+        assert!(text.contains(expected), "error `{text}` lacks `{expected}`");
+    }
+
+    #[test]
+    fn github_preset_needs_only_a_secret() {
+        let s = parse(
+            r#"
+            [sources.gh]
+            provider = "github"
+            secrets = [{ env = "GH_SECRET" }]
+            "#,
+            &env,
+        )
+        .expect("valid");
+        let gh = &s.sources["gh"];
+        assert_eq!(gh.provider, "github");
+        assert_eq!(gh.max_body_bytes, 1024 * 1024);
+        assert_eq!(s.kafka.brokers, Brokers::Embedded);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn missing_env_secret_names_the_variable() {
+        check_err(
+            r#"
+            [sources.gh]
+            provider = "github"
+            secrets = [{ env = "NOPE" }]
+            "#,
+            "[sources.gh] secret #0: environment variable `NOPE` is not set",
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        check_err(
+            r#"
+            [sources.gh]
+            provider = "github"
+            secret = "oops"
+            "#,
+            "unknown field `secret`",
+        );
+    }
+
+    #[test]
+    fn custom_provider_requires_auth_and_event_type() {
+        check_err(
+            r#"
+            [sources.acme]
+            provider = "acme"
+            secrets = [{ env = "GH_SECRET" }]
+            "#,
+            "[sources.acme] auth: provider `acme` is not a preset",
+        );
+        check_err(
+            r#"
+            [sources.acme]
+            provider = "acme"
+            secrets = [{ env = "GH_SECRET" }]
+            auth = { type = "api_key" }
+            "#,
+            "[sources.acme] event_type: required",
+        );
+    }
+
+    #[test]
+    fn auth_none_warns_and_refuses_secrets() {
+        let s = parse(
+            r#"
+            [sources.open]
+            provider = "internal"
+            auth = { type = "none" }
+            event_type = { pointer = "/type" }
+            "#,
+            &env,
+        )
+        .expect("valid");
+        assert!(s.warnings.iter().any(|w| w.contains("ANYONE")));
+        check_err(
+            r#"
+            [sources.open]
+            provider = "internal"
+            auth = { type = "none" }
+            secrets = [{ env = "GH_SECRET" }]
+            event_type = { pointer = "/type" }
+            "#,
+            "takes no secrets",
+        );
+    }
+
+    #[test]
+    fn secrets_are_required_for_authenticated_sources() {
+        check_err(
+            "[sources.gh]\nprovider = \"github\"\n",
+            "[sources.gh] secrets: at least one secret is required",
+        );
+    }
+
+    #[test]
+    fn bad_source_name_and_topic_template_are_reported() {
+        check_err(
+            "[sources.\"a/b\"]\nprovider = \"github\"\nsecrets = [{ env = \"GH_SECRET\" }]\n",
+            "[sources.a/b] name",
+        );
+        check_err(
+            "[sources.gh]\nprovider = \"github\"\nsecrets = [{ env = \"GH_SECRET\" }]\ntopic = \"x.{nope}\"\n",
+            "[sources.gh] topic: unknown placeholder `{nope}`",
+        );
+    }
+
+    #[test]
+    fn delivery_guarantees_cannot_be_overridden() {
+        check_err(
+            "[kafka.properties]\n\"acks\" = \"1\"\n",
+            "`acks` is set by the gateway",
+        );
+    }
+
+    #[test]
+    fn insecure_dev_secret_is_accepted_with_a_warning() {
+        let s = parse(
+            r#"
+            [sources.gh]
+            provider = "github"
+            secrets = [{ insecure_dev_value = "dev" }]
+            "#,
+            &env,
+        )
+        .expect("valid");
+        assert!(s.warnings[0].contains("insecure_dev_value"));
+    }
+
+    #[test]
+    fn file_secrets_lose_their_trailing_newline() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("secret");
+        std::fs::write(&path, "abc\n").expect("write");
+        let secret = resolve_secret(&SecretRef::File(path), &env).expect("read");
+        assert_eq!(secret.expose(), b"abc");
+    }
+}

@@ -1,0 +1,187 @@
+//! Envelope: the one JSON shape every published event has, whatever its provider.
+//!
+//! Owns: the envelope contract downstream consumers rely on (documented in README, "The
+//! envelope"). Pure: ids and clocks are passed in, so building is deterministic and testable.
+//! Fields are only ever added, never renamed or removed, within an `envelope_version`.
+
+use std::net::SocketAddr;
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+use uuid::Uuid;
+
+use crate::auth::Verification;
+
+/// Bumped only for incompatible changes to the envelope.
+pub const ENVELOPE_VERSION: u32 = 1;
+
+/// A normalized event, ready to serialize.
+#[derive(Debug, Serialize)]
+pub struct Envelope<'a> {
+    pub envelope_version: u32,
+    /// Assigned by the gateway (UUIDv7: unique and time-ordered).
+    pub id: Uuid,
+    /// The configured source name (URL segment).
+    pub source: &'a str,
+    pub provider: &'a str,
+    pub event_type: &'a str,
+    /// The provider's event time when it sent one, else `received_at` (RFC 3339, UTC).
+    pub event_time: String,
+    pub received_at: String,
+    pub delivery_id: Option<&'a str>,
+    /// The provider's context object, or `{}`.
+    pub current_context: &'a Value,
+    /// The payload, as received.
+    pub data: &'a Value,
+    pub meta: Meta<'a>,
+}
+
+/// Facts about the delivery rather than the event.
+#[derive(Debug, Serialize)]
+pub struct Meta<'a> {
+    pub content_type: Option<&'a str>,
+    pub remote_addr: Option<String>,
+    /// How the delivery was authenticated.
+    pub verified: &'a Verification,
+    /// The schema that validated `data`, e.g. `github/push.json`, or null.
+    pub schema: Option<&'a str>,
+    /// `"provider"` when `event_time` came from the payload, `"received"` otherwise.
+    pub event_time_source: &'static str,
+}
+
+/// Inputs that do not come from the payload.
+#[derive(Debug)]
+pub struct Context<'a> {
+    pub id: Uuid,
+    pub received_at: OffsetDateTime,
+    pub source: &'a str,
+    pub provider: &'a str,
+    pub content_type: Option<&'a str>,
+    pub remote_addr: Option<SocketAddr>,
+    pub verified: &'a Verification,
+    pub schema: Option<&'a str>,
+}
+
+static EMPTY_OBJECT: std::sync::LazyLock<Value> =
+    std::sync::LazyLock::new(|| Value::Object(serde_json::Map::new()));
+
+/// Assembles the envelope.
+pub fn build<'a>(
+    ctx: Context<'a>,
+    event: &'a crate::event::Identified,
+    data: &'a Value,
+) -> Envelope<'a> {
+    let (event_time, event_time_source) = match event.event_time {
+        Some(t) => (t, "provider"),
+        None => (ctx.received_at, "received"),
+    };
+    Envelope {
+        envelope_version: ENVELOPE_VERSION,
+        id: ctx.id,
+        source: ctx.source,
+        provider: ctx.provider,
+        event_type: &event.event_type,
+        event_time: rfc3339(event_time),
+        received_at: rfc3339(ctx.received_at),
+        delivery_id: event.delivery_id.as_deref(),
+        current_context: event.context.as_ref().unwrap_or(&EMPTY_OBJECT),
+        data,
+        meta: Meta {
+            content_type: ctx.content_type,
+            remote_addr: ctx.remote_addr.map(|a| a.to_string()),
+            verified: ctx.verified,
+            schema: ctx.schema,
+            event_time_source,
+        },
+    }
+}
+
+/// RFC 3339 in UTC. Formatting a valid UTC time cannot fail; the fallback keeps this total.
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Identified;
+    use serde_json::json;
+    use std::sync::Arc;
+    use time::macros::datetime;
+
+    fn verification() -> Verification {
+        Verification {
+            method: Arc::from("hmac-sha256:x-hub-signature-256"),
+            key_index: Some(0),
+        }
+    }
+
+    fn ctx(v: &Verification) -> Context<'_> {
+        Context {
+            id: Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001),
+            received_at: datetime!(2026-11-23 12:00:00.5 UTC),
+            source: "gh",
+            provider: "github",
+            content_type: Some("application/json"),
+            remote_addr: Some("127.0.0.1:5555".parse().expect("addr")),
+            verified: v,
+            schema: Some("github/push.json"),
+        }
+    }
+
+    #[test]
+    fn envelope_has_the_documented_shape() {
+        let v = verification();
+        let event = Identified {
+            event_type: "push".into(),
+            delivery_id: Some("abc".into()),
+            event_time: None,
+            context: None,
+        };
+        let data = json!({"ref": "main"});
+        let got = serde_json::to_value(build(ctx(&v), &event, &data)).expect("json");
+        assert_eq!(
+            got,
+            json!({
+                "envelope_version": 1,
+                "id": "01900000-0000-7000-8000-000000000001",
+                "source": "gh",
+                "provider": "github",
+                "event_type": "push",
+                "event_time": "2026-11-23T12:00:00.5Z",
+                "received_at": "2026-11-23T12:00:00.5Z",
+                "delivery_id": "abc",
+                "current_context": {},
+                "data": {"ref": "main"},
+                "meta": {
+                    "content_type": "application/json",
+                    "remote_addr": "127.0.0.1:5555",
+                    "verified": {"method": "hmac-sha256:x-hub-signature-256", "key_index": 0},
+                    "schema": "github/push.json",
+                    "event_time_source": "received"
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn provider_time_and_context_are_used_when_present() {
+        let v = verification();
+        let event = Identified {
+            event_type: "USER_CREATED".into(),
+            delivery_id: None,
+            event_time: Some(datetime!(2024-01-02 03:04:05 +02:00)),
+            context: Some(json!({"tenant": "t1"})),
+        };
+        let data = json!({});
+        let got = serde_json::to_value(build(ctx(&v), &event, &data)).expect("json");
+        assert_eq!(got["event_time"], "2024-01-02T01:04:05Z");
+        assert_eq!(got["current_context"], json!({"tenant": "t1"}));
+        assert_eq!(got["delivery_id"], Value::Null);
+        assert_eq!(got["meta"]["event_time_source"], "provider");
+    }
+}

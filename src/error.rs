@@ -1,0 +1,155 @@
+//! Errors to HTTP answers, in one place.
+//!
+//! Owns: [`WebhookError`], the union of every stage's error, and the single mapping from it to
+//! a status code and the JSON body `{"error": "…", "code": "…"}`. Messages come from the stage
+//! errors, which never hold secrets, expected signatures or payload values.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::{Response, StatusCode};
+
+use crate::auth::AuthError;
+use crate::event::EventError;
+use crate::intake::IntakeError;
+use crate::payload::PayloadError;
+use crate::publish::PublishError;
+use crate::schema::SchemaError;
+
+/// Why a webhook was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("no source named `{0}` is configured")]
+    UnknownSource(String),
+    #[error(transparent)]
+    Intake(#[from] IntakeError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+}
+
+impl WebhookError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebhookError::UnknownSource(_) => StatusCode::NOT_FOUND,
+            WebhookError::Intake(IntakeError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::Intake(IntakeError::Read(_)) => StatusCode::BAD_REQUEST,
+            WebhookError::Auth(_) => StatusCode::UNAUTHORIZED,
+            WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            WebhookError::Payload(_) | WebhookError::Event(_) => StatusCode::BAD_REQUEST,
+            WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::Publish(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Stable code; also the `outcome` label of `hookgate_webhooks_total`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebhookError::UnknownSource(_) => "unknown_source",
+            WebhookError::Intake(e) => e.code(),
+            WebhookError::Auth(e) => e.code(),
+            WebhookError::Payload(e) => e.code(),
+            WebhookError::Event(e) => e.code(),
+            WebhookError::Schema(e) => e.code(),
+            WebhookError::Publish(e) => e.code(),
+        }
+    }
+
+    /// The HTTP answer. `retry_after_secs` is sent with 503s.
+    pub fn to_response(&self, retry_after_secs: u64) -> Response<Full<Bytes>> {
+        let status = self.status();
+        let mut response = error_response(status, self.code(), &self.to_string());
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
+    }
+}
+
+/// A JSON error answer. Used for routing errors (404, 405) too.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "error": message, "code": code });
+    json_response(status, &body)
+}
+
+/// A JSON answer with the right content type.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn every_error_is_json_with_a_code() {
+        let err = WebhookError::UnknownSource("nope".into());
+        let response = err.to_response(5);
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(json["code"], "unknown_source");
+        assert_eq!(json["error"], "no source named `nope` is configured");
+    }
+
+    #[test]
+    fn statuses_follow_the_contract() {
+        let cases: Vec<(WebhookError, u16)> = vec![
+            (IntakeError::TooLarge { limit: 1 }.into(), 413),
+            (AuthError::InvalidCredentials.into(), 401),
+            (PayloadError::UnsupportedMediaType("text/plain".into()).into(), 415),
+            (PayloadError::Empty.into(), 400),
+            (EventError::MissingEventType("x".into()).into(), 400),
+            (
+                SchemaError::Missing {
+                    provider: "p".into(),
+                    event_type: "e".into(),
+                }
+                .into(),
+                422,
+            ),
+            (
+                PublishError::Delivery(rdkafka::error::KafkaError::MessageProduction(
+                    rdkafka::error::RDKafkaErrorCode::MessageTimedOut,
+                ))
+                .into(),
+                503,
+            ),
+            (
+                PublishError::Delivery(rdkafka::error::KafkaError::MessageProduction(
+                    rdkafka::error::RDKafkaErrorCode::MessageSizeTooLarge,
+                ))
+                .into(),
+                413,
+            ),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err}");
+        }
+        let unavailable = WebhookError::Publish(PublishError::Delivery(
+            rdkafka::error::KafkaError::MessageProduction(
+                rdkafka::error::RDKafkaErrorCode::MessageTimedOut,
+            ),
+        ));
+        assert_eq!(unavailable.to_response(7).headers()[RETRY_AFTER], "7");
+    }
+}

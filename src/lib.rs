@@ -1,0 +1,60 @@
+//! hookgate: a webhook gateway. It receives provider webhooks over HTTP, authenticates them,
+//! validates them against per-event JSON Schemas, wraps them in one common envelope and
+//! publishes them to Kafka, answering the provider only once Kafka has the event.
+//!
+//! # Code map
+//!
+//! The path of a webhook, in the order [`webhook::handle`] calls the stages:
+//!
+//! | module | owns | may call |
+//! |---|---|---|
+//! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz` | `webhook`, `publish` (readiness), `metrics` |
+//! | [`webhook`] | the order of the stages, nothing else | every stage module below |
+//! | [`intake`] | reading the raw body under the size limit | — |
+//! | [`auth`] | signature / API-key checks, replay window; the only maker of [`auth::Verified`] | `secret` |
+//! | [`payload`] | media types and JSON parsing, only of verified requests | — |
+//! | [`event`] | where event type, delivery id, event time and context live; reading them | — |
+//! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | — |
+//! | [`envelope`] | the envelope contract consumers rely on | — |
+//! | [`topic`] | topic templates, overrides, legal Kafka names | — |
+//! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
+//! | [`error`] | the one mapping from stage errors to HTTP status + JSON body | — |
+//! | [`config`] | the TOML file, secret references, validation into [`config::Settings`] | `auth`, `event`, `topic`, `provider` (to compile per-source parts) |
+//! | [`provider`] | presets: what known providers send, as data | — |
+//! | [`secret`] | the redacted [`secret::Secret`] wrapper | — |
+//! | [`metrics`] | every Prometheus family | — |
+//!
+//! `main.rs` holds the command line (`run`, `check-config`, `sign`) and start-up: load config,
+//! compile schemas, start the embedded broker if asked, bind, serve, flush.
+//!
+//! # Invariants
+//!
+//! - **Nothing unauthenticated is parsed or published.** Stages after `auth` take
+//!   [`auth::Verified`], which only `auth` can construct; signatures are checked on the raw
+//!   bytes from `intake`.
+//! - **A 202 means Kafka has it.** `webhook` answers only after `publish` returned the broker's
+//!   acknowledgement (idempotent producer, `acks=all`); any failure before that is a non-2xx.
+//! - **Secrets never leave.** They live in [`secret::Secret`] (redacted `Debug`, no `Display`),
+//!   are compared in constant time, and no error message, log line or metric contains them.
+//! - **Stage modules do no IO and read no clock.** `now`, ids and receive times are arguments,
+//!   so they are tested as plain tables. IO lives in `server`, `intake`, `publish` and start-up.
+//! - **Start-up does the work once.** Secrets decoded, HMAC keys set up, recipes, locators and
+//!   topic templates compiled, schemas compiled, all before the port is bound; a bad config or
+//!   schema stops start-up with a message naming the file, source and key.
+//! - **Metric labels are bounded**: configured source names and closed sets of codes only.
+
+pub mod auth;
+pub mod config;
+pub mod envelope;
+pub mod error;
+pub mod event;
+pub mod intake;
+pub mod metrics;
+pub mod payload;
+pub mod provider;
+pub mod publish;
+pub mod schema;
+pub mod secret;
+pub mod server;
+pub mod topic;
+pub mod webhook;

@@ -1,0 +1,245 @@
+//! Command line and start-up. See `lib.rs` for the code map.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use hookgate::config::{self, Brokers, Settings};
+use hookgate::metrics::Metrics;
+use hookgate::publish::Publisher;
+use hookgate::schema::SchemaRegistry;
+use hookgate::server::{self, App};
+
+#[derive(Parser)]
+#[command(name = "hookgate", version, about = "Webhook gateway: authenticate, validate, normalize, publish to Kafka")]
+struct Cli {
+    /// Config file.
+    #[arg(long, global = true, env = "HOOKGATE_CONFIG", default_value = "config/default.toml")]
+    config: PathBuf,
+    /// Log format.
+    #[arg(long, global = true, env = "HOOKGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the gateway (the default).
+    Run {
+        /// Listen address, overriding `server.listen` (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Check the config and schemas, print "ok" or what is wrong.
+    CheckConfig,
+    /// Print a ready-to-run curl command that delivers a payload file to a source, signed.
+    Sign {
+        /// Source name (the `[sources.NAME]` key).
+        #[arg(long)]
+        source: String,
+        /// File holding the payload to send.
+        #[arg(long)]
+        file: PathBuf,
+        /// Event type, for sources that read it from a header (e.g. GitHub's `push`).
+        #[arg(long)]
+        event_type: Option<String>,
+        /// Base URL of the gateway.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let result = match cli.command {
+        None => run(&cli.config, None),
+        Some(Command::Run { listen }) => run(&cli.config, listen),
+        Some(Command::CheckConfig) => check_config(&cli.config),
+        Some(Command::Sign {
+            source,
+            file,
+            event_type,
+            url,
+        }) => sign(&cli.config, &source, &file, event_type.as_deref(), &url),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+/// Loads config and schemas: everything that can be checked before binding a port.
+fn load(path: &Path) -> anyhow::Result<(Settings, SchemaRegistry)> {
+    let settings = config::load(path).with_context(|| format!("config {}", path.display()))?;
+    let schemas = SchemaRegistry::load(&settings.schemas_dir)?;
+    Ok((settings, schemas))
+}
+
+fn check_config(path: &Path) -> anyhow::Result<()> {
+    let (settings, schemas) = load(path)?;
+    for w in &settings.warnings {
+        println!("warning: {w}");
+    }
+    println!(
+        "ok: {} source(s), {} schema(s), brokers {}",
+        settings.sources.len(),
+        schemas.len(),
+        match &settings.kafka.brokers {
+            Brokers::Embedded => "embedded",
+            Brokers::Bootstrap(b) => b,
+        }
+    );
+    Ok(())
+}
+
+fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
+    let (settings, schemas) = load(path)?;
+    for w in &settings.warnings {
+        tracing::warn!("{w}");
+    }
+    tracing::info!(sources = settings.sources.len(), schemas = schemas.len(), "config loaded");
+
+    // The mock cluster lives on this thread until the server has stopped and flushed.
+    let (bootstrap, _embedded) = match &settings.kafka.brokers {
+        Brokers::Bootstrap(list) => (list.clone(), None),
+        Brokers::Embedded => {
+            let cluster = rdkafka::mocking::MockCluster::new(1)
+                .context("cannot start the embedded Kafka mock cluster")?;
+            let bootstrap = cluster.bootstrap_servers();
+            tracing::warn!(
+                bootstrap = %bootstrap,
+                "kafka.brokers = \"embedded\": using librdkafka's in-memory mock cluster (demo only, nothing is persisted)"
+            );
+            println!("embedded Kafka bootstrap: {bootstrap}");
+            (bootstrap, Some(cluster))
+        }
+    };
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async move {
+        let publisher = Publisher::new(&bootstrap, &settings.kafka).context("cannot create the Kafka producer")?;
+        let metrics = Metrics::new(settings.sources.keys().map(String::as_str))
+            .context("cannot register metrics")?;
+        let grace = settings.shutdown_grace;
+        let app = Arc::new(App {
+            sources: settings.sources.into_iter().collect::<HashMap<_, _>>(),
+            schemas,
+            publisher,
+            metrics,
+            retry_after_secs: settings.kafka.retry_after_secs,
+        });
+        let listen = listen.unwrap_or(settings.listen);
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let addr = listener.local_addr().context("listener has no address")?;
+        tracing::info!(%addr, brokers = %bootstrap, "listening");
+        println!("hookgate listening on http://{addr}");
+        let _ = std::io::stdout().flush();
+
+        server::serve(listener, app.clone(), shutdown_signal(), grace).await;
+
+        tracing::info!("flushing the Kafka producer");
+        if let Err(e) = app.publisher.flush(Duration::from_secs(10)).await {
+            tracing::warn!(error = %e, "producer flush did not complete");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+fn sign(path: &Path, source_name: &str, file: &Path, event_type: Option<&str>, url: &str) -> anyhow::Result<()> {
+    let settings = config::load(path).with_context(|| format!("config {}", path.display()))?;
+    let Some(source) = settings.sources.get(source_name) else {
+        bail!(
+            "no source `{source_name}` in {} (configured: {})",
+            path.display(),
+            settings.sources.keys().cloned().collect::<Vec<_>>().join(", ")
+        );
+    };
+    let body = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut given = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    if let Some(h) = source.event.event_type_header() {
+        let Some(t) = event_type else {
+            bail!("source `{source_name}` reads the event type from the `{h}` header: pass --event-type");
+        };
+        given.push((h.to_string(), t.to_owned()));
+    }
+    if let Some(h) = source.event.delivery_id_header() {
+        given.push((h.to_string(), uuid::Uuid::now_v7().to_string()));
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let signed = source.verifier.sign(&body, now, &given);
+    let mut cmd = format!(
+        "curl -sS -X POST {}",
+        shell_quote(&format!("{}/webhooks/{source_name}", url.trim_end_matches('/')))
+    );
+    for (k, v) in given.iter().chain(signed.iter()) {
+        cmd.push_str(&format!(" \\\n  -H {}", shell_quote(&format!("{k}: {v}"))));
+    }
+    cmd.push_str(&format!(" \\\n  --data-binary @{}", shell_quote(&file.display().to_string())));
+    println!("{cmd}");
+    Ok(())
+}
+
+/// Single-quotes a string for POSIX shells.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

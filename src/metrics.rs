@@ -1,0 +1,150 @@
+//! Metrics: every Prometheus family the gateway exports, in one struct.
+//!
+//! Owns: metric names, help texts and labels. Label values come only from configured source
+//! names and closed sets of codes (never from raw request data), so cardinality is bounded by
+//! the config. Rendering is the text exposition format served on `GET /metrics`.
+
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+};
+
+/// Label used for requests to a source name that is not configured.
+pub const UNKNOWN_SOURCE: &str = "_unknown";
+
+/// Request latency buckets (seconds): sub-millisecond to the 10 s providers wait at most.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+pub struct Metrics {
+    registry: Registry,
+    /// Webhook requests by source and outcome (`accepted` or the error code).
+    requests: IntCounterVec,
+    /// Time from first byte to answer, by source.
+    request_duration: HistogramVec,
+    /// Requests being processed now (all routes).
+    in_flight: IntGauge,
+    /// Time from handing a record to the producer to the broker's acknowledgement.
+    kafka_delivery: HistogramVec,
+    /// Publish failures by kind.
+    kafka_errors: IntCounterVec,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Metrics {
+    /// Creates and registers every family. Sources are pre-registered so dashboards show
+    /// zeros rather than gaps.
+    pub fn new<'a>(sources: impl IntoIterator<Item = &'a str>) -> Result<Self, prometheus::Error> {
+        let registry = Registry::new_custom(Some("hookgate".to_owned()), None)?;
+        let requests = IntCounterVec::new(
+            Opts::new("webhooks_total", "Webhook requests by source and outcome"),
+            &["source", "outcome"],
+        )?;
+        let request_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "webhook_duration_seconds",
+                "Time from receiving a webhook to answering it",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["source"],
+        )?;
+        let in_flight = IntGauge::new("http_requests_in_flight", "HTTP requests being processed")?;
+        let kafka_delivery = HistogramVec::new(
+            HistogramOpts::new(
+                "kafka_delivery_duration_seconds",
+                "Time from producing a record to the broker's acknowledgement (or failure)",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["result"],
+        )?;
+        let kafka_errors = IntCounterVec::new(
+            Opts::new("kafka_delivery_errors_total", "Records Kafka did not acknowledge, by kind"),
+            &["kind"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(request_duration.clone()))?;
+        registry.register(Box::new(in_flight.clone()))?;
+        registry.register(Box::new(kafka_delivery.clone()))?;
+        registry.register(Box::new(kafka_errors.clone()))?;
+        let info = IntGauge::with_opts(
+            Opts::new("build_info", "Gateway version").const_label("version", env!("CARGO_PKG_VERSION")),
+        )?;
+        info.set(1);
+        registry.register(Box::new(info))?;
+        for source in sources {
+            requests.with_label_values(&[source, "accepted"]);
+            request_duration.with_label_values(&[source]);
+        }
+        Ok(Metrics {
+            registry,
+            requests,
+            request_duration,
+            in_flight,
+            kafka_delivery,
+            kafka_errors,
+        })
+    }
+
+    /// Records one answered webhook.
+    pub fn observe_webhook(&self, source: &str, outcome: &str, elapsed: Duration) {
+        self.requests.with_label_values(&[source, outcome]).inc();
+        self.request_duration
+            .with_label_values(&[source])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Records one publish attempt; `error_kind` is `None` on success.
+    pub fn observe_kafka(&self, elapsed: Duration, error_kind: Option<&'static str>) {
+        let result = if error_kind.is_some() { "error" } else { "ok" };
+        self.kafka_delivery
+            .with_label_values(&[result])
+            .observe(elapsed.as_secs_f64());
+        if let Some(kind) = error_kind {
+            self.kafka_errors.with_label_values(&[kind]).inc();
+        }
+    }
+
+    pub fn in_flight(&self) -> &IntGauge {
+        &self.in_flight
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut buf = Vec::new();
+        if let Err(e) = TextEncoder::new().encode(&self.registry.gather(), &mut buf) {
+            tracing::error!(error = %e, "cannot encode metrics");
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_are_named_by_convention() {
+        let m = Metrics::new(["gh"]).expect("metrics");
+        m.observe_webhook("gh", "invalid_signature", Duration::from_millis(2));
+        m.observe_kafka(Duration::from_millis(3), Some("timeout"));
+        let text = m.render();
+        for needle in [
+            r#"hookgate_webhooks_total{outcome="accepted",source="gh"} 0"#,
+            r#"hookgate_webhooks_total{outcome="invalid_signature",source="gh"} 1"#,
+            "hookgate_webhook_duration_seconds_bucket",
+            "hookgate_http_requests_in_flight 0",
+            r#"hookgate_kafka_delivery_errors_total{kind="timeout"} 1"#,
+            "hookgate_kafka_delivery_duration_seconds_count",
+            "hookgate_build_info",
+        ] {
+            assert!(text.contains(needle), "missing {needle} in\n{text}");
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Publishing: the Kafka producer, topic creation, and the embedded broker.
+//!
+//! Owns: every rdkafka object. The producer is idempotent with `acks=all`, so an `Ok` from
+//! [`Publisher::publish`] means every in-sync replica has the record; that is the moment the
+//! webhook may be answered 202. Nothing here knows about HTTP.
+//!
+//! Errors are sorted by what the provider should do: most are *retriable* (broker down, timed
+//! out, queue full: answer 503 so the provider retries); a record too large for the broker is
+//! *permanent* (answer 413: retrying cannot help).
+
+use std::collections::HashSet;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+
+use crate::config::KafkaSettings;
+use crate::metrics::Metrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("could not create Kafka topic `{topic}`: {reason}")]
+    CreateTopic { topic: String, reason: String },
+    #[error("Kafka did not acknowledge the event: {0}")]
+    Delivery(KafkaError),
+}
+
+impl PublishError {
+    /// A record the broker will never take (retrying the same webhook cannot succeed).
+    pub fn is_permanent(&self) -> bool {
+        matches!(
+            self,
+            PublishError::Delivery(e)
+                if e.rdkafka_error_code() == Some(RDKafkaErrorCode::MessageSizeTooLarge)
+        )
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            _ if self.is_permanent() => "event_too_large_for_broker",
+            PublishError::CreateTopic { .. } => "topic_unavailable",
+            PublishError::Delivery(_) => "broker_unavailable",
+        }
+    }
+
+    /// Closed set of labels for the error metric.
+    fn kind(&self) -> &'static str {
+        match self {
+            PublishError::CreateTopic { .. } => "create_topic",
+            PublishError::Delivery(e) => match e.rdkafka_error_code() {
+                Some(RDKafkaErrorCode::MessageTimedOut) => "timeout",
+                Some(RDKafkaErrorCode::QueueFull) => "queue_full",
+                Some(RDKafkaErrorCode::MessageSizeTooLarge) => "too_large",
+                _ => "other",
+            },
+        }
+    }
+}
+
+/// One record to publish.
+#[derive(Debug)]
+pub struct Record<'a> {
+    pub topic: &'a str,
+    pub key: &'a str,
+    pub value: &'a [u8],
+    /// CloudEvents Kafka-binding attributes.
+    pub ce_id: &'a str,
+    pub ce_source: &'a str,
+    pub ce_type: &'a str,
+    pub ce_time: &'a str,
+}
+
+/// Where a record landed.
+#[derive(Debug, Clone, Copy)]
+pub struct Delivered {
+    pub partition: i32,
+    pub offset: i64,
+}
+
+pub struct Publisher {
+    producer: FutureProducer,
+    /// Present when the config lets the gateway create missing topics.
+    admin: Option<AdminClient<DefaultClientContext>>,
+    /// Topics known to exist, so creation is attempted once per topic.
+    known_topics: RwLock<HashSet<String>>,
+    partitions: i32,
+    replication: i32,
+    delivery_timeout: Duration,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher").finish_non_exhaustive()
+    }
+}
+
+impl Publisher {
+    /// Builds the producer (and admin client) for `bootstrap`. Does not wait for the broker:
+    /// the gateway starts even when Kafka is down, and `/readyz` says so.
+    pub fn new(bootstrap: &str, settings: &KafkaSettings) -> Result<Self, KafkaError> {
+        let mut config = ClientConfig::new();
+        config
+            .set("client.id", "hookgate")
+            .set("message.timeout.ms", settings.delivery_timeout.as_millis().to_string());
+        for (key, value) in &settings.properties {
+            config.set(key, value);
+        }
+        // Fixed: these are the delivery guarantee that makes a 202 mean "safe".
+        config
+            .set("bootstrap.servers", bootstrap)
+            .set("enable.idempotence", "true")
+            .set("acks", "all");
+        let producer: FutureProducer = config.create()?;
+        let admin = if settings.create_topics {
+            Some(config.create::<AdminClient<DefaultClientContext>>()?)
+        } else {
+            None
+        };
+        Ok(Publisher {
+            producer,
+            admin,
+            known_topics: RwLock::new(HashSet::new()),
+            partitions: settings.topic_partitions,
+            replication: settings.topic_replication,
+            delivery_timeout: settings.delivery_timeout,
+        })
+    }
+
+    /// Publishes and waits for the broker's acknowledgement.
+    pub async fn publish(&self, record: Record<'_>, metrics: &Metrics) -> Result<Delivered, PublishError> {
+        let started = Instant::now();
+        let result = self.publish_inner(record).await;
+        metrics.observe_kafka(started.elapsed(), result.as_ref().err().map(PublishError::kind));
+        result
+    }
+
+    async fn publish_inner(&self, record: Record<'_>) -> Result<Delivered, PublishError> {
+        self.ensure_topic(record.topic).await?;
+        let headers = OwnedHeaders::new_with_capacity(6)
+            .insert(header("ce_specversion", "1.0"))
+            .insert(header("ce_id", record.ce_id))
+            .insert(header("ce_source", record.ce_source))
+            .insert(header("ce_type", record.ce_type))
+            .insert(header("ce_time", record.ce_time))
+            .insert(header("content-type", "application/json"));
+        let fr = FutureRecord::to(record.topic)
+            .key(record.key)
+            .payload(record.value)
+            .headers(headers);
+        match self.producer.send(fr, self.delivery_timeout).await {
+            Ok(d) => Ok(Delivered {
+                partition: d.partition,
+                offset: d.offset,
+            }),
+            Err((e, _)) => Err(PublishError::Delivery(e)),
+        }
+    }
+
+    async fn ensure_topic(&self, topic: &str) -> Result<(), PublishError> {
+        let Some(admin) = &self.admin else {
+            return Ok(());
+        };
+        if self.is_known(topic) {
+            return Ok(());
+        }
+        let new = NewTopic::new(topic, self.partitions, TopicReplication::Fixed(self.replication));
+        let opts = AdminOptions::new().operation_timeout(Some(self.delivery_timeout));
+        let failed = |reason: String| PublishError::CreateTopic {
+            topic: topic.to_owned(),
+            reason,
+        };
+        let results = admin
+            .create_topics([&new], &opts)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        for result in results {
+            match result {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((_, code)) => return Err(failed(code.to_string())),
+            }
+        }
+        tracing::info!(topic, "topic ready");
+        if let Ok(mut known) = self.known_topics.write() {
+            known.insert(topic.to_owned());
+        }
+        Ok(())
+    }
+
+    fn is_known(&self, topic: &str) -> bool {
+        self.known_topics
+            .read()
+            .map(|known| known.contains(topic))
+            .unwrap_or(false)
+    }
+
+    /// Whether a broker answers a metadata request within `timeout`.
+    pub async fn ready(&self, timeout: Duration) -> bool {
+        let producer = self.producer.clone();
+        tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, timeout).is_ok())
+            .await
+            .unwrap_or(false)
+    }
+
+    /// Waits until every queued record is acknowledged (or `timeout` passes).
+    pub async fn flush(&self, timeout: Duration) -> Result<(), KafkaError> {
+        let producer = self.producer.clone();
+        tokio::task::spawn_blocking(move || producer.flush(timeout))
+            .await
+            .unwrap_or(Ok(()))
+    }
+}
+
+fn header<'a>(key: &'a str, value: &'a str) -> Header<'a, &'a str> {
+    Header {
+        key,
+        value: Some(value),
+    }
+}

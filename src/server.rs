@@ -1,0 +1,161 @@
+//! The HTTP server: accepting connections, routing, and graceful shutdown.
+//!
+//! Owns: sockets and hyper. Routing is one `match` on method and path; webhook requests go to
+//! [`webhook::handle`], the rest are operational endpoints. [`serve`] takes an already-bound
+//! listener and any shutdown future, so tests run it on port 0.
+//!
+//! Shutdown: stop accepting, let open connections finish their in-flight requests within the
+//! grace period, then return so the caller can flush the producer.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::service::service_fn;
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+
+use crate::config::Source;
+use crate::error::{error_response, json_response};
+use crate::metrics::Metrics;
+use crate::publish::Publisher;
+use crate::schema::SchemaRegistry;
+use crate::webhook;
+
+/// Everything a request needs, shared by all connections.
+#[derive(Debug)]
+pub struct App {
+    pub sources: HashMap<String, Source>,
+    pub schemas: SchemaRegistry,
+    pub publisher: Publisher,
+    pub metrics: Metrics,
+    /// Seconds sent in `Retry-After` with a 503.
+    pub retry_after_secs: u64,
+}
+
+/// Serves until `shutdown` resolves, then drains connections for at most `grace`.
+pub async fn serve(
+    listener: TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()>,
+    grace: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, remote) = match accepted {
+                    Ok(pair) => pair,
+                    Err(e) => {
+                        // Usually out of file descriptors; back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let app = app.clone();
+                let service = service_fn(move |req| {
+                    let app = app.clone();
+                    async move { Ok::<_, Infallible>(route(&app, req, remote).await) }
+                });
+                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, %remote, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: no new connections; finishing in-flight requests");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(grace) => {
+            tracing::warn!(grace_ms = grace.as_millis() as u64, "grace period over; closing remaining connections");
+        }
+    }
+}
+
+/// Routes one request.
+async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    let _in_flight = InFlight::new(&app.metrics);
+    let path = req.uri().path().to_owned();
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (req.method(), segments.as_slice()) {
+        (&Method::POST, ["webhooks", source]) if !source.is_empty() => {
+            webhook::handle(app, source, req, Some(remote)).await
+        }
+        (_, ["webhooks", source]) if !source.is_empty() => {
+            method_not_allowed("POST", "webhooks are delivered with POST")
+        }
+        (&Method::GET, ["healthz"]) => json_response(StatusCode::OK, &serde_json::json!({"status": "ok"})),
+        (&Method::GET, ["readyz"]) => readyz(app).await,
+        (&Method::GET, ["metrics"]) => metrics(app),
+        (_, ["healthz" | "readyz" | "metrics"]) => method_not_allowed("GET", "use GET"),
+        _ => error_response(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such endpoint; webhooks go to POST /webhooks/{source}",
+        ),
+    }
+}
+
+fn method_not_allowed(allow: &'static str, message: &str) -> Response<Full<Bytes>> {
+    let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message);
+    response.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+async fn readyz(app: &App) -> Response<Full<Bytes>> {
+    if app.publisher.ready(Duration::from_secs(2)).await {
+        json_response(StatusCode::OK, &serde_json::json!({"status": "ready", "kafka": "reachable"}))
+    } else {
+        let mut r = json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &serde_json::json!({"status": "not_ready", "kafka": "unreachable",
+                "error": "no Kafka broker answered a metadata request within 2 s", "code": "broker_unreachable"}),
+        );
+        r.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from(app.retry_after_secs));
+        r
+    }
+}
+
+fn metrics(app: &App) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(app.metrics.render())));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}
+
+/// Counts a request in the in-flight gauge for as long as it lives.
+struct InFlight<'a>(&'a Metrics);
+
+impl<'a> InFlight<'a> {
+    fn new(metrics: &'a Metrics) -> Self {
+        metrics.in_flight().inc();
+        InFlight(metrics)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight().dec();
+    }
+}

@@ -1,0 +1,139 @@
+//! The pipeline: what happens to a webhook, top to bottom, one stage per line.
+//!
+//! Owns: the order of the stages and nothing else. Each stage lives in its own module and knows
+//! nothing of sockets; this function is the only place that strings them together. The answer
+//! is sent only after the last stage, so a 202 always means "Kafka has it".
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Body;
+use hyper::{Request, Response, StatusCode};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::envelope::{self, Context};
+use crate::error::{WebhookError, json_response};
+use crate::metrics::UNKNOWN_SOURCE;
+use crate::publish::Record;
+use crate::server::App;
+use crate::{intake, payload};
+
+/// A webhook that reached Kafka.
+#[derive(Debug)]
+pub struct Accepted {
+    pub id: Uuid,
+}
+
+/// Handles `POST /webhooks/{source_name}`: runs the pipeline, records metrics, answers.
+pub async fn handle<B>(
+    app: &App,
+    source_name: &str,
+    request: Request<B>,
+    remote_addr: Option<SocketAddr>,
+) -> Response<Full<Bytes>>
+where
+    B: Body,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let started = Instant::now();
+    let result = pipeline(app, source_name, request, remote_addr).await;
+    let label = if app.sources.contains_key(source_name) {
+        source_name
+    } else {
+        UNKNOWN_SOURCE
+    };
+    match result {
+        Ok(accepted) => {
+            app.metrics.observe_webhook(label, "accepted", started.elapsed());
+            json_response(
+                StatusCode::ACCEPTED,
+                &serde_json::json!({ "id": accepted.id.to_string() }),
+            )
+        }
+        Err(err) => {
+            app.metrics.observe_webhook(label, err.code(), started.elapsed());
+            if err.status().is_server_error() {
+                tracing::warn!(source = label, code = err.code(), error = %err, "webhook not accepted");
+            } else {
+                tracing::info!(source = label, code = err.code(), error = %err, "webhook rejected");
+            }
+            err.to_response(app.retry_after_secs)
+        }
+    }
+}
+
+async fn pipeline<B>(
+    app: &App,
+    source_name: &str,
+    request: Request<B>,
+    remote_addr: Option<SocketAddr>,
+) -> Result<Accepted, WebhookError>
+where
+    B: Body,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let received_at = OffsetDateTime::now_utc();
+    let source = app
+        .sources
+        .get(source_name)
+        .ok_or_else(|| WebhookError::UnknownSource(source_name.to_owned()))?;
+
+    let inbound = intake::read(request, source.max_body_bytes, remote_addr).await?;
+    let verified = source.verifier.verify(inbound, received_at.unix_timestamp())?;
+    let payload = payload::parse(&verified)?;
+    let event = source.event.identify(&verified.inbound().headers, &payload.value)?;
+    let schema = app.schemas.check(
+        &source.provider,
+        &event.event_type,
+        &payload.value,
+        source.on_missing_schema,
+    )?;
+
+    let id = Uuid::now_v7();
+    let envelope = envelope::build(
+        Context {
+            id,
+            received_at,
+            source: &source.name,
+            provider: &source.provider,
+            content_type: payload.content_type.as_deref(),
+            remote_addr,
+            verified: verified.verification(),
+            schema: schema.as_deref(),
+        },
+        &event,
+        &payload.value,
+    );
+    let value = serde_json::to_vec(&envelope).map_err(crate::payload::PayloadError::NotJson)?;
+
+    let topic = source.topics.route(&event.event_type);
+    let id_text = id.to_string();
+    let delivered = app
+        .publisher
+        .publish(
+            Record {
+                topic: &topic,
+                key: event.delivery_id.as_deref().unwrap_or(&id_text),
+                value: &value,
+                ce_id: &id_text,
+                ce_source: &source.ce_source,
+                ce_type: &event.event_type,
+                ce_time: &envelope.event_time,
+            },
+            &app.metrics,
+        )
+        .await?;
+    tracing::debug!(
+        source = %source.name,
+        event_type = %event.event_type,
+        id = %id_text,
+        topic = %topic,
+        partition = delivered.partition,
+        offset = delivered.offset,
+        "webhook accepted"
+    );
+    Ok(Accepted { id })
+}
