@@ -129,7 +129,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
     tracing::info!(sources = settings.sources.len(), schemas = schemas.len(), "config loaded");
 
     // The mock cluster lives on this thread until the server has stopped and flushed.
-    let (bootstrap, _embedded) = match &settings.kafka.brokers {
+    let (bootstrap, embedded) = match &settings.kafka.brokers {
         Brokers::Bootstrap(list) => (list.clone(), None),
         Brokers::Embedded => {
             let cluster = rdkafka::mocking::MockCluster::new(1)
@@ -144,12 +144,14 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         }
     };
 
+    let is_embedded = embedded.is_some();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let publisher = Publisher::new(&bootstrap, &settings.kafka).context("cannot create the Kafka producer")?;
+        let publisher = Publisher::new(&bootstrap, &settings.kafka, is_embedded)
+            .context("cannot create the Kafka producer")?;
         let metrics = Metrics::new(settings.sources.keys().map(String::as_str))
             .context("cannot register metrics")?;
         let grace = settings.shutdown_grace;
@@ -176,8 +178,10 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             tracing::warn!(error = %e, "producer flush did not complete");
         }
         tracing::info!("stopped");
-        Ok(())
-    })
+        Ok::<(), anyhow::Error>(())
+    })?;
+    drop(embedded);
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

@@ -102,7 +102,10 @@ impl std::fmt::Debug for Publisher {
 impl Publisher {
     /// Builds the producer (and admin client) for `bootstrap`. Does not wait for the broker:
     /// the gateway starts even when Kafka is down, and `/readyz` says so.
-    pub fn new(bootstrap: &str, settings: &KafkaSettings) -> Result<Self, KafkaError> {
+    ///
+    /// `embedded`: the broker is librdkafka's mock cluster, which answers no CreateTopics
+    /// request but creates topics when a producer first asks for their metadata.
+    pub fn new(bootstrap: &str, settings: &KafkaSettings, embedded: bool) -> Result<Self, KafkaError> {
         let mut config = ClientConfig::new();
         config
             .set("client.id", "hookgate")
@@ -116,7 +119,7 @@ impl Publisher {
             .set("enable.idempotence", "true")
             .set("acks", "all");
         let producer: FutureProducer = config.create()?;
-        let admin = if settings.create_topics {
+        let admin = if settings.create_topics && !embedded {
             Some(config.create::<AdminClient<DefaultClientContext>>()?)
         } else {
             None
@@ -169,7 +172,9 @@ impl Publisher {
             return Ok(());
         }
         let new = NewTopic::new(topic, self.partitions, TopicReplication::Fixed(self.replication));
-        let opts = AdminOptions::new().operation_timeout(Some(self.delivery_timeout));
+        let opts = AdminOptions::new()
+            .request_timeout(Some(self.delivery_timeout))
+            .operation_timeout(Some(self.delivery_timeout));
         let failed = |reason: String| PublishError::CreateTopic {
             topic: topic.to_owned(),
             reason,
