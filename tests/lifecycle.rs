@@ -1,0 +1,224 @@
+//! The binary as an operator meets it: the default config on the embedded broker, the `sign`
+//! and `check-config` commands, operational endpoints, broker outages and graceful shutdown.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::Duration;
+
+use common::{Broker, Gateway, free_port, github_signature, post, read_topic, repo_path, send};
+
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn hookgate(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run hookgate")
+}
+
+/// Runs `hookgate sign` and turns the printed curl command back into headers.
+fn signed_headers(source: &str, file: &str, extra: &[&str]) -> Vec<(String, String)> {
+    let mut args = vec!["--config", "config/default.toml", "sign", "--source", source, "--file", file];
+    args.extend_from_slice(extra);
+    let out = hookgate(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(text.starts_with("curl -sS -X POST "), "{text}");
+    assert!(text.contains(&format!("--data-binary @'{file}'")), "{text}");
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("-H '"))
+        .filter_map(|l| l.trim_end_matches(" \\").strip_suffix('\''))
+        .filter_map(|h| h.split_once(": "))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn default_config_runs_on_the_embedded_broker_with_signed_examples() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let gw = Gateway::start_with(&repo_path("config/default.toml"), dir, &[]);
+    let bootstrap = gw.embedded_bootstrap.clone().expect("embedded bootstrap printed");
+
+    for (source, file, extra, topic) in [
+        ("github", "examples/github-push.json", vec!["--event-type", "push"], "webhooks.github.push"),
+        ("payments", "examples/payment-succeeded.json", vec![], "webhooks.payments.payment.succeeded"),
+        ("identity", "examples/cidaas-user-created.json", vec![], "identity.USER_CREATED"),
+    ] {
+        let headers = signed_headers(source, file, &extra);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let body = std::fs::read_to_string(repo_path(file)).expect("example");
+        let answer = post(gw.addr, &format!("/webhooks/{source}"), &headers, &body).await;
+        assert_eq!(answer.status, 202, "{source}: {answer:?}");
+        let id = answer.json()["id"].as_str().expect("id").to_owned();
+        // Any Kafka client can read the embedded broker.
+        let records = read_topic(&bootstrap, topic, READ_TIMEOUT, |r| !r.is_empty());
+        assert_eq!(records.len(), 1, "{topic}");
+        assert_eq!(records[0].value["id"], id.as_str());
+        assert_eq!(records[0].value["source"], source);
+    }
+
+    let ready = send(gw.addr, "GET", "/readyz", &[], "").await;
+    assert_eq!(ready.status, 200, "{ready:?}");
+}
+
+#[test]
+fn sign_explains_what_it_needs() {
+    let out = hookgate(&["sign", "--source", "github", "--file", "examples/github-push.json"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pass --event-type"), "{err}");
+    let out = hookgate(&["sign", "--source", "nope", "--file", "examples/github-push.json"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no source `nope`") && err.contains("github"), "{err}");
+}
+
+#[test]
+fn check_config_accepts_the_default_and_names_what_is_wrong() {
+    let out = hookgate(&["--config", "config/default.toml", "check-config"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("ok: 3 source(s), 4 schema(s), brokers embedded"), "{stdout}");
+    assert!(stdout.contains("warning: [sources.github] secret #0 is written in the config"), "{stdout}");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.toml");
+    let check = |text: &str| {
+        std::fs::write(&bad, text).expect("write");
+        let out = hookgate(&["--config", bad.to_str().expect("path"), "check-config"]);
+        assert!(!out.status.success(), "{text} should be refused");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = check("[sources.gh]\nprovider = \"github\"\nsecrets = [{ env = \"HOOKGATE_TEST_UNSET\" }]\n");
+    assert!(err.contains("[sources.gh] secret #0: environment variable `HOOKGATE_TEST_UNSET` is not set"), "{err}");
+    let err = check("[server]\nlisten_port = 1\n");
+    assert!(err.contains("unknown field `listen_port`"), "{err}");
+
+    // A broken schema stops start-up, naming the file.
+    let schemas = dir.path().join("schemas/acme");
+    std::fs::create_dir_all(&schemas).expect("mkdir");
+    std::fs::write(schemas.join("thing.created.json"), r#"{"type": "objekt"}"#).expect("write");
+    std::fs::write(
+        &bad,
+        format!("[schemas]\ndir = \"{}\"\n", dir.path().join("schemas").display()),
+    )
+    .expect("write");
+    let out = hookgate(&["--config", bad.to_str().expect("path"), "run", "--listen", "127.0.0.1:0"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("acme/thing.created.json") && err.contains("not a valid JSON Schema"), "{err}");
+}
+
+fn unreachable_broker_config(create_topics: bool) -> String {
+    format!(
+        r#"
+[kafka]
+brokers = "127.0.0.1:{port}"
+create_topics = {create_topics}
+delivery_timeout_ms = 1500
+retry_after_secs = 7
+
+[schemas]
+dir = "{{schemas}}"
+
+[sources.gh]
+provider = "github"
+secrets = [{{ insecure_dev_value = "s" }}]
+"#,
+        port = free_port()
+    )
+}
+
+#[tokio::test]
+async fn broker_outage_answers_503_with_retry_after() {
+    for (create_topics, code) in [(false, "broker_unavailable"), (true, "topic_unavailable")] {
+        let gw = Gateway::start(&unreachable_broker_config(create_topics));
+        let body = r#"{"zen":"x","hook_id":1}"#;
+        let sig = github_signature("s", body);
+        let headers = [
+            ("content-type", "application/json"),
+            ("x-github-event", "ping"),
+            ("x-hub-signature-256", sig.as_str()),
+        ];
+        let answer = post(gw.addr, "/webhooks/gh", &headers, body).await;
+        assert_eq!((answer.status, answer.code().as_str()), (503, code), "{answer:?}");
+        assert_eq!(answer.headers["retry-after"], "7");
+
+        let ready = send(gw.addr, "GET", "/readyz", &[], "").await;
+        assert_eq!(ready.status, 503, "{ready:?}");
+        let health = send(gw.addr, "GET", "/healthz", &[], "").await;
+        assert_eq!(health.status, 200, "alive even when Kafka is not");
+        let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
+        assert!(metrics.contains("hookgate_kafka_delivery_errors_total"), "{metrics}");
+    }
+}
+
+#[tokio::test]
+async fn operational_endpoints_answer() {
+    let gw = Gateway::start(&unreachable_broker_config(false));
+    let health = send(gw.addr, "GET", "/healthz", &[], "").await;
+    assert_eq!((health.status, health.json()["status"].as_str()), (200, Some("ok")));
+    let metrics = send(gw.addr, "GET", "/metrics", &[], "").await;
+    assert_eq!(metrics.status, 200);
+    assert!(metrics.headers["content-type"].to_str().unwrap_or_default().starts_with("text/plain"));
+    assert!(metrics.body.contains(r#"hookgate_webhooks_total{outcome="accepted",source="gh"} 0"#));
+    let missing = send(gw.addr, "GET", "/nope", &[], "").await;
+    assert_eq!((missing.status, missing.code().as_str()), (404, "not_found"));
+    let wrong = send(gw.addr, "POST", "/metrics", &[], "").await;
+    assert_eq!((wrong.status, wrong.code().as_str()), (405, "method_not_allowed"));
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_requests_finish() {
+    let broker = Broker::start();
+    let config = format!(
+        r#"
+[server]
+shutdown_grace_ms = 20000
+[kafka]
+brokers = "{}"
+[schemas]
+dir = "{{schemas}}"
+[sources.gh]
+provider = "github"
+secrets = [{{ insecure_dev_value = "s" }}]
+"#,
+        broker.bootstrap
+    );
+    let mut gw = Gateway::start(&config);
+    let body = r#"{"action":"created","starred_at":null}"#;
+    let sig = github_signature("s", body);
+    let head = format!(
+        "POST /webhooks/gh HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         X-GitHub-Event: star\r\nX-GitHub-Delivery: in-flight-1\r\nX-Hub-Signature-256: {sig}\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    // Start a request and send only half its body: it is in flight.
+    let mut stream = TcpStream::connect(gw.addr).expect("connect");
+    let (first, rest) = body.split_at(body.len() / 2);
+    stream.write_all(head.as_bytes()).expect("write");
+    stream.write_all(first.as_bytes()).expect("write");
+    std::thread::sleep(Duration::from_millis(300));
+
+    gw.terminate();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(TcpStream::connect(gw.addr).is_err(), "no new connections after SIGTERM");
+
+    // The in-flight request completes and is published.
+    stream.write_all(rest.as_bytes()).expect("write rest");
+    let mut answer = String::new();
+    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
+    assert!(gw.wait(Duration::from_secs(20)), "clean exit after draining");
+    let logs = gw.logs();
+    assert!(logs.contains("SIGTERM received") && logs.contains("flushing the Kafka producer"), "{logs}");
+
+    let records = read_topic(&broker.bootstrap, "webhooks.github.star", READ_TIMEOUT, |r| !r.is_empty());
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].key.as_deref(), Some("in-flight-1"));
+}
