@@ -11,10 +11,10 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use hyper::header::{AUTHORIZATION, HeaderMap, HeaderName};
+use hyper::header::{HeaderMap, HeaderName, AUTHORIZATION};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256, Sha512};
 use subtle::ConstantTimeEq;
@@ -76,7 +76,10 @@ pub enum VerifierConfigError {
     #[error("signed recipe `{recipe}`: {reason}")]
     Recipe { recipe: String, reason: String },
     #[error("secret #{index} cannot be decoded as {encoding}")]
-    KeyDecoding { index: usize, encoding: &'static str },
+    KeyDecoding {
+        index: usize,
+        encoding: &'static str,
+    },
     #[error("signed recipe uses {{timestamp}} but no `timestamp_header` is set")]
     TimestampHeaderMissing,
 }
@@ -102,7 +105,10 @@ pub enum AuthError {
     #[error("timestamp is {age_secs} s old; at most {tolerance_secs} s is accepted")]
     StaleTimestamp { age_secs: i64, tolerance_secs: u64 },
     #[error("timestamp is {ahead_secs} s in the future; at most {tolerance_secs} s is accepted")]
-    FutureTimestamp { ahead_secs: i64, tolerance_secs: u64 },
+    FutureTimestamp {
+        ahead_secs: i64,
+        tolerance_secs: u64,
+    },
     #[error("missing credentials: expected {0}")]
     MissingCredentials(&'static str),
     #[error("invalid credentials")]
@@ -221,7 +227,12 @@ impl Verifier {
     /// `given` are headers the caller already sets (they are used where the recipe needs
     /// them); headers the recipe needs but `given` lacks are filled with fresh ids.
     /// Used by the `sign` command and by tests; never on the request path.
-    pub fn sign(&self, body: &[u8], now_unix: i64, given: &[(String, String)]) -> Vec<(String, String)> {
+    pub fn sign(
+        &self,
+        body: &[u8],
+        now_unix: i64,
+        given: &[(String, String)],
+    ) -> Vec<(String, String)> {
         match &self.method {
             Method::Hmac(v) => v.sign(body, now_unix, given),
             Method::ApiKey(v) => {
@@ -465,7 +476,12 @@ impl HmacVerifier {
             .collect()
     }
 
-    fn sign(&self, body: &[u8], now_unix: i64, given: &[(String, String)]) -> Vec<(String, String)> {
+    fn sign(
+        &self,
+        body: &[u8],
+        now_unix: i64,
+        given: &[(String, String)],
+    ) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut headers = HeaderMap::new();
         for (k, v) in given {
@@ -556,7 +572,7 @@ fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
     let mut rest = recipe;
     while let Some(open) = rest.find('{') {
         if open > 0 {
-            parts.push(Part::Literal(rest[..open].as_bytes().to_vec()));
+            parts.push(Part::Literal(rest.as_bytes()[..open].to_vec()));
         }
         let after = &rest[open + 1..];
         let close = after
@@ -605,20 +621,25 @@ struct ApiKeyVerifier {
 impl ApiKeyVerifier {
     fn verify(&self, headers: &HeaderMap) -> Result<usize, AuthError> {
         let presented: &[u8] = match &self.header {
-            Some(h) => headers
-                .get(h)
-                .map(|v| v.as_bytes().trim_ascii())
-                .ok_or(AuthError::MissingCredentials("the configured API key header"))?,
+            Some(h) => headers.get(h).map(|v| v.as_bytes().trim_ascii()).ok_or(
+                AuthError::MissingCredentials("the configured API key header"),
+            )?,
             None => {
                 let value = headers
                     .get(AUTHORIZATION)
-                    .ok_or(AuthError::MissingCredentials("`Authorization: Bearer <key>`"))?
+                    .ok_or(AuthError::MissingCredentials(
+                        "`Authorization: Bearer <key>`",
+                    ))?
                     .as_bytes();
                 match value.split_at_checked(7) {
                     Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"bearer ") => {
                         token.trim_ascii()
                     }
-                    _ => return Err(AuthError::MissingCredentials("`Authorization: Bearer <key>`")),
+                    _ => {
+                        return Err(AuthError::MissingCredentials(
+                            "`Authorization: Bearer <key>`",
+                        ))
+                    }
                 }
             }
         };
@@ -724,11 +745,24 @@ mod tests {
     fn github_rejections_have_precise_codes() {
         let key = ["It's a Secret to Everybody"];
         let body = "Hello, World!";
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case<'_>] = &[
             (&[], body, "missing_signature"),
-            (&[("X-Hub-Signature-256", "sha1=757107ea")], body, "malformed_signature"),
-            (&[("X-Hub-Signature-256", "sha256=zz")], body, "malformed_signature"),
-            (&[("X-Hub-Signature-256", GH_DOC_SIG)], "Hello, World?", "invalid_signature"),
+            (
+                &[("X-Hub-Signature-256", "sha1=757107ea")],
+                body,
+                "malformed_signature",
+            ),
+            (
+                &[("X-Hub-Signature-256", "sha256=zz")],
+                body,
+                "malformed_signature",
+            ),
+            (
+                &[("X-Hub-Signature-256", GH_DOC_SIG)],
+                "Hello, World?",
+                "invalid_signature",
+            ),
             (
                 &[("X-Hub-Signature-256", "sha256=00")],
                 body,
@@ -736,7 +770,11 @@ mod tests {
             ),
         ];
         for (headers, body, code) in cases {
-            assert_eq!(check(&github(), &key, headers, body, 0), Err(*code), "{headers:?}");
+            assert_eq!(
+                check(&github(), &key, headers, body, 0),
+                Err(*code),
+                "{headers:?}"
+            );
         }
     }
 
@@ -770,7 +808,10 @@ mod tests {
             ),
         ];
         let key = ["8f742231b10e8888abcd99yyyzzz85a5"];
-        assert_eq!(check(&auth, &key, &headers, body, 1531420618 + 10), Ok(Some(0)));
+        assert_eq!(
+            check(&auth, &key, &headers, body, 1531420618 + 10),
+            Ok(Some(0))
+        );
         assert_eq!(
             check(&auth, &key, &headers, body, 1531420618 + 301),
             Err("stale_timestamp")
@@ -802,12 +843,18 @@ mod tests {
         let mut headers = vec![
             ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
             ("webhook-timestamp", "1614265330"),
-            ("webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+            (
+                "webhook-signature",
+                "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=",
+            ),
         ];
         assert_eq!(check(&auth, &key, &headers, body, 1614265330), Ok(Some(0)));
         // The same file's negative vector: last character changed.
         headers[2].1 = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=";
-        assert_eq!(check(&auth, &key, &headers, body, 1614265330), Err("invalid_signature"));
+        assert_eq!(
+            check(&auth, &key, &headers, body, 1614265330),
+            Err("invalid_signature")
+        );
         assert_eq!(
             check(&auth, &key, &headers[1..], body, 1614265330),
             Err("missing_signed_header")
@@ -826,7 +873,13 @@ mod tests {
             "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=",
         )];
         assert_eq!(
-            check(&auth, &["test_secret_key"], &headers, r#"{"foo": "bar"}"#, 0),
+            check(
+                &auth,
+                &["test_secret_key"],
+                &headers,
+                r#"{"foo": "bar"}"#,
+                0
+            ),
             Ok(Some(0))
         );
     }
@@ -841,14 +894,23 @@ mod tests {
             prefix: "sha1=".to_owned(),
             ..hmac("X-Hub-Signature")
         });
-        let headers = [("X-Hub-Signature", "sha1=7402ff9763da693f82a47b9df4f11d1eb389fcc6")];
-        assert_eq!(check(&sha1, &["whsec_example_secret"], &headers, body, 0), Ok(Some(0)));
+        let headers = [(
+            "X-Hub-Signature",
+            "sha1=7402ff9763da693f82a47b9df4f11d1eb389fcc6",
+        )];
+        assert_eq!(
+            check(&sha1, &["whsec_example_secret"], &headers, body, 0),
+            Ok(Some(0))
+        );
         let sha512 = AuthConfig::Hmac(HmacConfig {
             algorithm: Algorithm::Sha512,
             ..hmac("x-paystack-signature")
         });
         let headers = [("x-paystack-signature", "4733a9c2e388572f7d9d7268f44db6b9b50912282ded09cb5bfaba2e4d5301501f485ef7b2d5347eab8fd0445753ad4dfe1ccb3351b8a62ff797f5ad29a0b61f")];
-        assert_eq!(check(&sha512, &["whsec_example_secret"], &headers, body, 0), Ok(Some(0)));
+        assert_eq!(
+            check(&sha512, &["whsec_example_secret"], &headers, body, 0),
+            Ok(Some(0))
+        );
     }
 
     #[test]
@@ -863,10 +925,18 @@ mod tests {
         let v = Verifier::new(&auth, secrets(&["k"])).expect("verifier");
         let signed = v.sign(b"{}", 1_700_000_000, &[]);
         assert_eq!(signed[0], ("x-ts".to_owned(), "1700000000000".to_owned()));
-        let headers: Vec<(&str, &str)> =
-            signed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(check(&auth, &["k"], &headers, "{}", 1_700_000_030), Ok(Some(0)));
-        assert_eq!(check(&auth, &["k"], &headers, "{}", 1_700_000_061), Err("stale_timestamp"));
+        let headers: Vec<(&str, &str)> = signed
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            check(&auth, &["k"], &headers, "{}", 1_700_000_030),
+            Ok(Some(0))
+        );
+        assert_eq!(
+            check(&auth, &["k"], &headers, "{}", 1_700_000_061),
+            Err("stale_timestamp")
+        );
     }
 
     #[test]
@@ -877,7 +947,9 @@ mod tests {
                 timestamp_header: ts.map(str::to_owned),
                 ..hmac("X-Sig")
             });
-            Verifier::new(&auth, secrets(&["k"])).expect_err("should fail").to_string()
+            Verifier::new(&auth, secrets(&["k"]))
+                .expect_err("should fail")
+                .to_string()
         };
         assert!(bad("{timestamp}.{body}", None).contains("no `timestamp_header`"));
         assert!(bad("{body", None).contains("never closed"));
@@ -893,8 +965,14 @@ mod tests {
         };
         let bearer = AuthConfig::ApiKey { header: None };
         let keys = ["first", "second"];
-        assert_eq!(check(&named, &keys, &[("x-api-key", "second")], "", 0), Ok(Some(1)));
-        assert_eq!(check(&named, &keys, &[("x-api-key", "third")], "", 0), Err("invalid_credentials"));
+        assert_eq!(
+            check(&named, &keys, &[("x-api-key", "second")], "", 0),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            check(&named, &keys, &[("x-api-key", "third")], "", 0),
+            Err("invalid_credentials")
+        );
         assert_eq!(check(&named, &keys, &[], "", 0), Err("missing_credentials"));
         assert_eq!(
             check(&bearer, &keys, &[("Authorization", "Bearer first")], "", 0),
@@ -926,8 +1004,10 @@ mod tests {
         let v = Verifier::new(&auth, secrets(&["k"])).expect("verifier");
         let signed = v.sign(b"{}", 100, &[]);
         assert_eq!(signed.len(), 3, "{signed:?}");
-        let headers: Vec<(&str, &str)> =
-            signed.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = signed
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         assert_eq!(check(&auth, &["k"], &headers, "{}", 100), Ok(Some(0)));
     }
 

@@ -266,9 +266,7 @@ pub enum AuthConfig {
     /// An HMAC of (parts of) the request, sent in a header.
     Hmac(HmacConfig),
     /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
-    ApiKey {
-        header: Option<String>,
-    },
+    ApiKey { header: Option<String> },
     /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
     None,
 }
@@ -405,7 +403,11 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
     let mut warnings = Vec::new();
     let server = &file.server;
     if server.max_body_bytes == 0 {
-        return Err(ConfigError::invalid("server", "max_body_bytes", "must be > 0"));
+        return Err(ConfigError::invalid(
+            "server",
+            "max_body_bytes",
+            "must be > 0",
+        ));
     }
     let kafka = validate_kafka(&file.kafka)?;
     let default_topic = TopicTemplate::parse(&file.kafka.topic_template)
@@ -431,18 +433,36 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
 
 fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
     let brokers = match k.brokers.trim() {
-        "" => return Err(ConfigError::invalid("kafka", "brokers", "must not be empty")),
+        "" => {
+            return Err(ConfigError::invalid(
+                "kafka",
+                "brokers",
+                "must not be empty",
+            ))
+        }
         "embedded" => Brokers::Embedded,
         list => Brokers::Bootstrap(list.to_owned()),
     };
     if k.topic_partitions < 1 {
-        return Err(ConfigError::invalid("kafka", "topic_partitions", "must be >= 1"));
+        return Err(ConfigError::invalid(
+            "kafka",
+            "topic_partitions",
+            "must be >= 1",
+        ));
     }
     if k.topic_replication < 1 {
-        return Err(ConfigError::invalid("kafka", "topic_replication", "must be >= 1"));
+        return Err(ConfigError::invalid(
+            "kafka",
+            "topic_replication",
+            "must be >= 1",
+        ));
     }
     if k.delivery_timeout_ms == 0 {
-        return Err(ConfigError::invalid("kafka", "delivery_timeout_ms", "must be > 0"));
+        return Err(ConfigError::invalid(
+            "kafka",
+            "delivery_timeout_ms",
+            "must be > 0",
+        ));
     }
     for fixed in ["enable.idempotence", "acks", "bootstrap.servers"] {
         if k.properties.contains_key(fixed) {
@@ -580,7 +600,11 @@ fn validate_source(
 
     let max_body_bytes = raw.max_body_bytes.unwrap_or(server.max_body_bytes);
     if max_body_bytes == 0 {
-        return Err(ConfigError::invalid(section, "max_body_bytes", "must be > 0"));
+        return Err(ConfigError::invalid(
+            section,
+            "max_body_bytes",
+            "must be > 0",
+        ));
     }
 
     Ok(Source {

@@ -8,8 +8,8 @@ use std::net::SocketAddr;
 
 use serde::Serialize;
 use serde_json::Value;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::Verification;

@@ -6,7 +6,7 @@
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Response, StatusCode};
 
 use crate::auth::AuthError;
@@ -105,7 +105,12 @@ mod tests {
         let response = err.to_response(5);
         assert_eq!(response.status(), StatusCode::NOT_FOUND);
         assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
-        let body = response.into_body().collect().await.expect("body").to_bytes();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
         let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(json["code"], "unknown_source");
         assert_eq!(json["error"], "no source named `nope` is configured");
@@ -116,7 +121,10 @@ mod tests {
         let cases: Vec<(WebhookError, u16)> = vec![
             (IntakeError::TooLarge { limit: 1 }.into(), 413),
             (AuthError::InvalidCredentials.into(), 401),
-            (PayloadError::UnsupportedMediaType("text/plain".into()).into(), 415),
+            (
+                PayloadError::UnsupportedMediaType("text/plain".into()).into(),
+                415,
+            ),
             (PayloadError::Empty.into(), 400),
             (EventError::MissingEventType("x".into()).into(), 400),
             (

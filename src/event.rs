@@ -7,8 +7,8 @@
 use hyper::header::{HeaderMap, HeaderName};
 use serde::Deserialize;
 use serde_json::Value;
-use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// Where a value is found, as written in config: `{ header = "X-GitHub-Event" }` or
 /// `{ pointer = "/type" }` (RFC 6901 JSON pointer into the body).
@@ -211,7 +211,10 @@ fn parse_time(found: &Found<'_>) -> Option<OffsetDateTime> {
     }
 }
 
-fn parse_time_text(s: &str, from_number: impl Fn(f64) -> Option<OffsetDateTime>) -> Option<OffsetDateTime> {
+fn parse_time_text(
+    s: &str,
+    from_number: impl Fn(f64) -> Option<OffsetDateTime>,
+) -> Option<OffsetDateTime> {
     let s = s.trim();
     OffsetDateTime::parse(s, &Rfc3339)
         .ok()
@@ -250,10 +253,18 @@ mod tests {
 
     #[test]
     fn github_style_headers() {
-        let s = spec(header("X-GitHub-Event"), Some(header("X-GitHub-Delivery")), None, None);
+        let s = spec(
+            header("X-GitHub-Event"),
+            Some(header("X-GitHub-Delivery")),
+            None,
+            None,
+        );
         let got = s
             .identify(
-                &headers(&[("x-github-event", "push"), ("x-github-delivery", "72d3162e")]),
+                &headers(&[
+                    ("x-github-event", "push"),
+                    ("x-github-delivery", "72d3162e"),
+                ]),
                 &json!({"ref": "main"}),
             )
             .expect("identified");
@@ -287,22 +298,37 @@ mod tests {
 
     #[test]
     fn numeric_times_and_ids() {
-        let s = spec(pointer("/t"), Some(pointer("/id")), Some(pointer("/at")), None);
+        let s = spec(
+            pointer("/t"),
+            Some(pointer("/id")),
+            Some(pointer("/at")),
+            None,
+        );
         let got = s
-            .identify(&HeaderMap::new(), &json!({"t": "x", "id": 42, "at": 1_700_000_000_000u64}))
+            .identify(
+                &HeaderMap::new(),
+                &json!({"t": "x", "id": 42, "at": 1_700_000_000_000u64}),
+            )
             .expect("identified");
         assert_eq!(got.delivery_id.as_deref(), Some("42"));
         assert_eq!(got.event_time, Some(datetime!(2023-11-14 22:13:20 UTC)));
         let got = s
             .identify(&HeaderMap::new(), &json!({"t": "x", "at": "yesterday"}))
             .expect("identified");
-        assert_eq!(got.event_time, None, "unreadable times fall back to receive time");
+        assert_eq!(
+            got.event_time, None,
+            "unreadable times fall back to receive time"
+        );
     }
 
     #[test]
     fn missing_or_bad_event_type_is_an_error() {
         let s = spec(pointer("/type"), None, None, None);
-        let code = |body: Value| s.identify(&HeaderMap::new(), &body).expect_err("err").code();
+        let code = |body: Value| {
+            s.identify(&HeaderMap::new(), &body)
+                .expect_err("err")
+                .code()
+        };
         assert_eq!(code(json!({})), "missing_event_type");
         assert_eq!(code(json!({"type": null})), "missing_event_type");
         assert_eq!(code(json!({"type": ""})), "invalid_event_type");
@@ -310,7 +336,10 @@ mod tests {
         assert_eq!(code(json!({"type": "a\nb"})), "invalid_event_type");
         assert_eq!(code(json!({"type": "x".repeat(257)})), "invalid_event_type");
         let err = s.identify(&HeaderMap::new(), &json!({})).expect_err("err");
-        assert_eq!(err.to_string(), "no event type found (body pointer `/type`)");
+        assert_eq!(
+            err.to_string(),
+            "no event type found (body pointer `/type`)"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Body;
-use hyper::header::{CONTENT_LENGTH, HeaderMap};
+use hyper::header::{HeaderMap, CONTENT_LENGTH};
 use hyper::Request;
 
 /// A received request, not yet authenticated.
@@ -108,13 +108,17 @@ mod tests {
 
     #[tokio::test]
     async fn body_over_limit_is_refused() {
-        let err = read(request("hello!", None), 5, None).await.expect_err("too large");
+        let err = read(request("hello!", None), 5, None)
+            .await
+            .expect_err("too large");
         assert_eq!(err.code(), "body_too_large");
     }
 
     #[tokio::test]
     async fn declared_length_over_limit_is_refused_early() {
-        let err = read(request("", Some("999")), 5, None).await.expect_err("too large");
+        let err = read(request("", Some("999")), 5, None)
+            .await
+            .expect_err("too large");
         assert!(matches!(err, IntakeError::TooLarge { limit: 5 }));
     }
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context as _, bail};
+use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use hookgate::config::{self, Brokers, Settings};
 use hookgate::metrics::Metrics;
@@ -16,10 +16,19 @@ use hookgate::schema::SchemaRegistry;
 use hookgate::server::{self, App};
 
 #[derive(Parser)]
-#[command(name = "hookgate", version, about = "Webhook gateway: authenticate, validate, normalize, publish to Kafka")]
+#[command(
+    name = "hookgate",
+    version,
+    about = "Webhook gateway: authenticate, validate, normalize, publish to Kafka"
+)]
 struct Cli {
     /// Config file.
-    #[arg(long, global = true, env = "HOOKGATE_CONFIG", default_value = "config/default.toml")]
+    #[arg(
+        long,
+        global = true,
+        env = "HOOKGATE_CONFIG",
+        default_value = "config/default.toml"
+    )]
     config: PathBuf,
     /// Log format.
     #[arg(long, global = true, env = "HOOKGATE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
@@ -126,7 +135,11 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
     for w in &settings.warnings {
         tracing::warn!("{w}");
     }
-    tracing::info!(sources = settings.sources.len(), schemas = schemas.len(), "config loaded");
+    tracing::info!(
+        sources = settings.sources.len(),
+        schemas = schemas.len(),
+        "config loaded"
+    );
 
     // The mock cluster lives on this thread until the server has stopped and flushed.
     let (bootstrap, embedded) = match &settings.kafka.brokers {
@@ -209,13 +222,24 @@ async fn shutdown_signal() {
     }
 }
 
-fn sign(path: &Path, source_name: &str, file: &Path, event_type: Option<&str>, url: &str) -> anyhow::Result<()> {
+fn sign(
+    path: &Path,
+    source_name: &str,
+    file: &Path,
+    event_type: Option<&str>,
+    url: &str,
+) -> anyhow::Result<()> {
     let settings = config::load(path).with_context(|| format!("config {}", path.display()))?;
     let Some(source) = settings.sources.get(source_name) else {
         bail!(
             "no source `{source_name}` in {} (configured: {})",
             path.display(),
-            settings.sources.keys().cloned().collect::<Vec<_>>().join(", ")
+            settings
+                .sources
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     };
     let body = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
@@ -233,12 +257,18 @@ fn sign(path: &Path, source_name: &str, file: &Path, event_type: Option<&str>, u
     let signed = source.verifier.sign(&body, now, &given);
     let mut cmd = format!(
         "curl -sS -X POST {}",
-        shell_quote(&format!("{}/webhooks/{source_name}", url.trim_end_matches('/')))
+        shell_quote(&format!(
+            "{}/webhooks/{source_name}",
+            url.trim_end_matches('/')
+        ))
     );
     for (k, v) in given.iter().chain(signed.iter()) {
         cmd.push_str(&format!(" \\\n  -H {}", shell_quote(&format!("{k}: {v}"))));
     }
-    cmd.push_str(&format!(" \\\n  --data-binary @{}", shell_quote(&file.display().to_string())));
+    cmd.push_str(&format!(
+        " \\\n  --data-binary @{}",
+        shell_quote(&file.display().to_string())
+    ));
     println!("{cmd}");
     Ok(())
 }

@@ -65,7 +65,10 @@ impl Metrics {
             &["result"],
         )?;
         let kafka_errors = IntCounterVec::new(
-            Opts::new("kafka_delivery_errors_total", "Records Kafka did not acknowledge, by kind"),
+            Opts::new(
+                "kafka_delivery_errors_total",
+                "Records Kafka did not acknowledge, by kind",
+            ),
             &["kind"],
         )?;
         registry.register(Box::new(requests.clone()))?;
@@ -74,7 +77,8 @@ impl Metrics {
         registry.register(Box::new(kafka_delivery.clone()))?;
         registry.register(Box::new(kafka_errors.clone()))?;
         let info = IntGauge::with_opts(
-            Opts::new("build_info", "Gateway version").const_label("version", env!("CARGO_PKG_VERSION")),
+            Opts::new("build_info", "Gateway version")
+                .const_label("version", env!("CARGO_PKG_VERSION")),
         )?;
         info.set(1);
         registry.register(Box::new(info))?;

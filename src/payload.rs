@@ -89,7 +89,12 @@ mod tests {
         ] {
             assert!(is_json(ct), "{ct}");
         }
-        for ct in ["text/plain", "application/x-www-form-urlencoded", "application/jsonx", ""] {
+        for ct in [
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "application/jsonx",
+            "",
+        ] {
             assert!(!is_json(ct), "{ct}");
         }
     }

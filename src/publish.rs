@@ -105,11 +105,16 @@ impl Publisher {
     ///
     /// `embedded`: the broker is librdkafka's mock cluster, which answers no CreateTopics
     /// request but creates topics when a producer first asks for their metadata.
-    pub fn new(bootstrap: &str, settings: &KafkaSettings, embedded: bool) -> Result<Self, KafkaError> {
+    pub fn new(
+        bootstrap: &str,
+        settings: &KafkaSettings,
+        embedded: bool,
+    ) -> Result<Self, KafkaError> {
         let mut config = ClientConfig::new();
-        config
-            .set("client.id", "hookgate")
-            .set("message.timeout.ms", settings.delivery_timeout.as_millis().to_string());
+        config.set("client.id", "hookgate").set(
+            "message.timeout.ms",
+            settings.delivery_timeout.as_millis().to_string(),
+        );
         for (key, value) in &settings.properties {
             config.set(key, value);
         }
@@ -135,10 +140,17 @@ impl Publisher {
     }
 
     /// Publishes and waits for the broker's acknowledgement.
-    pub async fn publish(&self, record: Record<'_>, metrics: &Metrics) -> Result<Delivered, PublishError> {
+    pub async fn publish(
+        &self,
+        record: Record<'_>,
+        metrics: &Metrics,
+    ) -> Result<Delivered, PublishError> {
         let started = Instant::now();
         let result = self.publish_inner(record).await;
-        metrics.observe_kafka(started.elapsed(), result.as_ref().err().map(PublishError::kind));
+        metrics.observe_kafka(
+            started.elapsed(),
+            result.as_ref().err().map(PublishError::kind),
+        );
         result
     }
 
@@ -171,7 +183,11 @@ impl Publisher {
         if self.is_known(topic) {
             return Ok(());
         }
-        let new = NewTopic::new(topic, self.partitions, TopicReplication::Fixed(self.replication));
+        let new = NewTopic::new(
+            topic,
+            self.partitions,
+            TopicReplication::Fixed(self.replication),
+        );
         let opts = AdminOptions::new()
             .request_timeout(Some(self.delivery_timeout))
             .operation_timeout(Some(self.delivery_timeout));

@@ -41,7 +41,10 @@ pub enum SchemaLoadError {
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     #[error("no schema for event type `{event_type}` of provider `{provider}`, and this source rejects unknown events")]
-    Missing { provider: String, event_type: String },
+    Missing {
+        provider: String,
+        event_type: String,
+    },
     #[error("payload does not match schema {schema}: {}", violations.join("; "))]
     Violation {
         schema: Arc<str>,
@@ -139,7 +142,11 @@ impl SchemaRegistry {
         payload: &Value,
         on_missing: MissingSchema,
     ) -> Result<Option<Arc<str>>, SchemaError> {
-        let Some(compiled) = self.by_provider.get(provider).and_then(|m| m.get(event_type)) else {
+        let Some(compiled) = self
+            .by_provider
+            .get(provider)
+            .and_then(|m| m.get(event_type))
+        else {
             return match on_missing {
                 MissingSchema::Accept => Ok(None),
                 MissingSchema::Reject => Err(SchemaError::Missing {
@@ -205,13 +212,19 @@ mod tests {
         SchemaRegistry::load(dir.path())
     }
 
-    const PUSH: &str = r#"{"type":"object","required":["ref"],"properties":{"ref":{"type":"string"}}}"#;
+    const PUSH: &str =
+        r#"{"type":"object","required":["ref"],"properties":{"ref":{"type":"string"}}}"#;
 
     #[test]
     fn valid_payload_names_its_schema() {
         let r = registry_with(&[("github/push.json", PUSH)]).expect("load");
         assert_eq!(r.len(), 1);
-        let got = r.check("github", "push", &json!({"ref": "main"}), MissingSchema::Reject);
+        let got = r.check(
+            "github",
+            "push",
+            &json!({"ref": "main"}),
+            MissingSchema::Reject,
+        );
         assert_eq!(got.expect("valid").as_deref(), Some("github/push.json"));
     }
 
@@ -219,7 +232,12 @@ mod tests {
     fn violations_name_the_location_but_not_the_value() {
         let r = registry_with(&[("github/push.json", PUSH)]).expect("load");
         let err = r
-            .check("github", "push", &json!({"ref": 12345678}), MissingSchema::Accept)
+            .check(
+                "github",
+                "push",
+                &json!({"ref": 12345678}),
+                MissingSchema::Accept,
+            )
             .expect_err("invalid");
         assert_eq!(err.code(), "schema_violation");
         let text = err.to_string();
@@ -230,23 +248,28 @@ mod tests {
     #[test]
     fn missing_schema_follows_the_source_policy() {
         let r = registry_with(&[]).expect("load");
-        assert!(r.check("x", "y", &json!({}), MissingSchema::Accept).expect("ok").is_none());
-        let err = r.check("x", "y", &json!({}), MissingSchema::Reject).expect_err("reject");
+        assert!(r
+            .check("x", "y", &json!({}), MissingSchema::Accept)
+            .expect("ok")
+            .is_none());
+        let err = r
+            .check("x", "y", &json!({}), MissingSchema::Reject)
+            .expect_err("reject");
         assert_eq!(err.code(), "no_schema");
     }
 
     #[test]
     fn broken_schema_files_are_named() {
-        let err = registry_with(&[("acme/a.json", "{not json")]).err().expect("error");
+        let err = registry_with(&[("acme/a.json", "{not json")]).expect_err("error");
         assert!(err.to_string().contains("acme/a.json"), "{err}");
         assert!(err.to_string().contains("not valid JSON"), "{err}");
-        let err = registry_with(&[("acme/b.json", r#"{"type": 12}"#)]).err().expect("error");
+        let err = registry_with(&[("acme/b.json", r#"{"type": 12}"#)]).expect_err("error");
         assert!(err.to_string().contains("not a valid JSON Schema"), "{err}");
     }
 
     #[test]
     fn missing_directory_is_an_error() {
-        let err = SchemaRegistry::load(Path::new("/nonexistent/schemas")).err().expect("error");
+        let err = SchemaRegistry::load(Path::new("/nonexistent/schemas")).expect_err("error");
         assert!(err.to_string().contains("/nonexistent/schemas"));
     }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
+use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -103,7 +103,9 @@ async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Respons
         (_, ["webhooks", source]) if !source.is_empty() => {
             method_not_allowed("POST", "webhooks are delivered with POST")
         }
-        (&Method::GET, ["healthz"]) => json_response(StatusCode::OK, &serde_json::json!({"status": "ok"})),
+        (&Method::GET, ["healthz"]) => {
+            json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}))
+        }
         (&Method::GET, ["readyz"]) => readyz(app).await,
         (&Method::GET, ["metrics"]) => metrics(app),
         (_, ["healthz" | "readyz" | "metrics"]) => method_not_allowed("GET", "use GET"),
@@ -116,21 +118,33 @@ async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Respons
 }
 
 fn method_not_allowed(allow: &'static str, message: &str) -> Response<Full<Bytes>> {
-    let mut response = error_response(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", message);
-    response.headers_mut().insert(ALLOW, HeaderValue::from_static(allow));
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        message,
+    );
+    response
+        .headers_mut()
+        .insert(ALLOW, HeaderValue::from_static(allow));
     response
 }
 
 async fn readyz(app: &App) -> Response<Full<Bytes>> {
     if app.publisher.ready(Duration::from_secs(2)).await {
-        json_response(StatusCode::OK, &serde_json::json!({"status": "ready", "kafka": "reachable"}))
+        json_response(
+            StatusCode::OK,
+            &serde_json::json!({"status": "ready", "kafka": "reachable"}),
+        )
     } else {
         let mut r = json_response(
             StatusCode::SERVICE_UNAVAILABLE,
             &serde_json::json!({"status": "not_ready", "kafka": "unreachable",
                 "error": "no Kafka broker answered a metadata request within 2 s", "code": "broker_unreachable"}),
         );
-        r.headers_mut().insert(hyper::header::RETRY_AFTER, HeaderValue::from(app.retry_after_secs));
+        r.headers_mut().insert(
+            hyper::header::RETRY_AFTER,
+            HeaderValue::from(app.retry_after_secs),
+        );
         r
     }
 }

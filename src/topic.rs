@@ -189,9 +189,17 @@ mod tests {
     #[test]
     fn default_template_renders() {
         let cases = [
-            ("webhooks.{provider}.{event_type}", "push", "webhooks.github.push"),
+            (
+                "webhooks.{provider}.{event_type}",
+                "push",
+                "webhooks.github.push",
+            ),
             ("{source}-events", "push", "gh-main-events"),
-            ("webhooks.{provider}.{event_type}", "pull request/opened", "webhooks.github.pull_request_opened"),
+            (
+                "webhooks.{provider}.{event_type}",
+                "pull request/opened",
+                "webhooks.github.pull_request_opened",
+            ),
             ("w.{event_type}", "USER_CREATED", "w.USER_CREATED"),
             ("w.{event_type}", "ünï", "w._n_"),
             ("{event_type}", "..", "__"),
@@ -230,8 +238,17 @@ mod tests {
     #[test]
     fn bad_templates_are_rejected() {
         assert!(matches!(TopicTemplate::parse(""), Err(TopicError::Empty)));
-        assert!(matches!(TopicTemplate::parse("a.{x}"), Err(TopicError::UnknownPlaceholder(_))));
-        assert!(matches!(TopicTemplate::parse("a.{source"), Err(TopicError::Unclosed)));
-        assert!(matches!(TopicTemplate::parse("a b"), Err(TopicError::IllegalChar(' '))));
+        assert!(matches!(
+            TopicTemplate::parse("a.{x}"),
+            Err(TopicError::UnknownPlaceholder(_))
+        ));
+        assert!(matches!(
+            TopicTemplate::parse("a.{source"),
+            Err(TopicError::Unclosed)
+        ));
+        assert!(matches!(
+            TopicTemplate::parse("a b"),
+            Err(TopicError::IllegalChar(' '))
+        ));
     }
 }

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::envelope::{self, Context};
-use crate::error::{WebhookError, json_response};
+use crate::error::{json_response, WebhookError};
 use crate::metrics::UNKNOWN_SOURCE;
 use crate::publish::Record;
 use crate::server::App;
@@ -47,14 +47,16 @@ where
     };
     match result {
         Ok(accepted) => {
-            app.metrics.observe_webhook(label, "accepted", started.elapsed());
+            app.metrics
+                .observe_webhook(label, "accepted", started.elapsed());
             json_response(
                 StatusCode::ACCEPTED,
                 &serde_json::json!({ "id": accepted.id.to_string() }),
             )
         }
         Err(err) => {
-            app.metrics.observe_webhook(label, err.code(), started.elapsed());
+            app.metrics
+                .observe_webhook(label, err.code(), started.elapsed());
             if err.status().is_server_error() {
                 tracing::warn!(source = label, code = err.code(), error = %err, "webhook not accepted");
             } else {
@@ -82,9 +84,13 @@ where
         .ok_or_else(|| WebhookError::UnknownSource(source_name.to_owned()))?;
 
     let inbound = intake::read(request, source.max_body_bytes, remote_addr).await?;
-    let verified = source.verifier.verify(inbound, received_at.unix_timestamp())?;
+    let verified = source
+        .verifier
+        .verify(inbound, received_at.unix_timestamp())?;
     let payload = payload::parse(&verified)?;
-    let event = source.event.identify(&verified.inbound().headers, &payload.value)?;
+    let event = source
+        .event
+        .identify(&verified.inbound().headers, &payload.value)?;
     let schema = app.schemas.check(
         &source.provider,
         &event.event_type,

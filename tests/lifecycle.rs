@@ -8,7 +8,7 @@ use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Broker, Gateway, free_port, github_signature, post, read_topic, repo_path, send};
+use common::{free_port, github_signature, post, read_topic, repo_path, send, Broker, Gateway};
 
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -22,10 +22,22 @@ fn hookgate(args: &[&str]) -> std::process::Output {
 
 /// Runs `hookgate sign` and turns the printed curl command back into headers.
 fn signed_headers(source: &str, file: &str, extra: &[&str]) -> Vec<(String, String)> {
-    let mut args = vec!["--config", "config/default.toml", "sign", "--source", source, "--file", file];
+    let mut args = vec![
+        "--config",
+        "config/default.toml",
+        "sign",
+        "--source",
+        source,
+        "--file",
+        file,
+    ];
     args.extend_from_slice(extra);
     let out = hookgate(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.starts_with("curl -sS -X POST "), "{text}");
     assert!(text.contains(&format!("--data-binary @'{file}'")), "{text}");
@@ -41,15 +53,36 @@ fn signed_headers(source: &str, file: &str, extra: &[&str]) -> Vec<(String, Stri
 async fn default_config_runs_on_the_embedded_broker_with_signed_examples() {
     let dir = tempfile::tempdir().expect("tempdir");
     let gw = Gateway::start_with(&repo_path("config/default.toml"), dir, &[]);
-    let bootstrap = gw.embedded_bootstrap.clone().expect("embedded bootstrap printed");
+    let bootstrap = gw
+        .embedded_bootstrap
+        .clone()
+        .expect("embedded bootstrap printed");
 
     for (source, file, extra, topic) in [
-        ("github", "examples/github-push.json", vec!["--event-type", "push"], "webhooks.github.push"),
-        ("payments", "examples/payment-succeeded.json", vec![], "webhooks.payments.payment.succeeded"),
-        ("identity", "examples/cidaas-user-created.json", vec![], "identity.USER_CREATED"),
+        (
+            "github",
+            "examples/github-push.json",
+            vec!["--event-type", "push"],
+            "webhooks.github.push",
+        ),
+        (
+            "payments",
+            "examples/payment-succeeded.json",
+            vec![],
+            "webhooks.payments.payment.succeeded",
+        ),
+        (
+            "identity",
+            "examples/cidaas-user-created.json",
+            vec![],
+            "identity.USER_CREATED",
+        ),
     ] {
         let headers = signed_headers(source, file, &extra);
-        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let body = std::fs::read_to_string(repo_path(file)).expect("example");
         let answer = post(gw.addr, &format!("/webhooks/{source}"), &headers, &body).await;
         assert_eq!(answer.status, 202, "{source}: {answer:?}");
@@ -67,13 +100,28 @@ async fn default_config_runs_on_the_embedded_broker_with_signed_examples() {
 
 #[test]
 fn sign_explains_what_it_needs() {
-    let out = hookgate(&["sign", "--source", "github", "--file", "examples/github-push.json"]);
+    let out = hookgate(&[
+        "sign",
+        "--source",
+        "github",
+        "--file",
+        "examples/github-push.json",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("pass --event-type"), "{err}");
-    let out = hookgate(&["sign", "--source", "nope", "--file", "examples/github-push.json"]);
+    let out = hookgate(&[
+        "sign",
+        "--source",
+        "nope",
+        "--file",
+        "examples/github-push.json",
+    ]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no source `nope`") && err.contains("github"), "{err}");
+    assert!(
+        err.contains("no source `nope`") && err.contains("github"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -81,8 +129,14 @@ fn check_config_accepts_the_default_and_names_what_is_wrong() {
     let out = hookgate(&["--config", "config/default.toml", "check-config"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("ok: 3 source(s), 4 schema(s), brokers embedded"), "{stdout}");
-    assert!(stdout.contains("warning: [sources.github] secret #0 is written in the config"), "{stdout}");
+    assert!(
+        stdout.contains("ok: 3 source(s), 4 schema(s), brokers embedded"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("warning: [sources.github] secret #0 is written in the config"),
+        "{stdout}"
+    );
 
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.toml");
@@ -92,8 +146,15 @@ fn check_config_accepts_the_default_and_names_what_is_wrong() {
         assert!(!out.status.success(), "{text} should be refused");
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    let err = check("[sources.gh]\nprovider = \"github\"\nsecrets = [{ env = \"HOOKGATE_TEST_UNSET\" }]\n");
-    assert!(err.contains("[sources.gh] secret #0: environment variable `HOOKGATE_TEST_UNSET` is not set"), "{err}");
+    let err = check(
+        "[sources.gh]\nprovider = \"github\"\nsecrets = [{ env = \"HOOKGATE_TEST_UNSET\" }]\n",
+    );
+    assert!(
+        err.contains(
+            "[sources.gh] secret #0: environment variable `HOOKGATE_TEST_UNSET` is not set"
+        ),
+        "{err}"
+    );
     let err = check("[server]\nlisten_port = 1\n");
     assert!(err.contains("unknown field `listen_port`"), "{err}");
 
@@ -103,13 +164,25 @@ fn check_config_accepts_the_default_and_names_what_is_wrong() {
     std::fs::write(schemas.join("thing.created.json"), r#"{"type": "objekt"}"#).expect("write");
     std::fs::write(
         &bad,
-        format!("[schemas]\ndir = \"{}\"\n", dir.path().join("schemas").display()),
+        format!(
+            "[schemas]\ndir = \"{}\"\n",
+            dir.path().join("schemas").display()
+        ),
     )
     .expect("write");
-    let out = hookgate(&["--config", bad.to_str().expect("path"), "run", "--listen", "127.0.0.1:0"]);
+    let out = hookgate(&[
+        "--config",
+        bad.to_str().expect("path"),
+        "run",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("acme/thing.created.json") && err.contains("not a valid JSON Schema"), "{err}");
+    assert!(
+        err.contains("acme/thing.created.json") && err.contains("not a valid JSON Schema"),
+        "{err}"
+    );
 }
 
 fn unreachable_broker_config(create_topics: bool) -> String {
@@ -144,7 +217,11 @@ async fn broker_outage_answers_503_with_retry_after() {
             ("x-hub-signature-256", sig.as_str()),
         ];
         let answer = post(gw.addr, "/webhooks/gh", &headers, body).await;
-        assert_eq!((answer.status, answer.code().as_str()), (503, code), "{answer:?}");
+        assert_eq!(
+            (answer.status, answer.code().as_str()),
+            (503, code),
+            "{answer:?}"
+        );
         assert_eq!(answer.headers["retry-after"], "7");
 
         let ready = send(gw.addr, "GET", "/readyz", &[], "").await;
@@ -152,7 +229,10 @@ async fn broker_outage_answers_503_with_retry_after() {
         let health = send(gw.addr, "GET", "/healthz", &[], "").await;
         assert_eq!(health.status, 200, "alive even when Kafka is not");
         let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
-        assert!(metrics.contains("hookgate_kafka_delivery_errors_total"), "{metrics}");
+        assert!(
+            metrics.contains("hookgate_kafka_delivery_errors_total"),
+            "{metrics}"
+        );
     }
 }
 
@@ -160,15 +240,29 @@ async fn broker_outage_answers_503_with_retry_after() {
 async fn operational_endpoints_answer() {
     let gw = Gateway::start(&unreachable_broker_config(false));
     let health = send(gw.addr, "GET", "/healthz", &[], "").await;
-    assert_eq!((health.status, health.json()["status"].as_str()), (200, Some("ok")));
+    assert_eq!(
+        (health.status, health.json()["status"].as_str()),
+        (200, Some("ok"))
+    );
     let metrics = send(gw.addr, "GET", "/metrics", &[], "").await;
     assert_eq!(metrics.status, 200);
-    assert!(metrics.headers["content-type"].to_str().unwrap_or_default().starts_with("text/plain"));
-    assert!(metrics.body.contains(r#"hookgate_webhooks_total{outcome="accepted",source="gh"} 0"#));
+    assert!(metrics.headers["content-type"]
+        .to_str()
+        .unwrap_or_default()
+        .starts_with("text/plain"));
+    assert!(metrics
+        .body
+        .contains(r#"hookgate_webhooks_total{outcome="accepted",source="gh"} 0"#));
     let missing = send(gw.addr, "GET", "/nope", &[], "").await;
-    assert_eq!((missing.status, missing.code().as_str()), (404, "not_found"));
+    assert_eq!(
+        (missing.status, missing.code().as_str()),
+        (404, "not_found")
+    );
     let wrong = send(gw.addr, "POST", "/metrics", &[], "").await;
-    assert_eq!((wrong.status, wrong.code().as_str()), (405, "method_not_allowed"));
+    assert_eq!(
+        (wrong.status, wrong.code().as_str()),
+        (405, "method_not_allowed")
+    );
 }
 
 #[tokio::test]
@@ -206,19 +300,35 @@ secrets = [{{ insecure_dev_value = "s" }}]
 
     gw.terminate();
     std::thread::sleep(Duration::from_millis(500));
-    assert!(TcpStream::connect(gw.addr).is_err(), "no new connections after SIGTERM");
+    assert!(
+        TcpStream::connect(gw.addr).is_err(),
+        "no new connections after SIGTERM"
+    );
 
     // The in-flight request completes and is published.
     stream.write_all(rest.as_bytes()).expect("write rest");
     let mut answer = String::new();
-    stream.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
     let _ = stream.read_to_string(&mut answer);
     assert!(answer.starts_with("HTTP/1.1 202"), "{answer}");
-    assert!(gw.wait(Duration::from_secs(20)), "clean exit after draining");
+    assert!(
+        gw.wait(Duration::from_secs(20)),
+        "clean exit after draining"
+    );
     let logs = gw.logs();
-    assert!(logs.contains("SIGTERM received") && logs.contains("flushing the Kafka producer"), "{logs}");
+    assert!(
+        logs.contains("SIGTERM received") && logs.contains("flushing the Kafka producer"),
+        "{logs}"
+    );
 
-    let records = read_topic(&broker.bootstrap, "webhooks.github.star", READ_TIMEOUT, |r| !r.is_empty());
+    let records = read_topic(
+        &broker.bootstrap,
+        "webhooks.github.star",
+        READ_TIMEOUT,
+        |r| !r.is_empty(),
+    );
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].key.as_deref(), Some("in-flight-1"));
 }

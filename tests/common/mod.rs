@@ -34,7 +34,11 @@ fn tansu_bin() -> PathBuf {
         return PathBuf::from(p);
     }
     let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).map(|p| p.join("tansu")).collect::<Vec<_>>())
+        .map(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join("tansu"))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/tansu"));
     on_path
@@ -70,7 +74,13 @@ impl Broker {
         let port = free_port();
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(tansu_bin())
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+            ])
             .args(["--storage-engine", "memory://tansu/", "--silent"])
             .current_dir(dir.path())
             .env_remove("RUST_LOG")
@@ -243,7 +253,9 @@ pub async fn send(
 ) -> Answer {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let io = hyper_util::rt::TokioIo::new(stream);
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.expect("handshake");
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .expect("handshake");
     tokio::spawn(conn);
     let mut req = Request::builder()
         .method(method)
@@ -256,7 +268,12 @@ pub async fn send(
     let response = sender.send_request(req).await.expect("send");
     let status = response.status().as_u16();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.expect("body").to_bytes();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
     Answer {
         status,
         headers,
@@ -265,7 +282,14 @@ pub async fn send(
 }
 
 pub async fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
-    send(addr, "POST", path, headers, Bytes::copy_from_slice(body.as_bytes())).await
+    send(
+        addr,
+        "POST",
+        path,
+        headers,
+        Bytes::copy_from_slice(body.as_bytes()),
+    )
+    .await
 }
 
 /// A record read back from Kafka.
@@ -300,7 +324,11 @@ pub fn read_topic(
         let found = consumer
             .fetch_metadata(Some(topic), Duration::from_secs(5))
             .ok()
-            .and_then(|md| md.topics().first().map(|t| (t.error(), t.partitions().len())));
+            .and_then(|md| {
+                md.topics()
+                    .first()
+                    .map(|t| (t.error(), t.partitions().len()))
+            });
         match found {
             Some((None, n)) if n > 0 => break n as i32,
             _ if Instant::now() > deadline => panic!("topic {topic} never appeared"),
@@ -353,7 +381,10 @@ pub fn read_topic(
             return records;
         }
     }
-    panic!("timed out reading {topic}; got {} record(s): {records:#?}", records.len());
+    panic!(
+        "timed out reading {topic}; got {} record(s): {records:#?}",
+        records.len()
+    );
 }
 
 /// GitHub signature of `body` with `secret`, as GitHub computes it, for bodies that have no
