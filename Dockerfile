@@ -1,0 +1,29 @@
+# hookgate: multi-stage build. Stage 1 compiles (rdkafka builds its bundled librdkafka with
+# gcc/make); stage 2 is a slim runtime running as a non-root user.
+FROM rust:1-slim-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential pkg-config python3 \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+# Dependencies first, so source edits do not rebuild them.
+COPY Cargo.toml Cargo.lock ./
+RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
+ && cargo build --release --locked \
+ && rm -rf src
+COPY src ./src
+RUN touch src/main.rs src/lib.rs && cargo build --release --locked
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --no-create-home hookgate
+WORKDIR /app
+COPY --from=build /src/target/release/hookgate /usr/local/bin/hookgate
+COPY config ./config
+COPY schemas ./schemas
+USER hookgate
+EXPOSE 8080
+ENTRYPOINT ["hookgate"]
+# The demo config (embedded broker). Mount your own and pass --config for production.
+CMD ["run", "--listen", "0.0.0.0:8080"]
