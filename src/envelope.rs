@@ -7,6 +7,7 @@
 use std::net::SocketAddr;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -33,8 +34,8 @@ pub struct Envelope<'a> {
     pub delivery_id: Option<&'a str>,
     /// The provider's context object, or `{}`.
     pub current_context: &'a Value,
-    /// The payload, as received.
-    pub data: &'a Value,
+    /// The payload, byte for byte as received.
+    pub data: &'a RawValue,
     pub meta: Meta<'a>,
 }
 
@@ -71,7 +72,7 @@ static EMPTY_OBJECT: std::sync::LazyLock<Value> =
 pub fn build<'a>(
     ctx: Context<'a>,
     event: &'a crate::event::Identified,
-    data: &'a Value,
+    data: &'a RawValue,
 ) -> Envelope<'a> {
     let (event_time, event_time_source) = match event.event_time {
         Some(t) => (t, "provider"),
@@ -113,6 +114,10 @@ mod tests {
     use std::sync::Arc;
     use time::macros::datetime;
 
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).expect("raw json")
+    }
+
     fn verification() -> Verification {
         Verification {
             method: Arc::from("hmac-sha256:x-hub-signature-256"),
@@ -142,7 +147,7 @@ mod tests {
             event_time: None,
             context: None,
         };
-        let data = json!({"ref": "main"});
+        let data = raw(r#"{"ref": "main"}"#);
         let got = serde_json::to_value(build(ctx(&v), &event, &data)).expect("json");
         assert_eq!(
             got,
@@ -169,6 +174,25 @@ mod tests {
     }
 
     #[test]
+    fn data_keeps_the_exact_bytes() {
+        let v = verification();
+        let event = Identified {
+            event_type: "x".into(),
+            delivery_id: None,
+            event_time: None,
+            context: None,
+        };
+        let data = raw(r#"{"amount": 123456789012345678901234567890, "z": 1, "a": "\u00e9"}"#);
+        let text = serde_json::to_string(&build(ctx(&v), &event, &data)).expect("json");
+        assert!(
+            text.contains(
+                r#""data":{"amount": 123456789012345678901234567890, "z": 1, "a": "\u00e9"}"#
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn provider_time_and_context_are_used_when_present() {
         let v = verification();
         let event = Identified {
@@ -177,7 +201,7 @@ mod tests {
             event_time: Some(datetime!(2024-01-02 03:04:05 +02:00)),
             context: Some(json!({"tenant": "t1"})),
         };
-        let data = json!({});
+        let data = raw("{}");
         let got = serde_json::to_value(build(ctx(&v), &event, &data)).expect("json");
         assert_eq!(got["event_time"], "2024-01-02T01:04:05Z");
         assert_eq!(got["current_context"], json!({"tenant": "t1"}));

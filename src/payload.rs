@@ -1,10 +1,13 @@
 //! Payload: checks the media type of an authenticated request and parses its body.
 //!
-//! Owns: which content types the gateway understands. JSON objects and arrays are kept whole;
-//! nothing is re-encoded. It runs only on [`Verified`] requests, so unauthenticated bodies are
-//! never parsed.
+//! Owns: which content types the gateway understands. JSON objects and arrays are kept whole
+//! and byte-exact: the envelope embeds the body as received ([`Payload::raw`]), so numbers
+//! beyond 64-bit precision, key order and escapes survive. The parsed [`Payload::value`] serves
+//! schema checks and locators. It runs only on [`Verified`] requests, so unauthenticated bodies
+//! are never parsed.
 
 use hyper::header::CONTENT_TYPE;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::auth::Verified;
@@ -31,7 +34,10 @@ impl PayloadError {
 
 /// A parsed body and the media type it came with.
 #[derive(Debug)]
-pub struct Payload {
+pub struct Payload<'a> {
+    /// The body as received, checked to be one JSON document.
+    pub raw: &'a RawValue,
+    /// The body parsed, for schema checks and locators.
     pub value: Value,
     /// The `Content-Type` as sent (`None` when absent).
     pub content_type: Option<String>,
@@ -39,7 +45,7 @@ pub struct Payload {
 
 /// Parses the body of a verified request. A missing `Content-Type` is read as JSON, since
 /// some providers omit it.
-pub fn parse(request: &Verified) -> Result<Payload, PayloadError> {
+pub fn parse(request: &Verified) -> Result<Payload<'_>, PayloadError> {
     let inbound = request.inbound();
     let content_type = inbound
         .headers
@@ -56,7 +62,11 @@ pub fn parse(request: &Verified) -> Result<Payload, PayloadError> {
         return Err(PayloadError::Empty);
     }
     let value = serde_json::from_slice(&inbound.body).map_err(PayloadError::NotJson)?;
+    // Cannot fail after the parse above; mapped anyway rather than unwrapped.
+    let raw: &RawValue =
+        serde_json::from_slice(inbound.body.trim_ascii()).map_err(PayloadError::NotJson)?;
     Ok(Payload {
+        raw,
         value,
         content_type,
     })

@@ -111,7 +111,7 @@ where
             schema: schema.as_deref(),
         },
         &event,
-        &payload.value,
+        payload.raw,
     );
     let value = serde_json::to_vec(&envelope).map_err(crate::payload::PayloadError::NotJson)?;
 
