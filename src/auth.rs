@@ -692,7 +692,7 @@ mod tests {
                 v.parse().expect("value"),
             );
         }
-        Inbound::for_tests(map, Bytes::copy_from_slice(body.as_bytes()))
+        Inbound::new(map, Bytes::copy_from_slice(body.as_bytes()), None)
     }
 
     /// Verifies and returns the matched key index or the error code.

@@ -21,12 +21,12 @@ pub struct Inbound {
 }
 
 impl Inbound {
-    #[cfg(test)]
-    pub fn for_tests(headers: HeaderMap, body: Bytes) -> Self {
+    /// An already-read request (tests and benchmarks; the server uses [`read`]).
+    pub fn new(headers: HeaderMap, body: Bytes, remote_addr: Option<SocketAddr>) -> Self {
         Inbound {
             headers,
             body,
-            remote_addr: None,
+            remote_addr,
         }
     }
 }
