@@ -91,7 +91,13 @@ pub struct Publisher {
     partitions: i32,
     replication: i32,
     delivery_timeout: Duration,
+    /// Last readiness answer; one metadata request at a time, reused for [`READY_CACHE`],
+    /// so a busy `/readyz` cannot tie up blocking threads.
+    last_ready: tokio::sync::Mutex<Option<(Instant, bool)>>,
 }
+
+/// How long a readiness answer is reused.
+const READY_CACHE: Duration = Duration::from_secs(1);
 
 impl std::fmt::Debug for Publisher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -136,6 +142,7 @@ impl Publisher {
             partitions: settings.topic_partitions,
             replication: settings.topic_replication,
             delivery_timeout: settings.delivery_timeout,
+            last_ready: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -221,10 +228,20 @@ impl Publisher {
 
     /// Whether a broker answers a metadata request within `timeout`.
     pub async fn ready(&self, timeout: Duration) -> bool {
+        let mut last = self.last_ready.lock().await;
+        if let Some((at, ok)) = *last {
+            if at.elapsed() < READY_CACHE {
+                return ok;
+            }
+        }
         let producer = self.producer.clone();
-        tokio::task::spawn_blocking(move || producer.client().fetch_metadata(None, timeout).is_ok())
-            .await
-            .unwrap_or(false)
+        let ok = tokio::task::spawn_blocking(move || {
+            producer.client().fetch_metadata(None, timeout).is_ok()
+        })
+        .await
+        .unwrap_or(false);
+        *last = Some((Instant::now(), ok));
+        ok
     }
 
     /// Waits until every queued record is acknowledged (or `timeout` passes).

@@ -95,7 +95,8 @@ pub async fn serve(
 async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
     let _in_flight = InFlight::new(&app.metrics);
     let path = req.uri().path().to_owned();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    // A trailing slash is a common slip when pasting a webhook URL; it is tolerated.
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (req.method(), segments.as_slice()) {
         (&Method::POST, ["webhooks", source]) if !source.is_empty() => {
             webhook::handle(app, source, req, Some(remote)).await

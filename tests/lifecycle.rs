@@ -258,6 +258,8 @@ async fn operational_endpoints_answer() {
         (missing.status, missing.code().as_str()),
         (404, "not_found")
     );
+    let slash = post(gw.addr, "/webhooks/gh/", &[("content-type", "application/json")], "{}").await;
+    assert_eq!(slash.code(), "missing_signature", "a trailing slash still reaches the source");
     let wrong = send(gw.addr, "POST", "/metrics", &[], "").await;
     assert_eq!(
         (wrong.status, wrong.code().as_str()),
@@ -331,4 +333,41 @@ secrets = [{{ insecure_dev_value = "s" }}]
     );
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].key.as_deref(), Some("in-flight-1"));
+}
+
+#[tokio::test]
+async fn json_logs_are_one_object_per_line_without_secrets() {
+    let gw = Gateway::start_env(
+        &unreachable_broker_config(false),
+        &[("HOOKGATE_LOG_FORMAT", "json")],
+    );
+    let body = r#"{"zen":"x","hook_id":1}"#;
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-github-event", "ping"),
+        ("x-hub-signature-256", "sha256=00"),
+    ];
+    let answer = post(gw.addr, "/webhooks/gh", &headers, body).await;
+    assert_eq!(answer.status, 401);
+    // The rejection is logged with its code and no payload.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !gw.logs().contains("invalid_signature") && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let logs = gw.logs();
+    let mut saw_rejection = false;
+    for line in logs.lines().filter(|l| !l.trim().is_empty()) {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        assert!(v["level"].is_string(), "{line}");
+        if v["code"] == "invalid_signature" {
+            saw_rejection = true;
+            assert_eq!(v["source"], "gh");
+        }
+    }
+    assert!(saw_rejection, "{logs}");
+    assert!(
+        !logs.contains("hook_id"),
+        "payload leaked into logs: {logs}"
+    );
 }
