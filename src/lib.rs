@@ -24,7 +24,7 @@
 //! | [`secret`] | the redacted [`secret::Secret`] wrapper | — |
 //! | [`metrics`] | every Prometheus family | — |
 //!
-//! `main.rs` holds the command line (`run`, `check-config`, `sign`) and start-up: load config,
+//! `main.rs` holds the command line (`run`, `check-config`, `sign`, `tail`) and start-up: load config,
 //! compile schemas, start the embedded broker if asked, bind, serve, flush.
 //!
 //! # Invariants

@@ -96,6 +96,29 @@ async fn default_config_runs_on_the_embedded_broker_with_signed_examples() {
 
     let ready = send(gw.addr, "GET", "/readyz", &[], "").await;
     assert_eq!(ready.status, 200, "{ready:?}");
+
+    // `hookgate tail` shows what was published, one JSON line per record.
+    let out = hookgate(&[
+        "tail",
+        "--brokers",
+        &bootstrap,
+        "--topic",
+        "identity.USER_CREATED",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert_eq!(lines[0]["topic"], "identity.USER_CREATED");
+    assert_eq!(lines[0]["headers"]["ce_type"], "USER_CREATED");
+    assert_eq!(lines[0]["value"]["current_context"]["tenant_key"], "acme");
 }
 
 #[test]
@@ -258,8 +281,18 @@ async fn operational_endpoints_answer() {
         (missing.status, missing.code().as_str()),
         (404, "not_found")
     );
-    let slash = post(gw.addr, "/webhooks/gh/", &[("content-type", "application/json")], "{}").await;
-    assert_eq!(slash.code(), "missing_signature", "a trailing slash still reaches the source");
+    let slash = post(
+        gw.addr,
+        "/webhooks/gh/",
+        &[("content-type", "application/json")],
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        slash.code(),
+        "missing_signature",
+        "a trailing slash still reaches the source"
+    );
     let wrong = send(gw.addr, "POST", "/metrics", &[], "").await;
     assert_eq!(
         (wrong.status, wrong.code().as_str()),
