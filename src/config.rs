@@ -244,6 +244,10 @@ pub struct SourceConfig {
     pub topics: BTreeMap<String, String>,
     /// Body limit for this source (overrides `server.max_body_bytes`).
     pub max_body_bytes: Option<usize>,
+    /// The URL the provider calls, as configured at the provider (scheme, host, path; the
+    /// request's query string is appended). Needed by providers that sign the URL, since the
+    /// gateway may sit behind a proxy that changes it.
+    pub public_url: Option<String>,
 }
 
 /// Where a secret comes from. Committed configs should only use `env` or `file`.
@@ -263,51 +267,86 @@ pub enum SecretRef {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AuthConfig {
-    /// An HMAC of (parts of) the request, sent in a header.
-    Hmac(HmacConfig),
+    /// An HMAC of (parts of) the request, sent in a header. Secrets are shared keys.
+    Hmac(SignatureConfig),
+    /// A public-key signature (Ed25519, ECDSA P-256), sent in a header. Secrets are the
+    /// provider's public keys.
+    PublicKey(SignatureConfig),
     /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
     ApiKey { header: Option<String> },
     /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
     None,
 }
 
-/// The generic HMAC recipe. Presets are values of this type.
+/// A signature recipe: where the signature (and timestamp) are, what was signed, how keys and
+/// signatures are encoded. Presets are values of this type.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct HmacConfig {
+pub struct SignatureConfig {
     /// Header carrying the signature.
     pub header: String,
     #[serde(default)]
     pub algorithm: auth::Algorithm,
     #[serde(default)]
     pub encoding: auth::Encoding,
-    /// Text before the signature in the header, e.g. `sha256=`.
+    /// Text before each signature, e.g. `sha256=`, `v1,` (compared case-insensitively).
     #[serde(default)]
     pub prefix: String,
-    /// What is signed: `{body}` (default), or a recipe such as `{timestamp}.{body}` or
-    /// `{header:Webhook-Id}.{timestamp}.{body}`.
-    #[serde(default = "HmacConfig::default_signed")]
+    /// When set, the header holds several `<prefix><signature>` items separated by this
+    /// (`" "` for Standard Webhooks, `","` for PagerDuty); items with another prefix are
+    /// ignored. Any one valid signature is enough.
+    pub separator: Option<String>,
+    /// When set, the header is a list of `key=value` fields (Stripe `t=…,v1=…`, Paddle
+    /// `ts=…;h1=…`).
+    pub fields: Option<FieldsConfig>,
+    /// What is signed: `{body}` (default), or a recipe such as `{timestamp}.{body}`,
+    /// `{header:Webhook-Id}.{timestamp}.{body}`, `{method}{url}{body}{timestamp}`.
+    #[serde(default = "SignatureConfig::default_signed")]
     pub signed: String,
-    /// Header carrying the timestamp (required when `signed` uses `{timestamp}`; enables the
-    /// replay window).
+    /// Header carrying the timestamp (or use `fields.timestamp`); enables the replay window.
     pub timestamp_header: Option<String>,
     #[serde(default)]
     pub timestamp_format: auth::TimestampFormat,
-    /// Largest accepted distance between the timestamp and now, either way.
-    #[serde(default = "HmacConfig::default_tolerance_secs")]
+    /// Largest accepted age of the timestamp (and distance ahead, see `limit_future`).
+    #[serde(default = "SignatureConfig::default_tolerance_secs")]
     pub tolerance_secs: u64,
+    /// Also refuse timestamps more than `tolerance_secs` ahead of now (Stripe's SDK does not).
+    #[serde(default = "default_true")]
+    pub limit_future: bool,
     /// How the configured secrets turn into key bytes.
     #[serde(default)]
     pub key_encoding: auth::KeyEncoding,
+    /// Removed from secrets before decoding, when present (e.g. `whsec_`).
+    #[serde(default)]
+    pub key_prefix: String,
 }
 
-impl HmacConfig {
+impl SignatureConfig {
     fn default_signed() -> String {
         "{body}".to_owned()
     }
     /// Five minutes: what Stripe, Slack and Standard Webhooks use.
     const fn default_tolerance_secs() -> u64 {
         300
+    }
+}
+
+/// `fields = { separator = ",", signature = "v1", timestamp = "t" }`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldsConfig {
+    /// Between fields.
+    #[serde(default = "FieldsConfig::default_separator")]
+    pub separator: String,
+    /// Name of the signature field(s).
+    pub signature: String,
+    /// Name of the timestamp field, if the header carries one.
+    pub timestamp: Option<String>,
+}
+
+impl FieldsConfig {
+    fn default_separator() -> String {
+        ",".to_owned()
     }
 }
 
@@ -560,7 +599,7 @@ fn validate_source(
             "at least one secret is required (several = rotation)",
         ));
     }
-    let verifier = Verifier::new(&auth, secrets)
+    let verifier = Verifier::new(&auth, secrets, raw.public_url.as_deref())
         .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
 
     let pick = |own: Option<Locator>, from_preset: fn(&provider::Preset) -> Option<Locator>| {

@@ -10,11 +10,14 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Body;
 use hyper::header::{HeaderMap, CONTENT_LENGTH};
-use hyper::Request;
+use hyper::{Method, Request, Uri};
 
 /// A received request, not yet authenticated.
 #[derive(Debug)]
 pub struct Inbound {
+    pub method: Method,
+    /// Path and query as received (some providers sign the URL).
+    pub uri: Uri,
     pub headers: HeaderMap,
     pub body: Bytes,
     pub remote_addr: Option<SocketAddr>,
@@ -24,6 +27,8 @@ impl Inbound {
     /// An already-read request (tests and benchmarks; the server uses [`read`]).
     pub fn new(headers: HeaderMap, body: Bytes, remote_addr: Option<SocketAddr>) -> Self {
         Inbound {
+            method: Method::POST,
+            uri: Uri::from_static("/"),
             headers,
             body,
             remote_addr,
@@ -80,6 +85,8 @@ where
         })?
         .to_bytes();
     Ok(Inbound {
+        method: parts.method,
+        uri: parts.uri,
         headers: parts.headers,
         body,
         remote_addr,

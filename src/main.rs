@@ -282,7 +282,10 @@ fn sign(
         given.push((h.to_string(), uuid::Uuid::now_v7().to_string()));
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    let signed = source.verifier.sign(&body, now, &given);
+    let signed = source
+        .verifier
+        .sign(&body, now, &given)
+        .map_err(|e| anyhow::anyhow!("cannot sign for source `{source_name}`: {e}"))?;
     let mut cmd = format!(
         "curl -sS -X POST {}",
         shell_quote(&format!(

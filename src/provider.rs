@@ -8,7 +8,7 @@
 //! `auth` with the provider's published vector.
 
 use crate::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
-use crate::config::{AuthConfig, HmacConfig};
+use crate::config::{AuthConfig, SignatureConfig};
 use crate::event::Locator;
 
 /// Defaults a provider brings to a source.
@@ -31,16 +31,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // `X-Hub-Signature-256`, prefixed `sha256=`; event in `X-GitHub-Event`, delivery GUID in
         // `X-GitHub-Delivery`. No timestamp is signed, so there is no replay window.
         "github" => Some(Preset {
-            auth: AuthConfig::Hmac(HmacConfig {
+            auth: AuthConfig::Hmac(SignatureConfig {
                 header: "X-Hub-Signature-256".to_owned(),
                 algorithm: Algorithm::Sha256,
                 encoding: Encoding::Hex,
                 prefix: "sha256=".to_owned(),
+                separator: None,
+                fields: None,
                 signed: "{body}".to_owned(),
                 timestamp_header: None,
                 timestamp_format: TimestampFormat::UnixSeconds,
                 tolerance_secs: 300,
+                limit_future: true,
                 key_encoding: KeyEncoding::Utf8,
+                key_prefix: String::new(),
             }),
             event_type: Some(Locator::Header("X-GitHub-Event".to_owned())),
             delivery_id: Some(Locator::Header("X-GitHub-Delivery".to_owned())),

@@ -2,35 +2,63 @@
 //! parses them.
 //!
 //! Owns: the [`Verifier`] built once per source at start-up (keys decoded, HMAC states keyed,
-//! signed-content recipes compiled, header names parsed) and [`Verified`], the only way later
-//! stages can get at a request. Nothing outside this module can construct a `Verified`.
+//! public keys parsed, signed-content recipes compiled, header names parsed) and [`Verified`],
+//! the only way later stages can get at a request. Nothing outside this module can construct a
+//! `Verified`. Submodules: `signature` (where signatures and timestamps are, what is signed,
+//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256), `api_key` (static keys).
 //!
 //! Invariants: secrets are compared in constant time (`Mac::verify_slice`, `subtle`); error
 //! messages name headers and rules, never a secret or an expected signature; no clock is read
 //! here (`now` is an argument), so every check is a pure function of its inputs.
 
+mod api_key;
+mod keys;
+mod signature;
+
 use std::sync::Arc;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
-use hyper::header::{HeaderMap, HeaderName, AUTHORIZATION};
+use hyper::header::HeaderName;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256, Sha512};
-use subtle::ConstantTimeEq;
 
-use crate::config::{AuthConfig, HmacConfig};
+use crate::config::AuthConfig;
 use crate::intake::Inbound;
 use crate::secret::Secret;
 
-/// HMAC digest.
+/// Signature algorithm. HMAC ones take shared secrets; the others take the provider's public key.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum Algorithm {
+    /// HMAC-SHA1.
     Sha1,
+    /// HMAC-SHA256.
     #[default]
     Sha256,
+    /// HMAC-SHA512.
     Sha512,
+    /// Ed25519 (public key: 32 bytes).
+    Ed25519,
+    /// ECDSA over P-256 with SHA-256 (public key: DER SubjectPublicKeyInfo or SEC1; signature
+    /// DER or 64-byte r‖s).
+    EcdsaP256Sha256,
+}
+
+impl Algorithm {
+    pub fn is_hmac(self) -> bool {
+        matches!(
+            self,
+            Algorithm::Sha1 | Algorithm::Sha256 | Algorithm::Sha512
+        )
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Algorithm::Sha1 => "hmac-sha1",
+            Algorithm::Sha256 => "hmac-sha256",
+            Algorithm::Sha512 => "hmac-sha512",
+            Algorithm::Ed25519 => "ed25519",
+            Algorithm::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+        }
+    }
 }
 
 /// How the signature is written in its header.
@@ -42,22 +70,21 @@ pub enum Encoding {
     Base64,
 }
 
-/// How a configured secret becomes HMAC key bytes.
+/// How a configured secret becomes key bytes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum KeyEncoding {
     /// The secret's text is the key (GitHub, Stripe, Slack, Shopify…).
     #[default]
     Utf8,
-    /// The secret is base64 of the key.
+    /// The secret is base64 of the key (Standard Webhooks, Svix).
     Base64,
-    /// The secret is hex of the key.
+    /// The secret is hex of the key (Adyen, Discord's public key).
     Hex,
 }
 
-/// How the timestamp header is written.
+/// How a timestamp is written.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
 pub enum TimestampFormat {
     /// Seconds since the Unix epoch.
     #[default]
@@ -75,13 +102,23 @@ pub enum VerifierConfigError {
     HeaderName(String),
     #[error("signed recipe `{recipe}`: {reason}")]
     Recipe { recipe: String, reason: String },
-    #[error("secret #{index} cannot be decoded as {encoding}")]
-    KeyDecoding {
-        index: usize,
-        encoding: &'static str,
-    },
-    #[error("signed recipe uses {{timestamp}} but no `timestamp_header` is set")]
+    #[error("secret #{index} {reason}")]
+    Key { index: usize, reason: &'static str },
+    #[error("signed recipe uses {{timestamp}} but no timestamp is configured (`timestamp_header` or `fields.timestamp`)")]
     TimestampHeaderMissing,
+    #[error(
+        "signed recipe uses {{url}}: set the source's `public_url` to the URL the provider calls"
+    )]
+    PublicUrlMissing,
+    #[error("`fields` and `separator` cannot both be set")]
+    FieldsAndSeparator,
+    #[error("the timestamp is configured twice (`timestamp_header` and `fields.timestamp`)")]
+    TwoTimestamps,
+    #[error("auth type `{kind}` does not take algorithm `{algorithm:?}`")]
+    WrongAlgorithm {
+        kind: &'static str,
+        algorithm: Algorithm,
+    },
 }
 
 /// Why a delivery was not authenticated. Every variant is answered 401.
@@ -98,10 +135,10 @@ pub enum AuthError {
     SignatureMismatch(HeaderName),
     #[error("missing `{0}` header, which is part of the signed content")]
     MissingSignedHeader(HeaderName),
-    #[error("missing `{0}` timestamp header")]
-    MissingTimestamp(HeaderName),
-    #[error("`{0}` is not a Unix timestamp")]
-    MalformedTimestamp(HeaderName),
+    #[error("missing timestamp ({0})")]
+    MissingTimestamp(String),
+    #[error("timestamp ({0}) is not a Unix timestamp")]
+    MalformedTimestamp(String),
     #[error("timestamp is {age_secs} s old; at most {tolerance_secs} s is accepted")]
     StaleTimestamp { age_secs: i64, tolerance_secs: u64 },
     #[error("timestamp is {ahead_secs} s in the future; at most {tolerance_secs} s is accepted")]
@@ -136,7 +173,8 @@ impl AuthError {
 /// How a delivery was authenticated; recorded in the envelope's `meta.verified`.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Verification {
-    /// e.g. `hmac-sha256:x-hub-signature-256`, `api_key:authorization`, `none`.
+    /// e.g. `hmac-sha256:x-hub-signature-256`, `ed25519:x-signature-ed25519`,
+    /// `api_key:authorization-bearer`, `none`.
     pub method: Arc<str>,
     /// Which configured secret matched (0-based), so rotations can be watched.
     pub key_index: Option<usize>,
@@ -167,36 +205,40 @@ pub struct Verifier {
 
 #[derive(Debug)]
 enum Method {
-    Hmac(HmacVerifier),
-    ApiKey(ApiKeyVerifier),
+    Signature(signature::SignatureVerifier),
+    ApiKey(api_key::ApiKeyVerifier),
     None,
 }
 
 impl Verifier {
-    /// Builds the verifier, decoding every secret once.
-    pub fn new(config: &AuthConfig, secrets: Vec<Secret>) -> Result<Self, VerifierConfigError> {
+    /// Builds the verifier, decoding every secret once. `public_url` is the URL the provider
+    /// calls, needed by recipes that sign it.
+    pub fn new(
+        config: &AuthConfig,
+        secrets: Vec<Secret>,
+        public_url: Option<&str>,
+    ) -> Result<Self, VerifierConfigError> {
         let (method, label) = match config {
-            AuthConfig::Hmac(h) => {
-                let v = HmacVerifier::new(h, &secrets)?;
-                let label = format!("hmac-{}:{}", v.algorithm_name(), v.header);
-                (Method::Hmac(v), label)
+            AuthConfig::Hmac(c) | AuthConfig::PublicKey(c) => {
+                let (kind, wants_hmac) = match config {
+                    AuthConfig::Hmac(_) => ("hmac", true),
+                    _ => ("public_key", false),
+                };
+                if c.algorithm.is_hmac() != wants_hmac {
+                    return Err(VerifierConfigError::WrongAlgorithm {
+                        kind,
+                        algorithm: c.algorithm,
+                    });
+                }
+                let v = signature::SignatureVerifier::new(c, &secrets, public_url)?;
+                let label = format!("{}:{}", c.algorithm.label(), v.header());
+                (Method::Signature(v), label)
             }
             AuthConfig::ApiKey { header } => {
                 let header = header.as_deref().map(header_name).transpose()?;
-                let label = match &header {
-                    Some(h) => format!("api_key:{h}"),
-                    None => "api_key:authorization-bearer".to_owned(),
-                };
-                let keys = secrets.iter().map(|s| digest(s.expose())).collect();
-                let sign_key = secrets.into_iter().next();
-                (
-                    Method::ApiKey(ApiKeyVerifier {
-                        header,
-                        keys,
-                        sign_key,
-                    }),
-                    label,
-                )
+                let v = api_key::ApiKeyVerifier::new(header, secrets);
+                let label = v.label();
+                (Method::ApiKey(v), label)
             }
             AuthConfig::None => (Method::None, "none".to_owned()),
         };
@@ -210,7 +252,7 @@ impl Verifier {
     /// seconds since the epoch.
     pub fn verify(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
         let key_index = match &self.method {
-            Method::Hmac(v) => Some(v.verify(&inbound.headers, &inbound.body, now_unix)?),
+            Method::Signature(v) => Some(v.verify(&inbound, now_unix)?),
             Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
             Method::None => None,
         };
@@ -224,29 +266,19 @@ impl Verifier {
     }
 
     /// The headers a sender would add to sign `body` at `now_unix` with the first secret.
-    /// `given` are headers the caller already sets (they are used where the recipe needs
-    /// them); headers the recipe needs but `given` lacks are filled with fresh ids.
-    /// Used by the `sign` command and by tests; never on the request path.
+    /// `given` are headers the caller already sets (used where the recipe needs them); headers
+    /// the recipe needs but `given` lacks are filled with fresh ids. For the `sign` command
+    /// and tests; never on the request path. Public-key sources cannot sign.
     pub fn sign(
         &self,
         body: &[u8],
         now_unix: i64,
         given: &[(String, String)],
-    ) -> Vec<(String, String)> {
+    ) -> Result<Vec<(String, String)>, String> {
         match &self.method {
-            Method::Hmac(v) => v.sign(body, now_unix, given),
-            Method::ApiKey(v) => {
-                let key = v
-                    .sign_key
-                    .as_ref()
-                    .map(|s| String::from_utf8_lossy(s.expose()).into_owned())
-                    .unwrap_or_default();
-                match &v.header {
-                    Some(h) => vec![(h.to_string(), key)],
-                    None => vec![("Authorization".to_owned(), format!("Bearer {key}"))],
-                }
-            }
-            Method::None => Vec::new(),
+            Method::Signature(v) => v.sign(body, now_unix, given),
+            Method::ApiKey(v) => Ok(v.sign()),
+            Method::None => Ok(Vec::new()),
         }
     }
 
@@ -261,415 +293,28 @@ fn header_name(name: &str) -> Result<HeaderName, VerifierConfigError> {
         .map_err(|_| VerifierConfigError::HeaderName(name.to_owned()))
 }
 
-fn digest(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
-// ---------------------------------------------------------------------------------------------
-// HMAC
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug)]
-struct HmacVerifier {
-    header: HeaderName,
-    encoding: Encoding,
-    prefix: String,
-    recipe: Vec<Part>,
-    timestamp: Option<TimestampRule>,
-    /// One keyed HMAC state per secret, cloned for each request.
-    keys: Vec<KeyedMac>,
-}
-
-#[derive(Debug)]
-struct TimestampRule {
-    header: HeaderName,
-    format: TimestampFormat,
-    tolerance_secs: u64,
-}
-
-/// One piece of the signed content.
-#[derive(Debug, PartialEq, Eq)]
-enum Part {
-    Literal(Vec<u8>),
-    Body,
-    Timestamp,
-    Header(HeaderName),
-}
-
-#[derive(Clone)]
-enum KeyedMac {
-    Sha1(Hmac<sha1::Sha1>),
-    Sha256(Hmac<Sha256>),
-    Sha512(Hmac<Sha512>),
-}
-
-impl std::fmt::Debug for KeyedMac {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("KeyedMac([redacted])")
-    }
-}
-
-impl KeyedMac {
-    fn new(algorithm: Algorithm, key: &[u8]) -> Self {
-        match algorithm {
-            Algorithm::Sha1 => KeyedMac::Sha1(keyed(key)),
-            Algorithm::Sha256 => KeyedMac::Sha256(keyed(key)),
-            Algorithm::Sha512 => KeyedMac::Sha512(keyed(key)),
-        }
-    }
-
-    fn compute(&self, parts: &[&[u8]]) -> Vec<u8> {
-        match self {
-            KeyedMac::Sha1(m) => finish(m.clone(), parts),
-            KeyedMac::Sha256(m) => finish(m.clone(), parts),
-            KeyedMac::Sha512(m) => finish(m.clone(), parts),
-        }
-    }
-
-    /// Constant-time comparison of the MAC of `parts` with `signature`.
-    fn matches(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
-        fn check<M: Mac + Clone>(m: &M, parts: &[&[u8]], signature: &[u8]) -> bool {
-            let mut m = m.clone();
-            for p in parts {
-                m.update(p);
-            }
-            m.verify_slice(signature).is_ok()
-        }
-        match self {
-            KeyedMac::Sha1(m) => check(m, parts, signature),
-            KeyedMac::Sha256(m) => check(m, parts, signature),
-            KeyedMac::Sha512(m) => check(m, parts, signature),
-        }
-    }
-}
-
-fn keyed<M: Mac + hmac::digest::KeyInit>(key: &[u8]) -> M {
-    // `KeyInit::new_from_slice` only fails for fixed-length keys; HMAC takes any length.
-    match <M as hmac::digest::KeyInit>::new_from_slice(key) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC accepts keys of every length"),
-    }
-}
-
-fn finish<M: Mac>(mut m: M, parts: &[&[u8]]) -> Vec<u8> {
-    for p in parts {
-        m.update(p);
-    }
-    m.finalize().into_bytes().to_vec()
-}
-
-impl HmacVerifier {
-    fn new(c: &HmacConfig, secrets: &[Secret]) -> Result<Self, VerifierConfigError> {
-        let recipe = parse_recipe(&c.signed)?;
-        let timestamp = match &c.timestamp_header {
-            Some(h) => Some(TimestampRule {
-                header: header_name(h)?,
-                format: c.timestamp_format,
-                tolerance_secs: c.tolerance_secs,
-            }),
-            None if recipe.contains(&Part::Timestamp) => {
-                return Err(VerifierConfigError::TimestampHeaderMissing);
-            }
-            None => None,
-        };
-        let mut keys = Vec::with_capacity(secrets.len());
-        for (index, s) in secrets.iter().enumerate() {
-            let bytes = match c.key_encoding {
-                KeyEncoding::Utf8 => s.expose().to_vec(),
-                KeyEncoding::Base64 => {
-                    BASE64
-                        .decode(s.expose())
-                        .map_err(|_| VerifierConfigError::KeyDecoding {
-                            index,
-                            encoding: "base64",
-                        })?
-                }
-                KeyEncoding::Hex => {
-                    hex::decode(s.expose()).map_err(|_| VerifierConfigError::KeyDecoding {
-                        index,
-                        encoding: "hex",
-                    })?
-                }
-            };
-            keys.push(KeyedMac::new(c.algorithm, &bytes));
-        }
-        Ok(HmacVerifier {
-            header: header_name(&c.header)?,
-            encoding: c.encoding,
-            prefix: c.prefix.clone(),
-            recipe,
-            timestamp,
-            keys,
-        })
-    }
-
-    fn algorithm_name(&self) -> &'static str {
-        match self.keys.first() {
-            Some(KeyedMac::Sha1(_)) => "sha1",
-            Some(KeyedMac::Sha512(_)) => "sha512",
-            Some(KeyedMac::Sha256(_)) | None => "sha256",
-        }
-    }
-
-    /// Returns the index of the matching key.
-    fn verify(&self, headers: &HeaderMap, body: &[u8], now_unix: i64) -> Result<usize, AuthError> {
-        let raw = headers
-            .get(&self.header)
-            .ok_or_else(|| AuthError::MissingSignature(self.header.clone()))?;
-        let signature = self.decode_signature(raw.as_bytes())?;
-        if let Some(rule) = &self.timestamp {
-            rule.check(headers, now_unix)?;
-        }
-        let parts = self.signed_parts(headers, body)?;
-        // Check every key, without stopping early, so timing does not reveal which one matched.
-        let mut matched = None;
-        for (i, key) in self.keys.iter().enumerate() {
-            if key.matches(&parts, &signature) && matched.is_none() {
-                matched = Some(i);
-            }
-        }
-        matched.ok_or_else(|| AuthError::SignatureMismatch(self.header.clone()))
-    }
-
-    fn decode_signature(&self, raw: &[u8]) -> Result<Vec<u8>, AuthError> {
-        let malformed = |reason| AuthError::MalformedSignature {
-            header: self.header.clone(),
-            reason,
-        };
-        let raw = raw.trim_ascii();
-        let prefix = self.prefix.as_bytes();
-        if raw.len() < prefix.len() || !raw[..prefix.len()].eq_ignore_ascii_case(prefix) {
-            return Err(malformed("it does not start with the expected prefix"));
-        }
-        let value = &raw[prefix.len()..];
-        match self.encoding {
-            Encoding::Hex => hex::decode(value).map_err(|_| malformed("not hexadecimal")),
-            Encoding::Base64 => BASE64.decode(value).map_err(|_| malformed("not base64")),
-        }
-    }
-
-    fn signed_parts<'a>(
-        &'a self,
-        headers: &'a HeaderMap,
-        body: &'a [u8],
-    ) -> Result<Vec<&'a [u8]>, AuthError> {
-        self.recipe
-            .iter()
-            .map(|part| match part {
-                Part::Literal(bytes) => Ok(bytes.as_slice()),
-                Part::Body => Ok(body),
-                Part::Timestamp => {
-                    // `new` guarantees a rule exists when the recipe names {timestamp}.
-                    let h = self.timestamp.as_ref().map(|r| &r.header);
-                    h.and_then(|h| headers.get(h))
-                        .map(|v| v.as_bytes())
-                        .ok_or_else(|| match h {
-                            Some(h) => AuthError::MissingTimestamp(h.clone()),
-                            None => AuthError::SignatureMismatch(self.header.clone()),
-                        })
-                }
-                Part::Header(name) => headers
-                    .get(name)
-                    .map(|v| v.as_bytes())
-                    .ok_or_else(|| AuthError::MissingSignedHeader(name.clone())),
-            })
-            .collect()
-    }
-
-    fn sign(
-        &self,
-        body: &[u8],
-        now_unix: i64,
-        given: &[(String, String)],
-    ) -> Vec<(String, String)> {
-        let mut out: Vec<(String, String)> = Vec::new();
-        let mut headers = HeaderMap::new();
-        for (k, v) in given {
-            if let (Ok(k), Ok(v)) = (
-                HeaderName::from_bytes(k.as_bytes()),
-                hyper::header::HeaderValue::from_str(v),
-            ) {
-                headers.insert(k, v);
-            }
-        }
-        if let Some(rule) = &self.timestamp {
-            let ts = match rule.format {
-                TimestampFormat::UnixSeconds => now_unix.to_string(),
-                TimestampFormat::UnixMillis => (now_unix * 1000).to_string(),
-            };
-            if let Ok(v) = ts.parse() {
-                headers.insert(rule.header.clone(), v);
-            }
-            out.push((rule.header.to_string(), ts));
-        }
-        for part in &self.recipe {
-            if let Part::Header(name) = part {
-                if !headers.contains_key(name) {
-                    let id = format!("msg_{}", uuid::Uuid::now_v7().simple());
-                    if let Ok(v) = id.parse() {
-                        headers.insert(name.clone(), v);
-                    }
-                    out.push((name.to_string(), id));
-                }
-            }
-        }
-        let Some(key) = self.keys.first() else {
-            return out;
-        };
-        let Ok(parts) = self.signed_parts(&headers, body) else {
-            return out;
-        };
-        let mac = key.compute(&parts);
-        let encoded = match self.encoding {
-            Encoding::Hex => hex::encode(mac),
-            Encoding::Base64 => BASE64.encode(mac),
-        };
-        out.push((self.header.to_string(), format!("{}{encoded}", self.prefix)));
-        out
-    }
-}
-
-impl TimestampRule {
-    fn check(&self, headers: &HeaderMap, now_unix: i64) -> Result<(), AuthError> {
-        let raw = headers
-            .get(&self.header)
-            .ok_or_else(|| AuthError::MissingTimestamp(self.header.clone()))?;
-        let value: i64 = raw
-            .to_str()
-            .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| AuthError::MalformedTimestamp(self.header.clone()))?;
-        let secs = match self.format {
-            TimestampFormat::UnixSeconds => value,
-            TimestampFormat::UnixMillis => value.div_euclid(1000),
-        };
-        let tolerance = i64::try_from(self.tolerance_secs).unwrap_or(i64::MAX);
-        let age = now_unix.saturating_sub(secs);
-        if age > tolerance {
-            return Err(AuthError::StaleTimestamp {
-                age_secs: age,
-                tolerance_secs: self.tolerance_secs,
-            });
-        }
-        if -age > tolerance {
-            return Err(AuthError::FutureTimestamp {
-                ahead_secs: -age,
-                tolerance_secs: self.tolerance_secs,
-            });
-        }
-        Ok(())
-    }
-}
-
-/// Compiles `"{timestamp}.{body}"`-style recipes. Placeholders: `{body}`, `{timestamp}`,
-/// `{header:Name}`; everything else is literal.
-fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
-    let err = |reason: String| VerifierConfigError::Recipe {
-        recipe: recipe.to_owned(),
-        reason,
-    };
-    let mut parts = Vec::new();
-    let mut rest = recipe;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            parts.push(Part::Literal(rest.as_bytes()[..open].to_vec()));
-        }
-        let after = &rest[open + 1..];
-        let close = after
-            .find('}')
-            .ok_or_else(|| err("a `{` is never closed".to_owned()))?;
-        let name = &after[..close];
-        parts.push(match name {
-            "body" => Part::Body,
-            "timestamp" => Part::Timestamp,
-            _ => match name.strip_prefix("header:") {
-                Some(h) => Part::Header(header_name(h)?),
-                None => {
-                    return Err(err(format!(
-                        "unknown placeholder `{{{name}}}` (use {{body}}, {{timestamp}} or \
-                         {{header:Name}})"
-                    )));
-                }
-            },
-        });
-        rest = &after[close + 1..];
-    }
-    if !rest.is_empty() {
-        parts.push(Part::Literal(rest.as_bytes().to_vec()));
-    }
-    if !parts.contains(&Part::Body) {
-        return Err(err("it must include {body}".to_owned()));
-    }
-    Ok(parts)
-}
-
-// ---------------------------------------------------------------------------------------------
-// API key
-// ---------------------------------------------------------------------------------------------
-
-#[derive(Debug)]
-struct ApiKeyVerifier {
-    /// `None`: `Authorization: Bearer <key>`.
-    header: Option<HeaderName>,
-    /// SHA-256 of each key: comparing fixed-length digests in constant time hides both the
-    /// content and the length of the keys.
-    keys: Vec<[u8; 32]>,
-    /// The first key, kept only for the `sign` command.
-    sign_key: Option<Secret>,
-}
-
-impl ApiKeyVerifier {
-    fn verify(&self, headers: &HeaderMap) -> Result<usize, AuthError> {
-        let presented: &[u8] = match &self.header {
-            Some(h) => headers.get(h).map(|v| v.as_bytes().trim_ascii()).ok_or(
-                AuthError::MissingCredentials("the configured API key header"),
-            )?,
-            None => {
-                let value = headers
-                    .get(AUTHORIZATION)
-                    .ok_or(AuthError::MissingCredentials(
-                        "`Authorization: Bearer <key>`",
-                    ))?
-                    .as_bytes();
-                match value.split_at_checked(7) {
-                    Some((scheme, token)) if scheme.eq_ignore_ascii_case(b"bearer ") => {
-                        token.trim_ascii()
-                    }
-                    _ => {
-                        return Err(AuthError::MissingCredentials(
-                            "`Authorization: Bearer <key>`",
-                        ))
-                    }
-                }
-            }
-        };
-        let presented = digest(presented);
-        let mut matched = None;
-        for (i, key) in self.keys.iter().enumerate() {
-            if bool::from(key.ct_eq(&presented)) && matched.is_none() {
-                matched = Some(i);
-            }
-        }
-        matched.ok_or(AuthError::InvalidCredentials)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::SignatureConfig;
     use bytes::Bytes;
+    use hyper::header::HeaderMap;
 
-    fn hmac(header: &str) -> HmacConfig {
-        HmacConfig {
+    fn hmac(header: &str) -> SignatureConfig {
+        SignatureConfig {
             header: header.to_owned(),
             algorithm: Algorithm::Sha256,
             encoding: Encoding::Hex,
             prefix: String::new(),
+            separator: None,
+            fields: None,
             signed: "{body}".to_owned(),
             timestamp_header: None,
             timestamp_format: TimestampFormat::UnixSeconds,
             tolerance_secs: 300,
+            limit_future: true,
             key_encoding: KeyEncoding::Utf8,
+            key_prefix: String::new(),
         }
     }
 
@@ -703,7 +348,7 @@ mod tests {
         body: &str,
         now: i64,
     ) -> Result<Option<usize>, &'static str> {
-        let v = Verifier::new(auth, secrets(keys)).expect("verifier");
+        let v = Verifier::new(auth, secrets(keys), None).expect("verifier");
         v.verify(inbound(headers, body), now)
             .map(|ok| ok.verification().key_index)
             .map_err(|e| e.code())
@@ -794,7 +439,7 @@ mod tests {
     fn generic_hmac_reproduces_slack_sdk_vector() {
         // python-slack-sdk tests/slack_sdk/signature/test_signature_verifier.py
         let body = "token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
-        let auth = AuthConfig::Hmac(HmacConfig {
+        let auth = AuthConfig::Hmac(SignatureConfig {
             prefix: "v0=".to_owned(),
             signed: "v0:{timestamp}:{body}".to_owned(),
             timestamp_header: Some("X-Slack-Request-Timestamp".to_owned()),
@@ -830,7 +475,7 @@ mod tests {
     fn generic_hmac_reproduces_standard_webhooks_vector() {
         // standard-webhooks libraries/python/tests/test_webhooks.py test_sign_function; the key
         // is the base64 part of `whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw`.
-        let auth = AuthConfig::Hmac(HmacConfig {
+        let auth = AuthConfig::Hmac(SignatureConfig {
             encoding: Encoding::Base64,
             prefix: "v1,".to_owned(),
             signed: "{header:webhook-id}.{timestamp}.{body}".to_owned(),
@@ -864,7 +509,7 @@ mod tests {
     #[test]
     fn generic_hmac_reproduces_shopify_vector() {
         // shopify-app-js lib/webhooks/__tests__/validate.test.ts
-        let auth = AuthConfig::Hmac(HmacConfig {
+        let auth = AuthConfig::Hmac(SignatureConfig {
             encoding: Encoding::Base64,
             ..hmac("X-Shopify-Hmac-Sha256")
         });
@@ -889,7 +534,7 @@ mod tests {
         // Cross-check values computed from the documented algorithms (GitHub legacy SHA-1,
         // Paystack SHA-512) with secret `whsec_example_secret`.
         let body = r#"{"id":"evt_1","type":"demo.event"}"#;
-        let sha1 = AuthConfig::Hmac(HmacConfig {
+        let sha1 = AuthConfig::Hmac(SignatureConfig {
             algorithm: Algorithm::Sha1,
             prefix: "sha1=".to_owned(),
             ..hmac("X-Hub-Signature")
@@ -902,7 +547,7 @@ mod tests {
             check(&sha1, &["whsec_example_secret"], &headers, body, 0),
             Ok(Some(0))
         );
-        let sha512 = AuthConfig::Hmac(HmacConfig {
+        let sha512 = AuthConfig::Hmac(SignatureConfig {
             algorithm: Algorithm::Sha512,
             ..hmac("x-paystack-signature")
         });
@@ -915,15 +560,15 @@ mod tests {
 
     #[test]
     fn millisecond_timestamps_are_understood() {
-        let auth = AuthConfig::Hmac(HmacConfig {
+        let auth = AuthConfig::Hmac(SignatureConfig {
             signed: "{timestamp}.{body}".to_owned(),
             timestamp_header: Some("X-Ts".to_owned()),
             timestamp_format: TimestampFormat::UnixMillis,
             tolerance_secs: 60,
             ..hmac("X-Sig")
         });
-        let v = Verifier::new(&auth, secrets(&["k"])).expect("verifier");
-        let signed = v.sign(b"{}", 1_700_000_000, &[]);
+        let v = Verifier::new(&auth, secrets(&["k"]), None).expect("verifier");
+        let signed = v.sign(b"{}", 1_700_000_000, &[]).expect("sign");
         assert_eq!(signed[0], ("x-ts".to_owned(), "1700000000000".to_owned()));
         let headers: Vec<(&str, &str)> = signed
             .iter()
@@ -942,16 +587,16 @@ mod tests {
     #[test]
     fn recipes_are_checked_at_start_up() {
         let bad = |signed: &str, ts: Option<&str>| {
-            let auth = AuthConfig::Hmac(HmacConfig {
+            let auth = AuthConfig::Hmac(SignatureConfig {
                 signed: signed.to_owned(),
                 timestamp_header: ts.map(str::to_owned),
                 ..hmac("X-Sig")
             });
-            Verifier::new(&auth, secrets(&["k"]))
+            Verifier::new(&auth, secrets(&["k"]), None)
                 .expect_err("should fail")
                 .to_string()
         };
-        assert!(bad("{timestamp}.{body}", None).contains("no `timestamp_header`"));
+        assert!(bad("{timestamp}.{body}", None).contains("no timestamp is configured"));
         assert!(bad("{body", None).contains("never closed"));
         assert!(bad("{bdy}", None).contains("unknown placeholder `{bdy}`"));
         assert!(bad("{timestamp}", Some("X-Ts")).contains("must include {body}"));
@@ -994,15 +639,15 @@ mod tests {
 
     #[test]
     fn sign_round_trips_through_verify() {
-        let auth = AuthConfig::Hmac(HmacConfig {
+        let auth = AuthConfig::Hmac(SignatureConfig {
             encoding: Encoding::Base64,
             prefix: "v1,".to_owned(),
             signed: "{header:webhook-id}.{timestamp}.{body}".to_owned(),
             timestamp_header: Some("webhook-timestamp".to_owned()),
             ..hmac("webhook-signature")
         });
-        let v = Verifier::new(&auth, secrets(&["k"])).expect("verifier");
-        let signed = v.sign(b"{}", 100, &[]);
+        let v = Verifier::new(&auth, secrets(&["k"]), None).expect("verifier");
+        let signed = v.sign(b"{}", 100, &[]).expect("sign");
         assert_eq!(signed.len(), 3, "{signed:?}");
         let headers: Vec<(&str, &str)> = signed
             .iter()
@@ -1013,7 +658,8 @@ mod tests {
 
     #[test]
     fn errors_never_contain_the_expected_signature() {
-        let v = Verifier::new(&github(), secrets(&["It's a Secret to Everybody"])).expect("v");
+        let v =
+            Verifier::new(&github(), secrets(&["It's a Secret to Everybody"]), None).expect("v");
         let err = v
             .verify(
                 inbound(&[("X-Hub-Signature-256", "sha256=00")], "Hello, World!"),
@@ -1028,7 +674,7 @@ mod tests {
     #[test]
     fn none_accepts_everything_and_says_so() {
         assert_eq!(check(&AuthConfig::None, &[], &[], "{}", 0), Ok(None));
-        let v = Verifier::new(&AuthConfig::None, vec![]).expect("v");
+        let v = Verifier::new(&AuthConfig::None, vec![], None).expect("v");
         assert!(v.is_none());
     }
 }
