@@ -72,6 +72,7 @@ fn main() {
     let verifier = Verifier::new(
         &preset.auth,
         vec![hookgate::secret::Secret::new(SECRET.as_bytes().to_vec())],
+        None,
     )
     .expect("verifier");
     let event_spec = hookgate::event::EventSpec::new(
