@@ -70,7 +70,7 @@ fn main() {
     let budget = Duration::from_millis(500);
     let preset = provider::preset("github").expect("preset");
     let verifier = Verifier::new(
-        &preset.auth,
+        preset.auth.as_ref().expect("github signs"),
         vec![hookgate::secret::Secret::new(SECRET.as_bytes().to_vec())],
         None,
     )

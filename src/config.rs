@@ -550,7 +550,20 @@ fn validate_source(
 
     let auth = match (raw.auth, &preset) {
         (Some(auth), _) => auth,
-        (None, Some(p)) => p.auth.clone(),
+        (None, Some(p)) => match &p.auth {
+            Some(auth) => auth.clone(),
+            None => {
+                return Err(ConfigError::invalid(
+                    section,
+                    "auth",
+                    format!(
+                        "provider `{}` does not document how its deliveries authenticate, so \
+                         `auth` must be set, e.g. auth = {{ type = \"api_key\", header = \"X-API-Key\" }}",
+                        raw.provider
+                    ),
+                ));
+            }
+        },
         (None, None) => {
             return Err(ConfigError::invalid(
                 section,

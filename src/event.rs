@@ -11,12 +11,23 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// Where a value is found, as written in config: `{ header = "X-GitHub-Event" }` or
-/// `{ pointer = "/type" }` (RFC 6901 JSON pointer into the body).
+/// `{ pointer = "/type" }` (RFC 6901 JSON pointer into the body), or the first of several that
+/// is present: `{ first_of = [{ pointer = "/event/type" }, { pointer = "/type" }] }`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Locator {
     Header(String),
     Pointer(String),
+    FirstOf(Vec<Locator>),
+}
+
+impl Locator {
+    pub fn header(name: &str) -> Self {
+        Locator::Header(name.to_owned())
+    }
+    pub fn pointer(pointer: &str) -> Self {
+        Locator::Pointer(pointer.to_owned())
+    }
 }
 
 /// Longest event type or delivery id accepted; they become topic names and Kafka keys.
@@ -48,12 +59,15 @@ pub enum LocatorError {
     HeaderName(String),
     #[error("JSON pointer `{0}` must be empty or start with '/'")]
     Pointer(String),
+    #[error("`first_of` needs at least one locator")]
+    Empty,
 }
 
 #[derive(Debug, Clone)]
 enum Compiled {
     Header(HeaderName),
     Pointer(String),
+    FirstOf(Vec<Compiled>),
 }
 
 impl Compiled {
@@ -64,6 +78,12 @@ impl Compiled {
                 .map_err(|_| LocatorError::HeaderName(h)),
             Locator::Pointer(p) if p.is_empty() || p.starts_with('/') => Ok(Compiled::Pointer(p)),
             Locator::Pointer(p) => Err(LocatorError::Pointer(p)),
+            Locator::FirstOf(all) if all.is_empty() => Err(LocatorError::Empty),
+            Locator::FirstOf(all) => all
+                .into_iter()
+                .map(Compiled::new)
+                .collect::<Result<_, _>>()
+                .map(Compiled::FirstOf),
         }
     }
 
@@ -72,6 +92,10 @@ impl Compiled {
         match self {
             Compiled::Header(h) => format!("header `{h}`"),
             Compiled::Pointer(p) => format!("body pointer `{p}`"),
+            Compiled::FirstOf(all) => {
+                let each: Vec<String> = all.iter().map(Compiled::describe).collect();
+                each.join(" or ")
+            }
         }
     }
 
@@ -79,6 +103,16 @@ impl Compiled {
         match self {
             Compiled::Header(h) => headers.get(h).map(|v| Found::Header(v.as_bytes())),
             Compiled::Pointer(p) => body.pointer(p).filter(|v| !v.is_null()).map(Found::Json),
+            Compiled::FirstOf(all) => all.iter().find_map(|c| c.find(headers, body)),
+        }
+    }
+
+    /// The first header this locator reads, if it reads one.
+    fn header(&self) -> Option<&HeaderName> {
+        match self {
+            Compiled::Header(h) => Some(h),
+            Compiled::Pointer(_) => None,
+            Compiled::FirstOf(all) => all.iter().find_map(Compiled::header),
         }
     }
 }
@@ -139,18 +173,12 @@ impl EventSpec {
 
     /// Whether the event type comes from a header (the `sign` command then asks for it).
     pub fn event_type_header(&self) -> Option<&HeaderName> {
-        match &self.event_type {
-            Compiled::Header(h) => Some(h),
-            Compiled::Pointer(_) => None,
-        }
+        self.event_type.header()
     }
 
     /// Whether the delivery id comes from a header.
     pub fn delivery_id_header(&self) -> Option<&HeaderName> {
-        match &self.delivery_id {
-            Some(Compiled::Header(h)) => Some(h),
-            _ => None,
-        }
+        self.delivery_id.as_ref().and_then(Compiled::header)
     }
 
     pub fn identify(&self, headers: &HeaderMap, body: &Value) -> Result<Identified, EventError> {

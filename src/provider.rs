@@ -1,69 +1,476 @@
-//! Provider presets: what a known provider sends, as data.
+//! Provider presets: what known providers send, as data.
 //!
 //! Owns: the table of presets. A preset is a value (how deliveries are signed and where the
 //! event type, delivery id, event time and context live), never code of its own; the generic
 //! machinery in `auth` and `event` does the work. A source's own keys override any of it.
+//! Each arm cites where its facts come from (the provider's docs or official SDK).
 //!
-//! Adding a provider: add one arm to [`preset`] and its name to [`NAMES`], then a test in
-//! `auth` with the provider's published vector.
+//! Adding a provider: add its name to [`NAMES`] and one arm to [`preset`], then a test below
+//! with the provider's published vector (or one its official SDK produced).
 
 use crate::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
-use crate::config::{AuthConfig, SignatureConfig};
+use crate::config::{AuthConfig, FieldsConfig, SignatureConfig};
 use crate::event::Locator;
 
 /// Defaults a provider brings to a source.
 #[derive(Debug, Clone)]
 pub struct Preset {
-    pub auth: AuthConfig,
+    /// `None` when the provider's docs do not say how deliveries authenticate: the source
+    /// must then set `auth` itself.
+    pub auth: Option<AuthConfig>,
     pub event_type: Option<Locator>,
     pub delivery_id: Option<Locator>,
     pub event_time: Option<Locator>,
     pub context: Option<Locator>,
 }
 
-/// Names of every preset, for error messages and docs.
-pub const NAMES: &[&str] = &["github"];
+/// Names of every preset.
+pub const NAMES: &[&str] = &[
+    "bitbucket",
+    "calendly",
+    "cidaas",
+    "clerk",
+    "cryptlex",
+    "discord",
+    "github",
+    "github-sha1",
+    "gitlab",
+    "gitlab-signing-token",
+    "hubspot",
+    "intercom",
+    "lemonsqueezy",
+    "linear",
+    "okta",
+    "paddle",
+    "pagerduty",
+    "paystack",
+    "razorpay",
+    "resend",
+    "sendgrid",
+    "shopify",
+    "slack",
+    "square",
+    "standard-webhooks",
+    "stripe",
+    "svix",
+    "typeform",
+    "x",
+    "xero",
+    "zoom",
+];
+
+/// HMAC-SHA256 of the raw body, hex, no prefix, in `header`: the starting point of most presets.
+fn hmac(header: &str) -> SignatureConfig {
+    SignatureConfig {
+        header: header.to_owned(),
+        algorithm: Algorithm::Sha256,
+        encoding: Encoding::Hex,
+        prefix: String::new(),
+        separator: None,
+        fields: None,
+        signed: "{body}".to_owned(),
+        timestamp_header: None,
+        timestamp_format: TimestampFormat::UnixSeconds,
+        tolerance_secs: 300,
+        limit_future: true,
+        key_encoding: KeyEncoding::Utf8,
+        key_prefix: String::new(),
+    }
+}
+
+/// Standard Webhooks' scheme under a header prefix (`webhook` or `svix`): HMAC-SHA256 of
+/// `{id}.{timestamp}.{body}`, base64, space-separated `v1,<sig>` list, `whsec_` base64 keys,
+/// ±5 minutes (standard-webhooks spec v1.0.0 and its reference libraries).
+fn standard_webhooks(prefix: &str) -> SignatureConfig {
+    SignatureConfig {
+        encoding: Encoding::Base64,
+        prefix: "v1,".to_owned(),
+        separator: Some(" ".to_owned()),
+        signed: format!("{{header:{prefix}-id}}.{{timestamp}}.{{body}}"),
+        timestamp_header: Some(format!("{prefix}-timestamp")),
+        key_encoding: KeyEncoding::Base64,
+        key_prefix: "whsec_".to_owned(),
+        ..hmac(&format!("{prefix}-signature"))
+    }
+}
+
+fn with(auth: SignatureConfig) -> Option<AuthConfig> {
+    Some(AuthConfig::Hmac(auth))
+}
+
+fn ptr(p: &str) -> Option<Locator> {
+    Some(Locator::pointer(p))
+}
+
+fn hdr(h: &str) -> Option<Locator> {
+    Some(Locator::header(h))
+}
+
+fn base(auth: Option<AuthConfig>, event_type: Option<Locator>) -> Preset {
+    Preset {
+        auth,
+        event_type,
+        delivery_id: None,
+        event_time: None,
+        context: None,
+    }
+}
 
 /// The preset for `provider`, if it is one we know.
 pub fn preset(provider: &str) -> Option<Preset> {
-    match provider {
-        // GitHub: "validating webhook deliveries" — HMAC-SHA256 hex digest of the raw body in
-        // `X-Hub-Signature-256`, prefixed `sha256=`; event in `X-GitHub-Event`, delivery GUID in
-        // `X-GitHub-Delivery`. No timestamp is signed, so there is no replay window.
-        "github" => Some(Preset {
-            auth: AuthConfig::Hmac(SignatureConfig {
-                header: "X-Hub-Signature-256".to_owned(),
-                algorithm: Algorithm::Sha256,
-                encoding: Encoding::Hex,
+    Some(match provider {
+        // Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>` of the body; event in `X-Event-Key`.
+        "bitbucket" => base(
+            with(SignatureConfig {
                 prefix: "sha256=".to_owned(),
-                separator: None,
-                fields: None,
-                signed: "{body}".to_owned(),
-                timestamp_header: None,
-                timestamp_format: TimestampFormat::UnixSeconds,
-                tolerance_secs: 300,
-                limit_future: true,
-                key_encoding: KeyEncoding::Utf8,
-                key_prefix: String::new(),
+                ..hmac("X-Hub-Signature")
             }),
-            event_type: Some(Locator::Header("X-GitHub-Event".to_owned())),
-            delivery_id: Some(Locator::Header("X-GitHub-Delivery".to_owned())),
-            event_time: None,
-            context: None,
-        }),
-        _ => None,
+            hdr("X-Event-Key"),
+        ),
+        // Calendly: `Calendly-Webhook-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`, ~3 min.
+        "calendly" => Preset {
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    fields: Some(fields(",", "v1", "t")),
+                    signed: "{timestamp}.{body}".to_owned(),
+                    tolerance_secs: 180,
+                    ..hmac("Calendly-Webhook-Signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        // cidaas (seed 002): a pre-shared API key whose header the docs leave to the setup, so
+        // `auth` must be given; body `{event_time, event_type, current_context, data}`.
+        "cidaas" => Preset {
+            event_time: ptr("/event_time"),
+            context: ptr("/current_context"),
+            ..base(
+                None,
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/event_type"),
+                    Locator::pointer("/eventtype"),
+                ])),
+            )
+        },
+        // Clerk signs with Svix (Standard Webhooks under `svix-` headers).
+        "clerk" | "resend" | "svix" => Preset {
+            delivery_id: hdr("svix-id"),
+            ..base(with(standard_webhooks("svix")), ptr("/type"))
+        },
+        // Cryptlex: `Webhook-Signature`, base64 HMAC-SHA256 of the body; `{event, data,
+        // triggeredAt}`.
+        "cryptlex" => Preset {
+            event_time: ptr("/triggeredAt"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("Webhook-Signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        // Discord interactions: Ed25519 over `{timestamp}{body}`, hex signature and hex public
+        // key (discord-interactions `verify_key`). The SDKs check no timestamp window; we keep
+        // the usual 5 minutes against replays.
+        "discord" => Preset {
+            delivery_id: ptr("/id"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::Ed25519,
+                    signed: "{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("X-Signature-Timestamp".to_owned()),
+                    key_encoding: KeyEncoding::Hex,
+                    ..hmac("X-Signature-Ed25519")
+                })),
+                ptr("/type"),
+            )
+        },
+        // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
+        // body; event in `X-GitHub-Event`, delivery GUID in `X-GitHub-Delivery`. GitHub signs
+        // no timestamp, so there is no replay window.
+        "github" => Preset {
+            delivery_id: hdr("X-GitHub-Delivery"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature-256")
+                }),
+                hdr("X-GitHub-Event"),
+            )
+        },
+        // GitHub's legacy SHA-1 header, for old GitHub Enterprise servers.
+        "github-sha1" => Preset {
+            delivery_id: hdr("X-GitHub-Delivery"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    prefix: "sha1=".to_owned(),
+                    ..hmac("X-Hub-Signature")
+                }),
+                hdr("X-GitHub-Event"),
+            )
+        },
+        // GitLab: the secret token is sent as is in `X-Gitlab-Token`; `X-Gitlab-Event` is e.g.
+        // `Push Hook`; `Idempotency-Key` (17.4+) is stable across retries.
+        "gitlab" => Preset {
+            delivery_id: gitlab_delivery_id(),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("X-Gitlab-Token".to_owned()),
+                }),
+                hdr("X-Gitlab-Event"),
+            )
+        },
+        // GitLab's signing token: Standard Webhooks (`webhook-*` headers).
+        "gitlab-signing-token" => Preset {
+            delivery_id: gitlab_delivery_id(),
+            ..base(with(standard_webhooks("webhook")), hdr("X-Gitlab-Event"))
+        },
+        // HubSpot v3: base64 HMAC-SHA256 of method + URL + body + timestamp (ms), 5 minutes.
+        // The body is a JSON array of events; the first one names the batch.
+        "hubspot" => Preset {
+            delivery_id: ptr("/0/eventId"),
+            event_time: ptr("/0/occurredAt"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{method}{url}{body}{timestamp}".to_owned(),
+                    timestamp_header: Some("X-HubSpot-Request-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("X-HubSpot-Signature-v3")
+                }),
+                ptr("/0/subscriptionType"),
+            )
+        },
+        // Intercom: `X-Hub-Signature: sha1=<hex>` of the body; `{type, id, topic, data}`.
+        "intercom" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    prefix: "sha1=".to_owned(),
+                    ..hmac("X-Hub-Signature")
+                }),
+                ptr("/topic"),
+            )
+        },
+        // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
+        "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),
+        // Linear: `Linear-Signature`, hex HMAC-SHA256 of the body (@linear/sdk). Its replay
+        // check reads `webhookTimestamp` from the body, which is not available before
+        // verification, so no window here.
+        "linear" => Preset {
+            delivery_id: hdr("Linear-Delivery"),
+            event_time: ptr("/createdAt"),
+            ..base(with(hmac("Linear-Signature")), ptr("/type"))
+        },
+        // Okta event hooks: the secret configured in Okta arrives as the whole
+        // `Authorization` header value.
+        "okta" => Preset {
+            delivery_id: ptr("/eventId"),
+            event_time: ptr("/eventTime"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Authorization".to_owned()),
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/data/events/0/eventType"),
+                    Locator::pointer("/eventType"),
+                ])),
+            )
+        },
+        // Paddle Billing: `Paddle-Signature: ts=<ts>;h1=<hex>[;h1=…]` over `{ts}:{body}`; the
+        // SDKs allow 5 seconds.
+        "paddle" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/occurred_at"),
+            ..base(
+                with(SignatureConfig {
+                    fields: Some(fields(";", "h1", "ts")),
+                    signed: "{timestamp}:{body}".to_owned(),
+                    tolerance_secs: 5,
+                    ..hmac("Paddle-Signature")
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // PagerDuty v3: `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>]` of the body.
+        "pagerduty" => Preset {
+            delivery_id: hdr("X-Webhook-Id"),
+            event_time: ptr("/event/occurred_at"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(",".to_owned()),
+                    ..hmac("X-PagerDuty-Signature")
+                }),
+                ptr("/event/event_type"),
+            )
+        },
+        // Paystack: `x-paystack-signature`, hex HMAC-SHA512 of the body, keyed with the secret
+        // API key.
+        "paystack" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::Sha512,
+                ..hmac("x-paystack-signature")
+            }),
+            ptr("/event"),
+        ),
+        // Razorpay: `X-Razorpay-Signature`, hex HMAC-SHA256 of the body; `x-razorpay-event-id`.
+        "razorpay" => Preset {
+            delivery_id: hdr("x-razorpay-event-id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("X-Razorpay-Signature")), ptr("/event"))
+        },
+        // SendGrid Event Webhook: ECDSA P-256/SHA-256 over `{timestamp}{body}`, base64 DER
+        // signature, base64 DER public key. The body is a JSON array of events.
+        "sendgrid" => Preset {
+            delivery_id: ptr("/0/sg_event_id"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::EcdsaP256Sha256,
+                    encoding: Encoding::Base64,
+                    signed: "{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("X-Twilio-Email-Event-Webhook-Timestamp".to_owned()),
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("X-Twilio-Email-Event-Webhook-Signature")
+                })),
+                ptr("/0/event"),
+            )
+        },
+        // Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC-SHA256 of the body; topic, webhook id
+        // and trigger time in headers.
+        "shopify" => Preset {
+            delivery_id: hdr("X-Shopify-Webhook-Id"),
+            event_time: hdr("X-Shopify-Triggered-At"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("X-Shopify-Hmac-Sha256")
+                }),
+                hdr("X-Shopify-Topic"),
+            )
+        },
+        // Slack: `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}`, ±5 minutes. The
+        // event type is the inner `event.type` of Events API callbacks, else the envelope's.
+        "slack" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/event_time"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v0=".to_owned(),
+                    signed: "v0:{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("X-Slack-Request-Timestamp".to_owned()),
+                    ..hmac("X-Slack-Signature")
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/event/type"),
+                    Locator::pointer("/type"),
+                    Locator::pointer("/command"),
+                ])),
+            )
+        },
+        // Square: `x-square-hmacsha256-signature`, base64 HMAC-SHA256 of notification URL +
+        // body (square-python-sdk `verify_signature`); needs the source's `public_url`.
+        "square" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{url}{body}".to_owned(),
+                    ..hmac("x-square-hmacsha256-signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        "standard-webhooks" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
+        // Stripe: `Stripe-Signature: t=<ts>,v1=<hex>[,v1=…]` over `{t}.{body}`, secret used as
+        // text; the SDKs check only the age (300 s).
+        "stripe" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created"),
+            ..base(
+                with(SignatureConfig {
+                    fields: Some(fields(",", "v1", "t")),
+                    signed: "{timestamp}.{body}".to_owned(),
+                    limit_future: false,
+                    ..hmac("Stripe-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Typeform: `Typeform-Signature: sha256=<base64>` of the body.
+        "typeform" => Preset {
+            delivery_id: ptr("/event_id"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("Typeform-Signature")
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // X (Twitter): `x-twitter-webhooks-signature: sha256=<base64>` of the body, keyed with
+        // the consumer secret; Activity API envelopes carry `event_type` and `event_uuid`.
+        "x" => Preset {
+            delivery_id: ptr("/event_uuid"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("x-twitter-webhooks-signature")
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // Xero: `x-xero-signature`, base64 HMAC-SHA256 of the body; events in a batch.
+        "xero" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                ..hmac("x-xero-signature")
+            }),
+            ptr("/events/0/eventCategory"),
+        ),
+        // Zoom: `x-zm-signature: v0=<hex>` over `v0:{timestamp}:{body}` (zoom/webhook-sample);
+        // `event`, `event_ts` in ms.
+        "zoom" => Preset {
+            event_time: ptr("/event_ts"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v0=".to_owned(),
+                    signed: "v0:{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("x-zm-request-timestamp".to_owned()),
+                    ..hmac("x-zm-signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        _ => return None,
+    })
+}
+
+fn fields(separator: &str, signature: &str, timestamp: &str) -> FieldsConfig {
+    FieldsConfig {
+        separator: separator.to_owned(),
+        signature: signature.to_owned(),
+        timestamp: Some(timestamp.to_owned()),
     }
+}
+
+fn gitlab_delivery_id() -> Option<Locator> {
+    Some(Locator::FirstOf(vec![
+        Locator::header("Idempotency-Key"),
+        Locator::header("X-Gitlab-Event-UUID"),
+    ]))
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_listed_name_has_a_preset() {
-        for name in NAMES {
-            assert!(preset(name).is_some(), "{name} is listed but has no preset");
-        }
-        assert!(preset("not-a-provider").is_none());
-    }
-}
+mod tests;

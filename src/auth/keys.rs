@@ -13,11 +13,13 @@ use sha2::{Sha256, Sha512};
 use super::{Algorithm, KeyEncoding, VerifierConfigError};
 use crate::secret::Secret;
 
-/// Standard base64, accepting input with or without padding (Standard Webhooks' SDKs accept
-/// unpadded secrets; some providers drop the padding of signatures).
+/// Standard base64, accepting input with or without padding and with non-zero trailing bits,
+/// as Python's decoder does (Standard Webhooks' SDKs accept unpadded secrets).
 pub(super) const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
 );
 
 /// Every key of a source, ready to check signatures.

@@ -319,7 +319,9 @@ mod tests {
     }
 
     fn github() -> AuthConfig {
-        crate::provider::preset("github").expect("preset").auth
+        crate::provider::preset("github")
+            .and_then(|p| p.auth)
+            .expect("preset")
     }
 
     fn secrets(values: &[&str]) -> Vec<Secret> {

@@ -1,0 +1,601 @@
+//! Every preset against vectors. "Official" vectors come from the provider's docs or its
+//! official SDK's test suite; "derived" ones were computed from the documented algorithm (or,
+//! for Stripe, by stripe-python's own code) and cross-check presets that publish none. The
+//! official SDKs themselves sign against the running gateway in `tests/sdk/`.
+//!
+//! Each vector is also mutated: tampered body, wrong key, missing and malformed signature
+//! header, and (for timestamped schemes) stale and future timestamps must all be refused.
+
+use bytes::Bytes;
+use hyper::header::{HeaderMap, HeaderName};
+
+use super::*;
+use crate::auth::Verifier;
+use crate::intake::Inbound;
+use crate::secret::Secret;
+
+struct Vector<'a> {
+    provider: &'a str,
+    /// Where the vector comes from.
+    origin: &'a str,
+    key: &'a str,
+    /// A different valid key, for the wrong-key case.
+    other_key: &'a str,
+    public_url: Option<&'a str>,
+    path: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a [u8],
+    now: i64,
+}
+
+const OTHER: &str = "not-the-right-secret";
+
+fn signature_config(provider: &str) -> SignatureConfig {
+    match preset(provider).and_then(|p| p.auth) {
+        Some(AuthConfig::Hmac(c) | AuthConfig::PublicKey(c)) => c,
+        other => panic!("{provider} has no signature scheme: {other:?}"),
+    }
+}
+
+fn run(
+    v: &Vector<'_>,
+    key: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+    now: i64,
+) -> Result<usize, &'static str> {
+    let auth = preset(v.provider).and_then(|p| p.auth).expect("auth");
+    let secrets = vec![Secret::new(key.as_bytes().to_vec())];
+    let verifier = Verifier::new(&auth, secrets, v.public_url).expect("verifier");
+    let mut map = HeaderMap::new();
+    for (k, value) in headers {
+        map.append(
+            HeaderName::from_bytes(k.as_bytes()).expect("name"),
+            value.parse().expect("value"),
+        );
+    }
+    let mut inbound = Inbound::new(map, Bytes::copy_from_slice(body), None);
+    inbound.uri = v.path.parse().expect("uri");
+    verifier
+        .verify(inbound, now)
+        .map(|ok| ok.verification().key_index.unwrap_or(usize::MAX))
+        .map_err(|e| e.code())
+}
+
+/// The vector must verify, and every mutation must be refused with the right code.
+fn check(v: Vector<'_>) {
+    let ctx = format!("{} ({})", v.provider, v.origin);
+    assert_eq!(
+        run(&v, v.key, v.headers, v.body, v.now),
+        Ok(0),
+        "{ctx}: vector"
+    );
+
+    let mut tampered = v.body.to_vec();
+    tampered.push(b' ');
+    assert_eq!(
+        run(&v, v.key, v.headers, &tampered, v.now),
+        Err("invalid_signature"),
+        "{ctx}: tampered body"
+    );
+    assert_eq!(
+        run(&v, v.other_key, v.headers, v.body, v.now),
+        Err("invalid_signature"),
+        "{ctx}: wrong key"
+    );
+
+    let c = signature_config(v.provider);
+    let is_sig = |k: &str| k.eq_ignore_ascii_case(&c.header);
+    let without: Vec<_> = v
+        .headers
+        .iter()
+        .copied()
+        .filter(|(k, _)| !is_sig(k))
+        .collect();
+    assert_eq!(
+        run(&v, v.key, &without, v.body, v.now),
+        Err("missing_signature"),
+        "{ctx}: missing header"
+    );
+    let mut malformed = without.clone();
+    malformed.push((c.header.as_str(), "%%%"));
+    assert_eq!(
+        run(&v, v.key, &malformed, v.body, v.now),
+        Err("malformed_signature"),
+        "{ctx}: malformed header"
+    );
+
+    let timestamped =
+        c.timestamp_header.is_some() || c.fields.as_ref().is_some_and(|f| f.timestamp.is_some());
+    if timestamped {
+        let tol = c.tolerance_secs as i64;
+        assert_eq!(
+            run(&v, v.key, v.headers, v.body, v.now + tol + 1),
+            Err("stale_timestamp"),
+            "{ctx}: stale"
+        );
+        let future = run(&v, v.key, v.headers, v.body, v.now - tol - 1);
+        let expected = if c.limit_future {
+            Err("future_timestamp")
+        } else {
+            Ok(0)
+        };
+        assert_eq!(future, expected, "{ctx}: future");
+        if let Some(h) = &c.timestamp_header {
+            let no_ts: Vec<_> = v
+                .headers
+                .iter()
+                .copied()
+                .filter(|(k, _)| !k.eq_ignore_ascii_case(h))
+                .collect();
+            assert_eq!(
+                run(&v, v.key, &no_ts, v.body, v.now),
+                Err("missing_timestamp"),
+                "{ctx}: no timestamp"
+            );
+        }
+    }
+}
+
+fn hmac_vector<'a>(
+    provider: &'a str,
+    origin: &'a str,
+    key: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a [u8],
+) -> Vector<'a> {
+    Vector {
+        provider,
+        origin,
+        key,
+        other_key: OTHER,
+        public_url: None,
+        path: "/webhooks/x",
+        headers,
+        body,
+        now: 1_700_000_000,
+    }
+}
+
+// ----------------------------------------------------------------------------------------
+// Official vectors.
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn github_docs_vector() {
+    // github/docs "validating webhook deliveries".
+    check(hmac_vector(
+        "github",
+        "GitHub docs",
+        "It's a Secret to Everybody",
+        &[(
+            "X-Hub-Signature-256",
+            "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+        )],
+        b"Hello, World!",
+    ));
+}
+
+#[test]
+fn github_octokit_vector() {
+    // @octokit/webhooks-methods test/sign.test.ts.
+    check(hmac_vector(
+        "github",
+        "@octokit/webhooks-methods",
+        "mysecret",
+        &[(
+            "x-hub-signature-256",
+            "sha256=4864d2759938a15468b5df9ade20bf161da9b4f737ea61794142f3484236bda3",
+        )],
+        br#"{"foo":"bar"}"#,
+    ));
+}
+
+#[test]
+fn shopify_sdk_vector() {
+    // shopify-app-js lib/webhooks/__tests__/validate.test.ts.
+    check(hmac_vector(
+        "shopify",
+        "@shopify/shopify-api tests",
+        "test_secret_key",
+        &[(
+            "X-Shopify-Hmac-Sha256",
+            "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g=",
+        )],
+        br#"{"foo": "bar"}"#,
+    ));
+}
+
+#[test]
+fn slack_sdk_vector() {
+    // python-slack-sdk tests/slack_sdk/signature/test_signature_verifier.py.
+    let body = b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c";
+    check(Vector {
+        now: 1531420618,
+        ..hmac_vector(
+            "slack",
+            "slack_sdk tests",
+            "8f742231b10e8888abcd99yyyzzz85a5",
+            &[
+                ("X-Slack-Request-Timestamp", "1531420618"),
+                (
+                    "X-Slack-Signature",
+                    "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503",
+                ),
+            ],
+            body,
+        )
+    });
+}
+
+const SW_KEY: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+/// A valid Standard Webhooks secret that is not `SW_KEY`.
+const SW_OTHER: &str = "whsec_bm90LXRoZS1yaWdodC1zZWNyZXQ=";
+const SW_BODY: &[u8] = br#"{"test": 2432232314}"#;
+const SW_SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+#[test]
+fn standard_webhooks_sdk_vector() {
+    // standard-webhooks libraries/python/tests/test_webhooks.py test_sign_function.
+    for provider in ["standard-webhooks", "gitlab-signing-token"] {
+        check(Vector {
+            now: 1614265330,
+            other_key: SW_OTHER,
+            ..hmac_vector(
+                provider,
+                "standardwebhooks tests",
+                SW_KEY,
+                &[
+                    ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+                    ("webhook-timestamp", "1614265330"),
+                    ("webhook-signature", SW_SIG),
+                ],
+                SW_BODY,
+            )
+        });
+    }
+}
+
+#[test]
+fn svix_sdk_vector_for_svix_clerk_and_resend() {
+    // svix-webhooks python/tests/test_webhooks.py (same vector as Standard Webhooks).
+    for provider in ["svix", "clerk", "resend"] {
+        check(Vector {
+            now: 1614265330,
+            other_key: SW_OTHER,
+            ..hmac_vector(
+                provider,
+                "svix tests",
+                SW_KEY,
+                &[
+                    ("svix-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+                    ("svix-timestamp", "1614265330"),
+                    ("svix-signature", SW_SIG),
+                ],
+                SW_BODY,
+            )
+        });
+    }
+}
+
+#[test]
+fn standard_webhooks_signature_lists_and_unpadded_keys() {
+    let v = hmac_vector(
+        "standard-webhooks",
+        "standardwebhooks tests",
+        SW_KEY,
+        &[],
+        SW_BODY,
+    );
+    // The multi-signature header of the same test file: other versions and a wrong v1 first.
+    let list = "v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v2,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc= v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+    let headers = [
+        ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+        ("webhook-timestamp", "1614265330"),
+        ("webhook-signature", list),
+    ];
+    assert_eq!(run(&v, SW_KEY, &headers, SW_BODY, 1614265330), Ok(0));
+    // The negative vector: last character changed.
+    let bad = [
+        headers[0],
+        headers[1],
+        (
+            "webhook-signature",
+            "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OA=",
+        ),
+    ];
+    assert_eq!(
+        run(&v, SW_KEY, &bad, SW_BODY, 1614265330),
+        Err("invalid_signature")
+    );
+    // Only other versions: nothing to check.
+    let other = [
+        headers[0],
+        headers[1],
+        ("webhook-signature", "v2,abc v1a,def"),
+    ];
+    assert_eq!(
+        run(&v, SW_KEY, &other, SW_BODY, 1614265330),
+        Err("malformed_signature")
+    );
+    // Secrets without their base64 padding are accepted, as the reference libraries do.
+    let single = [headers[0], headers[1], ("webhook-signature", SW_SIG)];
+    for unpadded in [
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr",
+    ] {
+        assert_eq!(
+            run(&v, unpadded, &single, SW_BODY, 1614265330),
+            Err("invalid_signature"),
+            "{unpadded}"
+        );
+    }
+}
+
+#[test]
+fn paddle_sdk_vector() {
+    // paddle-python-sdk tests/Unit/Notification/test_Verifier.py: a `dummy` h1 then the valid one.
+    check(Vector {
+        now: 1696195954,
+        ..hmac_vector(
+            "paddle",
+            "paddle-python-sdk tests",
+            "pdl_ntf_01hbpjmytsa32fhr36nqgc3kgb_WvRO0eL4Bj9rgYYIBZY6wZhG4EHy9jzh",
+            &[(
+                "Paddle-Signature",
+                "ts=1696195954;h1=dummy;h1=d96299976a6eb066f484d7fde011ac56fc32b38fc9940bc419d6e537fdc6ef02",
+            )],
+            b"hello-world",
+        )
+    });
+}
+
+#[test]
+fn square_sdk_vector() {
+    // square-python-sdk tests/integration/test_webhooks_helper.py.
+    check(Vector {
+        public_url: Some("https://webhook.site/679a4f3a-dcfa-49ee-bac5-9d0edad886b9"),
+        ..hmac_vector(
+            "square",
+            "square-python-sdk tests",
+            "Ibxx_5AKakO-3qeNVR61Dw",
+            &[("x-square-hmacsha256-signature", "GF4YkrJgGBDZ9NIYbNXBnMzqb2HoL4RW/S6vkZ9/2N4=")],
+            br#"{"merchant_id":"MLEFBHHSJGVHD","type":"webhooks.test_notification","event_id":"ac3ac95b-f97d-458c-a6e6-18981597e05f","created_at":"2022-07-13T20:30:59.037339943Z","data":{"type":"webhooks","id":"bc368e64-01aa-407e-b46e-3231809b1129"}}"#,
+        )
+    });
+}
+
+#[test]
+fn square_requires_its_public_url() {
+    let auth = preset("square").and_then(|p| p.auth).expect("auth");
+    let err = Verifier::new(&auth, vec![Secret::new(b"k".to_vec())], None).expect_err("no url");
+    assert!(err.to_string().contains("public_url"), "{err}");
+}
+
+const SENDGRID_KEY: &str = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==";
+
+#[test]
+fn sendgrid_sdk_vector() {
+    // sendgrid-python test/unit/test_eventwebhook.py, with its bad-key vector as the wrong key.
+    check(Vector {
+        other_key: "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqTxd43gyp8IOEto2LdIfjRQrIbsd4SXZkLW6jDutdhXSJCWHw8REntlo7aNDthvj+y7GjUuFDb/R1NGe1OPzpA==",
+        now: 1600112502,
+        ..hmac_vector(
+            "sendgrid",
+            "sendgrid-python tests",
+            SENDGRID_KEY,
+            &[
+                ("X-Twilio-Email-Event-Webhook-Timestamp", "1600112502"),
+                (
+                    "X-Twilio-Email-Event-Webhook-Signature",
+                    "MEUCIGHQVtGj+Y3LkG9fLcxf3qfI10QysgDWmMOVmxG0u6ZUAiEAyBiXDWzM+uOe5W0JuG+luQAbPIqHh89M15TluLtEZtM=",
+                ),
+            ],
+            b"[{\"email\":\"hello@world.com\",\"event\":\"dropped\",\"reason\":\"Bounced Address\",\"sg_event_id\":\"ZHJvcC0xMDk5NDkxOS1MUnpYbF9OSFN0T0doUTRrb2ZTbV9BLTA\",\"sg_message_id\":\"LRzXl_NHStOGhQ4kofSm_A.filterdrecv-p3mdw1-756b745b58-kmzbl-18-5F5FC76C-9.0\",\"smtp-id\":\"<LRzXl_NHStOGhQ4kofSm_A@ismtpd0039p1iad1.sendgrid.net>\",\"timestamp\":1600112492}]\r\n",
+        )
+    });
+}
+
+#[test]
+fn public_keys_are_checked_at_start_up() {
+    let auth = preset("discord").and_then(|p| p.auth).expect("auth");
+    let err = Verifier::new(&auth, vec![Secret::new(b"abcd".to_vec())], None).expect_err("short");
+    assert!(err.to_string().contains("32 bytes"), "{err}");
+    let auth = preset("sendgrid").and_then(|p| p.auth).expect("auth");
+    let err = Verifier::new(&auth, vec![Secret::new(b"AAAA".to_vec())], None).expect_err("bad");
+    assert!(err.to_string().contains("P-256"), "{err}");
+    let v = Verifier::new(
+        &auth,
+        vec![Secret::new(SENDGRID_KEY.as_bytes().to_vec())],
+        None,
+    )
+    .expect("ok");
+    assert!(v.sign(b"{}", 0, &[]).is_err(), "a public key cannot sign");
+}
+
+// ----------------------------------------------------------------------------------------
+// Derived vectors: secret `whsec_example_secret`, body below, timestamp 1700000000.
+// ----------------------------------------------------------------------------------------
+
+const KEY: &str = "whsec_example_secret";
+const BODY: &[u8] = br#"{"id":"evt_1","type":"demo.event"}"#;
+
+#[test]
+fn discord_rfc8032_vector() {
+    // RFC 8032 section 7.1 TEST 1 key pair; Ed25519 is deterministic.
+    check(Vector {
+        other_key: "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c",
+        ..hmac_vector(
+            "discord",
+            "RFC 8032 key, derived",
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            &[
+                ("X-Signature-Timestamp", "1700000000"),
+                (
+                    "X-Signature-Ed25519",
+                    "1695961a47c91a1ec033b819b7e87e3dbc583dd0cee6d1fd0216f58ac87b6228ae531ddbf91fb7bc28d7edf7f08604da16f54624f38a6bc0614e4dc13cd47f0f",
+                ),
+            ],
+            br#"{"type":1}"#,
+        )
+    });
+}
+
+#[test]
+fn stripe_vector_checked_by_stripe_python() {
+    check(hmac_vector(
+        "stripe",
+        "derived; accepted by stripe-python's WebhookSignature",
+        KEY,
+        &[(
+            "Stripe-Signature",
+            "t=1700000000,v1=90bed5fc71ce011237325ee64b75b96beb9b6d20079d9f931a7a8724f2c86384",
+        )],
+        BODY,
+    ));
+    // Several v1 entries (rotation) and an unknown scheme: any valid v1 is enough.
+    let v = hmac_vector("stripe", "derived", KEY, &[], BODY);
+    let header = "t=1700000000,v0=abc,v1=00,v1=90bed5fc71ce011237325ee64b75b96beb9b6d20079d9f931a7a8724f2c86384";
+    assert_eq!(
+        run(
+            &v,
+            KEY,
+            &[("Stripe-Signature", header)],
+            BODY,
+            1_700_000_000
+        ),
+        Ok(0)
+    );
+    let no_t = "v1=90bed5fc71ce011237325ee64b75b96beb9b6d20079d9f931a7a8724f2c86384";
+    assert_eq!(
+        run(&v, KEY, &[("Stripe-Signature", no_t)], BODY, 1_700_000_000),
+        Err("missing_timestamp")
+    );
+}
+
+#[test]
+fn derived_vectors_for_presets_without_published_ones() {
+    let cases: &[(&str, &[(&str, &str)])] = &[
+        ("github-sha1", &[("X-Hub-Signature", "sha1=7402ff9763da693f82a47b9df4f11d1eb389fcc6")]),
+        ("intercom", &[("X-Hub-Signature", "sha1=7402ff9763da693f82a47b9df4f11d1eb389fcc6")]),
+        ("bitbucket", &[("X-Hub-Signature", "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")]),
+        ("calendly", &[("Calendly-Webhook-Signature", "t=1700000000,v1=90bed5fc71ce011237325ee64b75b96beb9b6d20079d9f931a7a8724f2c86384")]),
+        (
+            "zoom",
+            &[
+                ("x-zm-request-timestamp", "1700000000"),
+                ("x-zm-signature", "v0=b9df881b150ded7eea69bad6144312a1b51d5333412c665f0d91fc613f857db2"),
+            ],
+        ),
+        ("paddle", &[("Paddle-Signature", "ts=1700000000;h1=0d57c1e459ca6f7a0a559f02bfe5cf433ea217b59537075a8047b0ad849da1c8")]),
+        ("xero", &[("x-xero-signature", "2a6M+5HPaP6Om3NK+HNrSnn/XI6YrG00Vju5ajSsSMM=")]),
+        ("cryptlex", &[("Webhook-Signature", "2a6M+5HPaP6Om3NK+HNrSnn/XI6YrG00Vju5ajSsSMM=")]),
+        ("typeform", &[("Typeform-Signature", "sha256=2a6M+5HPaP6Om3NK+HNrSnn/XI6YrG00Vju5ajSsSMM=")]),
+        ("x", &[("x-twitter-webhooks-signature", "sha256=2a6M+5HPaP6Om3NK+HNrSnn/XI6YrG00Vju5ajSsSMM=")]),
+        ("linear", &[("Linear-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")]),
+        ("lemonsqueezy", &[("X-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")]),
+        ("razorpay", &[("X-Razorpay-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")]),
+        (
+            "pagerduty",
+            &[("X-PagerDuty-Signature", "v1=00,v1=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
+        ),
+        (
+            "paystack",
+            &[("x-paystack-signature", "4733a9c2e388572f7d9d7268f44db6b9b50912282ded09cb5bfaba2e4d5301501f485ef7b2d5347eab8fd0445753ad4dfe1ccb3351b8a62ff797f5ad29a0b61f")],
+        ),
+    ];
+    for (provider, headers) in cases {
+        check(hmac_vector(
+            provider,
+            "derived from the documented algorithm",
+            KEY,
+            headers,
+            BODY,
+        ));
+    }
+}
+
+#[test]
+fn derived_vectors_that_sign_the_url() {
+    check(Vector {
+        public_url: Some("https://example.com/hook"),
+        ..hmac_vector(
+            "square",
+            "derived",
+            KEY,
+            &[(
+                "x-square-hmacsha256-signature",
+                "M0STsjJPZvSoBS0N/qTX3A88BZoaNXlwL5DuGteWy4s=",
+            )],
+            BODY,
+        )
+    });
+    check(Vector {
+        public_url: Some("https://example.com/hook"),
+        ..hmac_vector(
+            "hubspot",
+            "derived",
+            KEY,
+            &[
+                ("X-HubSpot-Request-Timestamp", "1700000000000"),
+                (
+                    "X-HubSpot-Signature-v3",
+                    "jqDzAPQFqEC0Wl8QlsmL9IvrFZVLKbcNwSUgECqqwvg=",
+                ),
+            ],
+            BODY,
+        )
+    });
+}
+
+#[test]
+fn token_presets_compare_the_header() {
+    for (provider, header) in [("gitlab", "X-Gitlab-Token"), ("okta", "Authorization")] {
+        let auth = preset(provider).and_then(|p| p.auth).expect("auth");
+        let v = Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).expect("v");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_bytes(header.as_bytes()).expect("name"),
+            "tok".parse().expect("value"),
+        );
+        assert!(
+            v.verify(Inbound::new(headers.clone(), Bytes::new(), None), 0)
+                .is_ok(),
+            "{provider}"
+        );
+        headers.insert(
+            HeaderName::from_bytes(header.as_bytes()).expect("name"),
+            "nope".parse().expect("value"),
+        );
+        assert!(
+            v.verify(Inbound::new(headers, Bytes::new(), None), 0)
+                .is_err(),
+            "{provider}"
+        );
+    }
+}
+
+#[test]
+fn every_listed_name_has_a_preset_and_builds() {
+    for name in NAMES {
+        let p = preset(name).unwrap_or_else(|| panic!("{name} is listed but has no preset"));
+        assert!(p.event_type.is_some(), "{name} has no event type locator");
+        if let Some(auth) = &p.auth {
+            let key = match auth {
+                AuthConfig::PublicKey(c) if c.algorithm == Algorithm::Ed25519 => {
+                    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+                }
+                AuthConfig::PublicKey(_) => SENDGRID_KEY,
+                _ => "c2VjcmV0",
+            };
+            Verifier::new(
+                auth,
+                vec![Secret::new(key.as_bytes().to_vec())],
+                Some("https://h/x"),
+            )
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+    assert!(preset("not-a-provider").is_none());
+    assert!(NAMES.windows(2).all(|w| w[0] < w[1]), "NAMES is sorted");
+}
