@@ -108,9 +108,9 @@ fn main() {
         });
         let verified = verifier.verify(inbound(), 0).expect("verified");
         let parse = measure(budget, || {
-            black_box(payload::parse(&verified).expect("parsed"));
+            black_box(payload::parse(&verified, None).expect("parsed"));
         });
-        let parsed = payload::parse(&verified).expect("parsed");
+        let parsed = payload::parse(&verified, None).expect("parsed");
         let identify = measure(budget, || {
             black_box(
                 event_spec
@@ -142,7 +142,7 @@ fn main() {
                     schema: Some("github/push.json"),
                 },
                 &event,
-                parsed.raw,
+                &parsed.raw,
             );
             black_box(serde_json::to_vec(&env).expect("json"));
         });

@@ -17,6 +17,7 @@ use serde::Deserialize;
 
 use crate::auth::{self, Verifier};
 use crate::event::{EventSpec, Locator};
+use crate::handshake::{Handshake, HandshakeKind};
 use crate::provider;
 use crate::secret::Secret;
 use crate::topic::{TopicError, TopicRouter, TopicTemplate};
@@ -248,6 +249,13 @@ pub struct SourceConfig {
     /// request's query string is appended). Needed by providers that sign the URL, since the
     /// gateway may sit behind a proxy that changes it.
     pub public_url: Option<String>,
+    /// Provider handshake to answer (presets set it): `slack_url_verification`,
+    /// `zoom_url_validation`, `discord_ping`, `xero_intent_to_receive`, `okta_verification`,
+    /// `x_crc`.
+    pub handshake: Option<HandshakeKind>,
+    /// In form-encoded deliveries, the field whose value is the JSON payload (GitHub and
+    /// Slack use `payload`).
+    pub form_json_field: Option<String>,
 }
 
 /// Where a secret comes from. Committed configs should only use `env` or `file`.
@@ -418,6 +426,8 @@ pub struct Source {
     pub max_body_bytes: usize,
     /// The CloudEvents `source` attribute: `/webhooks/{name}`.
     pub ce_source: String,
+    pub handshake: Option<Handshake>,
+    pub form_json_field: Option<String>,
 }
 
 /// Looks up environment variables; tests pass a map instead of touching the process env.
@@ -612,6 +622,21 @@ fn validate_source(
             "at least one secret is required (several = rotation)",
         ));
     }
+    let handshake_kind = raw
+        .handshake
+        .or_else(|| preset.as_ref().and_then(|p| p.handshake));
+    let handshake = match handshake_kind {
+        Some(kind) => Some(
+            Handshake::new(kind, &secrets)
+                .map_err(|e| ConfigError::invalid(section.clone(), "handshake", e))?,
+        ),
+        None => None,
+    };
+    let form_json_field = raw.form_json_field.clone().or_else(|| {
+        preset
+            .as_ref()
+            .and_then(|p| p.form_json_field.map(str::to_owned))
+    });
     let verifier = Verifier::new(&auth, secrets, raw.public_url.as_deref())
         .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
 
@@ -669,6 +694,8 @@ fn validate_source(
         on_invalid_payload: raw.on_invalid_payload,
         max_body_bytes,
         ce_source: format!("/webhooks/{name}"),
+        handshake,
+        form_json_field,
     })
 }
 

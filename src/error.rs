@@ -11,6 +11,7 @@ use hyper::{Response, StatusCode};
 
 use crate::auth::AuthError;
 use crate::event::EventError;
+use crate::handshake::HandshakeError;
 use crate::intake::IntakeError;
 use crate::payload::PayloadError;
 use crate::publish::PublishError;
@@ -33,6 +34,8 @@ pub enum WebhookError {
     Schema(#[from] SchemaError),
     #[error(transparent)]
     Publish(#[from] PublishError),
+    #[error(transparent)]
+    Handshake(#[from] HandshakeError),
 }
 
 impl WebhookError {
@@ -45,7 +48,9 @@ impl WebhookError {
             WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
-            WebhookError::Payload(_) | WebhookError::Event(_) => StatusCode::BAD_REQUEST,
+            WebhookError::Payload(_) | WebhookError::Event(_) | WebhookError::Handshake(_) => {
+                StatusCode::BAD_REQUEST
+            }
             WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookError::Publish(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -62,6 +67,7 @@ impl WebhookError {
             WebhookError::Event(e) => e.code(),
             WebhookError::Schema(e) => e.code(),
             WebhookError::Publish(e) => e.code(),
+            WebhookError::Handshake(e) => e.code(),
         }
     }
 
@@ -76,6 +82,19 @@ impl WebhookError {
         }
         response
     }
+}
+
+/// `405` with `Allow`.
+pub fn method_not_allowed(allow: &'static str, message: &str) -> Response<Full<Bytes>> {
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        message,
+    );
+    response
+        .headers_mut()
+        .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 /// A JSON error answer. Used for routing errors (404, 405) too.

@@ -48,6 +48,7 @@ pub mod config;
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod handshake;
 pub mod intake;
 pub mod metrics;
 pub mod payload;

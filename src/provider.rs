@@ -11,6 +11,7 @@
 use crate::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
 use crate::config::{AuthConfig, FieldsConfig, SignatureConfig};
 use crate::event::Locator;
+use crate::handshake::HandshakeKind;
 
 /// Defaults a provider brings to a source.
 #[derive(Debug, Clone)]
@@ -22,6 +23,10 @@ pub struct Preset {
     pub delivery_id: Option<Locator>,
     pub event_time: Option<Locator>,
     pub context: Option<Locator>,
+    /// How the provider checks the endpoint, if it does.
+    pub handshake: Option<HandshakeKind>,
+    /// Form field that carries the JSON payload in form-encoded deliveries.
+    pub form_json_field: Option<&'static str>,
 }
 
 /// Names of every preset.
@@ -113,6 +118,8 @@ fn base(auth: Option<AuthConfig>, event_type: Option<Locator>) -> Preset {
         delivery_id: None,
         event_time: None,
         context: None,
+        handshake: None,
+        form_json_field: None,
     }
 }
 
@@ -175,6 +182,7 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // the usual 5 minutes against replays.
         "discord" => Preset {
             delivery_id: ptr("/id"),
+            handshake: Some(HandshakeKind::DiscordPing),
             ..base(
                 Some(AuthConfig::PublicKey(SignatureConfig {
                     algorithm: Algorithm::Ed25519,
@@ -191,6 +199,7 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // no timestamp, so there is no replay window.
         "github" => Preset {
             delivery_id: hdr("X-GitHub-Delivery"),
+            form_json_field: Some("payload"),
             ..base(
                 with(SignatureConfig {
                     prefix: "sha256=".to_owned(),
@@ -202,6 +211,7 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // GitHub's legacy SHA-1 header, for old GitHub Enterprise servers.
         "github-sha1" => Preset {
             delivery_id: hdr("X-GitHub-Delivery"),
+            form_json_field: Some("payload"),
             ..base(
                 with(SignatureConfig {
                     algorithm: Algorithm::Sha1,
@@ -270,6 +280,7 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // `Authorization` header value.
         "okta" => Preset {
             delivery_id: ptr("/eventId"),
+            handshake: Some(HandshakeKind::OktaVerification),
             event_time: ptr("/eventTime"),
             ..base(
                 Some(AuthConfig::ApiKey {
@@ -357,6 +368,8 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // event type is the inner `event.type` of Events API callbacks, else the envelope's.
         "slack" => Preset {
             delivery_id: ptr("/event_id"),
+            handshake: Some(HandshakeKind::SlackUrlVerification),
+            form_json_field: Some("payload"),
             event_time: ptr("/event_time"),
             ..base(
                 with(SignatureConfig {
@@ -422,6 +435,7 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // the consumer secret; Activity API envelopes carry `event_type` and `event_uuid`.
         "x" => Preset {
             delivery_id: ptr("/event_uuid"),
+            handshake: Some(HandshakeKind::XCrc),
             ..base(
                 with(SignatureConfig {
                     encoding: Encoding::Base64,
@@ -432,17 +446,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
             )
         },
         // Xero: `x-xero-signature`, base64 HMAC-SHA256 of the body; events in a batch.
-        "xero" => base(
-            with(SignatureConfig {
-                encoding: Encoding::Base64,
-                ..hmac("x-xero-signature")
-            }),
-            ptr("/events/0/eventCategory"),
-        ),
+        "xero" => Preset {
+            handshake: Some(HandshakeKind::XeroIntentToReceive),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("x-xero-signature")
+                }),
+                ptr("/events/0/eventCategory"),
+            )
+        },
         // Zoom: `x-zm-signature: v0=<hex>` over `v0:{timestamp}:{body}` (zoom/webhook-sample);
         // `event`, `event_ts` in ms.
         "zoom" => Preset {
             event_time: ptr("/event_ts"),
+            handshake: Some(HandshakeKind::ZoomUrlValidation),
             ..base(
                 with(SignatureConfig {
                     prefix: "v0=".to_owned(),

@@ -17,7 +17,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, ALLOW, CONTENT_TYPE};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -26,7 +26,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::config::Source;
-use crate::error::{error_response, json_response};
+use crate::error::{error_response, json_response, method_not_allowed};
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::schema::SchemaRegistry;
@@ -101,6 +101,9 @@ async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Respons
         (&Method::POST, ["webhooks", source]) if !source.is_empty() => {
             webhook::handle(app, source, req, Some(remote)).await
         }
+        (&Method::GET, ["webhooks", source]) if !source.is_empty() => {
+            webhook::handle_get(app, source, &req)
+        }
         (_, ["webhooks", source]) if !source.is_empty() => {
             method_not_allowed("POST", "webhooks are delivered with POST")
         }
@@ -116,18 +119,6 @@ async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Respons
             "no such endpoint; webhooks go to POST /webhooks/{source}",
         ),
     }
-}
-
-fn method_not_allowed(allow: &'static str, message: &str) -> Response<Full<Bytes>> {
-    let mut response = error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        message,
-    );
-    response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static(allow));
-    response
 }
 
 async fn readyz(app: &App) -> Response<Full<Bytes>> {

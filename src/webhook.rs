@@ -15,16 +15,20 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::envelope::{self, Context};
-use crate::error::{json_response, WebhookError};
+use crate::error::{json_response, method_not_allowed, WebhookError};
+use crate::handshake::Reply;
 use crate::metrics::UNKNOWN_SOURCE;
 use crate::publish::Record;
 use crate::server::App;
 use crate::{intake, payload};
 
-/// A webhook that reached Kafka.
+/// What a webhook request came to.
 #[derive(Debug)]
-pub struct Accepted {
-    pub id: Uuid,
+pub enum Outcome {
+    /// The event reached Kafka under this envelope id.
+    Accepted { id: Uuid },
+    /// A provider handshake, answered without publishing.
+    Handshake(Reply),
 }
 
 /// Handles `POST /webhooks/{source_name}`: runs the pipeline, records metrics, answers.
@@ -40,19 +44,59 @@ where
 {
     let started = Instant::now();
     let result = pipeline(app, source_name, request, remote_addr).await;
+    answer(app, source_name, started, result)
+}
+
+/// Handles `GET /webhooks/{source_name}`: the verification requests of providers whose
+/// handshake is a `GET` (Okta, X); `405` for every other source.
+pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let result = match app.sources.get(source_name) {
+        None => Err(WebhookError::UnknownSource(source_name.to_owned())),
+        Some(source) => match source.handshake.as_ref().filter(|h| h.is_get()) {
+            None => return method_not_allowed("POST", "webhooks are delivered with POST"),
+            Some(h) => h
+                .answer_get(request.uri().query(), request.headers())
+                .map(Outcome::Handshake)
+                .map_err(WebhookError::from),
+        },
+    };
+    answer(app, source_name, started, result)
+}
+
+/// Turns an outcome into the HTTP answer, with its metric and log line.
+fn answer(
+    app: &App,
+    source_name: &str,
+    started: Instant,
+    result: Result<Outcome, WebhookError>,
+) -> Response<Full<Bytes>> {
     let label = if app.sources.contains_key(source_name) {
         source_name
     } else {
         UNKNOWN_SOURCE
     };
     match result {
-        Ok(accepted) => {
+        Ok(Outcome::Accepted { id }) => {
             app.metrics
                 .observe_webhook(label, "accepted", started.elapsed());
             json_response(
                 StatusCode::ACCEPTED,
-                &serde_json::json!({ "id": accepted.id.to_string() }),
+                &serde_json::json!({ "id": id.to_string() }),
             )
+        }
+        Ok(Outcome::Handshake(reply)) => {
+            app.metrics
+                .observe_webhook(label, "handshake", started.elapsed());
+            tracing::info!(source = label, "provider handshake answered");
+            match reply.body {
+                Some(body) => json_response(reply.status, &body),
+                None => {
+                    let mut response = Response::new(Full::new(Bytes::new()));
+                    *response.status_mut() = reply.status;
+                    response
+                }
+            }
         }
         Err(err) => {
             app.metrics
@@ -72,7 +116,7 @@ async fn pipeline<B>(
     source_name: &str,
     request: Request<B>,
     remote_addr: Option<SocketAddr>,
-) -> Result<Accepted, WebhookError>
+) -> Result<Outcome, WebhookError>
 where
     B: Body,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -87,7 +131,14 @@ where
     let verified = source
         .verifier
         .verify(inbound, received_at.unix_timestamp())?;
-    let payload = payload::parse(&verified)?;
+    let payload = payload::parse(&verified, source.form_json_field.as_deref())?;
+    if let Some(reply) = source
+        .handshake
+        .as_ref()
+        .and_then(|h| h.answer(&payload.value))
+    {
+        return Ok(Outcome::Handshake(reply));
+    }
     let event = source
         .event
         .identify(&verified.inbound().headers, &payload.value)?;
@@ -111,7 +162,7 @@ where
             schema: schema.as_deref(),
         },
         &event,
-        payload.raw,
+        &payload.raw,
     );
     let value = serde_json::to_vec(&envelope).map_err(crate::payload::PayloadError::NotJson)?;
 
@@ -141,5 +192,5 @@ where
         offset = delivered.offset,
         "webhook accepted"
     );
-    Ok(Accepted { id })
+    Ok(Outcome::Accepted { id })
 }
