@@ -1,0 +1,190 @@
+"""Signatures made by the providers' own official SDKs, for tests/sdk.rs.
+
+Reads one JSON object from stdin and prints one JSON object:
+
+  {"op": "keygen"}
+      -> key pairs for the public-key providers (made with `cryptography`):
+         {"sendgrid": {"public": b64 DER SPKI, "private": PEM}, "discord": {"public": hex, "private": hex}}
+
+  {"op": "sign", "requests": [{"provider", "secret", "body", "timestamp", "msg_id", "url", "private"?}, ...]}
+      -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
+
+For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot) the
+headers come from that SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay) the
+signature is made with a general crypto library and the official verifier is asked whether it
+accepts it (`sdk_accepts`); the gateway must then accept the same request.
+"""
+
+import base64
+import datetime
+import hashlib
+import hmac
+import json
+import sys
+
+
+def keygen():
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    ec_key = ec.generate_private_key(ec.SECP256R1())
+    ec_public = ec_key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    ec_private = ec_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    ed_key = ed25519.Ed25519PrivateKey.generate()
+    ed_public = ed_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    ed_private = ed_key.private_bytes(
+        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+    )
+    return {
+        "sendgrid": {"public": base64.b64encode(ec_public).decode(), "private": ec_private.decode()},
+        "discord": {"public": ed_public.hex(), "private": ed_private.hex()},
+    }
+
+
+def when(ts):
+    return datetime.datetime.fromtimestamp(ts, tz=datetime.timezone.utc)
+
+
+def sign_standard_webhooks(r):
+    from standardwebhooks.webhooks import Webhook
+
+    wh = Webhook(r["secret"])
+    sig = wh.sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    wh.verify(r["body"], headers)
+    return headers, "standardwebhooks Webhook.sign", True
+
+
+def sign_svix(r):
+    from svix.webhooks import Webhook
+
+    wh = Webhook(r["secret"])
+    sig = wh.sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"svix-id": r["msg_id"], "svix-timestamp": str(r["timestamp"]), "svix-signature": sig}
+    wh.verify(r["body"], headers)
+    return headers, "svix Webhook.sign", True
+
+
+def sign_stripe(r):
+    import stripe
+
+    header = stripe.WebhookSignature.generate_signature_header(r["body"], r["secret"], timestamp=r["timestamp"])
+    ok = stripe.WebhookSignature.verify_header(r["body"], header, r["secret"], tolerance=300)
+    return {"Stripe-Signature": header}, "stripe WebhookSignature.generate_signature_header", ok
+
+
+def sign_slack(r):
+    from slack_sdk.signature import SignatureVerifier
+
+    v = SignatureVerifier(r["secret"])
+    ts = str(r["timestamp"])
+    sig = v.generate_signature(timestamp=ts, body=r["body"])
+    headers = {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+    return headers, "slack_sdk SignatureVerifier.generate_signature", v.is_valid(r["body"], ts, sig)
+
+
+def sign_paddle(r):
+    from paddle_billing.Notifications import PaddleSignature
+
+    ts = r["timestamp"]
+    h1 = PaddleSignature.calculate_hmac(r["secret"], f"{ts}:{r['body']}".encode()).hexdigest()
+    return {"Paddle-Signature": f"ts={ts};h1={h1}"}, "paddle-python-sdk PaddleSignature.calculate_hmac", True
+
+
+def sign_hubspot(r):
+    from hubspot.utils.signature import Signature
+
+    ts = str(r["timestamp"] * 1000)
+    sig = Signature.get_signature(r["secret"], r["body"], "v3", http_uri=r["url"], http_method="POST", timestamp=ts)
+    ok = Signature.is_valid(sig, r["secret"], r["body"], http_uri=r["url"], signature_version="v3", timestamp=ts)
+    headers = {"X-HubSpot-Request-Timestamp": ts, "X-HubSpot-Signature-v3": sig}
+    return headers, "hubspot-api-client Signature.get_signature", ok
+
+
+def sign_square(r):
+    from square.utils.webhooks_helper import verify_signature
+
+    mac = hmac.new(r["secret"].encode(), (r["url"] + r["body"]).encode(), hashlib.sha256).digest()
+    sig = base64.b64encode(mac).decode()
+    ok = verify_signature(
+        request_body=r["body"], signature_header=sig, signature_key=r["secret"], notification_url=r["url"]
+    )
+    return {"x-square-hmacsha256-signature": sig}, "squareup verify_signature (oracle)", ok
+
+
+def sign_sendgrid(r):
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from sendgrid.helpers.eventwebhook import EventWebhook
+
+    key = serialization.load_pem_private_key(r["private"].encode(), password=None)
+    ts = str(r["timestamp"])
+    sig = base64.b64encode(key.sign((ts + r["body"]).encode(), ec.ECDSA(hashes.SHA256()))).decode()
+    ew = EventWebhook()
+    ok = ew.verify_signature(r["body"], sig, ts, ew.convert_public_key_to_ecdsa(r["secret"]))
+    headers = {"X-Twilio-Email-Event-Webhook-Timestamp": ts, "X-Twilio-Email-Event-Webhook-Signature": sig}
+    return headers, "sendgrid EventWebhook.verify_signature (oracle)", ok
+
+
+def sign_discord(r):
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from discord_interactions import verify_key
+
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes.fromhex(r["private"]))
+    ts = str(r["timestamp"])
+    sig = key.sign(ts.encode() + r["body"].encode()).hex()
+    ok = verify_key(r["body"].encode(), sig, ts, r["secret"])
+    return {"X-Signature-Timestamp": ts, "X-Signature-Ed25519": sig}, "discord-interactions verify_key (oracle)", ok
+
+
+def sign_razorpay(r):
+    import razorpay
+
+    sig = hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).hexdigest()
+    client = razorpay.Client(auth=("key_id", "key_secret"))
+    try:
+        client.utility.verify_webhook_signature(r["body"], sig, r["secret"])
+        ok = True
+    except Exception:  # the SDK raises SignatureVerificationError
+        ok = False
+    return {"X-Razorpay-Signature": sig}, "razorpay Utility.verify_webhook_signature (oracle)", ok
+
+
+SIGNERS = {
+    "standard-webhooks": sign_standard_webhooks,
+    "gitlab-signing-token": sign_standard_webhooks,
+    "svix": sign_svix,
+    "clerk": sign_svix,
+    "resend": sign_svix,
+    "stripe": sign_stripe,
+    "slack": sign_slack,
+    "paddle": sign_paddle,
+    "hubspot": sign_hubspot,
+    "square": sign_square,
+    "sendgrid": sign_sendgrid,
+    "discord": sign_discord,
+    "razorpay": sign_razorpay,
+}
+
+
+def main():
+    request = json.load(sys.stdin)
+    if request["op"] == "keygen":
+        out = keygen()
+    elif request["op"] == "sign":
+        results = []
+        for r in request["requests"]:
+            headers, sdk, ok = SIGNERS[r["provider"]](r)
+            results.append({"headers": headers, "sdk": sdk, "sdk_accepts": bool(ok)})
+        out = {"results": results}
+    else:
+        raise SystemExit(f"unknown op {request['op']!r}")
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
