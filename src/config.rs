@@ -256,6 +256,19 @@ pub struct SourceConfig {
     /// In form-encoded deliveries, the field whose value is the JSON payload (GitHub and
     /// Slack use `payload`).
     pub form_json_field: Option<String>,
+    /// The answer on success, for providers that require a particular one (Adyen:
+    /// `{ status = 200, body = "[accepted]" }`). Default: `202` with `{"id": …}`.
+    pub success: Option<SuccessReply>,
+}
+
+/// `success = { status = 200, body = "[accepted]" }`
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessReply {
+    /// A 2xx status.
+    pub status: u16,
+    /// Plain-text body; `None` sends the default JSON `{"id": …}`.
+    pub body: Option<String>,
 }
 
 /// Where a secret comes from. Committed configs should only use `env` or `file`.
@@ -282,6 +295,11 @@ pub enum AuthConfig {
     PublicKey(SignatureConfig),
     /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
     ApiKey { header: Option<String> },
+    /// Adyen standard notifications: an HMAC per notification item, inside the body; secrets
+    /// are the hex HMAC keys.
+    AdyenHmac,
+    /// Mailgun: `signature {timestamp, token, signature}` inside the JSON body.
+    Mailgun,
     /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
     None,
 }
@@ -428,6 +446,7 @@ pub struct Source {
     pub ce_source: String,
     pub handshake: Option<Handshake>,
     pub form_json_field: Option<String>,
+    pub success: Option<SuccessReply>,
 }
 
 /// Looks up environment variables; tests pass a map instead of touching the process env.
@@ -637,6 +656,19 @@ fn validate_source(
             .as_ref()
             .and_then(|p| p.form_json_field.map(str::to_owned))
     });
+    let success = raw
+        .success
+        .clone()
+        .or_else(|| preset.as_ref().and_then(|p| p.success.clone()));
+    if let Some(s) = &success {
+        if !(200..300).contains(&s.status) {
+            return Err(ConfigError::invalid(
+                section,
+                "success",
+                "status must be 2xx",
+            ));
+        }
+    }
     let verifier = Verifier::new(&auth, secrets, raw.public_url.as_deref())
         .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
 
@@ -696,6 +728,7 @@ fn validate_source(
         ce_source: format!("/webhooks/{name}"),
         handshake,
         form_json_field,
+        success,
     })
 }
 

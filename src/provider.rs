@@ -9,7 +9,7 @@
 //! with the provider's published vector (or one its official SDK produced).
 
 use crate::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
-use crate::config::{AuthConfig, FieldsConfig, SignatureConfig};
+use crate::config::{AuthConfig, FieldsConfig, SignatureConfig, SuccessReply};
 use crate::event::Locator;
 use crate::handshake::HandshakeKind;
 
@@ -27,10 +27,13 @@ pub struct Preset {
     pub handshake: Option<HandshakeKind>,
     /// Form field that carries the JSON payload in form-encoded deliveries.
     pub form_json_field: Option<&'static str>,
+    /// What the provider must get back on success, when it is not the default `202`.
+    pub success: Option<SuccessReply>,
 }
 
 /// Names of every preset.
 pub const NAMES: &[&str] = &[
+    "adyen",
     "bitbucket",
     "calendly",
     "cidaas",
@@ -45,6 +48,7 @@ pub const NAMES: &[&str] = &[
     "intercom",
     "lemonsqueezy",
     "linear",
+    "mailgun",
     "okta",
     "paddle",
     "pagerduty",
@@ -58,6 +62,7 @@ pub const NAMES: &[&str] = &[
     "standard-webhooks",
     "stripe",
     "svix",
+    "twilio",
     "typeform",
     "x",
     "xero",
@@ -120,12 +125,25 @@ fn base(auth: Option<AuthConfig>, event_type: Option<Locator>) -> Preset {
         context: None,
         handshake: None,
         form_json_field: None,
+        success: None,
     }
 }
 
 /// The preset for `provider`, if it is one we know.
 pub fn preset(provider: &str) -> Option<Preset> {
     Some(match provider {
+        // Adyen standard notifications: an HMAC per item inside the body (hex key); Adyen
+        // requires `200` with the body `[accepted]`.
+        "adyen" => Preset {
+            success: Some(SuccessReply {
+                status: 200,
+                body: Some("[accepted]".to_owned()),
+            }),
+            ..base(
+                Some(AuthConfig::AdyenHmac),
+                ptr("/notificationItems/0/NotificationRequestItem/eventCode"),
+            )
+        },
         // Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>` of the body; event in `X-Event-Key`.
         "bitbucket" => base(
             with(SignatureConfig {
@@ -276,6 +294,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/createdAt"),
             ..base(with(hmac("Linear-Signature")), ptr("/type"))
         },
+        // Mailgun: `signature {timestamp, token, signature}` in the body; `event-data`. Mailgun
+        // documents no replay window.
+        "mailgun" => Preset {
+            delivery_id: ptr("/event-data/id"),
+            event_time: ptr("/event-data/timestamp"),
+            ..base(Some(AuthConfig::Mailgun), ptr("/event-data/event"))
+        },
         // Okta event hooks: the secret configured in Okta arrives as the whole
         // `Authorization` header value.
         "okta" => Preset {
@@ -419,6 +444,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
+        // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by
+        // the URL's `bodySHA256`. Needs the source's `public_url`. Twilio has no common event
+        // field; the status fields of Messaging and Voice are tried in turn.
+        "twilio" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::Sha1,
+                encoding: Encoding::Base64,
+                signed: "{url}{form_params}".to_owned(),
+                ..hmac("X-Twilio-Signature")
+            }),
+            Some(Locator::FirstOf(vec![
+                Locator::pointer("/EventType"),
+                Locator::pointer("/MessageStatus"),
+                Locator::pointer("/SmsStatus"),
+                Locator::pointer("/CallStatus"),
+            ])),
+        ),
         // Typeform: `Typeform-Signature: sha256=<base64>` of the body.
         "typeform" => Preset {
             delivery_id: ptr("/event_id"),

@@ -10,10 +10,12 @@ use std::time::Instant;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Body;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::config::SuccessReply;
 use crate::envelope::{self, Context};
 use crate::error::{json_response, method_not_allowed, WebhookError};
 use crate::handshake::Reply;
@@ -80,10 +82,11 @@ fn answer(
         Ok(Outcome::Accepted { id }) => {
             app.metrics
                 .observe_webhook(label, "accepted", started.elapsed());
-            json_response(
-                StatusCode::ACCEPTED,
-                &serde_json::json!({ "id": id.to_string() }),
-            )
+            let success = app
+                .sources
+                .get(source_name)
+                .and_then(|s| s.success.as_ref());
+            accepted_response(id, success)
         }
         Ok(Outcome::Handshake(reply)) => {
             app.metrics
@@ -109,6 +112,35 @@ fn answer(
             err.to_response(app.retry_after_secs)
         }
     }
+}
+
+/// The success answer: `202 {"id": …}` unless the source asks for another; the envelope id is
+/// always in the `Hookgate-Id` header.
+fn accepted_response(id: Uuid, success: Option<&SuccessReply>) -> Response<Full<Bytes>> {
+    let id = id.to_string();
+    let mut response = match success {
+        Some(SuccessReply {
+            status,
+            body: Some(text),
+        }) => {
+            let mut r = Response::new(Full::new(Bytes::from(text.clone())));
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            *r.status_mut() = StatusCode::from_u16(*status).unwrap_or(StatusCode::ACCEPTED);
+            r
+        }
+        Some(SuccessReply { status, body: None }) => json_response(
+            StatusCode::from_u16(*status).unwrap_or(StatusCode::ACCEPTED),
+            &serde_json::json!({ "id": id }),
+        ),
+        None => json_response(StatusCode::ACCEPTED, &serde_json::json!({ "id": id })),
+    };
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("hookgate-id", value);
+    }
+    response
 }
 
 async fn pipeline<B>(

@@ -12,6 +12,7 @@
 //! here (`now` is an argument), so every check is a pure function of its inputs.
 
 mod api_key;
+mod body_signed;
 mod keys;
 mod signature;
 
@@ -148,6 +149,10 @@ pub enum AuthError {
     },
     #[error("missing credentials: expected {0}")]
     MissingCredentials(&'static str),
+    #[error("missing or malformed signature in the body: {0}")]
+    MissingBodySignature(&'static str),
+    #[error("the signature in the body does not match")]
+    BodySignatureMismatch,
     #[error("invalid credentials")]
     InvalidCredentials,
 }
@@ -165,6 +170,8 @@ impl AuthError {
             AuthError::StaleTimestamp { .. } => "stale_timestamp",
             AuthError::FutureTimestamp { .. } => "future_timestamp",
             AuthError::MissingCredentials(_) => "missing_credentials",
+            AuthError::MissingBodySignature(_) => "missing_signature",
+            AuthError::BodySignatureMismatch => "invalid_signature",
             AuthError::InvalidCredentials => "invalid_credentials",
         }
     }
@@ -207,6 +214,8 @@ pub struct Verifier {
 enum Method {
     Signature(signature::SignatureVerifier),
     ApiKey(api_key::ApiKeyVerifier),
+    Adyen(body_signed::Adyen),
+    Mailgun(body_signed::Mailgun),
     None,
 }
 
@@ -240,6 +249,14 @@ impl Verifier {
                 let label = v.label();
                 (Method::ApiKey(v), label)
             }
+            AuthConfig::AdyenHmac => (
+                Method::Adyen(body_signed::Adyen::new(&secrets)?),
+                "adyen-hmac-sha256:body".to_owned(),
+            ),
+            AuthConfig::Mailgun => (
+                Method::Mailgun(body_signed::Mailgun::new(&secrets)?),
+                "mailgun-hmac-sha256:body".to_owned(),
+            ),
             AuthConfig::None => (Method::None, "none".to_owned()),
         };
         Ok(Verifier {
@@ -254,6 +271,8 @@ impl Verifier {
         let key_index = match &self.method {
             Method::Signature(v) => Some(v.verify(&inbound, now_unix)?),
             Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
+            Method::Adyen(v) => Some(v.verify(&inbound.body)?),
+            Method::Mailgun(v) => Some(v.verify(&inbound.body)?),
             Method::None => None,
         };
         Ok(Verified {
@@ -278,6 +297,9 @@ impl Verifier {
         match &self.method {
             Method::Signature(v) => v.sign(body, now_unix, given),
             Method::ApiKey(v) => Ok(v.sign()),
+            Method::Adyen(_) | Method::Mailgun(_) => Err(
+                "this provider signs inside the body; the sign command cannot add it".to_owned(),
+            ),
             Method::None => Ok(Vec::new()),
         }
     }

@@ -66,6 +66,10 @@ enum Part {
     Method,
     Url,
     Header(HeaderName),
+    /// Form fields sorted by name, each `name` + `value` (values of a repeated field sorted,
+    /// duplicates dropped), concatenated: Twilio's scheme. For JSON bodies Twilio instead puts
+    /// the body's SHA-256 (hex) in the URL's `bodySHA256` query parameter and signs no fields.
+    FormParams,
 }
 
 /// What the signature header yielded: encoded signature candidates and, for `Fields`, the
@@ -158,7 +162,16 @@ impl SignatureVerifier {
             None => None,
         };
         let url = self.url(inbound);
-        let parts = self.signed_parts(inbound, timestamp.unwrap_or_default(), url.as_deref())?;
+        let form = match self.recipe.contains(&Part::FormParams) {
+            true => self.form_params(inbound)?,
+            false => Vec::new(),
+        };
+        let parts = self.signed_parts(
+            inbound,
+            timestamp.unwrap_or_default(),
+            url.as_deref(),
+            &form,
+        )?;
         let mut matched = None;
         for signature in &signatures {
             if let (Some(i), None) = (self.keys.find(&parts, signature), matched) {
@@ -252,11 +265,44 @@ impl SignatureVerifier {
         })
     }
 
+    /// The `{form_params}` bytes; for a JSON body, checks its `bodySHA256` instead.
+    fn form_params(&self, inbound: &Inbound) -> Result<Vec<u8>, AuthError> {
+        let query = inbound.uri.query().unwrap_or_default();
+        let declared = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "bodySHA256")
+            .map(|(_, v)| v.into_owned());
+        if let Some(declared) = declared {
+            use sha2::Digest as _;
+            let actual = hex::encode(sha2::Sha256::digest(&inbound.body));
+            if !actual.eq_ignore_ascii_case(&declared) {
+                return Err(AuthError::SignatureMismatch(self.header.clone()));
+            }
+            return Ok(Vec::new());
+        }
+        let mut fields: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+            Default::default();
+        for (k, v) in form_urlencoded::parse(&inbound.body) {
+            fields
+                .entry(k.into_owned())
+                .or_default()
+                .insert(v.into_owned());
+        }
+        let mut out = Vec::with_capacity(inbound.body.len());
+        for (name, values) in &fields {
+            for value in values {
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(value.as_bytes());
+            }
+        }
+        Ok(out)
+    }
+
     fn signed_parts<'a>(
         &'a self,
         inbound: &'a Inbound,
         timestamp: &'a [u8],
         url: Option<&'a str>,
+        form: &'a [u8],
     ) -> Result<Vec<&'a [u8]>, AuthError> {
         self.recipe
             .iter()
@@ -266,6 +312,7 @@ impl SignatureVerifier {
                 Part::Timestamp => Ok(timestamp),
                 Part::Method => Ok(inbound.method.as_str().as_bytes()),
                 Part::Url => Ok(url.unwrap_or_default().as_bytes()),
+                Part::FormParams => Ok(form),
                 Part::Header(name) => inbound
                     .headers
                     .get(name)
@@ -316,8 +363,12 @@ impl SignatureVerifier {
         let inbound = Inbound::new(headers, bytes::Bytes::copy_from_slice(body), None);
         let url = self.url(&inbound);
         let ts_bytes = ts.as_deref().unwrap_or_default().as_bytes();
+        let form = match self.recipe.contains(&Part::FormParams) {
+            true => self.form_params(&inbound).map_err(|e| e.to_string())?,
+            false => Vec::new(),
+        };
         let parts = self
-            .signed_parts(&inbound, ts_bytes, url.as_deref())
+            .signed_parts(&inbound, ts_bytes, url.as_deref(), &form)
             .map_err(|e| e.to_string())?;
         let mac = self.keys.sign(&parts).ok_or("no key to sign with")?;
         let encoded = match self.encoding {
@@ -425,12 +476,13 @@ fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
             "timestamp" => Part::Timestamp,
             "method" => Part::Method,
             "url" => Part::Url,
+            "form_params" => Part::FormParams,
             _ => match name.strip_prefix("header:") {
                 Some(h) => Part::Header(header_name(h)?),
                 None => {
                     return Err(err(format!(
                         "unknown placeholder `{{{name}}}` (use {{body}}, {{timestamp}}, \
-                         {{method}}, {{url}} or {{header:Name}})"
+                         {{method}}, {{url}}, {{form_params}} or {{header:Name}})"
                     )));
                 }
             },
@@ -440,8 +492,8 @@ fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
     if !rest.is_empty() {
         parts.push(Part::Literal(rest.as_bytes().to_vec()));
     }
-    if !parts.contains(&Part::Body) {
-        return Err(err("it must include {body}".to_owned()));
+    if !parts.contains(&Part::Body) && !parts.contains(&Part::FormParams) {
+        return Err(err("it must include {body} (or {form_params})".to_owned()));
     }
     Ok(parts)
 }

@@ -366,6 +366,50 @@ fn square_sdk_vector() {
 }
 
 #[test]
+fn twilio_sdk_vector() {
+    // twilio-python tests/unit/test_request_validator.py: the URL Twilio called, with its query,
+    // and the form fields sorted by name.
+    check(Vector {
+        public_url: Some("https://mycompany.com/myapp.php"),
+        path: "/webhooks/twilio?foo=1&bar=2",
+        ..hmac_vector(
+            "twilio",
+            "twilio-python tests",
+            "12345",
+            &[("X-Twilio-Signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")],
+            b"CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+        )
+    });
+}
+
+#[test]
+fn twilio_json_bodies_are_covered_by_their_hash() {
+    // twilio-python's body-hash vector: for JSON, the URL carries `bodySHA256` and the
+    // signature covers the URL alone (as RequestValidator.validate computes it).
+    let body: &[u8] = br#"{"property": "value", "boolean": true}"#;
+    let query = "bodySHA256=0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620";
+    let path = format!("/webhooks/twilio?{query}");
+    let url_only = {
+        use base64::Engine as _;
+        use hmac::Mac;
+        let mut m = hmac::Hmac::<sha1::Sha1>::new_from_slice(b"12345").expect("key");
+        m.update(format!("https://mycompany.com/myapp.php?{query}").as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(m.finalize().into_bytes())
+    };
+    let vector = Vector {
+        public_url: Some("https://mycompany.com/myapp.php"),
+        path: &path,
+        ..hmac_vector("twilio", "twilio-python body hash", "12345", &[], body)
+    };
+    let headers = [("X-Twilio-Signature", url_only.as_str())];
+    assert_eq!(run(&vector, "12345", &headers, body, 0), Ok(0));
+    assert_eq!(
+        run(&vector, "12345", &headers, br#"{"property": "other"}"#, 0),
+        Err("invalid_signature")
+    );
+}
+
+#[test]
 fn square_requires_its_public_url() {
     let auth = preset("square").and_then(|p| p.auth).expect("auth");
     let err = Verifier::new(&auth, vec![Secret::new(b"k".to_vec())], None).expect_err("no url");
@@ -586,6 +630,9 @@ fn every_listed_name_has_a_preset_and_builds() {
                     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
                 }
                 AuthConfig::PublicKey(_) => SENDGRID_KEY,
+                AuthConfig::AdyenHmac => {
+                    "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
+                }
                 _ => "c2VjcmV0",
             };
             Verifier::new(

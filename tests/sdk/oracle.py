@@ -9,8 +9,8 @@ Reads one JSON object from stdin and prints one JSON object:
   {"op": "sign", "requests": [{"provider", "secret", "body", "timestamp", "msg_id", "url", "private"?}, ...]}
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
-For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot) the
-headers come from that SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay) the
+For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
+Twilio, Adyen) the headers (for Adyen: the body, which carries the signatures) come from that SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay) the
 signature is made with a general crypto library and the official verifier is asked whether it
 accepts it (`sdk_accepts`); the gateway must then accept the same request.
 """
@@ -154,6 +154,30 @@ def sign_razorpay(r):
     return {"X-Razorpay-Signature": sig}, "razorpay Utility.verify_webhook_signature (oracle)", ok
 
 
+def sign_twilio(r):
+    from twilio.request_validator import RequestValidator
+    from urllib.parse import parse_qsl
+
+    v = RequestValidator(r["secret"])
+    params = dict(parse_qsl(r["body"], keep_blank_values=True))
+    sig = v.compute_signature(r["url"], params)
+    return {"X-Twilio-Signature": sig}, "twilio RequestValidator.compute_signature", v.validate(r["url"], params, sig)
+
+
+def sign_adyen(r):
+    """Adyen signs inside the body: the SDK's signature goes into each item."""
+    from Adyen.util import generate_notification_sig, is_valid_hmac_notification
+
+    body = json.loads(r["body"])
+    for entry in body["notificationItems"]:
+        item = entry["NotificationRequestItem"]
+        unsigned = {k: v for k, v in item.items() if k != "additionalData"}
+        sig = generate_notification_sig(unsigned, r["secret"]).decode()
+        item.setdefault("additionalData", {})["hmacSignature"] = sig
+    ok = is_valid_hmac_notification(body, r["secret"])
+    return {}, "Adyen util.generate_notification_sig", ok, json.dumps(body)
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -168,6 +192,8 @@ SIGNERS = {
     "sendgrid": sign_sendgrid,
     "discord": sign_discord,
     "razorpay": sign_razorpay,
+    "twilio": sign_twilio,
+    "adyen": sign_adyen,
 }
 
 
@@ -178,8 +204,11 @@ def main():
     elif request["op"] == "sign":
         results = []
         for r in request["requests"]:
-            headers, sdk, ok = SIGNERS[r["provider"]](r)
-            results.append({"headers": headers, "sdk": sdk, "sdk_accepts": bool(ok)})
+            headers, sdk, ok, *body = SIGNERS[r["provider"]](r)
+            result = {"headers": headers, "sdk": sdk, "sdk_accepts": bool(ok)}
+            if body:
+                result["body"] = body[0]
+            results.append(result)
         out = {"results": results}
     else:
         raise SystemExit(f"unknown op {request['op']!r}")
