@@ -11,16 +11,17 @@
 //! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz` | `webhook`, `publish` (readiness), `metrics` |
 //! | [`webhook`] | the order of the stages, nothing else | every stage module below |
 //! | [`intake`] | reading the raw body under the size limit | — |
-//! | [`auth`] | signature / API-key checks, replay window; the only maker of [`auth::Verified`] | `secret` |
-//! | [`payload`] | media types and JSON parsing, only of verified requests | — |
+//! | [`auth`] | signature / API-key / public-key / in-body checks, replay window; the only maker of [`auth::Verified`] | `secret` |
+//! | [`payload`] | media types; JSON and form parsing, only of verified requests | — |
+//! | [`handshake`] | provider handshakes (Slack, Zoom, Discord, Xero, Okta, X): answered, never published | — |
 //! | [`event`] | where event type, delivery id, event time and context live; reading them | — |
 //! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | — |
 //! | [`envelope`] | the envelope contract consumers rely on | — |
 //! | [`topic`] | topic templates, overrides, legal Kafka names | — |
 //! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
 //! | [`error`] | the one mapping from stage errors to HTTP status + JSON body | — |
-//! | [`config`] | the TOML file, secret references, validation into [`config::Settings`] | `auth`, `event`, `topic`, `provider` (to compile per-source parts) |
-//! | [`provider`] | presets: what known providers send, as data | — |
+//! | [`config`] | the TOML file, secret references, validation into [`config::Settings`] | `auth`, `event`, `handshake`, `topic`, `provider` (to compile per-source parts) |
+//! | [`provider`] | presets: what known providers send, as data; their vector tests | — |
 //! | [`secret`] | the redacted [`secret::Secret`] wrapper | — |
 //! | [`metrics`] | every Prometheus family | — |
 //!
