@@ -9,14 +9,14 @@
 //! Invariant: a [`Settings`] value only exists for a config that passed every check, so nothing
 //! downstream re-validates. Secrets are wrapped in [`Secret`] as soon as they are read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
 use crate::auth::{self, Verifier};
-use crate::event::{EventSpec, Locator};
+use crate::event::{EventError, EventSpec, Locator};
 use crate::handshake::{Handshake, HandshakeKind};
 use crate::provider;
 use crate::secret::Secret;
@@ -259,6 +259,12 @@ pub struct SourceConfig {
     /// The answer on success, for providers that require a particular one (Adyen:
     /// `{ status = 200, body = "[accepted]" }`). Default: `202` with `{"id": …}`.
     pub success: Option<SuccessReply>,
+    /// Only these event types are accepted (others: 422 `event_not_allowed`). When the provider
+    /// has a catalog, every name must be in it.
+    pub allowed_events: Option<Vec<String>>,
+    /// Only event types of the provider's catalog are accepted.
+    #[serde(default)]
+    pub only_catalog_events: bool,
 }
 
 /// `success = { status = 200, body = "[accepted]" }`
@@ -447,6 +453,21 @@ pub struct Source {
     pub handshake: Option<Handshake>,
     pub form_json_field: Option<String>,
     pub success: Option<SuccessReply>,
+    /// Event types this source accepts, and the rule that set them; `None`: all.
+    pub allowed_events: Option<(HashSet<String>, &'static str)>,
+}
+
+impl Source {
+    /// Refuses event types outside `allowed_events` / the catalog.
+    pub fn check_event_type(&self, event_type: &str) -> Result<(), EventError> {
+        match &self.allowed_events {
+            Some((allowed, rule)) if !allowed.contains(event_type) => Err(EventError::NotAllowed {
+                event_type: event_type.to_owned(),
+                rule,
+            }),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Looks up environment variables; tests pass a map instead of touching the process env.
@@ -669,6 +690,41 @@ fn validate_source(
             ));
         }
     }
+    let catalog = crate::catalog::events(&raw.provider);
+    let allowed_events = match (&raw.allowed_events, raw.only_catalog_events, catalog) {
+        (_, true, None) => {
+            return Err(ConfigError::invalid(
+                section,
+                "only_catalog_events",
+                format!("there is no event catalog for provider `{}`", raw.provider),
+            ));
+        }
+        (Some(list), _, Some(catalog)) => {
+            let unknown: Vec<&str> = list
+                .iter()
+                .map(String::as_str)
+                .filter(|e| !catalog.contains(e))
+                .collect();
+            if !unknown.is_empty() {
+                return Err(ConfigError::invalid(
+                    section,
+                    "allowed_events",
+                    format!(
+                        "some events are not in the `{}` catalog: {}",
+                        raw.provider,
+                        unknown.join(", ")
+                    ),
+                ));
+            }
+            Some((list.iter().cloned().collect(), "allowed_events"))
+        }
+        (Some(list), _, None) => Some((list.iter().cloned().collect(), "allowed_events")),
+        (None, true, Some(catalog)) => Some((
+            catalog.iter().map(|e| (*e).to_owned()).collect(),
+            "only_catalog_events",
+        )),
+        (None, false, _) => None,
+    };
     let verifier = Verifier::new(&auth, secrets, raw.public_url.as_deref())
         .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
 
@@ -729,6 +785,7 @@ fn validate_source(
         handshake,
         form_json_field,
         success,
+        allowed_events,
     })
 }
 
@@ -884,6 +941,54 @@ mod tests {
         check_err(
             "[sources.gh]\nprovider = \"github\"\nsecrets = [{ env = \"GH_SECRET\" }]\ntopic = \"x.{nope}\"\n",
             "[sources.gh] topic: unknown placeholder `{nope}`",
+        );
+    }
+
+    #[test]
+    fn allowed_events_are_checked_against_the_catalog() {
+        check_err(
+            r#"
+            [sources.id]
+            provider = "cidaas"
+            secrets = [{ env = "GH_SECRET" }]
+            auth = { type = "api_key", header = "X-API-Key" }
+            allowed_events = ["USER_CREATED", "USER_CRAETED"]
+            "#,
+            "[sources.id] allowed_events: some events are not in the `cidaas` catalog: USER_CRAETED",
+        );
+        check_err(
+            r#"
+            [sources.x]
+            provider = "acme"
+            secrets = [{ env = "GH_SECRET" }]
+            auth = { type = "api_key" }
+            event_type = { pointer = "/type" }
+            only_catalog_events = true
+            "#,
+            "there is no event catalog for provider `acme`",
+        );
+        let s = parse(
+            r#"
+            [sources.id]
+            provider = "cidaas"
+            secrets = [{ env = "GH_SECRET" }]
+            auth = { type = "api_key", header = "X-API-Key" }
+            only_catalog_events = true
+            "#,
+            &env,
+        )
+        .expect("valid");
+        let id = &s.sources["id"];
+        assert!(id.check_event_type("USER_CREATED").is_ok());
+        let err = id.check_event_type("SOMETHING_ELSE").expect_err("refused");
+        assert_eq!(err.code(), "event_not_allowed");
+    }
+
+    #[test]
+    fn presets_without_a_documented_scheme_need_auth() {
+        check_err(
+            "[sources.id]\nprovider = \"cidaas\"\nsecrets = [{ env = \"GH_SECRET\" }]\n",
+            "provider `cidaas` does not document how its deliveries authenticate",
         );
     }
 

@@ -48,6 +48,7 @@ impl WebhookError {
             WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
+            WebhookError::Event(EventError::NotAllowed { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Payload(_) | WebhookError::Event(_) | WebhookError::Handshake(_) => {
                 StatusCode::BAD_REQUEST
             }
@@ -146,6 +147,14 @@ mod tests {
             ),
             (PayloadError::Empty.into(), 400),
             (EventError::MissingEventType("x".into()).into(), 400),
+            (
+                EventError::NotAllowed {
+                    event_type: "x".into(),
+                    rule: "allowed_events",
+                }
+                .into(),
+                422,
+            ),
             (
                 SchemaError::Missing {
                     provider: "p".into(),

@@ -19,6 +19,8 @@ pub enum Locator {
     Header(String),
     Pointer(String),
     FirstOf(Vec<Locator>),
+    /// A constant, for providers that send one event type per registered URL (Nexudus).
+    Value(String),
 }
 
 impl Locator {
@@ -41,6 +43,11 @@ pub enum EventError {
     InvalidEventType(String),
     #[error("delivery id at {0} must be a string or number of at most 256 printable characters")]
     InvalidDeliveryId(String),
+    #[error("event type `{event_type}` is not accepted by this source ({rule})")]
+    NotAllowed {
+        event_type: String,
+        rule: &'static str,
+    },
 }
 
 impl EventError {
@@ -49,6 +56,7 @@ impl EventError {
             EventError::MissingEventType(_) => "missing_event_type",
             EventError::InvalidEventType(_) => "invalid_event_type",
             EventError::InvalidDeliveryId(_) => "invalid_delivery_id",
+            EventError::NotAllowed { .. } => "event_not_allowed",
         }
     }
 }
@@ -68,6 +76,7 @@ enum Compiled {
     Header(HeaderName),
     Pointer(String),
     FirstOf(Vec<Compiled>),
+    Value(Value),
 }
 
 impl Compiled {
@@ -78,6 +87,7 @@ impl Compiled {
                 .map_err(|_| LocatorError::HeaderName(h)),
             Locator::Pointer(p) if p.is_empty() || p.starts_with('/') => Ok(Compiled::Pointer(p)),
             Locator::Pointer(p) => Err(LocatorError::Pointer(p)),
+            Locator::Value(v) => Ok(Compiled::Value(Value::String(v))),
             Locator::FirstOf(all) if all.is_empty() => Err(LocatorError::Empty),
             Locator::FirstOf(all) => all
                 .into_iter()
@@ -96,14 +106,16 @@ impl Compiled {
                 let each: Vec<String> = all.iter().map(Compiled::describe).collect();
                 each.join(" or ")
             }
+            Compiled::Value(v) => format!("constant {v}"),
         }
     }
 
-    fn find<'a>(&self, headers: &'a HeaderMap, body: &'a Value) -> Option<Found<'a>> {
+    fn find<'a>(&'a self, headers: &'a HeaderMap, body: &'a Value) -> Option<Found<'a>> {
         match self {
             Compiled::Header(h) => headers.get(h).map(|v| Found::Header(v.as_bytes())),
             Compiled::Pointer(p) => body.pointer(p).filter(|v| !v.is_null()).map(Found::Json),
             Compiled::FirstOf(all) => all.iter().find_map(|c| c.find(headers, body)),
+            Compiled::Value(v) => Some(Found::Json(v)),
         }
     }
 
@@ -111,7 +123,7 @@ impl Compiled {
     fn header(&self) -> Option<&HeaderName> {
         match self {
             Compiled::Header(h) => Some(h),
-            Compiled::Pointer(_) => None,
+            Compiled::Pointer(_) | Compiled::Value(_) => None,
             Compiled::FirstOf(all) => all.iter().find_map(Compiled::header),
         }
     }

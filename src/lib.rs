@@ -21,6 +21,7 @@
 //! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
 //! | [`error`] | the one mapping from stage errors to HTTP status + JSON body | — |
 //! | [`config`] | the TOML file, secret references, validation into [`config::Settings`] | `auth`, `event`, `handshake`, `topic`, `provider` (to compile per-source parts) |
+//! | [`catalog`] | the event types each provider documents (embedded `config/catalogs/`) | — |
 //! | [`provider`] | presets: what known providers send, as data; their vector tests | — |
 //! | [`secret`] | the redacted [`secret::Secret`] wrapper | — |
 //! | [`metrics`] | every Prometheus family | — |
@@ -45,6 +46,7 @@
 //! - **Metric labels are bounded**: configured source names and closed sets of codes only.
 
 pub mod auth;
+pub mod catalog;
 pub mod config;
 pub mod envelope;
 pub mod error;

@@ -25,6 +25,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::catalog;
 use crate::config::Source;
 use crate::error::{error_response, json_response, method_not_allowed};
 use crate::metrics::Metrics;
@@ -112,12 +113,43 @@ async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Respons
         }
         (&Method::GET, ["readyz"]) => readyz(app).await,
         (&Method::GET, ["metrics"]) => metrics(app),
-        (_, ["healthz" | "readyz" | "metrics"]) => method_not_allowed("GET", "use GET"),
+        (&Method::GET, ["v1", "event-types"]) => event_types(req.uri().query()),
+        (_, ["healthz" | "readyz" | "metrics"] | ["v1", "event-types"]) => {
+            method_not_allowed("GET", "use GET")
+        }
         _ => error_response(
             StatusCode::NOT_FOUND,
             "not_found",
             "no such endpoint; webhooks go to POST /webhooks/{source}",
         ),
+    }
+}
+
+/// `GET /v1/event-types[?provider=NAME]`: the shipped event catalogs.
+fn event_types(query: Option<&str>) -> Response<Full<Bytes>> {
+    let provider = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "provider")
+        .map(|(_, v)| v.into_owned());
+    match provider {
+        None => json_response(
+            StatusCode::OK,
+            &serde_json::json!({ "providers": catalog::all() }),
+        ),
+        Some(p) => match catalog::events(&p) {
+            Some(events) => json_response(StatusCode::OK, &serde_json::json!(events)),
+            None => error_response(
+                StatusCode::NOT_FOUND,
+                "unknown_catalog",
+                &format!(
+                    "no event catalog for provider `{p}` (catalogs: {})",
+                    catalog::all()
+                        .keys()
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+        },
     }
 }
 

@@ -174,6 +174,7 @@ where
     let event = source
         .event
         .identify(&verified.inbound().headers, &payload.value)?;
+    source.check_event_type(&event.event_type)?;
     let schema = app.schemas.check(
         &source.provider,
         &event.event_type,

@@ -181,6 +181,34 @@ fn check_config_accepts_the_default_and_names_what_is_wrong() {
     let err = check("[server]\nlisten_port = 1\n");
     assert!(err.contains("unknown field `listen_port`"), "{err}");
 
+    // The seed providers' example sources are valid.
+    let out = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args([
+            "--config",
+            "config/examples/seed-providers.toml",
+            "check-config",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .envs(
+            [
+                "IDENTITY_WEBHOOK_API_KEY",
+                "CRYPTLEX_WEBHOOK_TOKEN",
+                "ROAMINGIQ_WEBHOOK_SECRET",
+                "NEXUDUS_WEBHOOK_SECRET",
+                "RECURRING_PAYMENTS_WEBHOOK_TOKEN",
+            ]
+            .map(|k| (k, "example")),
+        )
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ok: 6 source(s)"), "{stdout}");
+
     // A broken schema stops start-up, naming the file.
     let schemas = dir.path().join("schemas/acme");
     std::fs::create_dir_all(&schemas).expect("mkdir");
@@ -292,6 +320,31 @@ async fn operational_endpoints_answer() {
         slash.code(),
         "missing_signature",
         "a trailing slash still reaches the source"
+    );
+    let catalogs = send(gw.addr, "GET", "/v1/event-types", &[], "").await;
+    assert_eq!(catalogs.status, 200);
+    assert!(catalogs.json()["providers"]["cidaas"]
+        .as_array()
+        .is_some_and(|a| a.len() > 80));
+    let one = send(
+        gw.addr,
+        "GET",
+        "/v1/event-types?provider=recurring-payments",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        one.json(),
+        serde_json::json!([
+            "RecurringPayments.charge.paid",
+            "RecurringPayments.charge.failed"
+        ])
+    );
+    let none = send(gw.addr, "GET", "/v1/event-types?provider=nope", &[], "").await;
+    assert_eq!(
+        (none.status, none.code().as_str()),
+        (404, "unknown_catalog")
     );
     let wrong = send(gw.addr, "POST", "/metrics", &[], "").await;
     assert_eq!(
