@@ -337,6 +337,9 @@ pub struct SignatureConfig {
     pub signed: String,
     /// Header carrying the timestamp (or use `fields.timestamp`); enables the replay window.
     pub timestamp_header: Option<String>,
+    /// JSON pointer to a timestamp inside the body, checked once the signature matched
+    /// (Linear's `/webhookTimestamp`). Cannot be part of the signed recipe.
+    pub timestamp_pointer: Option<String>,
     #[serde(default)]
     pub timestamp_format: auth::TimestampFormat,
     /// Largest accepted age of the timestamp (and distance ahead, see `limit_future`).

@@ -80,6 +80,7 @@ fn hmac(header: &str) -> SignatureConfig {
         fields: None,
         signed: "{body}".to_owned(),
         timestamp_header: None,
+        timestamp_pointer: None,
         timestamp_format: TimestampFormat::UnixSeconds,
         tolerance_secs: 300,
         limit_future: true,
@@ -286,13 +287,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
         "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),
-        // Linear: `Linear-Signature`, hex HMAC-SHA256 of the body (@linear/sdk). Its replay
-        // check reads `webhookTimestamp` from the body, which is not available before
-        // verification, so no window here.
+        // Linear: `Linear-Signature`, hex HMAC-SHA256 of the body, and the signed body's
+        // `webhookTimestamp` (ms) within 60 s (@linear/sdk `LinearWebhookClient.verify`).
         "linear" => Preset {
             delivery_id: hdr("Linear-Delivery"),
             event_time: ptr("/createdAt"),
-            ..base(with(hmac("Linear-Signature")), ptr("/type"))
+            ..base(
+                with(SignatureConfig {
+                    timestamp_pointer: Some("/webhookTimestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    tolerance_secs: 60,
+                    ..hmac("Linear-Signature")
+                }),
+                ptr("/type"),
+            )
         },
         // Mailgun: `signature {timestamp, token, signature}` in the body; `event-data`. Mailgun
         // documents no replay window.

@@ -26,9 +26,25 @@ fn python() -> PathBuf {
     path
 }
 
+/// Runs the Python oracle (`tests/sdk/oracle.py`), or the npm one (`tests/sdk/oracle.mjs`)
+/// for the providers whose official SDK is on npm.
 fn oracle(request: &Value) -> Value {
-    let mut child = Command::new(python())
-        .arg(repo_path("tests/sdk/oracle.py"))
+    run_oracle(python(), "tests/sdk/oracle.py", request)
+}
+
+fn node_oracle(request: &Value) -> Value {
+    assert!(
+        repo_path("tests/sdk/node_modules").exists(),
+        "tests/sdk/node_modules is missing: run scripts/install-sdks (the test command does)"
+    );
+    run_oracle(PathBuf::from("node"), "tests/sdk/oracle.mjs", request)
+}
+
+const NODE_PROVIDERS: &[&str] = &["github", "shopify", "linear"];
+
+fn run_oracle(program: PathBuf, script: &str, request: &Value) -> Value {
+    let mut child = Command::new(program)
+        .arg(repo_path(script))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -208,6 +224,40 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             private: None,
         },
         Case {
+            content_type: "application/json",
+            provider: "github",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"action": "created", "starred_at": null, "repository": {"id": 1, "n": n}}).to_string(),
+            headers: vec![("X-GitHub-Event", "star".into()), ("X-GitHub-Delivery", n.clone())],
+            topic: "webhooks.github.star".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "shopify",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"id": 820982911946154508u64, "email": "jon@example.com", "n": n}).to_string(),
+            headers: vec![
+                ("X-Shopify-Topic", "orders/create".into()),
+                ("X-Shopify-Webhook-Id", n.clone()),
+                ("X-Shopify-Triggered-At", "2026-11-23T12:00:00Z".into()),
+            ],
+            topic: "webhooks.shopify.orders_create".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "linear",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"action": "create", "type": "Issue", "data": {"id": n}, "createdAt": "2026-11-23T12:00:00Z"}).to_string(),
+            headers: vec![("Linear-Delivery", n.clone())],
+            topic: "webhooks.linear.Issue".into(),
+            private: None,
+        },
+        Case {
             content_type: "application/x-www-form-urlencoded",
             provider: "twilio",
             secret: random(),
@@ -260,8 +310,25 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             })
         })
         .collect();
-    let signed = oracle(&json!({"op": "sign", "requests": requests}));
-    let results = signed["results"].as_array().expect("results");
+    let (node, python): (Vec<_>, Vec<_>) = requests
+        .into_iter()
+        .partition(|r| NODE_PROVIDERS.contains(&r["provider"].as_str().unwrap_or_default()));
+    let from_python = oracle(&json!({"op": "sign", "requests": python}));
+    let from_node = node_oracle(&json!({"op": "sign", "requests": node}));
+    // Back in the order of `cases`.
+    let mut python_results = from_python["results"].as_array().expect("results").iter();
+    let mut node_results = from_node["results"].as_array().expect("results").iter();
+    let results: Vec<&Value> = cases
+        .iter()
+        .map(|c| {
+            let next = if NODE_PROVIDERS.contains(&c.provider) {
+                node_results.next()
+            } else {
+                python_results.next()
+            };
+            next.expect("one result per request")
+        })
+        .collect();
 
     let mut summary = Vec::new();
     for (c, r) in cases.iter().zip(results) {

@@ -111,6 +111,8 @@ pub enum VerifierConfigError {
         "signed recipe uses {{url}}: set the source's `public_url` to the URL the provider calls"
     )]
     PublicUrlMissing,
+    #[error("`timestamp_pointer` (a timestamp in the body) cannot be combined with `timestamp_header` or used in the signed recipe")]
+    BodyTimestamp,
     #[error("`fields` and `separator` cannot both be set")]
     FieldsAndSeparator,
     #[error("the timestamp is configured twice (`timestamp_header` and `fields.timestamp`)")]
@@ -332,6 +334,7 @@ mod tests {
             fields: None,
             signed: "{body}".to_owned(),
             timestamp_header: None,
+            timestamp_pointer: None,
             timestamp_format: TimestampFormat::UnixSeconds,
             tolerance_secs: 300,
             limit_future: true,

@@ -55,6 +55,9 @@ enum TimestampSource {
     Header(HeaderName),
     /// A field of the signature header (`Layout::Fields`).
     Field(String),
+    /// A JSON pointer into the body (Linear's `webhookTimestamp`). Read only after the
+    /// signature matched, since the body is then known to be the provider's.
+    Body(String),
 }
 
 /// One piece of the signed content.
@@ -117,8 +120,13 @@ impl SignatureVerifier {
                 None,
             ) => Some(TimestampSource::Field(f.clone())),
             (_, Some(h)) => Some(TimestampSource::Header(header_name(h)?)),
-            (_, None) => None,
+            (_, None) => c.timestamp_pointer.clone().map(TimestampSource::Body),
         };
+        if c.timestamp_pointer.is_some()
+            && (c.timestamp_header.is_some() || recipe.contains(&Part::Timestamp))
+        {
+            return Err(VerifierConfigError::BodyTimestamp);
+        }
         let timestamp = match source {
             Some(source) => Some(TimestampRule {
                 source,
@@ -158,8 +166,10 @@ impl SignatureVerifier {
         let extracted = self.extract(raw.as_bytes())?;
         let signatures = self.decode_all(&extracted.candidates)?;
         let timestamp = match &self.timestamp {
-            Some(rule) => Some(rule.check(&inbound.headers, extracted.timestamp, now_unix)?),
-            None => None,
+            Some(rule) if !matches!(rule.source, TimestampSource::Body(_)) => {
+                Some(rule.check(&inbound.headers, extracted.timestamp, now_unix)?)
+            }
+            _ => None,
         };
         let url = self.url(inbound);
         let form = match self.recipe.contains(&Part::FormParams) {
@@ -178,7 +188,17 @@ impl SignatureVerifier {
                 matched = Some(i);
             }
         }
-        matched.ok_or_else(|| AuthError::SignatureMismatch(self.header.clone()))
+        let matched = matched.ok_or_else(|| AuthError::SignatureMismatch(self.header.clone()))?;
+        if let Some(
+            rule @ TimestampRule {
+                source: TimestampSource::Body(pointer),
+                ..
+            },
+        ) = &self.timestamp
+        {
+            rule.check_body(&inbound.body, pointer, now_unix)?;
+        }
+        Ok(matched)
     }
 
     fn malformed(&self, reason: &'static str) -> AuthError {
@@ -405,12 +425,38 @@ impl TimestampRule {
                 format!("`{h}` header"),
             ),
             TimestampSource::Field(f) => (field, format!("`{f}` field of the signature header")),
+            TimestampSource::Body(p) => (None, format!("body `{p}`")),
         };
         let raw = raw.ok_or_else(|| AuthError::MissingTimestamp(place.clone()))?;
         let value: i64 = std::str::from_utf8(raw)
             .ok()
             .and_then(|s| s.trim().parse().ok())
             .ok_or_else(|| AuthError::MalformedTimestamp(place))?;
+        self.window(value, now_unix)?;
+        Ok(raw.trim_ascii())
+    }
+
+    /// The timestamp at `pointer` in the (verified) JSON body.
+    fn check_body(&self, body: &[u8], pointer: &str, now_unix: i64) -> Result<(), AuthError> {
+        let place = || format!("body `{pointer}`");
+        let json: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| AuthError::MissingTimestamp(place()))?;
+        let value = match json.pointer(pointer) {
+            None | Some(serde_json::Value::Null) => {
+                return Err(AuthError::MissingTimestamp(place()))
+            }
+            Some(serde_json::Value::Number(n)) => n.as_i64(),
+            Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            Some(_) => None,
+        };
+        self.window(
+            value.ok_or_else(|| AuthError::MalformedTimestamp(place()))?,
+            now_unix,
+        )
+    }
+
+    /// Checks `value` (in the rule's unit) against the replay window.
+    fn window(&self, value: i64, now_unix: i64) -> Result<(), AuthError> {
         let secs = match self.format {
             TimestampFormat::UnixSeconds => value,
             TimestampFormat::UnixMillis => value.div_euclid(1000),
@@ -429,7 +475,7 @@ impl TimestampRule {
                 tolerance_secs: self.tolerance_secs,
             });
         }
-        Ok(raw.trim_ascii())
+        Ok(())
     }
 }
 
