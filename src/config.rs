@@ -357,6 +357,27 @@ pub struct SignatureConfig {
 }
 
 impl SignatureConfig {
+    /// HMAC-SHA256 of the raw body, hex, no prefix, in `header`, 5-minute window if a timestamp
+    /// is added: the defaults of every key, and the starting point of most presets.
+    pub fn body_hmac_sha256(header: &str) -> Self {
+        SignatureConfig {
+            header: header.to_owned(),
+            algorithm: auth::Algorithm::Sha256,
+            encoding: auth::Encoding::Hex,
+            prefix: String::new(),
+            separator: None,
+            fields: None,
+            signed: Self::default_signed(),
+            timestamp_header: None,
+            timestamp_pointer: None,
+            timestamp_format: auth::TimestampFormat::UnixSeconds,
+            tolerance_secs: Self::default_tolerance_secs(),
+            limit_future: true,
+            key_encoding: auth::KeyEncoding::Utf8,
+            key_prefix: String::new(),
+        }
+    }
+
     fn default_signed() -> String {
         "{body}".to_owned()
     }

@@ -71,22 +71,7 @@ pub const NAMES: &[&str] = &[
 
 /// HMAC-SHA256 of the raw body, hex, no prefix, in `header`: the starting point of most presets.
 fn hmac(header: &str) -> SignatureConfig {
-    SignatureConfig {
-        header: header.to_owned(),
-        algorithm: Algorithm::Sha256,
-        encoding: Encoding::Hex,
-        prefix: String::new(),
-        separator: None,
-        fields: None,
-        signed: "{body}".to_owned(),
-        timestamp_header: None,
-        timestamp_pointer: None,
-        timestamp_format: TimestampFormat::UnixSeconds,
-        tolerance_secs: 300,
-        limit_future: true,
-        key_encoding: KeyEncoding::Utf8,
-        key_prefix: String::new(),
-    }
+    SignatureConfig::body_hmac_sha256(header)
 }
 
 /// Standard Webhooks' scheme under a header prefix (`webhook` or `svix`): HMAC-SHA256 of

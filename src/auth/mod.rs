@@ -325,22 +325,7 @@ mod tests {
     use hyper::header::HeaderMap;
 
     fn hmac(header: &str) -> SignatureConfig {
-        SignatureConfig {
-            header: header.to_owned(),
-            algorithm: Algorithm::Sha256,
-            encoding: Encoding::Hex,
-            prefix: String::new(),
-            separator: None,
-            fields: None,
-            signed: "{body}".to_owned(),
-            timestamp_header: None,
-            timestamp_pointer: None,
-            timestamp_format: TimestampFormat::UnixSeconds,
-            tolerance_secs: 300,
-            limit_future: true,
-            key_encoding: KeyEncoding::Utf8,
-            key_prefix: String::new(),
-        }
+        SignatureConfig::body_hmac_sha256(header)
     }
 
     fn github() -> AuthConfig {
