@@ -410,6 +410,44 @@ fn twilio_json_bodies_are_covered_by_their_hash() {
 }
 
 #[test]
+fn hubspot_sdk_vector() {
+    // hubspot-api-python tests/spec/utils/test_signature.py test_get_signature__v3 (its
+    // timestamp, 15000000 ms, is in 1970; `now` follows it).
+    check(Vector {
+        public_url: Some("https://www.example.com/webhook_uri"),
+        now: 15_000,
+        ..hmac_vector(
+            "hubspot",
+            "hubspot-api-client tests",
+            "yyyyyyyy-yyyy-yyyy-yyyy-yyyyyyyyyyyy",
+            &[
+                ("X-HubSpot-Request-Timestamp", "15000000"),
+                (
+                    "X-HubSpot-Signature-v3",
+                    "HPW73RUtKmcYoEDADG0s6MmGFWUzWJKAW07r8RDgcQw=",
+                ),
+            ],
+            b"{'example_field':'example_value'}",
+        )
+    });
+}
+
+#[test]
+fn razorpay_sdk_vector() {
+    // razorpay-python tests/test_client_utility.py with its mock file, byte for byte.
+    check(hmac_vector(
+        "razorpay",
+        "razorpay-python tests",
+        "key_secret",
+        &[(
+            "X-Razorpay-Signature",
+            "d60e67fd884556c045e9be7dad57903e33efc7172c17c6e3ef77db42d2b366e9",
+        )],
+        include_bytes!("../../tests/fixtures/razorpay-payment-authorized.json"),
+    ));
+}
+
+#[test]
 fn square_requires_its_public_url() {
     let auth = preset("square").and_then(|p| p.auth).expect("auth");
     let err = Verifier::new(&auth, vec![Secret::new(b"k".to_vec())], None).expect_err("no url");
