@@ -11,6 +11,8 @@ RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
  && cargo build --release --locked \
  && rm -rf src
 COPY src ./src
+# The event catalogs in config/catalogs are built into the binary.
+COPY config ./config
 RUN touch src/main.rs src/lib.rs && cargo build --release --locked
 
 FROM debian:bookworm-slim
