@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::auth::{self, Verifier};
 use crate::event::{EventError, EventSpec, Locator};
 use crate::handshake::{Handshake, HandshakeKind};
+use crate::intake::Limits;
 use crate::provider;
 use crate::secret::Secret;
 use crate::topic::{TopicError, TopicRouter, TopicTemplate};
@@ -90,6 +91,18 @@ pub struct ServerConfig {
     /// How long shutdown waits for in-flight requests before giving up on them.
     #[serde(default = "ServerConfig::default_shutdown_grace_ms")]
     pub shutdown_grace_ms: u64,
+    /// Open connections at most; further clients wait in the listen backlog.
+    #[serde(default = "ServerConfig::default_max_connections")]
+    pub max_connections: usize,
+    /// Requests processed at once at most; further webhooks get 503 with `Retry-After`.
+    #[serde(default = "ServerConfig::default_max_in_flight")]
+    pub max_in_flight: usize,
+    /// Longest wait for a request's headers (a slow-loris client is disconnected).
+    #[serde(default = "ServerConfig::default_header_read_timeout_ms")]
+    pub header_read_timeout_ms: u64,
+    /// Longest wait for a request's whole body once its headers arrived (408 after that).
+    #[serde(default = "ServerConfig::default_body_read_timeout_ms")]
+    pub body_read_timeout_ms: u64,
 }
 
 impl ServerConfig {
@@ -107,12 +120,36 @@ impl ServerConfig {
     }
 }
 
+impl ServerConfig {
+    /// Far above what one gateway serves at once, far below the usual file-descriptor limit.
+    const fn default_max_connections() -> usize {
+        10_000
+    }
+    /// Each in-flight webhook holds its body in memory: 1,024 × the 1 MiB default body limit
+    /// bounds that at 1 GiB.
+    const fn default_max_in_flight() -> usize {
+        1_024
+    }
+    const fn default_header_read_timeout_ms() -> u64 {
+        10_000
+    }
+    /// Providers send small bodies quickly; a body slower than this is an attack or a
+    /// broken client, and the provider (which waits 10-30 s in all) will retry.
+    const fn default_body_read_timeout_ms() -> u64 {
+        10_000
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: Self::default_listen(),
             max_body_bytes: Self::default_max_body_bytes(),
             shutdown_grace_ms: Self::default_shutdown_grace_ms(),
+            max_connections: Self::default_max_connections(),
+            max_in_flight: Self::default_max_in_flight(),
+            header_read_timeout_ms: Self::default_header_read_timeout_ms(),
+            body_read_timeout_ms: Self::default_body_read_timeout_ms(),
         }
     }
 }
@@ -265,6 +302,18 @@ pub struct SourceConfig {
     /// Only event types of the provider's catalog are accepted.
     #[serde(default)]
     pub only_catalog_events: bool,
+    /// Authenticated deliveries accepted per second, with bursts; more get 429 with
+    /// `Retry-After`. Unset: no limit.
+    pub rate_limit: Option<RateLimitConfig>,
+}
+
+/// `rate_limit = { per_second = 50, burst = 100 }`
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    pub per_second: u32,
+    /// Deliveries allowed at once after a quiet spell (default: `per_second`).
+    pub burst: Option<u32>,
 }
 
 /// `success = { status = 200, body = "[accepted]" }`
@@ -437,6 +486,9 @@ fn default_true() -> bool {
 pub struct Settings {
     pub listen: String,
     pub shutdown_grace: Duration,
+    pub max_connections: usize,
+    pub max_in_flight: usize,
+    pub header_read_timeout: Duration,
     pub kafka: KafkaSettings,
     pub schemas_dir: PathBuf,
     pub sources: BTreeMap<String, Source>,
@@ -471,7 +523,6 @@ pub struct Source {
     pub on_missing_schema: MissingSchema,
     pub on_invalid_payload: InvalidPayload,
     pub topics: TopicRouter,
-    pub max_body_bytes: usize,
     /// The CloudEvents `source` attribute: `/webhooks/{name}`.
     pub ce_source: String,
     pub handshake: Option<Handshake>,
@@ -479,6 +530,9 @@ pub struct Source {
     pub success: Option<SuccessReply>,
     /// Event types this source accepts, and the rule that set them; `None`: all.
     pub allowed_events: Option<(HashSet<String>, &'static str)>,
+    /// Body size and read time limits.
+    pub limits: Limits,
+    pub rate_limiter: Option<governor::DefaultDirectRateLimiter>,
 }
 
 impl Source {
@@ -534,9 +588,22 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         let source = validate_source(&name, raw, &default_topic, server, env, &mut warnings)?;
         sources.insert(name, source);
     }
+    for (key, value) in [
+        ("max_connections", server.max_connections as u64),
+        ("max_in_flight", server.max_in_flight as u64),
+        ("header_read_timeout_ms", server.header_read_timeout_ms),
+        ("body_read_timeout_ms", server.body_read_timeout_ms),
+    ] {
+        if value == 0 {
+            return Err(ConfigError::invalid("server", key, "must be > 0"));
+        }
+    }
     Ok(Settings {
         listen: server.listen.clone(),
         shutdown_grace: Duration::from_millis(server.shutdown_grace_ms),
+        max_connections: server.max_connections,
+        max_in_flight: server.max_in_flight,
+        header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
         kafka,
         schemas_dir: file.schemas.dir,
         sources,
@@ -787,6 +854,20 @@ fn validate_source(
         );
     }
 
+    let rate_limiter = match raw.rate_limit {
+        None => None,
+        Some(r) => {
+            let per_second = std::num::NonZeroU32::new(r.per_second).ok_or_else(|| {
+                ConfigError::invalid(section.clone(), "rate_limit", "per_second must be > 0")
+            })?;
+            let burst =
+                std::num::NonZeroU32::new(r.burst.unwrap_or(r.per_second)).ok_or_else(|| {
+                    ConfigError::invalid(section.clone(), "rate_limit", "burst must be > 0")
+                })?;
+            let quota = governor::Quota::per_second(per_second).allow_burst(burst);
+            Some(governor::RateLimiter::direct(quota))
+        }
+    };
     let max_body_bytes = raw.max_body_bytes.unwrap_or(server.max_body_bytes);
     if max_body_bytes == 0 {
         return Err(ConfigError::invalid(
@@ -804,12 +885,16 @@ fn validate_source(
         event,
         on_missing_schema: raw.on_missing_schema,
         on_invalid_payload: raw.on_invalid_payload,
-        max_body_bytes,
         ce_source: format!("/webhooks/{name}"),
         handshake,
         form_json_field,
         success,
         allowed_events,
+        limits: Limits {
+            max_body_bytes,
+            body_timeout: Duration::from_millis(server.body_read_timeout_ms),
+        },
+        rate_limiter,
     })
 }
 
@@ -873,7 +958,7 @@ mod tests {
         .expect("valid");
         let gh = &s.sources["gh"];
         assert_eq!(gh.provider, "github");
-        assert_eq!(gh.max_body_bytes, 1024 * 1024);
+        assert_eq!(gh.limits.max_body_bytes, 1024 * 1024);
         assert_eq!(s.kafka.brokers, Brokers::Embedded);
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     }

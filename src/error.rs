@@ -22,6 +22,10 @@ use crate::schema::SchemaError;
 pub enum WebhookError {
     #[error("no source named `{0}` is configured")]
     UnknownSource(String),
+    #[error("this source's rate limit is reached; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the gateway is at its limit of requests in flight; retry shortly")]
+    Overloaded,
     #[error(transparent)]
     Intake(#[from] IntakeError),
     #[error(transparent)]
@@ -42,8 +46,18 @@ impl WebhookError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebhookError::UnknownSource(_) => StatusCode::NOT_FOUND,
-            WebhookError::Intake(IntakeError::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
-            WebhookError::Intake(IntakeError::Read(_)) => StatusCode::BAD_REQUEST,
+            WebhookError::Intake(
+                IntakeError::TooLarge { .. } | IntakeError::InflatedTooLarge { .. },
+            ) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::Intake(IntakeError::Read(_) | IntakeError::BadGzip) => {
+                StatusCode::BAD_REQUEST
+            }
+            WebhookError::Intake(IntakeError::Timeout(_)) => StatusCode::REQUEST_TIMEOUT,
+            WebhookError::Intake(IntakeError::UnsupportedEncoding(_)) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            WebhookError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebhookError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
             WebhookError::Auth(_) => StatusCode::UNAUTHORIZED,
             WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -62,6 +76,8 @@ impl WebhookError {
     pub fn code(&self) -> &'static str {
         match self {
             WebhookError::UnknownSource(_) => "unknown_source",
+            WebhookError::RateLimited { .. } => "rate_limited",
+            WebhookError::Overloaded => "overloaded",
             WebhookError::Intake(e) => e.code(),
             WebhookError::Auth(e) => e.code(),
             WebhookError::Payload(e) => e.code(),
@@ -76,10 +92,15 @@ impl WebhookError {
     pub fn to_response(&self, retry_after_secs: u64) -> Response<Full<Bytes>> {
         let status = self.status();
         let mut response = error_response(status, self.code(), &self.to_string());
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        let retry_after = match self {
+            WebhookError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(retry_after_secs),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
             response
                 .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
         }
         response
     }

@@ -195,13 +195,18 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             .context("cannot create the Kafka producer")?;
         let metrics = Metrics::new(settings.sources.keys().map(String::as_str))
             .context("cannot register metrics")?;
-        let grace = settings.shutdown_grace;
+        let limits = server::ConnectionLimits {
+            max_connections: settings.max_connections,
+            header_read_timeout: settings.header_read_timeout,
+            shutdown_grace: settings.shutdown_grace,
+        };
         let app = Arc::new(App {
             sources: settings.sources.into_iter().collect::<HashMap<_, _>>(),
             schemas,
             publisher,
             metrics,
             retry_after_secs: settings.kafka.retry_after_secs,
+            in_flight: tokio::sync::Semaphore::new(settings.max_in_flight),
         });
         let listen = listen.unwrap_or(settings.listen);
         let listener = tokio::net::TcpListener::bind(&listen)
@@ -212,7 +217,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         println!("hookgate listening on http://{addr}");
         let _ = std::io::stdout().flush();
 
-        server::serve(listener, app.clone(), shutdown_signal(), grace).await;
+        server::serve(listener, app.clone(), shutdown_signal(), limits).await;
 
         tracing::info!("flushing the Kafka producer");
         if let Err(e) = app.publisher.flush(Duration::from_secs(10)).await {

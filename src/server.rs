@@ -20,7 +20,7 @@ use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
@@ -42,19 +42,43 @@ pub struct App {
     pub metrics: Metrics,
     /// Seconds sent in `Retry-After` with a 503.
     pub retry_after_secs: u64,
+    /// One permit per request being processed (`server.max_in_flight`).
+    pub in_flight: tokio::sync::Semaphore,
 }
 
-/// Serves until `shutdown` resolves, then drains connections for at most `grace`.
+/// Connection-level limits.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    pub max_connections: usize,
+    pub header_read_timeout: Duration,
+    pub shutdown_grace: Duration,
+}
+
+/// Serves until `shutdown` resolves, then drains connections for at most the grace period.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
     shutdown: impl Future<Output = ()>,
-    grace: Duration,
+    limits: ConnectionLimits,
 ) {
+    let grace = limits.shutdown_grace;
     let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    let connections = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     tokio::pin!(shutdown);
     loop {
+        // At the connection limit, wait here: new clients queue in the listen backlog.
+        let permit = tokio::select! {
+            permit = connections.clone().acquire_owned() => match permit {
+                Ok(p) => p,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, remote) = match accepted {
@@ -77,6 +101,7 @@ pub async fn serve(
                     if let Err(e) = connection.await {
                         tracing::debug!(error = %e, %remote, "connection ended with an error");
                     }
+                    drop(permit);
                 });
             }
             () = &mut shutdown => break,
@@ -100,7 +125,11 @@ async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Respons
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (req.method(), segments.as_slice()) {
         (&Method::POST, ["webhooks", source]) if !source.is_empty() => {
-            webhook::handle(app, source, req, Some(remote)).await
+            // Beyond `max_in_flight`, answer at once rather than queue: the provider retries.
+            match app.in_flight.try_acquire() {
+                Ok(_permit) => webhook::handle(app, source, req, Some(remote)).await,
+                Err(_) => webhook::overloaded(app, source),
+            }
         }
         (&Method::GET, ["webhooks", source]) if !source.is_empty() => {
             webhook::handle_get(app, source, &req)

@@ -66,6 +66,16 @@ pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Resp
     answer(app, source_name, started, result)
 }
 
+/// The answer when the gateway is at `max_in_flight`.
+pub fn overloaded(app: &App, source_name: &str) -> Response<Full<Bytes>> {
+    answer(
+        app,
+        source_name,
+        Instant::now(),
+        Err(WebhookError::Overloaded),
+    )
+}
+
 /// Turns an outcome into the HTTP answer, with its metric and log line.
 fn answer(
     app: &App,
@@ -143,6 +153,21 @@ fn accepted_response(id: Uuid, success: Option<&SuccessReply>) -> Response<Full<
     response
 }
 
+/// Spends one of the source's rate-limit tokens (only authenticated deliveries do, so nobody
+/// else can exhaust a provider's quota).
+fn rate_limit(source: &crate::config::Source) -> Result<(), WebhookError> {
+    use governor::clock::Clock as _;
+    let Some(limiter) = &source.rate_limiter else {
+        return Ok(());
+    };
+    limiter.check().map_err(|not_until| {
+        let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+        WebhookError::RateLimited {
+            retry_after_secs: wait.as_secs() + u64::from(wait.subsec_nanos() > 0),
+        }
+    })
+}
+
 async fn pipeline<B>(
     app: &App,
     source_name: &str,
@@ -159,10 +184,11 @@ where
         .get(source_name)
         .ok_or_else(|| WebhookError::UnknownSource(source_name.to_owned()))?;
 
-    let inbound = intake::read(request, source.max_body_bytes, remote_addr).await?;
+    let inbound = intake::read(request, source.limits, remote_addr).await?;
     let verified = source
         .verifier
         .verify(inbound, received_at.unix_timestamp())?;
+    rate_limit(source)?;
     let payload = payload::parse(&verified, source.form_json_field.as_deref())?;
     if let Some(reply) = source
         .handshake
