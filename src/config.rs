@@ -72,6 +72,8 @@ pub struct FileConfig {
     pub kafka: KafkaConfig,
     #[serde(default)]
     pub schemas: SchemasConfig,
+    #[serde(default)]
+    pub dedup: DedupConfig,
     /// One entry per upstream provider account; the key is the URL segment of
     /// `POST /webhooks/{source}`.
     #[serde(default)]
@@ -245,6 +247,45 @@ impl Default for SchemasConfig {
     fn default() -> Self {
         SchemasConfig {
             dir: Self::default_dir(),
+        }
+    }
+}
+
+/// `[dedup]`: suppression of provider redeliveries by delivery id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedupConfig {
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// How long an accepted delivery id is remembered.
+    #[serde(default = "DedupConfig::default_window_secs")]
+    pub window_secs: u64,
+    /// Most delivery ids remembered (oldest forgotten first); about 150 bytes each.
+    #[serde(default = "DedupConfig::default_capacity")]
+    pub capacity: usize,
+    /// Journal file, so a restart remembers; unset: memory only.
+    pub journal: Option<PathBuf>,
+}
+
+impl DedupConfig {
+    /// A day: covers the retry schedules of most providers (Shopify 4 h, Svix ~27 h, Stripe's
+    /// 3 days being the long exception).
+    const fn default_window_secs() -> u64 {
+        86_400
+    }
+    /// 200,000 ids ≈ 30 MB.
+    const fn default_capacity() -> usize {
+        200_000
+    }
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            enabled: true,
+            window_secs: Self::default_window_secs(),
+            capacity: Self::default_capacity(),
+            journal: None,
         }
     }
 }
@@ -491,6 +532,8 @@ pub struct Settings {
     pub header_read_timeout: Duration,
     pub kafka: KafkaSettings,
     pub schemas_dir: PathBuf,
+    /// `None` when deduplication is disabled.
+    pub dedup: Option<DedupConfig>,
     pub sources: BTreeMap<String, Source>,
     /// Human-readable warnings (insecure choices) to log at start-up.
     pub warnings: Vec<String>,
@@ -577,6 +620,13 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         ));
     }
     let kafka = validate_kafka(&file.kafka)?;
+    if file.dedup.enabled && (file.dedup.capacity == 0 || file.dedup.window_secs == 0) {
+        return Err(ConfigError::invalid(
+            "dedup",
+            "capacity",
+            "capacity and window_secs must be > 0 (or set enabled = false)",
+        ));
+    }
     let default_topic = TopicTemplate::parse(&file.kafka.topic_template)
         .map_err(|e| ConfigError::invalid("kafka", "topic_template", e.to_string()))?;
 
@@ -606,6 +656,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
         kafka,
         schemas_dir: file.schemas.dir,
+        dedup: file.dedup.enabled.then_some(file.dedup),
         sources,
         warnings,
     })

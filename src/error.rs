@@ -26,6 +26,8 @@ pub enum WebhookError {
     RateLimited { retry_after_secs: u64 },
     #[error("the gateway is at its limit of requests in flight; retry shortly")]
     Overloaded,
+    #[error("another copy of this delivery is being processed; retry shortly")]
+    DuplicateInFlight,
     #[error(transparent)]
     Intake(#[from] IntakeError),
     #[error(transparent)]
@@ -57,7 +59,9 @@ impl WebhookError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             WebhookError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            WebhookError::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            WebhookError::Overloaded | WebhookError::DuplicateInFlight => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             WebhookError::Auth(_) => StatusCode::UNAUTHORIZED,
             WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -78,6 +82,7 @@ impl WebhookError {
             WebhookError::UnknownSource(_) => "unknown_source",
             WebhookError::RateLimited { .. } => "rate_limited",
             WebhookError::Overloaded => "overloaded",
+            WebhookError::DuplicateInFlight => "duplicate_in_flight",
             WebhookError::Intake(e) => e.code(),
             WebhookError::Auth(e) => e.code(),
             WebhookError::Payload(e) => e.code(),

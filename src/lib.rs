@@ -10,11 +10,12 @@
 //! |---|---|---|
 //! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz` | `webhook`, `publish` (readiness), `metrics` |
 //! | [`webhook`] | the order of the stages, nothing else | every stage module below |
-//! | [`intake`] | reading the raw body under the size limit | — |
+//! | [`intake`] | reading the raw body under size and time limits, inflating gzip | — |
 //! | [`auth`] | signature / API-key / public-key / in-body checks, replay window; the only maker of [`auth::Verified`] | `secret` |
 //! | [`payload`] | media types; JSON and form parsing, only of verified requests | — |
 //! | [`handshake`] | provider handshakes (Slack, Zoom, Discord, Xero, Okta, X): answered, never published | — |
 //! | [`event`] | where event type, delivery id, event time and context live; reading them | — |
+//! | [`dedup`] | recently accepted (source, delivery id) pairs and their journal | — |
 //! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | — |
 //! | [`envelope`] | the envelope contract consumers rely on | — |
 //! | [`topic`] | topic templates, overrides, legal Kafka names | — |
@@ -48,6 +49,7 @@
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod dedup;
 pub mod envelope;
 pub mod error;
 pub mod event;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use hookgate::config::{self, Brokers, Settings};
+use hookgate::dedup::Dedup;
 use hookgate::metrics::Metrics;
 use hookgate::publish::Publisher;
 use hookgate::schema::SchemaRegistry;
@@ -193,6 +194,17 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
     runtime.block_on(async move {
         let publisher = Publisher::new(&bootstrap, &settings.kafka, is_embedded)
             .context("cannot create the Kafka producer")?;
+        let now_ms =
+            i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+                .unwrap_or(i64::MAX);
+        let dedup = match &settings.dedup {
+            Some(d) => {
+                let dedup = Dedup::open(d.window_secs, d.capacity, d.journal.as_deref(), now_ms)?;
+                tracing::info!(remembered = dedup.len(), journal = ?d.journal, "dedup ready");
+                Some(dedup)
+            }
+            None => None,
+        };
         let metrics = Metrics::new(settings.sources.keys().map(String::as_str))
             .context("cannot register metrics")?;
         let limits = server::ConnectionLimits {
@@ -207,6 +219,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             metrics,
             retry_after_secs: settings.kafka.retry_after_secs,
             in_flight: tokio::sync::Semaphore::new(settings.max_in_flight),
+            dedup,
         });
         let listen = listen.unwrap_or(settings.listen);
         let listener = tokio::net::TcpListener::bind(&listen)

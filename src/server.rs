@@ -27,6 +27,7 @@ use tokio::net::TcpListener;
 
 use crate::catalog;
 use crate::config::Source;
+use crate::dedup::Dedup;
 use crate::error::{error_response, json_response, method_not_allowed};
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
@@ -44,6 +45,8 @@ pub struct App {
     pub retry_after_secs: u64,
     /// One permit per request being processed (`server.max_in_flight`).
     pub in_flight: tokio::sync::Semaphore,
+    /// Recently accepted delivery ids; `None` when dedup is off.
+    pub dedup: Option<Dedup>,
 }
 
 /// Connection-level limits.

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::config::SuccessReply;
+use crate::dedup::Check;
 use crate::envelope::{self, Context};
 use crate::error::{json_response, method_not_allowed, WebhookError};
 use crate::handshake::Reply;
@@ -31,6 +32,8 @@ pub enum Outcome {
     Accepted { id: Uuid },
     /// A provider handshake, answered without publishing.
     Handshake(Reply),
+    /// A redelivery of an event already accepted as envelope `id`; not published again.
+    Duplicate { id: Uuid },
 }
 
 /// Handles `POST /webhooks/{source_name}`: runs the pipeline, records metrics, answers.
@@ -97,6 +100,16 @@ fn answer(
                 .get(source_name)
                 .and_then(|s| s.success.as_ref());
             accepted_response(id, success)
+        }
+        Ok(Outcome::Duplicate { id }) => {
+            app.metrics
+                .observe_webhook(label, "duplicate", started.elapsed());
+            tracing::debug!(source = label, id = %id, "duplicate delivery");
+            let success = app
+                .sources
+                .get(source_name)
+                .and_then(|s| s.success.as_ref());
+            duplicate_response(id, success)
         }
         Ok(Outcome::Handshake(reply)) => {
             app.metrics
@@ -168,6 +181,23 @@ fn rate_limit(source: &crate::config::Source) -> Result<(), WebhookError> {
     })
 }
 
+/// The answer to a redelivery: the source's success answer, or `200 {"id", "duplicate": true}`.
+fn duplicate_response(id: Uuid, success: Option<&SuccessReply>) -> Response<Full<Bytes>> {
+    match success {
+        Some(s @ SuccessReply { body: Some(_), .. }) => accepted_response(id, Some(s)),
+        _ => {
+            let mut response = json_response(
+                StatusCode::OK,
+                &serde_json::json!({ "id": id.to_string(), "duplicate": true }),
+            );
+            if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+                response.headers_mut().insert("hookgate-id", value);
+            }
+            response
+        }
+    }
+}
+
 async fn pipeline<B>(
     app: &App,
     source_name: &str,
@@ -201,6 +231,15 @@ where
         .event
         .identify(&verified.inbound().headers, &payload.value)?;
     source.check_event_type(&event.event_type)?;
+    let now_ms = i64::try_from(received_at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
+    let dedup = match (&app.dedup, &event.delivery_id) {
+        (Some(dedup), Some(delivery_id)) => match dedup.check(&source.name, delivery_id, now_ms) {
+            Check::New(guard) => Some(guard),
+            Check::Duplicate { id } => return Ok(Outcome::Duplicate { id }),
+            Check::InFlight => return Err(WebhookError::DuplicateInFlight),
+        },
+        _ => None,
+    };
     let schema = app.schemas.check(
         &source.provider,
         &event.event_type,
@@ -251,5 +290,8 @@ where
         offset = delivered.offset,
         "webhook accepted"
     );
+    if let Some(guard) = dedup {
+        guard.commit(id, now_ms);
+    }
     Ok(Outcome::Accepted { id })
 }

@@ -1,0 +1,371 @@
+//! Deduplication: providers redeliver; a delivery whose (source, delivery id) was already
+//! accepted within the window is answered as a duplicate and not published again.
+//!
+//! Owns: the bounded table of recently accepted deliveries and its journal. Memory is bounded
+//! by `capacity` entries (oldest evicted first) and by the time window. With a journal path,
+//! each accepted delivery is appended as one JSON line before the provider is answered, and the
+//! journal is read back (and compacted) at start-up, so a restart does not turn redeliveries
+//! into duplicates on Kafka. Lines that cannot be parsed (a torn tail after a crash) are skipped
+//! with a log line. The journal is written, not fsynced, per delivery: it survives a gateway
+//! crash; a machine crash may lose its last lines (then at-least-once still holds).
+//!
+//! A delivery being processed is "pending": a concurrent copy gets `InFlight` (the caller
+//! answers 503 so the provider retries) rather than "duplicate", since the first attempt may
+//! still fail.
+
+use std::collections::{HashMap, VecDeque};
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DedupError {
+    #[error("dedup journal {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// What a delivery is, as far as dedup knows.
+#[derive(Debug)]
+pub enum Check<'a> {
+    /// Not seen: process it, then [`Guard::commit`].
+    New(Guard<'a>),
+    /// Accepted before, as envelope `id`.
+    Duplicate { id: Uuid },
+    /// Another copy is being processed right now.
+    InFlight,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Pending,
+    Done { id: Uuid, at_ms: i64 },
+}
+
+#[derive(Debug, Default)]
+struct Table {
+    entries: HashMap<String, Entry>,
+    /// Accepted keys in acceptance order, for eviction.
+    order: VecDeque<(String, i64)>,
+}
+
+/// One journal line.
+#[derive(Debug, Serialize, Deserialize)]
+struct Line {
+    source: String,
+    delivery_id: String,
+    id: Uuid,
+    at_ms: i64,
+}
+
+pub struct Dedup {
+    table: Mutex<Table>,
+    window_ms: i64,
+    capacity: usize,
+    journal: Option<Mutex<File>>,
+}
+
+impl std::fmt::Debug for Dedup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dedup")
+            .field("window_ms", &self.window_ms)
+            .field("capacity", &self.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+fn key(source: &str, delivery_id: &str) -> String {
+    format!("{source}\u{0}{delivery_id}")
+}
+
+impl Dedup {
+    /// A table kept for `window_secs`, at most `capacity` entries; with `journal`, loaded from
+    /// and appended to that file.
+    pub fn open(
+        window_secs: u64,
+        capacity: usize,
+        journal: Option<&Path>,
+        now_ms: i64,
+    ) -> Result<Self, DedupError> {
+        let window_ms = i64::try_from(window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let mut dedup = Dedup {
+            table: Mutex::new(Table::default()),
+            window_ms,
+            capacity,
+            journal: None,
+        };
+        if let Some(path) = journal {
+            let io = |source| DedupError::Io {
+                path: path.to_owned(),
+                source,
+            };
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(io)?;
+            }
+            let lines = read_journal(path).map_err(io)?;
+            {
+                let mut table = dedup.lock();
+                for line in lines.into_iter().filter(|l| now_ms - l.at_ms <= window_ms) {
+                    let k = key(&line.source, &line.delivery_id);
+                    table.entries.insert(
+                        k.clone(),
+                        Entry::Done {
+                            id: line.id,
+                            at_ms: line.at_ms,
+                        },
+                    );
+                    table.order.push_back((k, line.at_ms));
+                    dedup.evict(&mut table, now_ms);
+                }
+            }
+            dedup.compact(path).map_err(io)?;
+            let file = OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(io)?;
+            dedup.journal = Some(Mutex::new(file));
+        }
+        Ok(dedup)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
+        // A panic while holding the lock leaves a consistent table (every update is one
+        // statement), so a poisoned lock is still usable.
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of remembered deliveries.
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Looks up (and, if new, reserves) a delivery.
+    pub fn check(&self, source: &str, delivery_id: &str, now_ms: i64) -> Check<'_> {
+        let k = key(source, delivery_id);
+        let mut table = self.lock();
+        match table.entries.get(&k) {
+            Some(Entry::Pending) => Check::InFlight,
+            Some(Entry::Done { id, at_ms }) if now_ms - at_ms <= self.window_ms => {
+                Check::Duplicate { id: *id }
+            }
+            _ => {
+                table.entries.insert(k.clone(), Entry::Pending);
+                Check::New(Guard {
+                    dedup: self,
+                    key: Some(k),
+                    source: source.to_owned(),
+                    delivery_id: delivery_id.to_owned(),
+                })
+            }
+        }
+    }
+
+    fn evict(&self, table: &mut Table, now_ms: i64) {
+        while let Some((k, at)) = table.order.front() {
+            let expired = now_ms - at > self.window_ms;
+            if !expired && table.order.len() <= self.capacity {
+                break;
+            }
+            let (k, at) = (k.clone(), *at);
+            table.order.pop_front();
+            // Only drop the entry this order slot stands for (a newer one may share the key).
+            if matches!(table.entries.get(&k), Some(Entry::Done { at_ms, .. }) if *at_ms == at) {
+                table.entries.remove(&k);
+            }
+        }
+    }
+
+    /// Rewrites the journal with only the live entries (write to a temp file, then rename).
+    fn compact(&self, path: &Path) -> std::io::Result<()> {
+        let tmp = path.with_extension("compacting");
+        {
+            let mut out = std::io::BufWriter::new(File::create(&tmp)?);
+            let table = self.lock();
+            for (k, _) in &table.order {
+                if let (Some(Entry::Done { id, at_ms }), Some((source, delivery_id))) =
+                    (table.entries.get(k), k.split_once('\u{0}'))
+                {
+                    let line = Line {
+                        source: source.to_owned(),
+                        delivery_id: delivery_id.to_owned(),
+                        id: *id,
+                        at_ms: *at_ms,
+                    };
+                    serde_json::to_writer(&mut out, &line)?;
+                    out.write_all(b"\n")?;
+                }
+            }
+            out.flush()?;
+            out.get_ref().sync_all()?;
+        }
+        std::fs::rename(&tmp, path)
+    }
+}
+
+fn read_journal(path: &Path) -> std::io::Result<Vec<Line>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut lines = Vec::new();
+    let mut skipped = 0usize;
+    for line in BufReader::new(file).split(b'\n') {
+        match serde_json::from_slice::<Line>(&line?) {
+            Ok(l) => lines.push(l),
+            Err(_) => skipped += 1,
+        }
+    }
+    if skipped > 0 {
+        tracing::warn!(path = %path.display(), skipped, "dedup journal: skipped unreadable lines (a torn write?)");
+    }
+    Ok(lines)
+}
+
+/// A reserved, new delivery. Dropping it without [`Guard::commit`] (the delivery failed)
+/// frees the key so the provider's retry is processed.
+#[derive(Debug)]
+pub struct Guard<'a> {
+    dedup: &'a Dedup,
+    key: Option<String>,
+    source: String,
+    delivery_id: String,
+}
+
+impl Guard<'_> {
+    /// Records the delivery as accepted under envelope `id`.
+    pub fn commit(mut self, id: Uuid, now_ms: i64) {
+        let Some(k) = self.key.take() else {
+            return;
+        };
+        if let Some(journal) = &self.dedup.journal {
+            let line = Line {
+                source: std::mem::take(&mut self.source),
+                delivery_id: std::mem::take(&mut self.delivery_id),
+                id,
+                at_ms: now_ms,
+            };
+            if let Ok(mut text) = serde_json::to_vec(&line) {
+                text.push(b'\n');
+                let mut file = journal.lock().unwrap_or_else(|e| e.into_inner());
+                if let Err(e) = file.write_all(&text) {
+                    tracing::warn!(error = %e, "dedup journal write failed; this delivery is deduplicated in memory only");
+                }
+            }
+        }
+        let mut table = self.dedup.lock();
+        table
+            .entries
+            .insert(k.clone(), Entry::Done { id, at_ms: now_ms });
+        table.order.push_back((k, now_ms));
+        self.dedup.evict(&mut table, now_ms);
+    }
+}
+
+impl Drop for Guard<'_> {
+    fn drop(&mut self) {
+        if let Some(k) = self.key.take() {
+            let mut table = self.dedup.lock();
+            if matches!(table.entries.get(&k), Some(Entry::Pending)) {
+                table.entries.remove(&k);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn accept(d: &Dedup, source: &str, delivery: &str, n: u128, now: i64) {
+        match d.check(source, delivery, now) {
+            Check::New(g) => g.commit(id(n), now),
+            other => panic!("{delivery} should be new: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn redeliveries_within_the_window_are_duplicates() {
+        let d = Dedup::open(60, 100, None, 0).expect("dedup");
+        accept(&d, "gh", "d1", 1, 1_000);
+        assert!(
+            matches!(d.check("gh", "d1", 30_000), Check::Duplicate { id } if id == self::id(1))
+        );
+        // Another source, same id: not a duplicate.
+        assert!(matches!(d.check("other", "d1", 30_000), Check::New(_)));
+        // After the window: new again.
+        assert!(matches!(d.check("gh", "d1", 62_000), Check::New(_)));
+    }
+
+    #[test]
+    fn a_copy_arriving_while_the_first_is_processed_is_in_flight() {
+        let d = Dedup::open(60, 100, None, 0).expect("dedup");
+        let first = d.check("gh", "d1", 0);
+        assert!(matches!(d.check("gh", "d1", 0), Check::InFlight));
+        // The first attempt fails: the retry is processed.
+        drop(first);
+        assert!(matches!(d.check("gh", "d1", 0), Check::New(_)));
+    }
+
+    #[test]
+    fn capacity_bounds_memory_oldest_first() {
+        let d = Dedup::open(3600, 3, None, 0).expect("dedup");
+        for n in 0..5 {
+            accept(&d, "gh", &format!("d{n}"), n, 1_000 + n as i64);
+        }
+        assert_eq!(d.len(), 3);
+        assert!(matches!(d.check("gh", "d0", 2_000), Check::New(_)));
+        assert!(matches!(
+            d.check("gh", "d4", 2_000),
+            Check::Duplicate { .. }
+        ));
+    }
+
+    #[test]
+    fn the_journal_survives_a_restart_and_skips_a_torn_tail() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("state/dedup.jsonl");
+        {
+            let d = Dedup::open(60, 100, Some(&path), 0).expect("dedup");
+            accept(&d, "gh", "d1", 1, 1_000);
+            accept(&d, "gh", "d2", 2, 2_000);
+        }
+        // A crash mid-write leaves half a line.
+        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
+        f.write_all(br#"{"source":"gh","delivery_id":"d3","id":"#)
+            .expect("torn");
+        drop(f);
+
+        let d = Dedup::open(60, 100, Some(&path), 10_000).expect("reopen");
+        assert!(
+            matches!(d.check("gh", "d1", 10_000), Check::Duplicate { id } if id == self::id(1))
+        );
+        assert!(matches!(
+            d.check("gh", "d2", 10_000),
+            Check::Duplicate { .. }
+        ));
+        assert!(matches!(d.check("gh", "d3", 10_000), Check::New(_)));
+
+        // Entries past the window are dropped by the compaction at start-up.
+        drop(d);
+        let d = Dedup::open(60, 100, Some(&path), 61_500).expect("reopen");
+        assert_eq!(d.len(), 1, "only d2 is still in the window");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert_eq!(text.lines().count(), 1, "{text}");
+    }
+}
