@@ -138,6 +138,7 @@ fn main() {
                     provider: "github",
                     content_type: parsed.content_type.as_deref(),
                     remote_addr: Some(remote),
+                    client_ip: Some(remote.ip()),
                     verified: verified.verification(),
                     schema: Some("github/push.json"),
                 },

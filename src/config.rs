@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::access::{parse_nets, AllowList, ClientIpRule};
 use crate::auth::{self, Verifier};
 use crate::event::{EventError, EventSpec, Locator};
 use crate::handshake::{Handshake, HandshakeKind};
@@ -105,6 +106,12 @@ pub struct ServerConfig {
     /// Longest wait for a request's whole body once its headers arrived (408 after that).
     #[serde(default = "ServerConfig::default_body_read_timeout_ms")]
     pub body_read_timeout_ms: u64,
+    /// Header in which trusted proxies name the client (`X-Forwarded-For`); unset: the TCP
+    /// peer is the client.
+    pub client_ip_header: Option<String>,
+    /// Networks of the proxies whose `client_ip_header` is believed.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
 }
 
 impl ServerConfig {
@@ -152,6 +159,8 @@ impl Default for ServerConfig {
             max_in_flight: Self::default_max_in_flight(),
             header_read_timeout_ms: Self::default_header_read_timeout_ms(),
             body_read_timeout_ms: Self::default_body_read_timeout_ms(),
+            client_ip_header: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -346,6 +355,9 @@ pub struct SourceConfig {
     /// Authenticated deliveries accepted per second, with bursts; more get 429 with
     /// `Retry-After`. Unset: no limit.
     pub rate_limit: Option<RateLimitConfig>,
+    /// Client networks (CIDR) this source accepts; others get 403. Unset: all.
+    #[serde(default)]
+    pub allow_ips: Vec<String>,
 }
 
 /// `rate_limit = { per_second = 50, burst = 100 }`
@@ -530,6 +542,7 @@ pub struct Settings {
     pub max_connections: usize,
     pub max_in_flight: usize,
     pub header_read_timeout: Duration,
+    pub client_ip: ClientIpRule,
     pub kafka: KafkaSettings,
     pub schemas_dir: PathBuf,
     /// `None` when deduplication is disabled.
@@ -576,6 +589,7 @@ pub struct Source {
     /// Body size and read time limits.
     pub limits: Limits,
     pub rate_limiter: Option<governor::DefaultDirectRateLimiter>,
+    pub allow_ips: AllowList,
 }
 
 impl Source {
@@ -638,6 +652,8 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         let source = validate_source(&name, raw, &default_topic, server, env, &mut warnings)?;
         sources.insert(name, source);
     }
+    let client_ip = ClientIpRule::new(server.client_ip_header.as_deref(), &server.trusted_proxies)
+        .map_err(|e| ConfigError::invalid("server", "trusted_proxies", e.to_string()))?;
     for (key, value) in [
         ("max_connections", server.max_connections as u64),
         ("max_in_flight", server.max_in_flight as u64),
@@ -654,6 +670,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         max_connections: server.max_connections,
         max_in_flight: server.max_in_flight,
         header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
+        client_ip,
         kafka,
         schemas_dir: file.schemas.dir,
         dedup: file.dedup.enabled.then_some(file.dedup),
@@ -919,6 +936,10 @@ fn validate_source(
             Some(governor::RateLimiter::direct(quota))
         }
     };
+    let allow_ips = AllowList::new(
+        parse_nets(&raw.allow_ips)
+            .map_err(|e| ConfigError::invalid(section.clone(), "allow_ips", e.to_string()))?,
+    );
     let max_body_bytes = raw.max_body_bytes.unwrap_or(server.max_body_bytes);
     if max_body_bytes == 0 {
         return Err(ConfigError::invalid(
@@ -946,6 +967,7 @@ fn validate_source(
             body_timeout: Duration::from_millis(server.body_read_timeout_ms),
         },
         rate_limiter,
+        allow_ips,
     })
 }
 

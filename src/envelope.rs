@@ -44,6 +44,8 @@ pub struct Envelope<'a> {
 pub struct Meta<'a> {
     pub content_type: Option<&'a str>,
     pub remote_addr: Option<String>,
+    /// The client's address: the TCP peer, or the address trusted proxies named.
+    pub client_ip: Option<String>,
     /// How the delivery was authenticated.
     pub verified: &'a Verification,
     /// The schema that validated `data`, e.g. `github/push.json`, or null.
@@ -61,6 +63,7 @@ pub struct Context<'a> {
     pub provider: &'a str,
     pub content_type: Option<&'a str>,
     pub remote_addr: Option<SocketAddr>,
+    pub client_ip: Option<std::net::IpAddr>,
     pub verified: &'a Verification,
     pub schema: Option<&'a str>,
 }
@@ -92,6 +95,7 @@ pub fn build<'a>(
         meta: Meta {
             content_type: ctx.content_type,
             remote_addr: ctx.remote_addr.map(|a| a.to_string()),
+            client_ip: ctx.client_ip.map(|a| a.to_string()),
             verified: ctx.verified,
             schema: ctx.schema,
             event_time_source,
@@ -133,6 +137,7 @@ mod tests {
             provider: "github",
             content_type: Some("application/json"),
             remote_addr: Some("127.0.0.1:5555".parse().expect("addr")),
+            client_ip: Some("127.0.0.1".parse().expect("ip")),
             verified: v,
             schema: Some("github/push.json"),
         }
@@ -165,6 +170,7 @@ mod tests {
                 "meta": {
                     "content_type": "application/json",
                     "remote_addr": "127.0.0.1:5555",
+                    "client_ip": "127.0.0.1",
                     "verified": {"method": "hmac-sha256:x-hub-signature-256", "key_index": 0},
                     "schema": "github/push.json",
                     "event_time_source": "received"

@@ -9,6 +9,7 @@ use http_body_util::Full;
 use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use hyper::{Response, StatusCode};
 
+use crate::access::AccessError;
 use crate::auth::AuthError;
 use crate::event::EventError;
 use crate::handshake::HandshakeError;
@@ -29,6 +30,8 @@ pub enum WebhookError {
     #[error("another copy of this delivery is being processed; retry shortly")]
     DuplicateInFlight,
     #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error(transparent)]
     Intake(#[from] IntakeError),
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -48,6 +51,7 @@ impl WebhookError {
     pub fn status(&self) -> StatusCode {
         match self {
             WebhookError::UnknownSource(_) => StatusCode::NOT_FOUND,
+            WebhookError::Access(_) => StatusCode::FORBIDDEN,
             WebhookError::Intake(
                 IntakeError::TooLarge { .. } | IntakeError::InflatedTooLarge { .. },
             ) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -80,6 +84,7 @@ impl WebhookError {
     pub fn code(&self) -> &'static str {
         match self {
             WebhookError::UnknownSource(_) => "unknown_source",
+            WebhookError::Access(e) => e.code(),
             WebhookError::RateLimited { .. } => "rate_limited",
             WebhookError::Overloaded => "overloaded",
             WebhookError::DuplicateInFlight => "duplicate_in_flight",

@@ -10,6 +10,7 @@
 //! |---|---|---|
 //! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz` | `webhook`, `publish` (readiness), `metrics` |
 //! | [`webhook`] | the order of the stages, nothing else | every stage module below |
+//! | [`access`] | the client IP behind trusted proxies; per-source allow-lists | — |
 //! | [`intake`] | reading the raw body under size and time limits, inflating gzip | — |
 //! | [`auth`] | signature / API-key / public-key / in-body checks, replay window; the only maker of [`auth::Verified`] | `secret` |
 //! | [`payload`] | media types; JSON and form parsing, only of verified requests | — |
@@ -46,6 +47,7 @@
 //!   schema stops start-up with a message naming the file, source and key.
 //! - **Metric labels are bounded**: configured source names and closed sets of codes only.
 
+pub mod access;
 pub mod auth;
 pub mod catalog;
 pub mod config;

@@ -220,6 +220,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             retry_after_secs: settings.kafka.retry_after_secs,
             in_flight: tokio::sync::Semaphore::new(settings.max_in_flight),
             dedup,
+            client_ip: settings.client_ip.clone(),
         });
         let listen = listen.unwrap_or(settings.listen);
         let listener = tokio::net::TcpListener::bind(&listen)

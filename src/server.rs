@@ -25,6 +25,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::access::ClientIpRule;
 use crate::catalog;
 use crate::config::Source;
 use crate::dedup::Dedup;
@@ -47,6 +48,8 @@ pub struct App {
     pub in_flight: tokio::sync::Semaphore,
     /// Recently accepted delivery ids; `None` when dedup is off.
     pub dedup: Option<Dedup>,
+    /// How to find the client's address behind trusted proxies.
+    pub client_ip: ClientIpRule,
 }
 
 /// Connection-level limits.

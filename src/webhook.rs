@@ -214,6 +214,10 @@ where
         .get(source_name)
         .ok_or_else(|| WebhookError::UnknownSource(source_name.to_owned()))?;
 
+    let client_ip = remote_addr.map(|peer| app.client_ip.client_ip(peer.ip(), request.headers()));
+    if let Some(ip) = client_ip {
+        source.allow_ips.check(ip)?;
+    }
     let inbound = intake::read(request, source.limits, remote_addr).await?;
     let verified = source
         .verifier
@@ -256,6 +260,7 @@ where
             provider: &source.provider,
             content_type: payload.content_type.as_deref(),
             remote_addr,
+            client_ip,
             verified: verified.verification(),
             schema: schema.as_deref(),
         },

@@ -191,3 +191,61 @@ async fn beyond_max_in_flight_answers_503() {
     assert!(answer.headers.contains_key("retry-after"));
     drop(stream);
 }
+
+#[tokio::test]
+async fn allow_lists_use_the_client_behind_trusted_proxies() {
+    let broker = Broker::start();
+    let gw = Gateway::start(&format!(
+        r#"
+[server]
+client_ip_header = "X-Forwarded-For"
+trusted_proxies = ["127.0.0.1/32"]
+[kafka]
+brokers = "{}"
+[schemas]
+dir = "{{schemas}}"
+[sources.github-only]
+provider = "github"
+secrets = [{{ insecure_dev_value = "{SECRET}" }}]
+allow_ips = ["192.30.252.0/22", "2a0a:a440::/29"]
+"#,
+        broker.bootstrap
+    ));
+    let body = r#"{"zen":"z","hook_id":2}"#;
+    let sig = github_signature(SECRET, body);
+    let from = |client: &'static str| {
+        [
+            ("content-type", "application/json"),
+            ("x-github-event", "ping"),
+            ("x-github-delivery", client),
+            ("x-hub-signature-256", sig.as_str()),
+            ("x-forwarded-for", client),
+        ]
+    };
+    let refused = post(gw.addr, "/webhooks/github-only", &from("8.8.8.8"), body).await;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (403, "ip_not_allowed"),
+        "{refused:?}"
+    );
+    let accepted = post(
+        gw.addr,
+        "/webhooks/github-only",
+        &from("192.30.252.5"),
+        body,
+    )
+    .await;
+    assert_eq!(accepted.status, 202, "{accepted:?}");
+    let records = common::read_topic(
+        &broker.bootstrap,
+        "webhooks.github.ping",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].value["meta"]["client_ip"], "192.30.252.5");
+    assert!(records[0].value["meta"]["remote_addr"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("127.0.0.1:"));
+}
