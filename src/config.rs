@@ -75,6 +75,8 @@ pub struct FileConfig {
     pub schemas: SchemasConfig,
     #[serde(default)]
     pub dedup: DedupConfig,
+    #[serde(default)]
+    pub spool: SpoolConfig,
     /// One entry per upstream provider account; the key is the URL segment of
     /// `POST /webhooks/{source}`.
     #[serde(default)]
@@ -256,6 +258,40 @@ impl Default for SchemasConfig {
     fn default() -> Self {
         SchemasConfig {
             dir: Self::default_dir(),
+        }
+    }
+}
+
+/// `[spool]`: where events go when Kafka cannot take them in time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoolConfig {
+    /// Directory of the spool; unset: no spool (a broker failure answers 503).
+    pub dir: Option<PathBuf>,
+    /// Most bytes spooled; beyond it webhooks get 503 `spool_full` (nothing is dropped).
+    #[serde(default = "SpoolConfig::default_max_bytes")]
+    pub max_bytes: u64,
+    /// Oldest spooled record allowed; beyond it the spool counts as full.
+    #[serde(default = "SpoolConfig::default_max_age_secs")]
+    pub max_age_secs: u64,
+}
+
+impl SpoolConfig {
+    const fn default_max_bytes() -> u64 {
+        1024 * 1024 * 1024
+    }
+    /// A day: past that, something is badly wrong and providers should see it.
+    const fn default_max_age_secs() -> u64 {
+        86_400
+    }
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        SpoolConfig {
+            dir: None,
+            max_bytes: Self::default_max_bytes(),
+            max_age_secs: Self::default_max_age_secs(),
         }
     }
 }
@@ -547,6 +583,7 @@ pub struct Settings {
     pub schemas_dir: PathBuf,
     /// `None` when deduplication is disabled.
     pub dedup: Option<DedupConfig>,
+    pub spool: SpoolConfig,
     pub sources: BTreeMap<String, Source>,
     /// Human-readable warnings (insecure choices) to log at start-up.
     pub warnings: Vec<String>,
@@ -674,6 +711,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         kafka,
         schemas_dir: file.schemas.dir,
         dedup: file.dedup.enabled.then_some(file.dedup),
+        spool: file.spool,
         sources,
         warnings,
     })

@@ -17,6 +17,7 @@ use crate::intake::IntakeError;
 use crate::payload::PayloadError;
 use crate::publish::PublishError;
 use crate::schema::SchemaError;
+use crate::spool::SpoolError;
 
 /// Why a webhook was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +46,8 @@ pub enum WebhookError {
     Publish(#[from] PublishError),
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
 }
 
 impl WebhookError {
@@ -76,7 +79,7 @@ impl WebhookError {
             }
             WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
-            WebhookError::Publish(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebhookError::Publish(_) | WebhookError::Spool(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -95,6 +98,7 @@ impl WebhookError {
             WebhookError::Schema(e) => e.code(),
             WebhookError::Publish(e) => e.code(),
             WebhookError::Handshake(e) => e.code(),
+            WebhookError::Spool(e) => e.code(),
         }
     }
 

@@ -17,6 +17,8 @@
 //! | [`handshake`] | provider handshakes (Slack, Zoom, Discord, Xero, Okta, X): answered, never published | — |
 //! | [`event`] | where event type, delivery id, event time and context live; reading them | — |
 //! | [`dedup`] | recently accepted (source, delivery id) pairs and their journal | — |
+//! | [`spool`] | the local append-only, checksummed log of records Kafka could not take; its watermark | — |
+//! | [`drain`] | the background task moving the spool to Kafka in order | `spool`, `publish`, `metrics` |
 //! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | — |
 //! | [`envelope`] | the envelope contract consumers rely on | — |
 //! | [`topic`] | topic templates, overrides, legal Kafka names | — |
@@ -52,6 +54,7 @@ pub mod auth;
 pub mod catalog;
 pub mod config;
 pub mod dedup;
+pub mod drain;
 pub mod envelope;
 pub mod error;
 pub mod event;
@@ -64,5 +67,6 @@ pub mod publish;
 pub mod schema;
 pub mod secret;
 pub mod server;
+pub mod spool;
 pub mod topic;
 pub mod webhook;

@@ -205,6 +205,18 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             }
             None => None,
         };
+        let spool = match &settings.spool.dir {
+            Some(dir) => {
+                let limits = hookgate::spool::SpoolLimits {
+                    max_bytes: settings.spool.max_bytes,
+                    max_age_secs: settings.spool.max_age_secs,
+                };
+                let spool = hookgate::spool::Spool::open(dir, limits)?;
+                tracing::info!(dir = %dir.display(), waiting = spool.depth().records, "spool ready");
+                Some(spool)
+            }
+            None => None,
+        };
         let metrics = Metrics::new(settings.sources.keys().map(String::as_str))
             .context("cannot register metrics")?;
         let limits = server::ConnectionLimits {
@@ -221,6 +233,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             in_flight: tokio::sync::Semaphore::new(settings.max_in_flight),
             dedup,
             client_ip: settings.client_ip.clone(),
+            spool,
         });
         let listen = listen.unwrap_or(settings.listen);
         let listener = tokio::net::TcpListener::bind(&listen)
@@ -231,7 +244,22 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         println!("hookgate listening on http://{addr}");
         let _ = std::io::stdout().flush();
 
+        let (stop_drain, drain_stopped) = tokio::sync::watch::channel(false);
+        let drainer = app.spool.is_some().then(|| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                if let Some(spool) = &app.spool {
+                    hookgate::drain::run(spool, &app.publisher, &app.metrics, drain_stopped).await;
+                }
+            })
+        });
+
         server::serve(listener, app.clone(), shutdown_signal(), limits).await;
+
+        let _ = stop_drain.send(true);
+        if let Some(drainer) = drainer {
+            let _ = drainer.await;
+        }
 
         tracing::info!("flushing the Kafka producer");
         if let Err(e) = app.publisher.flush(Duration::from_secs(10)).await {

@@ -30,6 +30,10 @@ pub struct Metrics {
     kafka_delivery: HistogramVec,
     /// Publish failures by kind.
     kafka_errors: IntCounterVec,
+    spool_records: IntGauge,
+    spool_bytes: IntGauge,
+    spool_oldest_age: prometheus::Gauge,
+    spool_drained: prometheus::IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -76,6 +80,20 @@ impl Metrics {
         registry.register(Box::new(in_flight.clone()))?;
         registry.register(Box::new(kafka_delivery.clone()))?;
         registry.register(Box::new(kafka_errors.clone()))?;
+        let spool_records = IntGauge::new("spool_records", "Records waiting in the spool")?;
+        let spool_bytes = IntGauge::new("spool_bytes", "Bytes of the spool's records")?;
+        let spool_oldest_age = prometheus::Gauge::new(
+            "spool_oldest_age_seconds",
+            "Age of the oldest record waiting in the spool (0 when empty)",
+        )?;
+        let spool_drained = prometheus::IntCounter::new(
+            "spool_drained_total",
+            "Spooled records that reached Kafka",
+        )?;
+        registry.register(Box::new(spool_records.clone()))?;
+        registry.register(Box::new(spool_bytes.clone()))?;
+        registry.register(Box::new(spool_oldest_age.clone()))?;
+        registry.register(Box::new(spool_drained.clone()))?;
         let info = IntGauge::with_opts(
             Opts::new("build_info", "Gateway version")
                 .const_label("version", env!("CARGO_PKG_VERSION")),
@@ -93,6 +111,10 @@ impl Metrics {
             in_flight,
             kafka_delivery,
             kafka_errors,
+            spool_records,
+            spool_bytes,
+            spool_oldest_age,
+            spool_drained,
         })
     }
 
@@ -113,6 +135,22 @@ impl Metrics {
         if let Some(kind) = error_kind {
             self.kafka_errors.with_label_values(&[kind]).inc();
         }
+    }
+
+    /// Sets the spool gauges from a snapshot.
+    pub fn observe_spool(&self, depth: crate::spool::Depth) {
+        self.spool_records.set(depth.records as i64);
+        self.spool_bytes.set(depth.bytes as i64);
+        let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
+        let age = depth
+            .oldest_ms
+            .map(|at| (now_ms - at).max(0) as f64 / 1000.0);
+        self.spool_oldest_age.set(age.unwrap_or(0.0));
+    }
+
+    /// Counts spooled records that reached Kafka.
+    pub fn spool_drained(&self, n: u64) {
+        self.spool_drained.inc_by(n);
     }
 
     pub fn in_flight(&self) -> &IntGauge {

@@ -63,7 +63,7 @@ impl PublishError {
 }
 
 /// One record to publish.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Record<'a> {
     pub topic: &'a str,
     pub key: &'a str,
@@ -73,6 +73,36 @@ pub struct Record<'a> {
     pub ce_source: &'a str,
     pub ce_type: &'a str,
     pub ce_time: &'a str,
+}
+
+impl Record<'_> {
+    /// The record as the spool keeps it (its `seq` is assigned on append).
+    pub fn to_spooled(&self, now_ms: i64) -> crate::spool::SpooledRecord {
+        crate::spool::SpooledRecord {
+            seq: 0,
+            topic: self.topic.to_owned(),
+            key: self.key.to_owned(),
+            value: String::from_utf8_lossy(self.value).into_owned(),
+            ce_id: self.ce_id.to_owned(),
+            ce_source: self.ce_source.to_owned(),
+            ce_type: self.ce_type.to_owned(),
+            ce_time: self.ce_time.to_owned(),
+            spooled_at_ms: now_ms,
+        }
+    }
+
+    /// A spooled record, to publish.
+    pub fn from_spooled(r: &crate::spool::SpooledRecord) -> Record<'_> {
+        Record {
+            topic: &r.topic,
+            key: &r.key,
+            value: r.value.as_bytes(),
+            ce_id: &r.ce_id,
+            ce_source: &r.ce_source,
+            ce_type: &r.ce_type,
+            ce_time: &r.ce_time,
+        }
+    }
 }
 
 /// Where a record landed.

@@ -33,6 +33,7 @@ use crate::error::{error_response, json_response, method_not_allowed};
 use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::schema::SchemaRegistry;
+use crate::spool::Spool;
 use crate::webhook;
 
 /// Everything a request needs, shared by all connections.
@@ -50,6 +51,8 @@ pub struct App {
     pub dedup: Option<Dedup>,
     /// How to find the client's address behind trusted proxies.
     pub client_ip: ClientIpRule,
+    /// Where records go when Kafka cannot take them; `None`: answer 503 instead.
+    pub spool: Option<Spool>,
 }
 
 /// Connection-level limits.
@@ -189,7 +192,20 @@ fn event_types(query: Option<&str>) -> Response<Full<Bytes>> {
 }
 
 async fn readyz(app: &App) -> Response<Full<Bytes>> {
-    if app.publisher.ready(Duration::from_secs(2)).await {
+    let reachable = app.publisher.ready(Duration::from_secs(2)).await;
+    if let Some(spool) = &app.spool {
+        let depth = spool.depth();
+        if depth.records > 0 || !reachable {
+            // Still taking webhooks (into the spool), so still ready, but say so.
+            return json_response(
+                StatusCode::OK,
+                &serde_json::json!({"status": "degraded",
+                    "kafka": if reachable { "reachable" } else { "unreachable" },
+                    "spool": {"records": depth.records, "bytes": depth.bytes}}),
+            );
+        }
+    }
+    if reachable {
         json_response(
             StatusCode::OK,
             &serde_json::json!({"status": "ready", "kafka": "reachable"}),
@@ -209,6 +225,9 @@ async fn readyz(app: &App) -> Response<Full<Bytes>> {
 }
 
 fn metrics(app: &App) -> Response<Full<Bytes>> {
+    if let Some(spool) = &app.spool {
+        app.metrics.observe_spool(spool.depth());
+    }
     let mut response = Response::new(Full::new(Bytes::from(app.metrics.render())));
     response.headers_mut().insert(
         CONTENT_TYPE,

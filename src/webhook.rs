@@ -271,32 +271,51 @@ where
 
     let topic = source.topics.route(&event.event_type);
     let id_text = id.to_string();
-    let delivered = app
-        .publisher
-        .publish(
-            Record {
-                topic: &topic,
-                key: event.delivery_id.as_deref().unwrap_or(&id_text),
-                value: &value,
-                ce_id: &id_text,
-                ce_source: &source.ce_source,
-                ce_type: &event.event_type,
-                ce_time: &envelope.event_time,
-            },
-            &app.metrics,
-        )
-        .await?;
+    let record = Record {
+        topic: &topic,
+        key: event.delivery_id.as_deref().unwrap_or(&id_text),
+        value: &value,
+        ce_id: &id_text,
+        ce_source: &source.ce_source,
+        ce_type: &event.event_type,
+        ce_time: &envelope.event_time,
+    };
+    let outcome = publish_or_spool(app, record, now_ms).await?;
     tracing::debug!(
         source = %source.name,
         event_type = %event.event_type,
         id = %id_text,
         topic = %topic,
-        partition = delivered.partition,
-        offset = delivered.offset,
+        outcome,
         "webhook accepted"
     );
     if let Some(guard) = dedup {
         guard.commit(id, now_ms);
     }
     Ok(Outcome::Accepted { id })
+}
+
+/// Publishes and waits for Kafka's acknowledgement; when Kafka cannot take the record in time
+/// (or records are already waiting in the spool, so order holds), writes it to the spool
+/// instead. Either way the event is safe when this returns `Ok`.
+async fn publish_or_spool(
+    app: &App,
+    record: Record<'_>,
+    now_ms: i64,
+) -> Result<&'static str, WebhookError> {
+    let Some(spool) = &app.spool else {
+        app.publisher.publish(record, &app.metrics).await?;
+        return Ok("published");
+    };
+    if !spool.is_draining() {
+        match app.publisher.publish(record.clone(), &app.metrics).await {
+            Ok(_) => return Ok("published"),
+            Err(e) if e.is_permanent() => return Err(e.into()),
+            Err(e) => {
+                tracing::warn!(error = %e, "Kafka did not take the record in time; spooling it")
+            }
+        }
+    }
+    spool.append(record.to_spooled(now_ms), now_ms)?;
+    Ok("spooled")
 }
