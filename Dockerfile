@@ -24,6 +24,9 @@ WORKDIR /app
 COPY --from=build /src/target/release/hookgate /usr/local/bin/hookgate
 COPY config ./config
 COPY schemas ./schemas
+# The spool and the dedup journal live under /app/state (mount a volume there).
+RUN mkdir -p /app/state && chown hookgate /app/state
+VOLUME /app/state
 USER hookgate
 EXPOSE 8080
 ENTRYPOINT ["hookgate"]

@@ -38,8 +38,9 @@
 //! - **Nothing unauthenticated is parsed or published.** Stages after `auth` take
 //!   [`auth::Verified`], which only `auth` can construct; signatures are checked on the raw
 //!   bytes from `intake`.
-//! - **A 202 means Kafka has it.** `webhook` answers only after `publish` returned the broker's
-//!   acknowledgement (idempotent producer, `acks=all`); any failure before that is a non-2xx.
+//! - **A 2xx means the event is safe.** `webhook` answers only after `publish` returned the
+//!   broker's acknowledgement (idempotent producer, `acks=all`) or `spool` returned from its
+//!   fsync; any failure before that is a non-2xx, and nothing is dropped to make room.
 //! - **Secrets never leave.** They live in [`secret::Secret`] (redacted `Debug`, no `Display`),
 //!   are compared in constant time, and no error message, log line or metric contains them.
 //! - **Stage modules do no IO and read no clock.** `now`, ids and receive times are arguments,
