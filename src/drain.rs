@@ -1,8 +1,9 @@
 //! The drainer: the background task that moves spooled records to Kafka, oldest first.
 //!
-//! Owns: retry pacing. One record at a time, in spool order (so order per key holds); on a
-//! failure it waits (1 s, doubling to 30 s) and retries the same record; after each
-//! acknowledgement the spool's watermark moves on. It runs from start-up (records left by an
+//! Owns: retry pacing. Batches of records in spool order, all in flight at once (the
+//! idempotent producer keeps their order per partition); the watermark moves past the longest
+//! acknowledged prefix; on a failure it waits (1 s, doubling to 30 s) and resends from there
+//! (records after the failure may then reach Kafka twice: at least once). It runs from start-up (records left by an
 //! earlier run go first) until shutdown; what it has not drained stays for the next start.
 
 use std::time::Duration;
@@ -42,29 +43,31 @@ pub async fn run(
             }
             continue;
         }
-        for record in &batch {
-            let result = tokio::select! {
-                r = publisher.publish(Record::from_spooled(record), metrics) => r,
-                _ = stop.changed() => return,
-            };
-            match result
-                .map_err(|e| e.to_string())
-                .and_then(|_| spool.mark_drained(record.seq).map_err(|e| e.to_string()))
-            {
-                Ok(()) => {
-                    metrics.spool_drained(1);
-                    backoff = FIRST_BACKOFF;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, seq = record.seq, retry_in_ms = backoff.as_millis() as u64, "spooled record not delivered yet");
-                    tokio::select! {
-                        () = tokio::time::sleep(backoff) => {}
-                        _ = stop.changed() => return,
-                    }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
-                    break;
-                }
+        // The whole batch in flight at once (the idempotent producer keeps their order per
+        // partition); the watermark moves past the longest prefix Kafka acknowledged.
+        let sends = batch
+            .iter()
+            .map(|record| publisher.publish(Record::from_spooled(record), metrics));
+        let results = tokio::select! {
+            r = futures_util::future::join_all(sends) => r,
+            _ = stop.changed() => return,
+        };
+        let acknowledged = results.iter().take_while(|r| r.is_ok()).count();
+        if let Some(last) = acknowledged.checked_sub(1).map(|i| batch[i].seq) {
+            match spool.mark_drained(last) {
+                Ok(()) => metrics.spool_drained(acknowledged as u64),
+                Err(e) => tracing::error!(error = %e, "cannot record the spool's progress"),
             }
+        }
+        if let Some(Err(e)) = results.get(acknowledged) {
+            tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "spooled records not delivered yet");
+            tokio::select! {
+                () = tokio::time::sleep(backoff) => {}
+                _ = stop.changed() => return,
+            }
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        } else {
+            backoff = FIRST_BACKOFF;
         }
         metrics.observe_spool(spool.depth());
         if !spool.is_draining() {

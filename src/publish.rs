@@ -209,7 +209,21 @@ impl Publisher {
                 partition: d.partition,
                 offset: d.offset,
             }),
-            Err((e, _)) => Err(PublishError::Delivery(e)),
+            Err((e, _)) => {
+                // The topic may have been deleted (or lost by the broker): create it again on
+                // the next attempt.
+                if matches!(
+                    e.rdkafka_error_code(),
+                    Some(
+                        RDKafkaErrorCode::UnknownTopicOrPartition | RDKafkaErrorCode::UnknownTopic
+                    )
+                ) {
+                    if let Ok(mut known) = self.known_topics.write() {
+                        known.remove(record.topic);
+                    }
+                }
+                Err(PublishError::Delivery(e))
+            }
         }
     }
 

@@ -325,9 +325,9 @@ impl Spool {
         }
         if s.pending_times.is_empty() {
             // Everything drained: start afresh so the files do not grow forever.
-            if let Some(seg) = s.segments.pop_front() {
+            s.writer = None;
+            while let Some(seg) = s.segments.pop_front() {
                 s.bytes -= seg.bytes;
-                s.writer = None;
                 let _ = std::fs::remove_file(&seg.path);
             }
         }
@@ -439,6 +439,15 @@ mod tests {
         spool.mark_drained(seq).expect("ack all");
         assert_eq!(spool.depth(), Depth::default());
         assert!(!spool.is_draining());
+        let segments = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "spool"))
+            .count();
+        assert_eq!(
+            segments, 0,
+            "drained segments are deleted, old and new alike"
+        );
     }
 
     #[test]
