@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -361,7 +361,6 @@ fn read_segment(path: &Path) -> std::io::Result<Vec<(SpooledRecord, u64)>> {
 /// it. Stops at the first torn or corrupt record.
 fn read_segment_upto(path: &Path, len: u64) -> std::io::Result<Vec<(SpooledRecord, u64)>> {
     let mut file = BufReader::new(File::open(path)?);
-    file.seek(SeekFrom::Start(0))?;
     let mut out = Vec::new();
     let mut offset = 0u64;
     let mut header = [0u8; HEADER_LEN];
