@@ -13,7 +13,7 @@
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
-use std::io::{BufReader, Read, Write};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -79,6 +79,11 @@ struct State {
     /// `spooled_at_ms` of records not yet drained, oldest first.
     pending_times: VecDeque<(u64, i64)>,
     bytes: u64,
+    /// Where the next `peek` starts: the segment and offset just past the last drained record,
+    /// so draining a long spool reads each record once, not the segment again from its start.
+    cursor: Option<(PathBuf, u64)>,
+    /// Records the last `peek` returned: seq, segment, offset just past the record.
+    peeked: Vec<(u64, PathBuf, u64)>,
 }
 
 /// Limits of the spool.
@@ -138,6 +143,8 @@ impl Spool {
             drained,
             pending_times: VecDeque::new(),
             bytes: 0,
+            cursor: None,
+            peeked: Vec::new(),
         };
         // Names (the first seq, zero-padded) order the segments; records carry their own seq.
         for (_, path) in names {
@@ -274,33 +281,39 @@ impl Spool {
 
     /// The next records to drain (at most `max`), oldest first.
     pub fn peek(&self, max: usize) -> Result<Vec<SpooledRecord>, SpoolError> {
-        let (drained, paths) = {
+        let (drained, cursor, segments) = {
             let s = self.lock();
-            let paths: Vec<(PathBuf, u64)> = s
+            let segments: Vec<(PathBuf, u64)> = s
                 .segments
                 .iter()
                 .filter(|seg| seg.last_seq > s.drained)
                 .map(|seg| (seg.path.clone(), seg.bytes))
                 .collect();
-            (s.drained, paths)
+            (s.drained, s.cursor.clone(), segments)
         };
         let mut out = Vec::new();
-        for (path, len) in paths {
-            let records = read_segment_upto(&path, len).map_err(|source| SpoolError::Io {
-                path: path.clone(),
-                source,
-            })?;
-            out.extend(
-                records
-                    .into_iter()
-                    .map(|(r, _)| r)
-                    .filter(|r| r.seq > drained),
-            );
+        let mut peeked = Vec::new();
+        for (path, len) in segments {
+            let start = match &cursor {
+                Some((at, offset)) if *at == path => *offset,
+                _ => 0,
+            };
+            let records =
+                read_segment_range(&path, start, len).map_err(|source| SpoolError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+            for (record, end) in records {
+                if record.seq > drained && out.len() < max {
+                    peeked.push((record.seq, path.clone(), end));
+                    out.push(record);
+                }
+            }
             if out.len() >= max {
                 break;
             }
         }
-        out.truncate(max);
+        self.lock().peeked = peeked;
         Ok(out)
     }
 
@@ -311,6 +324,9 @@ impl Spool {
             return Ok(());
         }
         s.drained = seq;
+        if let Some((_, path, end)) = s.peeked.iter().rev().find(|(q, _, _)| *q <= seq) {
+            s.cursor = Some((path.clone(), *end));
+        }
         let path = self.dir.join(WATERMARK_FILE);
         write_watermark(&path, seq).map_err(|source| SpoolError::Io { path, source })?;
         while s.pending_times.front().is_some_and(|(q, _)| *q <= seq) {
@@ -326,6 +342,7 @@ impl Spool {
         if s.pending_times.is_empty() {
             // Everything drained: start afresh so the files do not grow forever.
             s.writer = None;
+            s.cursor = None;
             while let Some(seg) = s.segments.pop_front() {
                 s.bytes -= seg.bytes;
                 let _ = std::fs::remove_file(&seg.path);
@@ -354,15 +371,21 @@ fn write_watermark(path: &Path, seq: u64) -> std::io::Result<()> {
 
 fn read_segment(path: &Path) -> std::io::Result<Vec<(SpooledRecord, u64)>> {
     let len = std::fs::metadata(path)?.len();
-    read_segment_upto(path, len)
+    read_segment_range(path, 0, len)
 }
 
-/// Whole, valid records in the first `len` bytes of `path`, each with the offset just past
-/// it. Stops at the first torn or corrupt record.
-fn read_segment_upto(path: &Path, len: u64) -> std::io::Result<Vec<(SpooledRecord, u64)>> {
-    let mut file = BufReader::new(File::open(path)?);
+/// Whole, valid records between byte `start` (a record boundary) and `len` of `path`, each
+/// with the offset just past it. Stops at the first torn or corrupt record.
+fn read_segment_range(
+    path: &Path,
+    start: u64,
+    len: u64,
+) -> std::io::Result<Vec<(SpooledRecord, u64)>> {
+    let mut file = File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut file = BufReader::new(file);
     let mut out = Vec::new();
-    let mut offset = 0u64;
+    let mut offset = start;
     let mut header = [0u8; HEADER_LEN];
     while offset + HEADER_LEN as u64 <= len {
         file.read_exact(&mut header)?;
@@ -447,6 +470,33 @@ mod tests {
             segments, 0,
             "drained segments are deleted, old and new alike"
         );
+    }
+
+    #[test]
+    fn draining_in_batches_with_partial_acks_sees_each_record_once_in_order() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spool = Spool::open(dir.path(), LIMITS).expect("open");
+        for n in 0..10 {
+            spool.append(record(n), 1_000).expect("append");
+        }
+        let mut seen = Vec::new();
+        let mut appended = 10;
+        loop {
+            let batch = spool.peek(4).expect("peek");
+            let Some(first) = batch.first() else { break };
+            // Kafka acknowledges only the first record of each batch; the rest come again.
+            seen.push(first.key.clone());
+            spool.mark_drained(first.seq).expect("ack");
+            if appended < 14 {
+                spool
+                    .append(record(appended), 1_000)
+                    .expect("append while draining");
+                appended += 1;
+            }
+        }
+        let expected: Vec<String> = (0..14).map(|n| format!("k{n}")).collect();
+        assert_eq!(seen, expected);
+        assert_eq!(spool.depth(), Depth::default());
     }
 
     #[test]
