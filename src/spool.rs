@@ -404,6 +404,14 @@ fn read_segment_range(
             tracing::warn!(path = %path.display(), offset, "spool: record fails its checksum; the rest of this segment is ignored");
             break;
         };
+        // Sequence numbers only grow; anything else was not written by this spool.
+        if out
+            .last()
+            .is_some_and(|(prev, _): &(SpooledRecord, u64)| record.seq <= prev.seq)
+        {
+            tracing::warn!(path = %path.display(), offset, "spool: record out of sequence; the rest of this segment is ignored");
+            break;
+        }
         offset += HEADER_LEN as u64 + size;
         out.push((record, offset));
     }
