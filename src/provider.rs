@@ -38,23 +38,35 @@ pub const NAMES: &[&str] = &[
     "calendly",
     "cidaas",
     "clerk",
+    "coinbase-commerce",
     "cryptlex",
     "discord",
+    "easypost",
     "github",
     "github-sha1",
     "gitlab",
     "gitlab-signing-token",
+    "gocardless",
     "hubspot",
     "intercom",
     "lemonsqueezy",
     "linear",
+    "lithic",
     "mailgun",
+    "modern-treasury",
+    "mux",
     "okta",
+    "onfido",
+    "openai",
     "paddle",
     "pagerduty",
     "paystack",
+    "polar",
+    "pusher",
     "razorpay",
+    "replicate",
     "resend",
+    "sanity",
     "sendgrid",
     "shopify",
     "slack",
@@ -62,8 +74,10 @@ pub const NAMES: &[&str] = &[
     "standard-webhooks",
     "stripe",
     "svix",
+    "telnyx",
     "twilio",
     "typeform",
+    "workos",
     "x",
     "xero",
     "zoom",
@@ -169,6 +183,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("svix-id"),
             ..base(with(standard_webhooks("svix")), ptr("/type"))
         },
+        // Coinbase Commerce: `X-CC-Webhook-Signature`, hex HMAC-SHA256 of the body
+        // (coinbase-commerce `Webhook.construct_event`); the event is wrapped in the delivery.
+        "coinbase-commerce" => Preset {
+            delivery_id: ptr("/event/id"),
+            event_time: ptr("/event/created_at"),
+            ..base(with(hmac("X-CC-Webhook-Signature")), ptr("/event/type"))
+        },
         // Cryptlex: `Webhook-Signature`, base64 HMAC-SHA256 of the body; `{event, data,
         // triggeredAt}`.
         "cryptlex" => Preset {
@@ -196,6 +217,19 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-Signature-Ed25519")
                 })),
                 ptr("/type"),
+            )
+        },
+        // EasyPost: `X-Hmac-Signature: hmac-sha256-hex=<hex>` of the body (easypost
+        // `validate_webhook`, which NFKD-normalizes the secret: give it normalized).
+        "easypost" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "hmac-sha256-hex=".to_owned(),
+                    ..hmac("X-Hmac-Signature")
+                }),
+                ptr("/description"),
             )
         },
         // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
@@ -240,6 +274,16 @@ pub fn preset(provider: &str) -> Option<Preset> {
         "gitlab-signing-token" => Preset {
             delivery_id: gitlab_delivery_id(),
             ..base(with(standard_webhooks("webhook")), hdr("X-Gitlab-Event"))
+        },
+        // GoCardless: `Webhook-Signature`, hex HMAC-SHA256 of the body (gocardless_pro
+        // `webhooks.parse`); a delivery carries a batch of events, the first names it.
+        "gocardless" => Preset {
+            delivery_id: ptr("/meta/webhook_id"),
+            event_time: ptr("/events/0/created_at"),
+            ..base(
+                with(hmac("Webhook-Signature")),
+                ptr("/events/0/resource_type"),
+            )
         },
         // HubSpot v3: base64 HMAC-SHA256 of method + URL + body + timestamp (ms), 5 minutes.
         // The body is a JSON array of events; the first one names the batch.
@@ -287,12 +331,38 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
-        // Mailgun: `signature {timestamp, token, signature}` in the body; `event-data`. Mailgun
-        // documents no replay window.
+        // Lithic signs with Standard Webhooks (lithic `webhooks.verify_signature`).
+        "lithic" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
+        },
+        // Mailgun: `signature {timestamp, token, signature}` in the body, 15 minutes (the
+        // official `mailgun` SDK's `SecurityGuard.verify_webhook`). Only timestamp + token are
+        // signed, not `event-data`, so the token is the delivery id: a captured signature
+        // cannot carry a second event.
         "mailgun" => Preset {
-            delivery_id: ptr("/event-data/id"),
+            delivery_id: ptr("/signature/token"),
             event_time: ptr("/event-data/timestamp"),
             ..base(Some(AuthConfig::Mailgun), ptr("/event-data/event"))
+        },
+        // Modern Treasury: `X-Signature`, hex HMAC-SHA256 of the body (modern-treasury
+        // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
+        // the body, so none is assumed (set `delivery_id` to dedup).
+        "modern-treasury" => base(with(hmac("X-Signature")), ptr("/event")),
+        // Mux: `mux-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`; @mux/mux-node allows
+        // 300 s into the past and any time ahead.
+        "mux" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    fields: Some(fields(",", "v1", "t")),
+                    signed: "{timestamp}.{body}".to_owned(),
+                    limit_future: false,
+                    ..hmac("mux-signature")
+                }),
+                ptr("/type"),
+            )
         },
         // Okta event hooks: the secret configured in Okta arrives as the whole
         // `Authorization` header value.
@@ -309,6 +379,18 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     Locator::pointer("/eventType"),
                 ])),
             )
+        },
+        // Onfido: `X-SHA2-Signature`, hex HMAC-SHA256 of the body with the webhook token
+        // (@onfido/api `WebhookEventVerifier`); `payload.action` such as `check.completed`.
+        "onfido" => Preset {
+            event_time: ptr("/payload/object/completed_at_iso8601"),
+            ..base(with(hmac("X-SHA2-Signature")), ptr("/payload/action"))
+        },
+        // OpenAI signs with Standard Webhooks, `whsec_` secrets (openai `webhooks.unwrap`).
+        "openai" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/created_at"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
         // Paddle Billing: `Paddle-Signature: ts=<ts>;h1=<hex>[;h1=…]` over `{ts}:{body}`; the
         // SDKs allow 5 seconds.
@@ -347,12 +429,52 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             ptr("/event"),
         ),
+        // Polar: Standard Webhooks headers, but the key is the whole secret's text, not a
+        // base64 `whsec_` value (@polar-sh/sdk `validateEvent`).
+        "polar" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Pusher Channels: `X-Pusher-Signature`, hex HMAC-SHA256 of the body with the app
+        // secret (pusher `WebHook.isValid`); `X-Pusher-Key` names the app. A delivery carries a
+        // batch of events, the first names it.
+        "pusher" => Preset {
+            event_time: ptr("/time_ms"),
+            ..base(with(hmac("X-Pusher-Signature")), ptr("/events/0/name"))
+        },
         // Razorpay: `X-Razorpay-Signature`, hex HMAC-SHA256 of the body; `x-razorpay-event-id`.
         "razorpay" => Preset {
             delivery_id: hdr("x-razorpay-event-id"),
             event_time: ptr("/created_at"),
             ..base(with(hmac("X-Razorpay-Signature")), ptr("/event"))
         },
+        // Replicate signs with Standard Webhooks (replicate `validateWebhook`); a delivery is
+        // the prediction, named by its status.
+        "replicate" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/status"))
+        },
+        // Sanity GROQ webhooks: `sanity-webhook-signature: t=<ms>,v1=<base64url>` over
+        // `{t}.{body}` (@sanity/webhook); the body is the projected document, named by `_type`.
+        // The SDK checks no window; we keep 5 minutes against replays.
+        "sanity" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64Url,
+                fields: Some(fields(",", "v1", "t")),
+                signed: "{timestamp}.{body}".to_owned(),
+                timestamp_format: TimestampFormat::UnixMillis,
+                ..hmac("sanity-webhook-signature")
+            }),
+            ptr("/_type"),
+        ),
         // SendGrid Event Webhook: ECDSA P-256/SHA-256 over `{timestamp}{body}`, base64 DER
         // signature, base64 DER public key. The body is a JSON array of events.
         "sendgrid" => Preset {
@@ -437,6 +559,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Telnyx: Ed25519 over `{timestamp}|{body}`, base64 signature in
+        // `telnyx-signature-ed25519`, base64 public key, 5 minutes (telnyx
+        // `verify_webhook_signature`).
+        "telnyx" => Preset {
+            delivery_id: ptr("/data/id"),
+            event_time: ptr("/data/occurred_at"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::Ed25519,
+                    encoding: Encoding::Base64,
+                    signed: "{timestamp}|{body}".to_owned(),
+                    timestamp_header: Some("telnyx-timestamp".to_owned()),
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("telnyx-signature-ed25519")
+                })),
+                ptr("/data/event_type"),
+            )
+        },
         // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
         // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by
         // the URL's `bodySHA256`. Needs the source's `public_url`. Twilio has no common event
@@ -465,6 +605,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("Typeform-Signature")
                 }),
                 ptr("/event_type"),
+            )
+        },
+        // WorkOS: `WorkOS-Signature: t=<ms>, v1=<hex>` over `{t}.{body}`; @workos-inc/node
+        // allows 180 s into the past and any time ahead.
+        "workos" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    fields: Some(fields(",", "v1", "t")),
+                    signed: "{timestamp}.{body}".to_owned(),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    tolerance_secs: 180,
+                    limit_future: false,
+                    ..hmac("WorkOS-Signature")
+                }),
+                ptr("/event"),
             )
         },
         // X (Twitter): `x-twitter-webhooks-signature: sha256=<base64>` of the body, keyed with

@@ -40,7 +40,20 @@ fn node_oracle(request: &Value) -> Value {
     run_oracle(PathBuf::from("node"), "tests/sdk/oracle.mjs", request)
 }
 
-const NODE_PROVIDERS: &[&str] = &["github", "shopify", "linear"];
+const NODE_PROVIDERS: &[&str] = &[
+    "github",
+    "github-sha1",
+    "shopify",
+    "linear",
+    "sanity",
+    "workos",
+    "pusher",
+    "mux",
+    "replicate",
+    "polar",
+    "onfido",
+    "zoom",
+];
 
 fn run_oracle(program: PathBuf, script: &str, request: &Value) -> Value {
     let mut child = Command::new(program)
@@ -135,7 +148,7 @@ async fn official_sdk_signatures_are_accepted_and_published() {
         Case {
             content_type: "application/json",
             provider: "resend",
-            secret: sw_secret,
+            secret: sw_secret.clone(),
             extra: String::new(),
             body: json!({"type": "email.delivered", "created_at": "2026-11-23T12:00:00Z", "data": {"email_id": n}}).to_string(),
             headers: vec![],
@@ -280,6 +293,193 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             topic: "webhooks.adyen.AUTHORISATION".into(),
             private: None,
         },
+        Case {
+            content_type: "application/json",
+            provider: "github-sha1",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"action": "created", "repository": {"id": 2, "n": n}}).to_string(),
+            headers: vec![("X-GitHub-Event", "star".into()), ("X-GitHub-Delivery", random())],
+            topic: "webhooks.github-sha1.star".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "sanity",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"_id": n, "_type": "post", "title": "Hello"}).to_string(),
+            headers: vec![],
+            topic: "webhooks.sanity.post".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "workos",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"id": format!("event_{n}"), "event": "user.created", "data": {"id": n}, "created_at": "2026-11-23T12:00:00.000Z"}).to_string(),
+            headers: vec![],
+            topic: "webhooks.workos.user.created".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "pusher",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"time_ms": now * 1000, "events": [{"name": "channel_occupied", "channel": n}]}).to_string(),
+            headers: vec![],
+            topic: "webhooks.pusher.channel_occupied".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "mux",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"type": "video.asset.ready", "id": n, "object": {"type": "asset", "id": "a1"}, "data": {}, "created_at": "2026-11-23T12:00:00Z"}).to_string(),
+            headers: vec![],
+            topic: "webhooks.mux.video.asset.ready".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "replicate",
+            secret: sw_secret.clone(),
+            extra: String::new(),
+            body: json!({"id": n, "status": "succeeded", "output": "hi"}).to_string(),
+            headers: vec![],
+            topic: "webhooks.replicate.succeeded".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "polar",
+            secret: format!("polar_whs_{}", random()),
+            extra: String::new(),
+            // Polar's SDK also validates the event against its schema.
+            body: json!({"type": "customer.deleted", "timestamp": "2026-11-23T12:00:00Z", "data": {
+                "id": n, "created_at": "2026-11-23T12:00:00Z", "modified_at": null, "metadata": {},
+                "external_id": null, "email": "a@example.com", "email_verified": false, "type": "individual",
+                "name": null, "billing_name": null, "billing_address": null, "tax_id": null,
+                "organization_id": "o1", "deleted_at": null, "avatar_url": "https://example.com/a.png"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.polar.customer.deleted".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "onfido",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"payload": {"resource_type": "check", "action": "check.completed", "object": {
+                "id": n, "status": "complete", "completed_at_iso8601": "2026-11-23T12:00:00Z",
+                "href": "https://api.onfido.com/v3.6/checks/1"}}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.onfido.check.completed".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "zoom",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"event": "meeting.started", "payload": {"account_id": "acc1", "object": {"id": n, "uuid": "u1"}}, "event_ts": now * 1000}).to_string(),
+            headers: vec![],
+            topic: "webhooks.zoom.meeting.started".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "openai",
+            secret: sw_secret.clone(),
+            extra: String::new(),
+            body: json!({"id": format!("evt_{n}"), "object": "event", "created_at": now, "type": "response.completed", "data": {"id": "resp_1"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.openai.response.completed".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "lithic",
+            secret: sw_secret.clone(),
+            extra: String::new(),
+            body: json!({"event_type": "card.created", "card_token": n}).to_string(),
+            headers: vec![],
+            topic: "webhooks.lithic.card.created".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "easypost",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"id": format!("evt_{n}"), "object": "Event", "description": "tracker.updated", "mode": "test", "result": {"id": "trk_1", "object": "Tracker"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.easypost.tracker.updated".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "gocardless",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"events": [{"id": format!("EV{n}"), "created_at": "2026-11-23T12:00:00.000Z", "resource_type": "payments",
+                "action": "confirmed", "links": {"payment": "PM1"}}], "meta": {"webhook_id": format!("WB{n}")}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.gocardless.payments".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "coinbase-commerce",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"id": 1, "scheduled_for": "2026-11-23T12:00:00Z", "attempt_number": 1, "event": {"id": n,
+                "resource": "event", "type": "charge:created", "api_version": "2018-03-22",
+                "created_at": "2026-11-23T12:00:00Z", "data": {"code": "66BEOV2A"}}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.coinbase-commerce.charge_created".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "modern-treasury",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"event": "completed", "data": {"id": n, "object": "payment_order", "status": "completed"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.modern-treasury.completed".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "telnyx",
+            secret: keys["telnyx"]["public"].as_str().expect("key").to_owned(),
+            extra: String::new(),
+            body: json!({"data": {"event_type": "call.initiated", "id": n, "occurred_at": "2026-11-23T12:00:00.000000Z",
+                "payload": {"call_control_id": "v3:abc"}, "record_type": "event"}, "meta": {"attempt": 1}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.telnyx.call.initiated".into(),
+            private: keys["telnyx"]["private"].as_str().map(str::to_owned),
+        },
+        Case {
+            content_type: "application/json",
+            provider: "mailgun",
+            secret: random(),
+            extra: String::new(),
+            // The oracle wraps this `event-data` with Mailgun's `signature` object.
+            body: json!({"event": "delivered", "id": n, "timestamp": now, "recipient": "alice@example.com"}).to_string(),
+            headers: vec![],
+            topic: "webhooks.mailgun.delivered".into(),
+            private: None,
+        },
     ];
 
     let mut config = format!(
@@ -350,12 +550,15 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             .collect();
         let path = format!("/webhooks/{}", c.provider);
 
-        // Adyen's SDK signs inside the body, so the oracle returns the signed body.
+        // Adyen and Mailgun sign inside the body, so the oracle returns the signed body.
         let body = r["body"]
             .as_str()
             .map(str::to_owned)
             .unwrap_or_else(|| c.body.clone());
-        let tampered = if c.content_type.ends_with("json") {
+        let tampered = if c.provider == "mailgun" {
+            // Mailgun signs the token and timestamp only.
+            body.replacen("\"token\":\"msg_", "\"token\":\"msh_", 1)
+        } else if c.content_type.ends_with("json") {
             body.replacen("{", "{ ", 1).replacen("1130", "1131", 1)
         } else {
             body.replacen("hi+there", "hi+therE", 1)

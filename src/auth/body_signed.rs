@@ -107,7 +107,12 @@ impl Adyen {
 }
 
 /// Mailgun: `signature: {timestamp, token, signature}` in the JSON body; hex HMAC-SHA256 of
-/// timestamp + token (no separator) with the webhook signing key.
+/// timestamp + token (no separator) with the webhook signing key, and the timestamp within
+/// [`MAILGUN_WINDOW_SECS`] of now (the official `mailgun` SDK's default `max_age_seconds`).
+/// The signature does not cover the event itself, so the preset dedups on the token.
+/// How far Mailgun's signed timestamp may be from now.
+pub const MAILGUN_WINDOW_SECS: u64 = 900;
+
 #[derive(Debug)]
 pub(super) struct Mailgun {
     keys: Vec<Hmac<Sha256>>,
@@ -120,7 +125,7 @@ impl Mailgun {
         })
     }
 
-    pub(super) fn verify(&self, body: &[u8]) -> Result<usize, AuthError> {
+    pub(super) fn verify(&self, body: &[u8], now_unix: i64) -> Result<usize, AuthError> {
         let json = body_json(body)?;
         let sig = &json["signature"];
         let text = |name: &'static str| {
@@ -134,12 +139,30 @@ impl Mailgun {
             (text("timestamp")?, text("token")?, text("signature")?);
         let signature = hex::decode(signature)
             .map_err(|_| AuthError::MissingBodySignature("signature.signature is not hex"))?;
-        find(
+        let key = find(
             &self.keys,
             format!("{timestamp}{token}").as_bytes(),
             &signature,
         )
-        .ok_or(AuthError::BodySignatureMismatch)
+        .ok_or(AuthError::BodySignatureMismatch)?;
+        let sent: i64 = timestamp
+            .trim()
+            .parse()
+            .map_err(|_| AuthError::MalformedTimestamp("body `signature.timestamp`".to_owned()))?;
+        let age = now_unix.saturating_sub(sent);
+        if age > MAILGUN_WINDOW_SECS as i64 {
+            return Err(AuthError::StaleTimestamp {
+                age_secs: age,
+                tolerance_secs: MAILGUN_WINDOW_SECS,
+            });
+        }
+        if -age > MAILGUN_WINDOW_SECS as i64 {
+            return Err(AuthError::FutureTimestamp {
+                ahead_secs: -age,
+                tolerance_secs: MAILGUN_WINDOW_SECS,
+            });
+        }
+        Ok(key)
     }
 }
 
@@ -200,15 +223,31 @@ mod tests {
             .to_string()
         };
         let good = body("8c97ea1737c3e052d44a42a94202f73cfb5806f2a5dd3b233ce2c497515a07fa");
-        assert_eq!(v.verify(good.as_bytes()).expect("valid"), 0);
+        let now = 1_700_000_000;
+        assert_eq!(v.verify(good.as_bytes(), now).expect("valid"), 0);
         let bad = body("00");
         assert_eq!(
-            v.verify(bad.as_bytes()).expect_err("bad").code(),
+            v.verify(bad.as_bytes(), now).expect_err("bad").code(),
             "invalid_signature"
         );
         assert_eq!(
-            v.verify(b"{\"event-data\":{}}").expect_err("none").code(),
+            v.verify(b"{\"event-data\":{}}", now)
+                .expect_err("none")
+                .code(),
             "missing_signature"
+        );
+        let window = MAILGUN_WINDOW_SECS as i64;
+        assert_eq!(
+            v.verify(good.as_bytes(), now + window + 1)
+                .expect_err("stale")
+                .code(),
+            "stale_timestamp"
+        );
+        assert_eq!(
+            v.verify(good.as_bytes(), now - window - 1)
+                .expect_err("future")
+                .code(),
+            "future_timestamp"
         );
     }
 }

@@ -22,6 +22,14 @@ pub(super) const BASE64_LENIENT: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
+/// URL-safe base64, padded or not.
+pub(super) const BASE64_URL_LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
 /// Every key of a source, ready to check signatures.
 pub(super) enum Keys {
     Hmac(Vec<KeyedMac>),

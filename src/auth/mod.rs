@@ -69,6 +69,8 @@ pub enum Encoding {
     #[default]
     Hex,
     Base64,
+    /// The URL-safe base64 alphabet (`-` and `_`), padded or not (Sanity).
+    Base64Url,
 }
 
 /// How a configured secret becomes key bytes.
@@ -274,7 +276,7 @@ impl Verifier {
             Method::Signature(v) => Some(v.verify(&inbound, now_unix)?),
             Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
             Method::Adyen(v) => Some(v.verify(&inbound.body)?),
-            Method::Mailgun(v) => Some(v.verify(&inbound.body)?),
+            Method::Mailgun(v) => Some(v.verify(&inbound.body, now_unix)?),
             Method::None => None,
         };
         Ok(Verified {

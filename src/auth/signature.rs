@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use hyper::header::{HeaderMap, HeaderName};
 
-use super::keys::{Keys, BASE64_LENIENT};
+use super::keys::{Keys, BASE64_LENIENT, BASE64_URL_LENIENT};
 use super::{header_name, AuthError, Encoding, TimestampFormat, VerifierConfigError};
 use crate::config::SignatureConfig;
 use crate::intake::Inbound;
@@ -265,12 +265,14 @@ impl SignatureVerifier {
             .filter_map(|c| match self.encoding {
                 Encoding::Hex => hex::decode(c).ok(),
                 Encoding::Base64 => BASE64_LENIENT.decode(c).ok(),
+                Encoding::Base64Url => BASE64_URL_LENIENT.decode(c).ok(),
             })
             .collect();
         if decoded.is_empty() {
             return Err(self.malformed(match self.encoding {
                 Encoding::Hex => "the signature is not hexadecimal",
                 Encoding::Base64 => "the signature is not base64",
+                Encoding::Base64Url => "the signature is not URL-safe base64",
             }));
         }
         Ok(decoded)
@@ -394,6 +396,7 @@ impl SignatureVerifier {
         let encoded = match self.encoding {
             Encoding::Hex => hex::encode(mac),
             Encoding::Base64 => base64::engine::general_purpose::STANDARD.encode(mac),
+            Encoding::Base64Url => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac),
         };
         let value = match &self.layout {
             Layout::Single { prefix } | Layout::List { prefix, .. } => format!("{prefix}{encoded}"),

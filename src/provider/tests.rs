@@ -691,7 +691,10 @@ fn every_listed_name_has_a_preset_and_builds() {
         if let Some(auth) = &p.auth {
             let key = match auth {
                 AuthConfig::PublicKey(c) if c.algorithm == Algorithm::Ed25519 => {
-                    "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
+                    match c.key_encoding {
+                        KeyEncoding::Base64 => "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+                        _ => "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+                    }
                 }
                 AuthConfig::PublicKey(_) => SENDGRID_KEY,
                 AuthConfig::AdyenHmac => {
@@ -709,4 +712,257 @@ fn every_listed_name_has_a_preset_and_builds() {
     }
     assert!(preset("not-a-provider").is_none());
     assert!(NAMES.windows(2).all(|w| w[0] < w[1]), "NAMES is sorted");
+}
+
+// ----------------------------------------------------------------------------------------
+// Vectors produced by official SDKs for presets whose docs publish none (each SDK also
+// accepted its vector and refused a tampered body; tests/sdk.rs runs the SDKs live).
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn github_sha1_octokit_vector() {
+    // @octokit/webhooks-methods 4.1.0 `sign({secret, algorithm: "sha1"}, body)` (the last
+    // major version that signs SHA-1), on GitHub docs' key and body.
+    check(hmac_vector(
+        "github-sha1",
+        "@octokit/webhooks-methods 4.1.0",
+        "It's a Secret to Everybody",
+        &[(
+            "X-Hub-Signature",
+            "sha1=01dc10d0c83e72ed246219cdd91669667fe2ca59",
+        )],
+        b"Hello, World!",
+    ));
+}
+
+#[test]
+fn body_hmac_sdk_vectors() {
+    // Hex HMAC-SHA256 of the body under each provider's header, as its SDK signs (or, for
+    // verify-only SDKs, as its verifier accepts).
+    check(hmac_vector(
+        "coinbase-commerce",
+        "coinbase-commerce WebhookSignature._compute_signature",
+        "cc-shared-secret",
+        &[(
+            "X-CC-Webhook-Signature",
+            "6fc294f581e3eb46e7a34c606cdca4d6e70da7be178eff59957ab988717957b8",
+        )],
+        br#"{"id":1,"scheduled_for":"2023-11-14T22:13:20Z","attempt_number":1,"event":{"id":"24934862-d980-46cb-9402-43c81b0cdba6","resource":"event","type":"charge:created","api_version":"2018-03-22","created_at":"2023-11-14T22:13:20Z","data":{"code":"66BEOV2A"}}}"#,
+    ));
+    check(hmac_vector(
+        "easypost",
+        "easypost validate_webhook",
+        "whsecret123",
+        &[(
+            "X-Hmac-Signature",
+            "hmac-sha256-hex=7334321d79b054d111d1f20aa7ff8654ebeb4faed3b89d343a506e41414465e8",
+        )],
+        br#"{"id":"evt_123","object":"Event","description":"tracker.updated","mode":"test","result":{"id":"trk_1","object":"Tracker"}}"#,
+    ));
+    check(hmac_vector(
+        "gocardless",
+        "gocardless_pro webhooks.parse",
+        "gc-webhook-endpoint-secret",
+        &[(
+            "Webhook-Signature",
+            "9e685f35f5a7d2eda57e0f907bce4a9bf35bb04be285f29730855d57ad6a3fff",
+        )],
+        br#"{"events":[{"id":"EV123","created_at":"2023-11-14T22:13:20.000Z","resource_type":"payments","action":"confirmed","links":{"payment":"PM123"},"details":{"origin":"gocardless","cause":"payment_confirmed"}}],"meta":{"webhook_id":"WB123"}}"#,
+    ));
+    check(hmac_vector(
+        "modern-treasury",
+        "modern-treasury webhooks.get_signature",
+        "mt-webhook-key",
+        &[(
+            "X-Signature",
+            "b7f37b784ba2a280bae7a5e087ee5470353f0e8fa441d9835ff042d2f04463fb",
+        )],
+        br#"{"event":"completed","data":{"id":"0f8e3719-3dfd-4613-9bbf-c0333781b59f","object":"payment_order","status":"completed"}}"#,
+    ));
+    check(hmac_vector(
+        "onfido",
+        "@onfido/api WebhookEventVerifier",
+        "_ABC123abc123ABC123abc123ABC123_",
+        &[(
+            "X-SHA2-Signature",
+            "69f75b1ef8f56e39f4cdef3c4c1159f2d32e6e99831d81cd4c4da0876f7fc149",
+        )],
+        br#"{"payload":{"resource_type":"check","action":"check.completed","object":{"id":"f2302f45-227d-413d-ad61-09ec077a086a","status":"complete","completed_at_iso8601":"2023-11-14T22:13:20Z","href":"https://api.onfido.com/v3.6/checks/f2302f45-227d-413d-ad61-09ec077a086a"}}}"#,
+    ));
+    check(hmac_vector(
+        "pusher",
+        "pusher Token.sign",
+        "7ad3773142a6692b25b8",
+        &[
+            ("X-Pusher-Key", "278d425bdf160c739803"),
+            (
+                "X-Pusher-Signature",
+                "67f578d8fffd4c7bf802877adaeafa245c6974f7de7340b8a13bad025b9ca2ff",
+            ),
+        ],
+        br#"{"time_ms":1700000000000,"events":[{"name":"channel_occupied","channel":"test_channel"}]}"#,
+    ));
+}
+
+#[test]
+fn timestamped_field_sdk_vectors() {
+    check(hmac_vector(
+        "mux",
+        "@mux/mux-node webhooks.verifySignature",
+        "mux-test-secret",
+        &[(
+            "mux-signature",
+            "t=1700000000,v1=404c2287c82c7e07fa254c550d6f17263782ef6116376f1f32c0fa85dc468b0f",
+        )],
+        br#"{"type":"video.asset.ready","id":"3a56ac3d-33da-4366-855b-f592d898409d","object":{"type":"asset","id":"abc"},"data":{}}"#,
+    ));
+    check(hmac_vector(
+        "workos",
+        "@workos-inc/node webhooks.computeSignature",
+        "whsec_test",
+        &[(
+            "WorkOS-Signature",
+            "t=1700000000000, v1=6c41c51744966aff17113aed758b8a49669e288b56075cb6396f90c9f453c103",
+        )],
+        br#"{"id":"event_01","event":"user.created","data":{},"created_at":"2023-11-14T22:13:20.000Z"}"#,
+    ));
+    check(hmac_vector(
+        "sanity",
+        "@sanity/webhook encodeSignatureHeader",
+        "test-secret",
+        &[(
+            "sanity-webhook-signature",
+            "t=1700000000000,v1=pcYhdZvUXSM0B4RzwBQ9rEUPF3XXKM02M-0rXGGR2w0",
+        )],
+        br#"{"_id":"doc1","_type":"post"}"#,
+    ));
+    check(hmac_vector(
+        "zoom",
+        "@zoom/rivet webhook receiver",
+        "zoom-secret-token",
+        &[
+            ("x-zm-request-timestamp", "1700000000"),
+            (
+                "x-zm-signature",
+                "v0=1f99f70c0b749754f1c1c8a7aa61c2179ac6f0b8fda553d7cd306962f606ac24",
+            ),
+        ],
+        br#"{"event":"meeting.started","payload":{"account_id":"acc1","object":{"id":"123","uuid":"u1"}},"event_ts":1700000000000}"#,
+    ));
+}
+
+#[test]
+fn standard_webhooks_family_sdk_vectors() {
+    let vector = |provider, origin, key, headers, body| Vector {
+        other_key: "whsec_c2RrLXRlc3Qtc2VjcmV0LWZvci1ob29rZ2F0ZQ==",
+        ..hmac_vector(provider, origin, key, headers, body)
+    };
+    check(vector(
+        "openai",
+        "openai webhooks.verify_signature",
+        "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
+        &[
+            ("webhook-id", "wh_test_0001"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,MZhF3EyCkW/Dpi2Rk5sPsS41W8GPbQ7+9f7xbELn5Iw=",
+            ),
+        ],
+        br#"{"id":"evt_abc123","object":"event","created_at":1700000000,"type":"response.completed","data":{"id":"resp_123"}}"#,
+    ));
+    check(vector(
+        "lithic",
+        "lithic webhooks.verify_signature (standardwebhooks sign)",
+        "whsec_bGl0aGljLXRlc3Qta2V5LTAxMjM0NTY3ODlhYmNkZWY=",
+        &[
+            ("webhook-id", "msg_2Lh9KRb0pzN4LePd3XiA4v12Axj"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,wBO/KaEcLOREpW2voYEHIVdHjHpL/1DqnySjqd+mpDc=",
+            ),
+        ],
+        br#"{"event_type":"card.created","card_token":"7ef7d65c-9023-4da3-b113-3b8583fd7951"}"#,
+    ));
+    check(vector(
+        "replicate",
+        "replicate validateWebhook",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        &[
+            ("webhook-id", "msg_2bZ1XkN5xWQq6mZ0r8Hq7cT9yJ4"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,0cMrdsU4D48+0JM0KuC7YFutjsdtCVoJgmd1/7uELhk=",
+            ),
+        ],
+        br#"{"id":"ufawqhfynnddngldkgtslldrkq","status":"succeeded","output":"hi"}"#,
+    ));
+    // Polar keys with the secret's text (no base64), so any text is a valid other key.
+    check(hmac_vector(
+        "polar",
+        "@polar-sh/sdk validateEvent",
+        "polar_whs_test",
+        &[
+            ("webhook-id", "msg_polar_0001"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,exLwN7vz594N65mdx1Oja/qI4HR3CZYN0jgRQr2rYyU=",
+            ),
+        ],
+        br#"{"type":"customer.deleted","timestamp":"2023-11-14T22:13:20Z","data":{"id":"c1","created_at":"2023-11-14T22:13:20Z","modified_at":null,"metadata":{},"external_id":null,"email":"a@b.c","email_verified":false,"type":"individual","name":null,"billing_name":null,"billing_address":null,"tax_id":null,"organization_id":"o1","deleted_at":null,"avatar_url":"https://x/y.png"}}"#,
+    ));
+}
+
+#[test]
+fn telnyx_sdk_vector() {
+    // telnyx `verify_webhook_signature` accepted this (Ed25519 seed 00..1f); the wrong key is
+    // RFC 8032's first test key.
+    check(Vector {
+        other_key: "11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+        ..hmac_vector(
+            "telnyx",
+            "telnyx verify_webhook_signature",
+            "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=",
+            &[
+                (
+                    "telnyx-signature-ed25519",
+                    "2czOTNjpe8trKp8PVH6Eg/+Hu1APHv3Svd+ScMlS4mwk5BRBn+S/FpAGL2/iNUkbq70c0zANlV57apGF+36GBw==",
+                ),
+                ("telnyx-timestamp", "1700000000"),
+            ],
+            br#"{"data":{"event_type":"call.initiated","id":"0ccc7b54-4df3-4bca-a65a-3da1ecc777f0","occurred_at":"2023-11-14T22:13:20.000000Z","payload":{"call_control_id":"v3:abc"},"record_type":"event"},"meta":{"attempt":1,"delivered_to":"https://example.com/webhooks"}}"#,
+        )
+    });
+}
+
+#[test]
+fn mailgun_sdk_vector() {
+    // The official `mailgun` SDK's `SecurityGuard.verify_webhook` accepted this signature.
+    let body = br#"{"signature":{"timestamp":"1700000000","token":"a8ce0edb2dd8301dee6c2405235584e45aa91d1e9f979f3de0","signature":"3ec464129a94059c6074d919a37406c6f57caf6de0c8241c134af248d23682e8"},"event-data":{"event":"delivered","id":"CPgfbmQMTCKtHW6uIWtuVe","timestamp":1700000000.0,"recipient":"alice@example.com","message":{"headers":{"message-id":"20231114.1@example.com"}}}}"#;
+    let v = hmac_vector(
+        "mailgun",
+        "mailgun SecurityGuard.verify_webhook",
+        "key-mailgun-webhook-signing-key",
+        &[],
+        body,
+    );
+    assert_eq!(run(&v, v.key, &[], body, v.now), Ok(0));
+    assert_eq!(run(&v, OTHER, &[], body, v.now), Err("invalid_signature"));
+    assert_eq!(
+        run(&v, v.key, &[], body, v.now + 901),
+        Err("stale_timestamp")
+    );
+    let tampered = String::from_utf8_lossy(body).replace("a8ce", "a8cf");
+    assert_eq!(
+        run(&v, v.key, &[], tampered.as_bytes(), v.now),
+        Err("invalid_signature")
+    );
+    let p = preset("mailgun").expect("preset");
+    assert!(
+        matches!(&p.delivery_id, Some(Locator::Pointer(p)) if p == "/signature/token"),
+        "the signed token is the delivery id"
+    );
 }

@@ -4,13 +4,32 @@
 //   {"op": "sign", "requests": [{"provider", "secret", "body", "timestamp"}, ...]}
 //   -> {"results": [{"headers", "sdk", "sdk_accepts", "body"?}, ...]}
 //
-// GitHub (@octokit/webhooks-methods sign/verify) and Shopify (@shopify/shopify-api's
-// test-helpers getHmac) sign; Linear's SDK only verifies (LinearWebhookClient.verify), so the
-// body is signed with node:crypto and the SDK must accept it.
+// These SDKs sign: GitHub (@octokit/webhooks-methods; 4.1.0 for legacy SHA-1), Shopify
+// (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
+// (@workos-inc/node), Pusher (pusher Token.sign). These only verify, so the body is signed with
+// node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
+import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
 import { getHmac } from "@shopify/shopify-api/test-helpers";
 import { LinearWebhookClient } from "@linear/sdk/webhooks";
+import { encodeSignatureHeader, isValidSignature } from "@sanity/webhook";
+import { WorkOS } from "@workos-inc/node";
+import Mux from "@mux/mux-node";
+import Pusher from "pusher";
+import { validateWebhook } from "replicate";
+import { validateEvent } from "@polar-sh/sdk/webhooks";
+import { WebhookEventVerifier } from "@onfido/api";
+import { AwsLambdaReceiver } from "@zoom/rivet/meetings";
+
+const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
+const accepts = async (check) => {
+  try {
+    return (await check()) !== false;
+  } catch {
+    return false;
+  }
+};
 
 const signers = {
   async github(r) {
@@ -33,6 +52,69 @@ const signers = {
       ok = false;
     }
     return { headers: { "Linear-Signature": signature }, sdk: "@linear/sdk LinearWebhookClient.verify (oracle)", sdk_accepts: ok, body };
+  },
+  async "github-sha1"(r) {
+    const signature = await signV4({ secret: r.secret, algorithm: "sha1" }, r.body);
+    const ok = await verifyV4(r.secret, r.body, signature);
+    return { headers: { "X-Hub-Signature": signature }, sdk: "@octokit/webhooks-methods 4.1.0 sign (sha1)", sdk_accepts: ok };
+  },
+  async sanity(r) {
+    const header = await encodeSignatureHeader(r.body, r.timestamp * 1000, r.secret);
+    const ok = await isValidSignature(r.body, header, r.secret);
+    return { headers: { "sanity-webhook-signature": header }, sdk: "@sanity/webhook encodeSignatureHeader", sdk_accepts: ok };
+  },
+  async workos(r) {
+    // 8.x signs JSON.stringify of the parsed payload, which is the compact body itself.
+    const webhooks = new WorkOS("sk_test_oracle").webhooks;
+    const t = r.timestamp * 1000;
+    const payload = JSON.parse(r.body);
+    const header = `t=${t}, v1=${await webhooks.computeSignature(t, payload, r.secret)}`;
+    const ok = await accepts(() => webhooks.verifyHeader({ payload, sigHeader: header, secret: r.secret }));
+    return { headers: { "WorkOS-Signature": header }, sdk: "@workos-inc/node webhooks.computeSignature", sdk_accepts: ok };
+  },
+  async pusher(r) {
+    const key = "oracle-app-key";
+    const headers = { "x-pusher-key": key, "x-pusher-signature": new Pusher.Token(key, r.secret).sign(r.body) };
+    const pusher = new Pusher({ appId: "1", key, secret: r.secret, cluster: "mt1" });
+    const ok = pusher.webhook({ headers: { ...headers, "content-type": "application/json" }, rawBody: r.body }).isValid();
+    return { headers, sdk: "pusher Token.sign", sdk_accepts: ok };
+  },
+  async mux(r) {
+    const headers = { "mux-signature": `t=${r.timestamp},v1=${hmacHex(r.secret, `${r.timestamp}.${r.body}`)}` };
+    const mux = new Mux({ tokenId: "oracle", tokenSecret: "oracle", webhookSecret: r.secret });
+    const ok = await accepts(() => mux.webhooks.verifySignature(r.body, headers));
+    return { headers, sdk: "@mux/mux-node webhooks.verifySignature (oracle)", sdk_accepts: ok };
+  },
+  async replicate(r) {
+    const key = Buffer.from(r.secret.split("_").pop(), "base64");
+    const signature = createHmac("sha256", key).update(`${r.msg_id}.${r.timestamp}.${r.body}`).digest("base64");
+    const headers = { "webhook-id": r.msg_id, "webhook-timestamp": String(r.timestamp), "webhook-signature": `v1,${signature}` };
+    const ok = await accepts(() => validateWebhook({ headers, body: r.body }, r.secret));
+    return { headers, sdk: "replicate validateWebhook (oracle)", sdk_accepts: ok };
+  },
+  async polar(r) {
+    // Polar keys HMAC with the secret's UTF-8 bytes, not a base64 `whsec_` value.
+    const signature = createHmac("sha256", Buffer.from(r.secret, "utf8")).update(`${r.msg_id}.${r.timestamp}.${r.body}`).digest("base64");
+    const headers = { "webhook-id": r.msg_id, "webhook-timestamp": String(r.timestamp), "webhook-signature": `v1,${signature}` };
+    const ok = await accepts(() => validateEvent(r.body, headers, r.secret));
+    return { headers, sdk: "@polar-sh/sdk validateEvent (oracle)", sdk_accepts: ok };
+  },
+  async onfido(r) {
+    const signature = hmacHex(r.secret, r.body);
+    const ok = await accepts(() => new WebhookEventVerifier(r.secret).readPayload(r.body, signature));
+    return { headers: { "X-SHA2-Signature": signature }, sdk: "@onfido/api WebhookEventVerifier (oracle)", sdk_accepts: ok };
+  },
+  async zoom(r) {
+    // @zoom/rivet verifies inside its receivers; the Lambda one can be called directly.
+    const ts = String(r.timestamp);
+    const headers = { "x-zm-request-timestamp": ts, "x-zm-signature": `v0=${hmacHex(r.secret, `v0:${ts}:${r.body}`)}` };
+    const receiver = new AwsLambdaReceiver({ webhooksSecretToken: r.secret });
+    receiver.init({ eventEmitter: { emit: async () => {} } });
+    const debug = console.debug;
+    console.debug = () => {};
+    const answer = await receiver.start()({ headers, body: r.body, isBase64Encoded: false }, {});
+    console.debug = debug;
+    return { headers, sdk: "@zoom/rivet AwsLambdaReceiver (oracle)", sdk_accepts: answer.statusCode === 200 };
   },
 };
 

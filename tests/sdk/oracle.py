@@ -10,9 +10,11 @@ Reads one JSON object from stdin and prints one JSON object:
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen) the headers (for Adyen: the body, which carries the signatures) come from that SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay) the
-signature is made with a general crypto library and the official verifier is asked whether it
-accepts it (`sdk_accepts`); the gateway must then accept the same request.
+Twilio, Adyen, Coinbase Commerce, Modern Treasury, and Lithic through its `standardwebhooks`
+dependency) the headers (for Adyen: the body, which carries the signatures) come from that SDK.
+For verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless,
+Telnyx, Mailgun) the signature is made with a general crypto library and the official verifier
+is asked whether it accepts it (`sdk_accepts`); the gateway must then accept the same request.
 """
 
 import base64
@@ -42,6 +44,8 @@ def keygen():
     return {
         "sendgrid": {"public": base64.b64encode(ec_public).decode(), "private": ec_private.decode()},
         "discord": {"public": ed_public.hex(), "private": ed_private.hex()},
+        # Telnyx writes the same kind of key in base64.
+        "telnyx": {"public": base64.b64encode(ed_public).decode(), "private": ed_private.hex()},
     }
 
 
@@ -178,6 +182,114 @@ def sign_adyen(r):
     return {}, "Adyen util.generate_notification_sig", ok, json.dumps(body)
 
 
+def sign_openai(r):
+    from openai import InvalidWebhookSignatureError, OpenAI
+
+    key = base64.b64decode(r["secret"].removeprefix("whsec_"))
+    signed = f"{r['msg_id']}.{r['timestamp']}.{r['body']}".encode()
+    sig = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": f"v1,{sig}"}
+    try:
+        OpenAI(api_key="sk-oracle", webhook_secret=r["secret"]).webhooks.verify_signature(r["body"], headers)
+        ok = True
+    except InvalidWebhookSignatureError:
+        ok = False
+    return headers, "openai webhooks.verify_signature (oracle)", ok
+
+
+def sign_lithic(r):
+    from lithic import Lithic
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    sig = Webhook(r["secret"]).sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    try:
+        Lithic(api_key="oracle", webhook_secret=r["secret"]).webhooks.verify_signature(r["body"], headers)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "standardwebhooks Webhook.sign; lithic webhooks.verify_signature", ok
+
+
+def sign_easypost(r):
+    import unicodedata
+
+    from easypost import validate_webhook
+    from easypost.errors import SignatureVerificationError
+
+    key = unicodedata.normalize("NFKD", r["secret"]).encode()
+    headers = {"X-Hmac-Signature": "hmac-sha256-hex=" + hmac.new(key, r["body"].encode(), hashlib.sha256).hexdigest()}
+    try:
+        validate_webhook(r["body"].encode(), headers, r["secret"])
+        ok = True
+    except SignatureVerificationError:
+        ok = False
+    return headers, "easypost validate_webhook (oracle)", ok
+
+
+def sign_gocardless(r):
+    from gocardless_pro import webhooks
+    from gocardless_pro.errors import InvalidSignatureError
+
+    sig = hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).hexdigest()
+    try:
+        webhooks.parse(r["body"], r["secret"], sig)
+        ok = True
+    except InvalidSignatureError:
+        ok = False
+    return {"Webhook-Signature": sig}, "gocardless_pro webhooks.parse (oracle)", ok
+
+
+def sign_coinbase_commerce(r):
+    from coinbase_commerce.error import SignatureVerificationError
+    from coinbase_commerce.webhook import Webhook, WebhookSignature
+
+    sig = WebhookSignature._compute_signature(r["body"], r["secret"])
+    try:
+        Webhook.construct_event(r["body"], sig, r["secret"])
+        ok = True
+    except SignatureVerificationError:
+        ok = False
+    return {"X-CC-Webhook-Signature": sig}, "coinbase-commerce WebhookSignature._compute_signature", ok
+
+
+def sign_modern_treasury(r):
+    from modern_treasury import ModernTreasury
+
+    client = ModernTreasury(api_key="oracle", organization_id="oracle", webhook_key=r["secret"])
+    headers = {"X-Signature": client.webhooks.get_signature(r["body"], key=r["secret"])}
+    ok = client.webhooks.validate_signature(r["body"], headers, key=r["secret"])
+    return headers, "modern-treasury webhooks.get_signature", ok
+
+
+def sign_telnyx(r):
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from telnyx.lib.webhook_verification import WebhookVerificationError, verify_webhook_signature
+
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(bytes.fromhex(r["private"]))
+    ts = str(r["timestamp"])
+    sig = base64.b64encode(key.sign(f"{ts}|{r['body']}".encode())).decode()
+    headers = {"telnyx-signature-ed25519": sig, "telnyx-timestamp": ts}
+    try:
+        verify_webhook_signature(r["body"], headers, r["secret"])
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "telnyx verify_webhook_signature (oracle)", ok
+
+
+def sign_mailgun(r):
+    """Mailgun signs inside the body: `signature {timestamp, token, signature}` beside `event-data`."""
+    from mailgun.security import SecurityGuard
+
+    ts = str(r["timestamp"])
+    token = r["msg_id"]
+    sig = hmac.new(r["secret"].encode(), f"{ts}{token}".encode(), hashlib.sha256).hexdigest()
+    ok = SecurityGuard.verify_webhook(r["secret"], token, ts, sig)
+    body = {"signature": {"timestamp": ts, "token": token, "signature": sig}, "event-data": json.loads(r["body"])}
+    return {}, "mailgun SecurityGuard.verify_webhook (oracle)", ok, json.dumps(body, separators=(",", ":"))
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -194,6 +306,14 @@ SIGNERS = {
     "razorpay": sign_razorpay,
     "twilio": sign_twilio,
     "adyen": sign_adyen,
+    "openai": sign_openai,
+    "lithic": sign_lithic,
+    "easypost": sign_easypost,
+    "gocardless": sign_gocardless,
+    "coinbase-commerce": sign_coinbase_commerce,
+    "modern-treasury": sign_modern_treasury,
+    "telnyx": sign_telnyx,
+    "mailgun": sign_mailgun,
 }
 
 
