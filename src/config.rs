@@ -22,6 +22,7 @@ use crate::handshake::{Handshake, HandshakeKind};
 use crate::intake::Limits;
 use crate::provider;
 use crate::secret::Secret;
+use crate::tls::Tls;
 use crate::topic::{TopicError, TopicRouter, TopicTemplate};
 
 /// Everything that can be wrong with a config file. Each message says where to look.
@@ -114,6 +115,25 @@ pub struct ServerConfig {
     /// Networks of the proxies whose `client_ip_header` is believed.
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
+    /// Serve HTTPS instead of plain HTTP.
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[server.tls]`: the certificate (PEM chain, leaf first) and its private key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// How often the files are checked for a renewed certificate.
+    #[serde(default = "TlsConfig::default_reload_interval_secs")]
+    pub reload_interval_secs: u64,
+}
+
+impl TlsConfig {
+    const fn default_reload_interval_secs() -> u64 {
+        30
+    }
 }
 
 impl ServerConfig {
@@ -163,6 +183,7 @@ impl Default for ServerConfig {
             body_read_timeout_ms: Self::default_body_read_timeout_ms(),
             client_ip_header: None,
             trusted_proxies: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -579,6 +600,8 @@ pub struct Settings {
     pub max_in_flight: usize,
     pub header_read_timeout: Duration,
     pub client_ip: ClientIpRule,
+    /// Certificate loaded and checked; `None`: plain HTTP.
+    pub tls: Option<Tls>,
     pub kafka: KafkaSettings,
     pub schemas_dir: PathBuf,
     /// `None` when deduplication is disabled.
@@ -701,8 +724,15 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
             return Err(ConfigError::invalid("server", key, "must be > 0"));
         }
     }
+    let tls = server
+        .tls
+        .as_ref()
+        .map(Tls::load)
+        .transpose()
+        .map_err(|e| ConfigError::invalid("server", "tls", e.to_string()))?;
     Ok(Settings {
         listen: server.listen.clone(),
+        tls,
         shutdown_grace: Duration::from_millis(server.shutdown_grace_ms),
         max_connections: server.max_connections,
         max_in_flight: server.max_in_flight,

@@ -8,7 +8,8 @@
 //!
 //! | module | owns | may call |
 //! |---|---|---|
-//! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz` | `webhook`, `publish` (readiness), `metrics` |
+//! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz` | `webhook`, `tls` (handshakes), `publish` (readiness), `metrics` |
+//! | [`tls`] | the HTTPS certificate and key, and swapping in a renewed pair while serving | `metrics` |
 //! | [`webhook`] | the order of the stages, nothing else | every stage module below |
 //! | [`access`] | the client IP behind trusted proxies; per-source allow-lists | — |
 //! | [`intake`] | reading the raw body under size and time limits, inflating gzip | — |
@@ -69,5 +70,6 @@ pub mod schema;
 pub mod secret;
 pub mod server;
 pub mod spool;
+pub mod tls;
 pub mod topic;
 pub mod webhook;

@@ -235,13 +235,15 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             client_ip: settings.client_ip.clone(),
             spool,
         });
+        let tls = settings.tls.map(Arc::new);
         let listen = listen.unwrap_or(settings.listen);
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr().context("listener has no address")?;
         tracing::info!(%addr, brokers = %bootstrap, "listening");
-        println!("hookgate listening on http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("hookgate listening on {scheme}://{addr}");
         let _ = std::io::stdout().flush();
 
         let (stop_drain, drain_stopped) = tokio::sync::watch::channel(false);
@@ -254,11 +256,20 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             })
         });
 
-        server::serve(listener, app.clone(), shutdown_signal(), limits).await;
+        let cert_watcher = tls.clone().map(|tls| {
+            let app = app.clone();
+            let stopped = stop_drain.subscribe();
+            tokio::spawn(async move { tls.watch(&app.metrics, stopped).await })
+        });
+
+        server::serve(listener, app.clone(), tls, shutdown_signal(), limits).await;
 
         let _ = stop_drain.send(true);
         if let Some(drainer) = drainer {
             let _ = drainer.await;
+        }
+        if let Some(watcher) = cert_watcher {
+            let _ = watcher.await;
         }
 
         tracing::info!("flushing the Kafka producer");

@@ -34,6 +34,8 @@ pub struct Metrics {
     spool_bytes: IntGauge,
     spool_oldest_age: prometheus::Gauge,
     spool_drained: prometheus::IntCounter,
+    tls_reloads: IntCounterVec,
+    tls_handshake_errors: prometheus::IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -94,6 +96,19 @@ impl Metrics {
         registry.register(Box::new(spool_bytes.clone()))?;
         registry.register(Box::new(spool_oldest_age.clone()))?;
         registry.register(Box::new(spool_drained.clone()))?;
+        let tls_reloads = IntCounterVec::new(
+            Opts::new(
+                "tls_reloads_total",
+                "Certificate reloads by result (`ok`, or `error`: the previous certificate stays)",
+            ),
+            &["result"],
+        )?;
+        let tls_handshake_errors = prometheus::IntCounter::new(
+            "tls_handshake_errors_total",
+            "TLS handshakes that failed or timed out",
+        )?;
+        registry.register(Box::new(tls_reloads.clone()))?;
+        registry.register(Box::new(tls_handshake_errors.clone()))?;
         let info = IntGauge::with_opts(
             Opts::new("build_info", "Gateway version")
                 .const_label("version", env!("CARGO_PKG_VERSION")),
@@ -115,6 +130,8 @@ impl Metrics {
             spool_bytes,
             spool_oldest_age,
             spool_drained,
+            tls_reloads,
+            tls_handshake_errors,
         })
     }
 
@@ -151,6 +168,18 @@ impl Metrics {
     /// Counts spooled records that reached Kafka.
     pub fn spool_drained(&self, n: u64) {
         self.spool_drained.inc_by(n);
+    }
+
+    /// Counts one certificate reload attempt.
+    pub fn tls_reload(&self, ok: bool) {
+        self.tls_reloads
+            .with_label_values(&[if ok { "ok" } else { "error" }])
+            .inc();
+    }
+
+    /// Counts one failed TLS handshake.
+    pub fn tls_handshake_error(&self) {
+        self.tls_handshake_errors.inc();
     }
 
     pub fn in_flight(&self) -> &IntGauge {

@@ -2,7 +2,9 @@
 //!
 //! Owns: sockets and hyper. Routing is one `match` on method and path; webhook requests go to
 //! [`webhook::handle`], the rest are operational endpoints. [`serve`] takes an already-bound
-//! listener and any shutdown future, so tests run it on port 0.
+//! listener and any shutdown future, so tests run it on port 0. With TLS, each connection's
+//! handshake runs in its own task under the header-read timeout, so a stalled client holds only
+//! its own connection slot.
 //!
 //! Shutdown: stop accepting, let open connections finish their in-flight requests within the
 //! grace period, then return so the caller can flush the producer.
@@ -34,6 +36,7 @@ use crate::metrics::Metrics;
 use crate::publish::Publisher;
 use crate::schema::SchemaRegistry;
 use crate::spool::Spool;
+use crate::tls::Tls;
 use crate::webhook;
 
 /// Everything a request needs, shared by all connections.
@@ -67,6 +70,7 @@ pub struct ConnectionLimits {
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
+    tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()>,
     limits: ConnectionLimits,
 ) {
@@ -99,15 +103,43 @@ pub async fn serve(
                         continue;
                     }
                 };
+                let metrics_app = app.clone();
                 let app = app.clone();
                 let service = service_fn(move |req| {
                     let app = app.clone();
                     async move { Ok::<_, Infallible>(route(&app, req, remote).await) }
                 });
-                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let connection = graceful.watch(connection);
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                let tls = tls.clone();
+                let handshake_timeout = limits.header_read_timeout;
                 tokio::spawn(async move {
-                    if let Err(e) = connection.await {
+                    let result = match tls {
+                        None => {
+                            let connection = builder.serve_connection(TokioIo::new(stream), service);
+                            watcher.watch(connection.into_owned()).await
+                        }
+                        Some(tls) => {
+                            let accepted = tokio::time::timeout(handshake_timeout, tls.acceptor().accept(stream)).await;
+                            match accepted {
+                                Ok(Ok(stream)) => {
+                                    let connection = builder.serve_connection(TokioIo::new(stream), service);
+                                    watcher.watch(connection.into_owned()).await
+                                }
+                                Ok(Err(e)) => {
+                                    metrics_app.metrics.tls_handshake_error();
+                                    tracing::debug!(error = %e, %remote, "TLS handshake failed");
+                                    Ok(())
+                                }
+                                Err(_) => {
+                                    metrics_app.metrics.tls_handshake_error();
+                                    tracing::debug!(%remote, "TLS handshake timed out");
+                                    Ok(())
+                                }
+                            }
+                        }
+                    };
+                    if let Err(e) = result {
                         tracing::debug!(error = %e, %remote, "connection ended with an error");
                     }
                     drop(permit);

@@ -165,7 +165,10 @@ impl Gateway {
             if let Some(b) = line.strip_prefix("embedded Kafka bootstrap: ") {
                 embedded_bootstrap = Some(b.to_owned());
             }
-            if let Some(a) = line.strip_prefix("hookgate listening on http://") {
+            if let Some(a) = line
+                .strip_prefix("hookgate listening on http://")
+                .or_else(|| line.strip_prefix("hookgate listening on https://"))
+            {
                 break a.parse().expect("address");
             }
         };
@@ -279,6 +282,23 @@ pub async fn send(
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
     }
+}
+
+/// A bodiless request on a fresh connection: the status, or `None` when no HTTP answer comes
+/// (the connection is refused, reset or closed).
+pub async fn try_send(addr: SocketAddr, method: &str, path: &str) -> Option<u16> {
+    let stream = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io).await.ok()?;
+    tokio::spawn(conn);
+    let req = Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", addr.to_string())
+        .body(Full::new(Bytes::new()))
+        .ok()?;
+    let response = sender.send_request(req).await.ok()?;
+    Some(response.status().as_u16())
 }
 
 pub async fn post(addr: SocketAddr, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
