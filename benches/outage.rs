@@ -79,9 +79,21 @@ fn start_gateway(config: &Path, port: u16) -> Child {
         .arg("--config")
         .arg(config)
         .args(["run", "--listen", &format!("127.0.0.1:{port}")])
-        .env("RUST_LOG", "error")
+        .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(
+            config
+                .parent()
+                .and_then(|d| {
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(d.join("gateway.log"))
+                        .ok()
+                })
+                .map(Stdio::from)
+                .unwrap_or_else(Stdio::null),
+        )
         .spawn()
         .expect("hookgate");
     let stdout = child.stdout.take().expect("stdout");
@@ -224,7 +236,12 @@ fn consume(bootstrap: &str) -> Vec<String> {
 fn main() {
     let connections: usize = env_or("HOOKGATE_OUTAGE_CONNECTIONS", 16);
     let seconds: u64 = env_or("HOOKGATE_OUTAGE_SECONDS", 30);
+    let partitions: u32 = env_or("HOOKGATE_OUTAGE_PARTITIONS", 3);
     let dir = tempfile::tempdir().expect("tempdir");
+    println!(
+        "broker and gateway logs: {}/tansu.log, gateway.log",
+        dir.path().display()
+    );
     let broker_port = free_port();
     let gateway_port = free_port();
     let bootstrap = format!("127.0.0.1:{broker_port}");
@@ -232,7 +249,7 @@ fn main() {
     std::fs::write(
         &config,
         format!(
-            "[kafka]\nbrokers = \"{bootstrap}\"\ndelivery_timeout_ms = 2000\ntopic_partitions = 3\n[schemas]\ndir = \"{}\"\n\
+            "[kafka]\nbrokers = \"{bootstrap}\"\ndelivery_timeout_ms = 2000\ntopic_partitions = {partitions}\n[schemas]\ndir = \"{}\"\n\
              [spool]\ndir = \"{}\"\n[dedup]\nenabled = false\n\
              [sources.gh]\nprovider = \"github\"\nsecrets = [{{ insecure_dev_value = \"{SECRET}\" }}]\n",
             Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").display(),
@@ -258,11 +275,28 @@ fn main() {
 
     let kill_broker = env_or("HOOKGATE_OUTAGE_KILL_BROKER", 1) == 1;
     let kill_gateway = env_or("HOOKGATE_OUTAGE_KILL_GATEWAY", 1) == 1;
+    let broker_mode: String = env_or("HOOKGATE_OUTAGE_BROKER", "freeze".to_owned());
     std::thread::sleep(Duration::from_secs(seconds / 3));
-    if kill_broker {
-        // Tansu 0.6.0's durable (SQLite) engine panics after a restart under load, and its
-        // memory engine forgets everything; so the outage is a frozen broker (SIGSTOP):
-        // connections hang, nothing is answered, and its state survives for the count.
+    if kill_broker && (broker_mode == "restart" || broker_mode == "stop") {
+        // A real outage: the broker process is killed (`restart`: SIGKILL) or stopped
+        // (`stop`: SIGTERM), stays down 5 s, and starts again on the same storage (needs a
+        // durable engine: HOOKGATE_OUTAGE_ENGINE=sqlite://tansu.db).
+        println!(
+            "t={:?}: {broker_mode} the broker; down for 5 s",
+            started.elapsed()
+        );
+        if broker_mode == "stop" {
+            signal(&broker, nix::sys::signal::Signal::SIGTERM);
+            let _ = broker.wait();
+        } else {
+            kill(&mut broker);
+        }
+        std::thread::sleep(Duration::from_secs(5));
+        broker = start_tansu(dir.path(), broker_port);
+        println!("t={:?}: broker restarted", started.elapsed());
+    } else if kill_broker {
+        // The default: a frozen broker (SIGSTOP): connections hang, nothing is answered, as a
+        // hung or partitioned broker would; its (memory) state survives for the count.
         println!(
             "t={:?}: freezing the broker (SIGSTOP) for 5 s",
             started.elapsed()
@@ -315,7 +349,7 @@ fn main() {
     let lost = t.acked.iter().filter(|k| !unique.contains(k)).count();
     let duplicated = consumed.len() - unique.len();
     println!(
-        "hookgate outage run: {connections} connections, {seconds}s, broker frozen 5 s: {kill_broker}, gateway kill -9'd and restarted: {kill_gateway}"
+        "hookgate outage run: {connections} connections, {seconds}s, broker outage 5 s ({broker_mode}): {kill_broker}, gateway kill -9'd and restarted: {kill_gateway}"
     );
     println!(
         "sent {} / acknowledged {} / consumed {} (unique {}) / lost {lost} / duplicated {duplicated}; refused {:?}; connection errors {}",
