@@ -21,6 +21,9 @@ pub(super) struct SignatureVerifier {
     timestamp: Option<TimestampRule>,
     /// The URL the provider calls, for recipes that sign it (`{url}`).
     public_url: Option<String>,
+    /// The same URL with the scheme's default port written out, or left out if it was
+    /// written: providers such as Twilio sign one or the other depending on their side.
+    public_url_alt: Option<String>,
     keys: Keys,
 }
 
@@ -149,6 +152,8 @@ impl SignatureVerifier {
             recipe,
             timestamp,
             public_url: public_url.map(|u| u.trim_end_matches('?').to_owned()),
+            public_url_alt: public_url
+                .and_then(|u| other_default_port_form(u.trim_end_matches('?'))),
             keys: Keys::new(c.algorithm, c.key_encoding, &c.key_prefix, secrets)?,
         })
     }
@@ -171,21 +176,31 @@ impl SignatureVerifier {
             }
             _ => None,
         };
-        let url = self.url(inbound);
         let form = match self.recipe.contains(&Part::FormParams) {
             true => self.form_params(inbound)?,
             false => Vec::new(),
         };
-        let parts = self.signed_parts(
-            inbound,
-            timestamp.unwrap_or_default(),
-            url.as_deref(),
-            &form,
-        )?;
+        // URL recipes try the URL as configured, then with its default port toggled.
+        let urls: Vec<Option<String>> = if self.recipe.contains(&Part::Url) {
+            [&self.public_url, &self.public_url_alt]
+                .into_iter()
+                .filter_map(|base| self.url(inbound, base.as_deref()).map(Some))
+                .collect()
+        } else {
+            vec![None]
+        };
         let mut matched = None;
-        for signature in &signatures {
-            if let (Some(i), None) = (self.keys.find(&parts, signature), matched) {
-                matched = Some(i);
+        for url in &urls {
+            let parts = self.signed_parts(
+                inbound,
+                timestamp.unwrap_or_default(),
+                url.as_deref(),
+                &form,
+            )?;
+            for signature in &signatures {
+                if let (Some(i), None) = (self.keys.find(&parts, signature), matched) {
+                    matched = Some(i);
+                }
             }
         }
         let matched = matched.ok_or_else(|| AuthError::SignatureMismatch(self.header.clone()))?;
@@ -278,9 +293,9 @@ impl SignatureVerifier {
         Ok(decoded)
     }
 
-    /// The public URL plus the request's query string, for `{url}`.
-    fn url(&self, inbound: &Inbound) -> Option<String> {
-        let base = self.public_url.as_deref()?;
+    /// `base` (a public URL) plus the request's query string, for `{url}`.
+    fn url(&self, inbound: &Inbound, base: Option<&str>) -> Option<String> {
+        let base = base?;
         Some(match inbound.uri.query() {
             Some(q) if !base.contains('?') => format!("{base}?{q}"),
             _ => base.to_owned(),
@@ -383,7 +398,7 @@ impl SignatureVerifier {
             }
         }
         let inbound = Inbound::new(headers, bytes::Bytes::copy_from_slice(body), None);
-        let url = self.url(&inbound);
+        let url = self.url(&inbound, self.public_url.as_deref());
         let ts_bytes = ts.as_deref().unwrap_or_default().as_bytes();
         let form = match self.recipe.contains(&Part::FormParams) {
             true => self.form_params(&inbound).map_err(|e| e.to_string())?,
@@ -547,6 +562,33 @@ fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
     Ok(parts)
 }
 
+/// `url` with its scheme's default port (443 for https, 80 for http) written out if it was
+/// left out, or left out if it was written; `None` for another port or a URL that does not
+/// parse.
+fn other_default_port_form(url: &str) -> Option<String> {
+    let uri: hyper::Uri = url.parse().ok()?;
+    let default = match uri.scheme_str()? {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    let authority = uri.authority()?;
+    let host = authority.host();
+    let rest = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    // `Uri` turns an empty path into "/"; keep the configured form.
+    let rest = if url.ends_with(authority.as_str()) {
+        ""
+    } else {
+        rest
+    };
+    let scheme = uri.scheme_str()?;
+    match authority.port_u16() {
+        None => Some(format!("{scheme}://{host}:{default}{rest}")),
+        Some(p) if p == default => Some(format!("{scheme}://{host}{rest}")),
+        Some(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -566,5 +608,24 @@ mod tests {
             parts,
             vec![Part::Method, Part::Url, Part::Body, Part::Timestamp]
         );
+    }
+
+    #[test]
+    fn the_default_port_is_toggled_for_url_recipes() {
+        let alt = |u| other_default_port_form(u);
+        assert_eq!(
+            alt("https://h.example.com/sms?x=1").as_deref(),
+            Some("https://h.example.com:443/sms?x=1")
+        );
+        assert_eq!(
+            alt("https://h.example.com:443/sms").as_deref(),
+            Some("https://h.example.com/sms")
+        );
+        assert_eq!(
+            alt("http://h.example.com").as_deref(),
+            Some("http://h.example.com:80")
+        );
+        assert_eq!(alt("https://h.example.com:8443/sms"), None);
+        assert_eq!(alt("not a url"), None);
     }
 }

@@ -380,6 +380,19 @@ fn twilio_sdk_vector() {
             b"CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
         )
     });
+    // Twilio may sign the URL with or without the default port; like twilio-python's
+    // validator, either configured form accepts the other.
+    check(Vector {
+        public_url: Some("https://mycompany.com:443/myapp.php"),
+        path: "/webhooks/twilio?foo=1&bar=2",
+        ..hmac_vector(
+            "twilio",
+            "twilio-python tests, port variant",
+            "12345",
+            &[("X-Twilio-Signature", "RSOYDt4T1cUTdK1PDd93/VVr8B8=")],
+            b"CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212",
+        )
+    });
 }
 
 #[test]
