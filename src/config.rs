@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -215,6 +216,10 @@ pub struct KafkaConfig {
     /// Seconds sent in `Retry-After` with a 503.
     #[serde(default = "KafkaConfig::default_retry_after_secs")]
     pub retry_after_secs: u64,
+    /// Where authenticated deliveries that fail parsing, identification or their schema go
+    /// (unless a source sets `on_invalid = "reject"` or its own `dead_letter_topic`).
+    #[serde(default = "KafkaConfig::default_dead_letter_topic")]
+    pub dead_letter_topic: String,
     /// Any further librdkafka producer property (`security.protocol`, `sasl.*`, `ssl.*`,
     /// `compression.type`, …). Values here override the gateway's own settings except the
     /// delivery guarantees (`enable.idempotence`, `acks`), which are fixed.
@@ -228,6 +233,9 @@ impl KafkaConfig {
     }
     fn default_topic_template() -> String {
         "webhooks.{provider}.{event_type}".to_owned()
+    }
+    fn default_dead_letter_topic() -> String {
+        "webhooks.dead-letter".to_owned()
     }
     const fn default_topic_partitions() -> i32 {
         3
@@ -254,6 +262,7 @@ impl Default for KafkaConfig {
             topic_replication: Self::default_topic_replication(),
             delivery_timeout_ms: Self::default_delivery_timeout_ms(),
             retry_after_secs: Self::default_retry_after_secs(),
+            dead_letter_topic: Self::default_dead_letter_topic(),
             properties: BTreeMap::new(),
         }
     }
@@ -379,9 +388,12 @@ pub struct SourceConfig {
     /// What to do with an event type that has no schema file.
     #[serde(default)]
     pub on_missing_schema: MissingSchema,
-    /// What to do with a payload its schema rejects.
+    /// What to do with an authenticated delivery that cannot be parsed, has no usable or
+    /// allowed event type, or fails its schema.
     #[serde(default)]
-    pub on_invalid_payload: InvalidPayload,
+    pub on_invalid: OnInvalid,
+    /// Dead-letter topic of this source (overrides `kafka.dead_letter_topic`).
+    pub dead_letter_topic: Option<String>,
     /// Topic template for this source (overrides `kafka.topic_template`).
     pub topic: Option<String>,
     /// Topic template per event type (overrides `topic`).
@@ -576,10 +588,14 @@ pub enum MissingSchema {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum InvalidPayload {
-    /// Answer 422 `schema_violation` and publish nothing.
+pub enum OnInvalid {
+    /// Publish it to the dead-letter topic with the reason, and answer 2xx: the event is safe
+    /// and can be replayed once the schema or config is fixed.
     #[default]
+    #[serde(rename = "dead-letter")]
+    DeadLetter,
+    /// Answer 4xx with the reason and publish nothing.
+    #[serde(rename = "reject")]
     Reject,
 }
 
@@ -637,7 +653,9 @@ pub struct Source {
     pub verifier: Verifier,
     pub event: EventSpec,
     pub on_missing_schema: MissingSchema,
-    pub on_invalid_payload: InvalidPayload,
+    pub on_invalid: OnInvalid,
+    /// Where invalid deliveries go when `on_invalid` is `dead-letter`.
+    pub dead_letter_topic: Arc<str>,
     pub topics: TopicRouter,
     /// The CloudEvents `source` attribute: `/webhooks/{name}`.
     pub ce_source: String,
@@ -704,12 +722,27 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
     let default_topic = TopicTemplate::parse(&file.kafka.topic_template)
         .map_err(|e| ConfigError::invalid("kafka", "topic_template", e.to_string()))?;
 
+    if !crate::topic::is_valid_name(&file.kafka.dead_letter_topic) {
+        return Err(ConfigError::invalid(
+            "kafka",
+            "dead_letter_topic",
+            "must be a Kafka topic name: 1 to 249 of `a-z A-Z 0-9 . _ -`",
+        ));
+    }
     if file.sources.is_empty() {
         warnings.push("no [sources.*] configured: every webhook will get 404".to_owned());
     }
     let mut sources = BTreeMap::new();
     for (name, raw) in file.sources {
-        let source = validate_source(&name, raw, &default_topic, server, env, &mut warnings)?;
+        let source = validate_source(
+            &name,
+            raw,
+            &default_topic,
+            &file.kafka.dead_letter_topic,
+            server,
+            env,
+            &mut warnings,
+        )?;
         sources.insert(name, source);
     }
     let client_ip = ClientIpRule::new(server.client_ip_header.as_deref(), &server.trusted_proxies)
@@ -804,6 +837,7 @@ fn validate_source(
     name: &str,
     raw: SourceConfig,
     default_topic: &TopicTemplate,
+    default_dead_letter: &str,
     server: &ServerConfig,
     env: EnvLookup<'_>,
     warnings: &mut Vec<String>,
@@ -1017,6 +1051,17 @@ fn validate_source(
         ));
     }
 
+    let dead_letter_topic: Arc<str> = match &raw.dead_letter_topic {
+        Some(t) if !crate::topic::is_valid_name(t) => {
+            return Err(ConfigError::invalid(
+                section,
+                "dead_letter_topic",
+                "must be a Kafka topic name: 1 to 249 of `a-z A-Z 0-9 . _ -`",
+            ))
+        }
+        Some(t) => t.as_str().into(),
+        None => default_dead_letter.into(),
+    };
     Ok(Source {
         name: name.to_owned(),
         provider: raw.provider.clone(),
@@ -1024,7 +1069,8 @@ fn validate_source(
         verifier,
         event,
         on_missing_schema: raw.on_missing_schema,
-        on_invalid_payload: raw.on_invalid_payload,
+        on_invalid: raw.on_invalid,
+        dead_letter_topic,
         ce_source: format!("/webhooks/{name}"),
         handshake,
         form_json_field,

@@ -102,10 +102,30 @@ impl WebhookError {
         }
     }
 
-    /// The HTTP answer. `retry_after_secs` is sent with 503s.
+    /// Whether the delivery was authentic but cannot become an event (unparseable, no usable
+    /// or allowed event type, schema failure): what `on_invalid = "dead-letter"` keeps.
+    pub fn is_invalid_content(&self) -> bool {
+        matches!(
+            self,
+            WebhookError::Payload(_) | WebhookError::Event(_) | WebhookError::Schema(_)
+        )
+    }
+
+    /// The HTTP answer. `retry_after_secs` is sent with 503s. Schema violations are listed
+    /// in `errors` (instance path, schema path, masked message).
     pub fn to_response(&self, retry_after_secs: u64) -> Response<Full<Bytes>> {
         let status = self.status();
-        let mut response = error_response(status, self.code(), &self.to_string());
+        let mut response = match self {
+            WebhookError::Schema(SchemaError::Violation { violations, .. }) => json_response(
+                status,
+                &serde_json::json!({
+                    "error": self.to_string(),
+                    "code": self.code(),
+                    "errors": violations,
+                }),
+            ),
+            _ => error_response(status, self.code(), &self.to_string()),
+        };
         let retry_after = match self {
             WebhookError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
             _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(retry_after_secs),

@@ -22,6 +22,7 @@
 //! | [`drain`] | the background task moving the spool to Kafka in order | `spool`, `publish`, `metrics` |
 //! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | — |
 //! | [`envelope`] | the envelope contract consumers rely on | — |
+//! | [`deadletter`] | the dead-letter record: authentic deliveries that cannot become events, with the reason | `envelope` (time format) |
 //! | [`topic`] | topic templates, overrides, legal Kafka names | — |
 //! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
 //! | [`error`] | the one mapping from stage errors to HTTP status + JSON body | — |
@@ -55,6 +56,7 @@ pub mod access;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod deadletter;
 pub mod dedup;
 pub mod drain;
 pub mod envelope;

@@ -34,6 +34,7 @@ pub struct Metrics {
     spool_bytes: IntGauge,
     spool_oldest_age: prometheus::Gauge,
     spool_drained: prometheus::IntCounter,
+    dead_letters: IntCounterVec,
     tls_reloads: IntCounterVec,
     tls_handshake_errors: prometheus::IntCounter,
 }
@@ -96,6 +97,14 @@ impl Metrics {
         registry.register(Box::new(spool_bytes.clone()))?;
         registry.register(Box::new(spool_oldest_age.clone()))?;
         registry.register(Box::new(spool_drained.clone()))?;
+        let dead_letters = IntCounterVec::new(
+            Opts::new(
+                "dead_letters_total",
+                "Authenticated deliveries published to a dead-letter topic, by source and reason",
+            ),
+            &["source", "reason"],
+        )?;
+        registry.register(Box::new(dead_letters.clone()))?;
         let tls_reloads = IntCounterVec::new(
             Opts::new(
                 "tls_reloads_total",
@@ -130,6 +139,7 @@ impl Metrics {
             spool_bytes,
             spool_oldest_age,
             spool_drained,
+            dead_letters,
             tls_reloads,
             tls_handshake_errors,
         })
@@ -168,6 +178,11 @@ impl Metrics {
     /// Counts spooled records that reached Kafka.
     pub fn spool_drained(&self, n: u64) {
         self.spool_drained.inc_by(n);
+    }
+
+    /// Counts one dead-lettered delivery.
+    pub fn dead_letter(&self, source: &str, reason: &str) {
+        self.dead_letters.with_label_values(&[source, reason]).inc();
     }
 
     /// Counts one certificate reload attempt.

@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use crate::config::MissingSchema;
 
-/// How many violations an error answer lists at most.
-const MAX_REPORTED_VIOLATIONS: usize = 10;
+/// How many violations an error answer (or a dead-letter record) lists at most.
+pub const MAX_REPORTED_VIOLATIONS: usize = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaLoadError {
@@ -45,11 +45,29 @@ pub enum SchemaError {
         provider: String,
         event_type: String,
     },
-    #[error("payload does not match schema {schema}: {}", violations.join("; "))]
+    #[error("payload does not match schema {schema}: {}", violations.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Violation {
         schema: Arc<str>,
-        violations: Vec<String>,
+        /// The first [`MAX_REPORTED_VIOLATIONS`] violations.
+        violations: Vec<Violation>,
     },
+}
+
+/// One way a payload fails its schema. The message is masked: it names the rule, never the
+/// payload's value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Violation {
+    /// JSON pointer into the payload (`/` for the whole document).
+    pub instance_path: String,
+    /// JSON pointer into the schema, to the keyword that failed.
+    pub schema_path: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "at {}: {}", self.instance_path, self.message)
+    }
 }
 
 impl SchemaError {
@@ -164,8 +182,11 @@ impl SchemaRegistry {
             .take(MAX_REPORTED_VIOLATIONS)
             .map(|e| {
                 let at = e.instance_path().to_string();
-                let at = if at.is_empty() { "/".to_owned() } else { at };
-                format!("at {at}: {}", e.masked())
+                Violation {
+                    instance_path: if at.is_empty() { "/".to_owned() } else { at },
+                    schema_path: e.schema_path().to_string(),
+                    message: e.masked().to_string(),
+                }
             })
             .collect();
         Err(SchemaError::Violation {

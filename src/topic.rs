@@ -115,6 +115,15 @@ fn is_legal(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
 }
 
+/// Whether `name` is a topic name Kafka accepts as it is.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= MAX_TOPIC_LEN
+        && name != "."
+        && name != ".."
+        && name.chars().all(is_legal)
+}
+
 /// Replaces every character Kafka forbids in topic names with `_`.
 pub fn sanitize(value: &str) -> String {
     value

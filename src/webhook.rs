@@ -1,8 +1,9 @@
 //! The pipeline: what happens to a webhook, top to bottom, one stage per line.
 //!
 //! Owns: the order of the stages and nothing else. Each stage lives in its own module and knows
-//! nothing of sockets; this function is the only place that strings them together. The answer
-//! is sent only after the last stage, so a 202 always means "Kafka has it".
+//! nothing of sockets; [`pipeline`] (who sent it) and [`accept`] (what it is) are the only
+//! place that strings them together. The answer is sent only after the last stage, so a 202
+//! always means "Kafka has it" (as the event, or as a dead letter).
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -15,15 +16,17 @@ use hyper::{Request, Response, StatusCode};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::config::SuccessReply;
-use crate::dedup::Check;
+use crate::auth::Verified;
+use crate::config::{OnInvalid, Source, SuccessReply};
+use crate::dedup::{Check, Guard};
 use crate::envelope::{self, Context};
 use crate::error::{json_response, method_not_allowed, WebhookError};
 use crate::handshake::Reply;
 use crate::metrics::UNKNOWN_SOURCE;
 use crate::publish::Record;
+use crate::schema::SchemaError;
 use crate::server::App;
-use crate::{intake, payload};
+use crate::{deadletter, intake, payload};
 
 /// What a webhook request came to.
 #[derive(Debug)]
@@ -34,6 +37,17 @@ pub enum Outcome {
     Handshake(Reply),
     /// A redelivery of an event already accepted as envelope `id`; not published again.
     Duplicate { id: Uuid },
+    /// Authentic but not a valid event: published to the dead-letter topic as record `id`.
+    DeadLettered { id: Uuid, reason: &'static str },
+}
+
+/// Facts about the delivery that every stage after authentication may need.
+#[derive(Debug, Clone, Copy)]
+struct Delivery {
+    received_at: OffsetDateTime,
+    now_ms: i64,
+    remote_addr: Option<SocketAddr>,
+    client_ip: Option<std::net::IpAddr>,
 }
 
 /// Handles `POST /webhooks/{source_name}`: runs the pipeline, records metrics, answers.
@@ -110,6 +124,20 @@ fn answer(
                 .get(source_name)
                 .and_then(|s| s.success.as_ref());
             duplicate_response(id, success)
+        }
+        Ok(Outcome::DeadLettered { id, reason }) => {
+            app.metrics
+                .observe_webhook(label, "dead_letter", started.elapsed());
+            app.metrics.dead_letter(label, reason);
+            let success = app
+                .sources
+                .get(source_name)
+                .and_then(|s| s.success.as_ref());
+            let mut response = accepted_response(id, success);
+            response
+                .headers_mut()
+                .insert("hookgate-dead-letter", HeaderValue::from_static(reason));
+            response
         }
         Ok(Outcome::Handshake(reply)) => {
             app.metrics
@@ -223,7 +251,39 @@ where
         .verifier
         .verify(inbound, received_at.unix_timestamp())?;
     rate_limit(source)?;
-    let payload = payload::parse(&verified, source.form_json_field.as_deref())?;
+    let delivery = Delivery {
+        received_at,
+        now_ms: i64::try_from(received_at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX),
+        remote_addr,
+        client_ip,
+    };
+    // Authentic from here on: what cannot become an event is kept as a dead letter, not lost.
+    let mut dedup = None;
+    match accept(app, source, &verified, delivery, &mut dedup).await {
+        Err(err) if err.is_invalid_content() && source.on_invalid == OnInvalid::DeadLetter => {
+            let id = dead_letter(app, source, &verified, delivery, &err).await?;
+            if let Some(guard) = dedup {
+                guard.commit(id, delivery.now_ms);
+            }
+            Ok(Outcome::DeadLettered {
+                id,
+                reason: err.code(),
+            })
+        }
+        outcome => outcome,
+    }
+}
+
+/// The stages after authentication: parse, answer handshakes, identify, dedup, validate, wrap
+/// and publish. `dedup` holds this delivery's dedup claim once it has one.
+async fn accept<'a>(
+    app: &'a App,
+    source: &Source,
+    verified: &Verified,
+    delivery: Delivery,
+    dedup: &mut Option<Guard<'a>>,
+) -> Result<Outcome, WebhookError> {
+    let payload = payload::parse(verified, source.form_json_field.as_deref())?;
     if let Some(reply) = source
         .handshake
         .as_ref()
@@ -235,15 +295,13 @@ where
         .event
         .identify(&verified.inbound().headers, &payload.value)?;
     source.check_event_type(&event.event_type)?;
-    let now_ms = i64::try_from(received_at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX);
-    let dedup = match (&app.dedup, &event.delivery_id) {
-        (Some(dedup), Some(delivery_id)) => match dedup.check(&source.name, delivery_id, now_ms) {
-            Check::New(guard) => Some(guard),
+    if let (Some(d), Some(delivery_id)) = (&app.dedup, &event.delivery_id) {
+        match d.check(&source.name, delivery_id, delivery.now_ms) {
+            Check::New(guard) => *dedup = Some(guard),
             Check::Duplicate { id } => return Ok(Outcome::Duplicate { id }),
             Check::InFlight => return Err(WebhookError::DuplicateInFlight),
-        },
-        _ => None,
-    };
+        }
+    }
     let schema = app.schemas.check(
         &source.provider,
         &event.event_type,
@@ -255,12 +313,12 @@ where
     let envelope = envelope::build(
         Context {
             id,
-            received_at,
+            received_at: delivery.received_at,
             source: &source.name,
             provider: &source.provider,
             content_type: payload.content_type.as_deref(),
-            remote_addr,
-            client_ip,
+            remote_addr: delivery.remote_addr,
+            client_ip: delivery.client_ip,
             verified: verified.verification(),
             schema: schema.as_deref(),
         },
@@ -280,7 +338,7 @@ where
         ce_type: &event.event_type,
         ce_time: &envelope.event_time,
     };
-    let outcome = publish_or_spool(app, record, now_ms).await?;
+    let outcome = publish_or_spool(app, record, delivery.now_ms).await?;
     tracing::debug!(
         source = %source.name,
         event_type = %event.event_type,
@@ -289,11 +347,103 @@ where
         outcome,
         "webhook accepted"
     );
-    if let Some(guard) = dedup {
-        guard.commit(id, now_ms);
+    if let Some(guard) = dedup.take() {
+        guard.commit(id, delivery.now_ms);
     }
     Ok(Outcome::Accepted { id })
 }
+
+/// Publishes an authentic delivery that `err` kept from becoming an event to the source's
+/// dead-letter topic, with the reason and what a replay needs; returns the record's id.
+async fn dead_letter(
+    app: &App,
+    source: &Source,
+    verified: &Verified,
+    delivery: Delivery,
+    err: &WebhookError,
+) -> Result<Uuid, WebhookError> {
+    let inbound = verified.inbound();
+    // What is known of the event, as far as it gets (only this failure path parses twice);
+    // header locators work even on a body that does not parse.
+    let body = payload::parse(verified, source.form_json_field.as_deref())
+        .map(|p| p.value)
+        .unwrap_or(serde_json::Value::Null);
+    let event = source.event.identify(&inbound.headers, &body).ok();
+    let (errors, schema) = match err {
+        WebhookError::Schema(SchemaError::Violation { violations, schema }) => {
+            (violations.clone(), Some(schema.as_ref()))
+        }
+        _ => (Vec::new(), None),
+    };
+    let headers = [
+        source.event.event_type_header(),
+        source.event.delivery_id_header(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|name| {
+        let value = inbound.headers.get(name)?.to_str().ok()?;
+        Some((name.as_str().to_owned(), value.to_owned()))
+    })
+    .collect();
+    let content_type = inbound
+        .headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let id = Uuid::now_v7();
+    let record = deadletter::build(
+        deadletter::Context {
+            id,
+            received_at: delivery.received_at,
+            source: &source.name,
+            provider: &source.provider,
+            remote_addr: delivery.remote_addr,
+            client_ip: delivery.client_ip,
+            verified: verified.verification(),
+        },
+        deadletter::Failure {
+            reason: err.code(),
+            message: err.to_string(),
+            errors,
+            schema,
+            event_type: event.as_ref().map(|e| e.event_type.as_str()),
+            delivery_id: event.as_ref().and_then(|e| e.delivery_id.as_deref()),
+        },
+        content_type,
+        headers,
+        &inbound.body,
+    );
+    let value = serde_json::to_vec(&record).map_err(crate::payload::PayloadError::NotJson)?;
+    let id_text = id.to_string();
+    let received = envelope::rfc3339(delivery.received_at);
+    let outcome = publish_or_spool(
+        app,
+        Record {
+            topic: &source.dead_letter_topic,
+            key: record.delivery_id.as_deref().unwrap_or(&id_text),
+            value: &value,
+            ce_id: &id_text,
+            ce_source: &source.ce_source,
+            ce_type: DEAD_LETTER_CE_TYPE,
+            ce_time: &received,
+        },
+        delivery.now_ms,
+    )
+    .await?;
+    tracing::warn!(
+        source = %source.name,
+        reason = err.code(),
+        error = %err,
+        id = %id_text,
+        topic = %source.dead_letter_topic,
+        outcome,
+        "authentic delivery dead-lettered"
+    );
+    Ok(id)
+}
+
+/// The CloudEvents `type` header of dead-letter records.
+const DEAD_LETTER_CE_TYPE: &str = "hookgate.dead-letter";
 
 /// Publishes and waits for Kafka's acknowledgement; when Kafka cannot take the record in time
 /// (or records are already waiting in the spool, so order holds), writes it to the spool

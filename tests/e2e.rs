@@ -29,6 +29,8 @@ dir = "{schemas}"
 provider = "github"
 secrets = [{ env = "TEST_GH_OLD_SECRET" }, { env = "TEST_GH_SECRET" }]
 max_body_bytes = 4096
+# This file checks the precise answers; tests/deadletter.rs checks the default, dead-letter.
+on_invalid = "reject"
 
 [sources.payments]
 provider = "payments"
@@ -37,6 +39,7 @@ event_type = { pointer = "/type" }
 delivery_id = { pointer = "/id" }
 event_time = { pointer = "/created" }
 on_missing_schema = "reject"
+on_invalid = "reject"
 auth = { type = "hmac", header = "X-Signature", prefix = "v1=", signed = "{timestamp}.{body}", timestamp_header = "X-Timestamp", tolerance_secs = 300 }
 
 [sources.identity]
