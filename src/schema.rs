@@ -1,7 +1,13 @@
 //! Schemas: the per-event JSON Schemas (draft 2020-12), compiled once at start-up.
 //!
 //! Owns: `schemas/{provider}/{event_type}.json` on disk and the [`SchemaRegistry`] built from
-//! it. A schema file that is not valid JSON or not a valid schema stops start-up with its path.
+//! it. Event types with `/` (Shopify's `orders/create`) live in subfolders
+//! (`shopify/orders/create.json`). Files and folders whose name starts with `_` hold shared
+//! definitions, not events; schemas reach them with relative `$ref`s (`_defs.json#/$defs/user`,
+//! `../_common/money.json`), resolved from the schemas directory only, never from the network.
+//! One of them is special: `{provider}/_envelope.json`, when present, validates every event
+//! type of that provider that has no schema of its own (the provider's common wrapper).
+//! A schema file that is not valid JSON or not a valid schema stops start-up with its path.
 //! Validation messages are "masked": they name the failing location and rule, never the
 //! payload's values, so they are safe to return and to log.
 
@@ -12,6 +18,9 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::config::MissingSchema;
+
+/// The schema of a provider's common wrapper, for event types without their own.
+const ENVELOPE_FILE: &str = "_envelope.json";
 
 /// How many violations an error answer (or a dead-letter record) lists at most.
 pub const MAX_REPORTED_VIOLATIONS: usize = 10;
@@ -89,6 +98,8 @@ struct Compiled {
 #[derive(Default)]
 pub struct SchemaRegistry {
     by_provider: HashMap<String, HashMap<String, Compiled>>,
+    /// `{provider}/_envelope.json`: for event types without their own schema.
+    envelopes: HashMap<String, Compiled>,
 }
 
 impl std::fmt::Debug for SchemaRegistry {
@@ -106,45 +117,36 @@ impl SchemaRegistry {
             let path = path.to_owned();
             move |source| SchemaLoadError::Dir { path, source }
         };
+        let root = dir.canonicalize().map_err(dir_err(dir))?;
         let mut registry = SchemaRegistry::default();
-        let mut providers: Vec<_> = std::fs::read_dir(dir)
-            .map_err(dir_err(dir))?
-            .collect::<Result<_, _>>()
-            .map_err(dir_err(dir))?;
-        providers.sort_by_key(|e| e.file_name());
-        for provider in providers {
-            let provider_dir = provider.path();
-            if !provider_dir.is_dir() {
+        for provider in sorted_entries(&root).map_err(dir_err(&root))? {
+            let name = provider.file_name().to_string_lossy().into_owned();
+            if !provider.path().is_dir() || name.starts_with('_') {
                 continue;
             }
-            let provider_name = provider.file_name().to_string_lossy().into_owned();
-            let mut files: Vec<_> = std::fs::read_dir(&provider_dir)
-                .map_err(dir_err(&provider_dir))?
-                .collect::<Result<_, _>>()
-                .map_err(dir_err(&provider_dir))?;
-            files.sort_by_key(|e| e.file_name());
-            for file in files {
-                let path = file.path();
-                if path.extension().and_then(|e| e.to_str()) != Some("json") {
-                    continue;
-                }
-                let Some(event_type) = path.file_stem().and_then(|s| s.to_str()) else {
-                    continue;
-                };
-                let compiled = compile(&path, &format!("{provider_name}/{event_type}.json"))?;
+            let envelope = provider.path().join(ENVELOPE_FILE);
+            if envelope.is_file() {
+                let compiled = compile(&root, &envelope, &format!("{name}/{ENVELOPE_FILE}"))?;
+                registry.envelopes.insert(name.clone(), compiled);
+            }
+            let mut files = Vec::new();
+            collect_event_files(&provider.path(), "", &mut files)
+                .map_err(dir_err(&provider.path()))?;
+            for (event_type, path) in files {
+                let compiled = compile(&root, &path, &format!("{name}/{event_type}.json"))?;
                 registry
                     .by_provider
-                    .entry(provider_name.clone())
+                    .entry(name.clone())
                     .or_default()
-                    .insert(event_type.to_owned(), compiled);
+                    .insert(event_type, compiled);
             }
         }
         Ok(registry)
     }
 
-    /// Number of compiled schemas.
+    /// Number of compiled schemas (event schemas and provider envelopes).
     pub fn len(&self) -> usize {
-        self.by_provider.values().map(HashMap::len).sum()
+        self.by_provider.values().map(HashMap::len).sum::<usize>() + self.envelopes.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -164,6 +166,7 @@ impl SchemaRegistry {
             .by_provider
             .get(provider)
             .and_then(|m| m.get(event_type))
+            .or_else(|| self.envelopes.get(provider))
         else {
             return match on_missing {
                 MissingSchema::Accept => Ok(None),
@@ -196,7 +199,63 @@ impl SchemaRegistry {
     }
 }
 
-fn compile(path: &Path, name: &str) -> Result<Compiled, SchemaLoadError> {
+/// Directory entries sorted by name, for a deterministic load order.
+fn sorted_entries(dir: &Path) -> std::io::Result<Vec<std::fs::DirEntry>> {
+    let mut entries = std::fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    Ok(entries)
+}
+
+/// `(event_type, path)` of every event schema under `dir`; subfolders add `/`-separated
+/// segments; names starting with `_` are shared definitions and skipped.
+fn collect_event_files(
+    dir: &Path,
+    prefix: &str,
+    out: &mut Vec<(String, PathBuf)>,
+) -> std::io::Result<()> {
+    for entry in sorted_entries(dir)? {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('_') {
+            continue;
+        }
+        if path.is_dir() {
+            collect_event_files(&path, &format!("{prefix}{name}/"), out)?;
+        } else if let Some(stem) = name.strip_suffix(".json") {
+            out.push((format!("{prefix}{stem}"), path));
+        }
+    }
+    Ok(())
+}
+
+/// Resolves `$ref`s to files inside the schemas directory; refuses everything else (no
+/// network, no files elsewhere).
+struct LocalFiles {
+    root: PathBuf,
+}
+
+impl jsonschema::Retrieve for LocalFiles {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let outside =
+            || format!("`{uri}`: only files inside the schemas directory can be referenced");
+        let path = url::Url::parse(uri.as_str())
+            .ok()
+            .filter(|u| u.scheme() == "file")
+            .and_then(|u| u.to_file_path().ok())
+            .ok_or_else(outside)?;
+        let path = path.canonicalize().map_err(|e| format!("`{uri}`: {e}"))?;
+        if !path.starts_with(&self.root) {
+            return Err(format!("`{uri}` is outside the schemas directory").into());
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("`{uri}`: {e}"))?;
+        Ok(serde_json::from_str(&text).map_err(|e| format!("`{uri}`: {e}"))?)
+    }
+}
+
+fn compile(root: &Path, path: &Path, name: &str) -> Result<Compiled, SchemaLoadError> {
     let text = std::fs::read_to_string(path).map_err(|source| SchemaLoadError::Read {
         path: path.to_owned(),
         source,
@@ -207,6 +266,17 @@ fn compile(path: &Path, name: &str) -> Result<Compiled, SchemaLoadError> {
     })?;
     let validator = jsonschema::draft202012::options()
         .should_validate_formats(true)
+        .with_base_uri(
+            url::Url::from_file_path(path)
+                .map(String::from)
+                .map_err(|()| SchemaLoadError::Invalid {
+                    path: path.to_owned(),
+                    reason: "the path cannot be written as a file URI".to_owned(),
+                })?,
+        )
+        .with_retriever(LocalFiles {
+            root: root.to_owned(),
+        })
         .build(&schema)
         .map_err(|e| SchemaLoadError::Invalid {
             path: path.to_owned(),
@@ -299,5 +369,96 @@ mod tests {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
         let r = SchemaRegistry::load(&dir).expect("schemas/ must compile");
         assert!(!r.is_empty());
+    }
+
+    #[test]
+    fn shared_definitions_are_reached_by_relative_refs_and_subfolders_make_event_types() {
+        let registry = registry_with(&[
+            (
+                "_common/money.json",
+                r#"{"$defs":{"amount":{"type":"integer","minimum":0}}}"#,
+            ),
+            (
+                "shop/_defs.json",
+                r#"{"$defs":{"order":{"type":"object","required":["id","total"],"properties":{"total":{"$ref":"../_common/money.json#/$defs/amount"}}}}}"#,
+            ),
+            ("shop/orders/create.json", r#"{"$ref":"../_defs.json#/$defs/order"}"#),
+        ])
+        .expect("load");
+        assert_eq!(registry.len(), 1, "shared files are not event schemas");
+        let ok = registry.check(
+            "shop",
+            "orders/create",
+            &json!({"id": 1, "total": 5}),
+            MissingSchema::Reject,
+        );
+        assert_eq!(
+            ok.expect("valid").as_deref(),
+            Some("shop/orders/create.json")
+        );
+        let bad = registry
+            .check(
+                "shop",
+                "orders/create",
+                &json!({"id": 1, "total": -5}),
+                MissingSchema::Reject,
+            )
+            .expect_err("negative total");
+        assert_eq!(bad.code(), "schema_violation");
+    }
+
+    #[test]
+    fn references_outside_the_schemas_directory_are_refused() {
+        for reference in [
+            "https://example.com/schema.json",
+            "../../outside.json",
+            "file:///etc/hostname",
+        ] {
+            let schema = format!(r#"{{"$ref":"{reference}"}}"#);
+            let err = registry_with(&[("p/e.json", &schema)]).expect_err(reference);
+            assert!(
+                matches!(err, SchemaLoadError::Invalid { .. }),
+                "{reference}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_provider_envelope_covers_event_types_without_their_own_schema() {
+        let registry = registry_with(&[
+            (
+                "svc/_envelope.json",
+                r#"{"type":"object","required":["type","data"]}"#,
+            ),
+            (
+                "svc/special.json",
+                r#"{"type":"object","required":["special"]}"#,
+            ),
+        ])
+        .expect("load");
+        let any = registry.check(
+            "svc",
+            "anything.else",
+            &json!({"type": "anything.else", "data": {}}),
+            MissingSchema::Reject,
+        );
+        assert_eq!(any.expect("valid").as_deref(), Some("svc/_envelope.json"));
+        let bad = registry
+            .check(
+                "svc",
+                "anything.else",
+                &json!({"type": "x"}),
+                MissingSchema::Reject,
+            )
+            .expect_err("no data");
+        assert_eq!(bad.code(), "schema_violation");
+        // An event's own schema wins over the envelope.
+        let own = registry.check(
+            "svc",
+            "special",
+            &json!({"special": 1}),
+            MissingSchema::Reject,
+        );
+        assert_eq!(own.expect("valid").as_deref(), Some("svc/special.json"));
     }
 }
