@@ -22,6 +22,7 @@
 //! | [`drain`] | the background task moving the spool to Kafka in order | `spool`, `publish`, `metrics` |
 //! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | — |
 //! | [`envelope`] | the envelope contract consumers rely on | — |
+//! | [`replay`] | turning a dead letter back into an event under the current config and schemas | `auth` (a `none` verifier: it was verified on arrival), `payload`, `event`, `schema`, `envelope` |
 //! | [`deadletter`] | the dead-letter record: authentic deliveries that cannot become events, with the reason | `envelope` (time format) |
 //! | [`topic`] | topic templates, overrides, legal Kafka names | — |
 //! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
@@ -32,7 +33,8 @@
 //! | [`secret`] | the redacted [`secret::Secret`] wrapper | — |
 //! | [`metrics`] | every Prometheus family | — |
 //!
-//! `main.rs` holds the command line (`run`, `check-config`, `sign`, `tail`) and start-up: load config,
+//! `main.rs` holds the command line (`run`, `check-config`, `sign`, `tail`; `validate` and
+//! `replay` in `commands.rs`) and start-up: load config,
 //! compile schemas, start the embedded broker if asked, bind, serve, flush.
 //!
 //! # Invariants
@@ -68,6 +70,7 @@ pub mod metrics;
 pub mod payload;
 pub mod provider;
 pub mod publish;
+pub mod replay;
 pub mod schema;
 pub mod secret;
 pub mod server;

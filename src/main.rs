@@ -1,5 +1,7 @@
 //! Command line and start-up. See `lib.rs` for the code map.
 
+mod commands;
+
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -74,6 +76,43 @@ enum Command {
         #[arg(long, default_value = "http://127.0.0.1:8080")]
         url: String,
     },
+    /// Check a payload file as a source would (event type, allowed events, schema); prints
+    /// the violations and exits non-zero when the gateway would not publish it as an event.
+    Validate {
+        /// Source name (the `[sources.NAME]` key).
+        #[arg(long)]
+        source: String,
+        /// Event type, for sources that read it from a header (e.g. GitHub's `push`).
+        #[arg(long)]
+        event_type: Option<String>,
+        /// The payload file (JSON).
+        file: PathBuf,
+    },
+    /// Republish dead letters that the current config and schemas now accept to their normal
+    /// topics (each at most once per run, under its original id); reports what it did.
+    Replay {
+        /// Dead-letter topic(s) to read; default: those of the configured sources.
+        #[arg(long)]
+        topic: Vec<String>,
+        /// Bootstrap servers, overriding `kafka.brokers`.
+        #[arg(long)]
+        brokers: Option<String>,
+        /// Only dead letters of this source.
+        #[arg(long)]
+        source: Option<String>,
+        /// Only dead letters of this event type.
+        #[arg(long)]
+        event_type: Option<String>,
+        /// Only dead letters received at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only dead letters received before this time (RFC 3339).
+        #[arg(long)]
+        until: Option<String>,
+        /// Report what would be republished, publish nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print the records of Kafka topics as JSON lines (from the beginning), to see what the
     /// gateway published. Exits after 2 s without records unless --follow.
     Tail {
@@ -108,6 +147,31 @@ fn main() -> ExitCode {
             topic,
             follow,
         }) => tail(&brokers, &topic, follow),
+        Some(Command::Validate {
+            source,
+            event_type,
+            file,
+        }) => commands::validate(&cli.config, &source, event_type.as_deref(), &file),
+        Some(Command::Replay {
+            topic,
+            brokers,
+            source,
+            event_type,
+            since,
+            until,
+            dry_run,
+        }) => commands::replay(
+            &cli.config,
+            &topic,
+            brokers.as_deref(),
+            &commands::ReplayFilter {
+                source,
+                event_type,
+                since,
+                until,
+            },
+            dry_run,
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

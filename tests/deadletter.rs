@@ -246,3 +246,168 @@ async fn authentic_but_invalid_deliveries_are_dead_lettered_not_lost() {
         assert!(metrics.contains(line), "missing {line}:\n{metrics}");
     }
 }
+
+fn hookgate(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run hookgate")
+}
+
+#[tokio::test]
+async fn replay_republishes_what_the_fixed_schema_now_accepts_once() {
+    let broker = Broker::start();
+    let gw = Gateway::start(&config(&broker.bootstrap));
+    let sig = github_signature(SECRET, BAD_PUSH);
+    let bad = post(
+        gw.addr,
+        "/webhooks/gh",
+        &headers("push", "replay-me", &sig),
+        BAD_PUSH,
+    )
+    .await;
+    assert_eq!(bad.headers["hookgate-dead-letter"], "schema_violation");
+    let dead_id = bad.json()["id"].as_str().expect("id").to_owned();
+    let not_json = "{nope";
+    let not_json_sig = github_signature(SECRET, not_json);
+    let broken = post(
+        gw.addr,
+        "/webhooks/gh",
+        &headers("star", "never-json", &not_json_sig),
+        not_json,
+    )
+    .await;
+    assert_eq!(broken.headers["hookgate-dead-letter"], "invalid_json");
+    read_topic(&broker.bootstrap, "webhooks.dead-letter", READ, |r| {
+        r.len() >= 2
+    });
+    drop(gw);
+
+    // The schema is fixed: `ref` may now be a number too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let schemas = dir.path().join("schemas/github");
+    std::fs::create_dir_all(&schemas).expect("mkdir");
+    std::fs::write(
+        schemas.join("push.json"),
+        r#"{"type":"object","required":["ref"],"properties":{"ref":{"type":["string","integer"]}}}"#,
+    )
+    .expect("schema");
+    let fixed = dir.path().join("fixed.toml");
+    std::fs::write(
+        &fixed,
+        config(&broker.bootstrap).replace(
+            "{schemas}",
+            &dir.path().join("schemas").display().to_string(),
+        ),
+    )
+    .expect("config");
+    let fixed = fixed.to_str().expect("path");
+
+    let dry = hookgate(&["--config", fixed, "replay", "--dry-run"]);
+    let report = String::from_utf8_lossy(&dry.stdout);
+    assert!(
+        dry.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&dry.stderr)
+    );
+    assert!(
+        report.contains("1  would be republished to webhooks.github.push"),
+        "{report}"
+    );
+
+    let run = hookgate(&["--config", fixed, "replay", "--source", "gh"]);
+    let report = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(
+        report.contains("1  republished to webhooks.github.push"),
+        "{report}"
+    );
+    assert!(
+        report.contains("1  still refused: invalid_json"),
+        "{report}"
+    );
+
+    let pushes = read_topic(&broker.bootstrap, "webhooks.github.push", READ, |r| {
+        !r.is_empty()
+    });
+    assert_eq!(pushes.len(), 1, "exactly the now-valid dead letter");
+    let event = &pushes[0].value;
+    assert_eq!(
+        event["id"],
+        dead_id.as_str(),
+        "replayed under its original id"
+    );
+    assert_eq!(event["delivery_id"], "replay-me");
+    assert_eq!(event["data"]["ref"], 12345);
+    assert_eq!(
+        event["meta"]["verified"]["method"],
+        "hmac-sha256:x-hub-signature-256"
+    );
+    assert_eq!(event["meta"]["schema"], "github/push.json");
+
+    // Filters that match nothing publish nothing; an unknown source is an error.
+    let none = hookgate(&["--config", fixed, "replay", "--event-type", "release"]);
+    let report = String::from_utf8_lossy(&none.stdout);
+    assert!(report.contains("2  skipped by the filters"), "{report}");
+    let unknown = hookgate(&["--config", fixed, "replay", "--source", "nope"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no source `nope`"));
+}
+
+#[test]
+fn validate_prints_what_the_gateway_would_decide() {
+    let ok = hookgate(&[
+        "validate",
+        "--source",
+        "github",
+        "--event-type",
+        "push",
+        "examples/github-push.json",
+    ]);
+    let out = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(
+        out.contains("valid:") && out.contains("github/push.json"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, BAD_PUSH).expect("write");
+    let refused = hookgate(&[
+        "validate",
+        "--source",
+        "github",
+        "--event-type",
+        "push",
+        bad.to_str().expect("path"),
+    ]);
+    let out = String::from_utf8_lossy(&refused.stdout);
+    assert!(!refused.status.success());
+    assert!(
+        out.contains("invalid:") && out.contains("at /ref:"),
+        "{out}"
+    );
+
+    let no_type = hookgate(&[
+        "validate",
+        "--source",
+        "github",
+        "examples/github-push.json",
+    ]);
+    let err = String::from_utf8_lossy(&no_type.stderr);
+    assert!(!no_type.status.success());
+    assert!(
+        err.contains("--event-type") && err.contains("x-github-event"),
+        "{err}"
+    );
+}

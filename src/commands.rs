@@ -1,0 +1,311 @@
+//! The offline commands of the binary: `validate` (a payload file against a source's rules
+//! and schema) and `replay` (dead letters the current config and schemas now accept, back to
+//! their topics). Part of the binary, not the library; the rules they apply are the library's
+//! (`replay::revive`, `SchemaRegistry::check`).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context as _};
+use hookgate::config::{Brokers, MissingSchema, Source};
+use hookgate::deadletter::DeadLetter;
+use hookgate::metrics::Metrics;
+use hookgate::publish::{Publisher, Record};
+use hookgate::replay::revive;
+use hookgate::schema::SchemaError;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+fn source<'a>(
+    sources: &'a BTreeMap<String, Source>,
+    name: &str,
+    config: &Path,
+) -> anyhow::Result<&'a Source> {
+    sources.get(name).with_context(|| {
+        format!(
+            "no source `{name}` in {} (configured: {})",
+            config.display(),
+            sources.keys().cloned().collect::<Vec<_>>().join(", ")
+        )
+    })
+}
+
+/// `validate --source S [--event-type E] FILE`: prints what the gateway would decide about
+/// this payload, and fails if it would not publish it as an event.
+pub fn validate(
+    config: &Path,
+    source_name: &str,
+    event_type: Option<&str>,
+    file: &Path,
+) -> anyhow::Result<()> {
+    let (settings, schemas) = crate::load(config)?;
+    let source = source(&settings.sources, source_name, config)?;
+    let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let payload: serde_json::Value =
+        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let event_type = match event_type {
+        Some(t) => t.to_owned(),
+        None => source
+            .event
+            .identify(&hyper::HeaderMap::new(), &payload)
+            .map(|e| e.event_type)
+            .map_err(|e| {
+                let hint = match source.event.event_type_header() {
+                    Some(h) => format!(" (source `{source_name}` reads it from the `{h}` header)"),
+                    None => String::new(),
+                };
+                anyhow::anyhow!("{e}: pass --event-type{hint}")
+            })?,
+    };
+    source.check_event_type(&event_type)?;
+    match schemas.check(
+        &source.provider,
+        &event_type,
+        &payload,
+        MissingSchema::Reject,
+    ) {
+        Ok(schema) => {
+            println!(
+                "valid: {} is a `{event_type}` event that {} accepts",
+                file.display(),
+                schema.as_deref().unwrap_or("no schema")
+            );
+            Ok(())
+        }
+        Err(SchemaError::Missing { .. }) => {
+            let verdict = match source.on_missing_schema {
+                MissingSchema::Accept => {
+                    "accepted without validation (on_missing_schema = \"accept\")"
+                }
+                MissingSchema::Reject => "refused (on_missing_schema = \"reject\")",
+            };
+            println!(
+                "no schema: {}/{event_type}.json does not exist under {}; source `{source_name}` would have it {verdict}",
+                source.provider,
+                settings.schemas_dir.display()
+            );
+            if source.on_missing_schema == MissingSchema::Reject {
+                bail!("no schema for `{event_type}`");
+            }
+            Ok(())
+        }
+        Err(SchemaError::Violation { schema, violations }) => {
+            println!(
+                "invalid: {} does not match {schema} ({} violation(s){}):",
+                file.display(),
+                violations.len(),
+                if violations.len() >= hookgate::schema::MAX_REPORTED_VIOLATIONS {
+                    ", the first ones"
+                } else {
+                    ""
+                }
+            );
+            for v in &violations {
+                println!(
+                    "  at {}: {}\n    (schema {})",
+                    v.instance_path, v.message, v.schema_path
+                );
+            }
+            bail!("`{event_type}` payload refused by {schema}");
+        }
+    }
+}
+
+/// Filters of `replay`.
+pub struct ReplayFilter {
+    pub source: Option<String>,
+    pub event_type: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+/// `replay`: reads dead-letter topics from the beginning, and republishes each dead letter
+/// (once per run) that passes `filter` and that the current config and schemas accept.
+pub fn replay(
+    config: &Path,
+    topics: &[String],
+    brokers: Option<&str>,
+    filter: &ReplayFilter,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let (settings, schemas) = crate::load(config)?;
+    let bootstrap = match (brokers, &settings.kafka.brokers) {
+        (Some(b), _) => b.to_owned(),
+        (None, Brokers::Bootstrap(b)) => b.clone(),
+        (None, Brokers::Embedded) => bail!(
+            "kafka.brokers is \"embedded\" (in-process, gone with the gateway): pass --brokers"
+        ),
+    };
+    let time = |t: &Option<String>, flag: &str| {
+        t.as_deref()
+            .map(|t| OffsetDateTime::parse(t, &Rfc3339))
+            .transpose()
+            .with_context(|| format!("{flag} must be RFC 3339, e.g. 2026-11-23T12:00:00Z"))
+    };
+    let (since, until) = (
+        time(&filter.since, "--since")?,
+        time(&filter.until, "--until")?,
+    );
+    if let Some(name) = &filter.source {
+        source(&settings.sources, name, config)?;
+    }
+    let topics: Vec<String> = if topics.is_empty() {
+        let mut set: Vec<String> = settings
+            .sources
+            .values()
+            .map(|s| s.dead_letter_topic.to_string())
+            .collect();
+        set.sort();
+        set.dedup();
+        set
+    } else {
+        topics.to_vec()
+    };
+
+    let letters = read_all(&bootstrap, &topics)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let publisher = Publisher::new(&bootstrap, &settings.kafka, false)
+        .context("cannot create the Kafka producer")?;
+    let metrics = Metrics::new(std::iter::empty()).context("metrics")?;
+
+    let mut seen = HashSet::new();
+    let mut report: BTreeMap<String, u64> = BTreeMap::new();
+    let mut count = |what: String| *report.entry(what).or_default() += 1;
+    for (topic, value) in letters {
+        let Ok(dead) = serde_json::from_slice::<DeadLetter>(&value) else {
+            count(format!("unreadable record in {topic}"));
+            continue;
+        };
+        let received = OffsetDateTime::parse(&dead.received_at, &Rfc3339).ok();
+        let wanted = filter.source.as_ref().is_none_or(|s| *s == dead.source)
+            && filter
+                .event_type
+                .as_ref()
+                .is_none_or(|e| dead.event_type.as_ref() == Some(e))
+            && since.is_none_or(|t| received.is_some_and(|r| r >= t))
+            && until.is_none_or(|t| received.is_some_and(|r| r < t));
+        if !wanted {
+            count("skipped by the filters".to_owned());
+            continue;
+        }
+        if !seen.insert(dead.id) {
+            count("already replayed in this run (same id twice in the topic)".to_owned());
+            continue;
+        }
+        let Some(source) = settings.sources.get(&dead.source) else {
+            count(format!("source `{}` no longer configured", dead.source));
+            continue;
+        };
+        let revived = match revive(&dead, source, &schemas) {
+            Ok(r) => r,
+            Err(e) => {
+                count(format!("still refused: {}", e.code()));
+                continue;
+            }
+        };
+        if dry_run {
+            count(format!("would be republished to {}", revived.topic));
+            continue;
+        }
+        let id = dead.id.to_string();
+        let record = Record {
+            topic: &revived.topic,
+            key: &revived.key,
+            value: &revived.value,
+            ce_id: &id,
+            ce_source: &source.ce_source,
+            ce_type: &revived.event_type,
+            ce_time: &revived.event_time,
+        };
+        runtime
+            .block_on(publisher.publish(record, &metrics))
+            .with_context(|| format!("cannot republish dead letter {id} to {}", revived.topic))?;
+        count(format!("republished to {}", revived.topic));
+    }
+    runtime
+        .block_on(publisher.flush(Duration::from_secs(10)))
+        .context("cannot flush the producer")?;
+    println!(
+        "replay of {} ({}):",
+        topics.join(", "),
+        if dry_run { "dry run" } else { "published" }
+    );
+    if report.is_empty() {
+        println!("  no dead letters");
+    }
+    for (what, n) in &report {
+        println!("  {n:>6}  {what}");
+    }
+    Ok(())
+}
+
+/// Every record of `topics`, from the beginning to the end each partition had when read.
+fn read_all(bootstrap: &str, topics: &[String]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut out = Vec::new();
+    for topic in topics {
+        read_topic(bootstrap, topic, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// One consumer per topic, so that partition ends (which name only the partition) are
+/// unambiguous.
+fn read_topic(
+    bootstrap: &str,
+    topic: &str,
+    out: &mut Vec<(String, Vec<u8>)>,
+) -> anyhow::Result<()> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::Message;
+
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set(
+            "group.id",
+            format!("hookgate-replay-{}", uuid::Uuid::now_v7()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .context("cannot create a Kafka consumer")?;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .with_context(|| format!("cannot read metadata of topic `{topic}`"))?;
+    let partitions = metadata
+        .topics()
+        .first()
+        .map(|t| t.partitions().len())
+        .unwrap_or(0);
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    let mut open = HashSet::new();
+    for p in 0..partitions as i32 {
+        assignment.add_partition_offset(topic, p, rdkafka::Offset::Beginning)?;
+        open.insert(p);
+    }
+    if open.is_empty() {
+        return Ok(());
+    }
+    consumer
+        .assign(&assignment)
+        .context("cannot assign partitions")?;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !open.is_empty() {
+        if std::time::Instant::now() > deadline {
+            bail!("reading `{topic}` took over 60 s; some partitions never reached their end");
+        }
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => out.push((topic.to_owned(), m.payload().unwrap_or_default().to_vec())),
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
+                open.remove(&p);
+            }
+            Some(Err(e)) => bail!("cannot read `{topic}`: {e}"),
+            None => {}
+        }
+    }
+    Ok(())
+}
