@@ -46,13 +46,20 @@ fn every_schema_compiles_and_accepts_its_fixture() {
             missing.push(format!("tests/fixtures/{rel}.json"));
         }
     }
-    assert!(missing.is_empty(), "schemas without a fixture: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "schemas without a fixture: {missing:#?}"
+    );
 
     let mut fixtures = Vec::new();
     for entry in std::fs::read_dir(repo("tests/fixtures")).expect("fixtures") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
-            let provider = path.file_name().expect("name").to_string_lossy().into_owned();
+            let provider = path
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
             let mut files = Vec::new();
             json_files(&path, "", &mut files);
             fixtures.extend(files.into_iter().map(|(e, p)| (provider.clone(), e, p)));
@@ -76,5 +83,8 @@ fn every_schema_compiles_and_accepts_its_fixture() {
         }
     }
     assert!(failures.is_empty(), "fixtures refused: {failures:#?}");
-    println!("{checked} fixtures valid against {} schemas", registry.len());
+    println!(
+        "{checked} fixtures valid against {} schemas",
+        registry.len()
+    );
 }
