@@ -35,6 +35,7 @@ pub struct Metrics {
     spool_oldest_age: prometheus::Gauge,
     spool_drained: prometheus::IntCounter,
     dead_letters: IntCounterVec,
+    config_reloads: IntCounterVec,
     tls_reloads: IntCounterVec,
     tls_handshake_errors: prometheus::IntCounter,
 }
@@ -105,6 +106,14 @@ impl Metrics {
             &["source", "reason"],
         )?;
         registry.register(Box::new(dead_letters.clone()))?;
+        let config_reloads = IntCounterVec::new(
+            Opts::new(
+                "config_reloads_total",
+                "Config reloads (SIGHUP) by result (`ok`, or `error`: the previous config stays)",
+            ),
+            &["result"],
+        )?;
+        registry.register(Box::new(config_reloads.clone()))?;
         let tls_reloads = IntCounterVec::new(
             Opts::new(
                 "tls_reloads_total",
@@ -140,6 +149,7 @@ impl Metrics {
             spool_oldest_age,
             spool_drained,
             dead_letters,
+            config_reloads,
             tls_reloads,
             tls_handshake_errors,
         })
@@ -183,6 +193,13 @@ impl Metrics {
     /// Counts one dead-lettered delivery.
     pub fn dead_letter(&self, source: &str, reason: &str) {
         self.dead_letters.with_label_values(&[source, reason]).inc();
+    }
+
+    /// Counts one config reload attempt.
+    pub fn config_reload(&self, ok: bool) {
+        self.config_reloads
+            .with_label_values(&[if ok { "ok" } else { "error" }])
+            .inc();
     }
 
     /// Counts one certificate reload attempt.

@@ -39,11 +39,19 @@ use crate::spool::Spool;
 use crate::tls::Tls;
 use crate::webhook;
 
+/// What a config reload (`SIGHUP`) replaces: the sources and the schemas. A request takes
+/// the current one when it starts and keeps it to the end, so a reload never changes the
+/// rules under a request in flight.
+#[derive(Debug)]
+pub struct Routes {
+    pub sources: HashMap<String, Source>,
+    pub schemas: SchemaRegistry,
+}
+
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
 pub struct App {
-    pub sources: HashMap<String, Source>,
-    pub schemas: SchemaRegistry,
+    routes: std::sync::RwLock<Arc<Routes>>,
     pub publisher: Publisher,
     pub metrics: Metrics,
     /// Seconds sent in `Retry-After` with a 503.
@@ -56,6 +64,45 @@ pub struct App {
     pub client_ip: ClientIpRule,
     /// Where records go when Kafka cannot take them; `None`: answer 503 instead.
     pub spool: Option<Spool>,
+}
+
+impl App {
+    /// Everything but the routes is fixed for the life of the process.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        routes: Routes,
+        publisher: Publisher,
+        metrics: Metrics,
+        retry_after_secs: u64,
+        max_in_flight: usize,
+        dedup: Option<Dedup>,
+        client_ip: ClientIpRule,
+        spool: Option<Spool>,
+    ) -> Self {
+        App {
+            routes: std::sync::RwLock::new(Arc::new(routes)),
+            publisher,
+            metrics,
+            retry_after_secs,
+            in_flight: tokio::sync::Semaphore::new(max_in_flight),
+            dedup,
+            client_ip,
+            spool,
+        }
+    }
+
+    /// The sources and schemas in force now.
+    pub fn routes(&self) -> Arc<Routes> {
+        self.routes
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Puts new sources and schemas in force for the requests that start from now on.
+    pub fn replace_routes(&self, routes: Routes) {
+        *self.routes.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(routes);
+    }
 }
 
 /// Connection-level limits.

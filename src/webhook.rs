@@ -24,8 +24,8 @@ use crate::error::{json_response, method_not_allowed, WebhookError};
 use crate::handshake::Reply;
 use crate::metrics::UNKNOWN_SOURCE;
 use crate::publish::Record;
-use crate::schema::SchemaError;
-use crate::server::App;
+use crate::schema::{SchemaError, SchemaRegistry};
+use crate::server::{App, Routes};
 use crate::{deadletter, intake, payload};
 
 /// What a webhook request came to.
@@ -62,15 +62,17 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let started = Instant::now();
-    let result = pipeline(app, source_name, request, remote_addr).await;
-    answer(app, source_name, started, result)
+    let routes = app.routes();
+    let result = pipeline(app, &routes, source_name, request, remote_addr).await;
+    answer(app, &routes, source_name, started, result)
 }
 
 /// Handles `GET /webhooks/{source_name}`: the verification requests of providers whose
 /// handshake is a `GET` (Okta, X); `405` for every other source.
 pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    let result = match app.sources.get(source_name) {
+    let routes = app.routes();
+    let result = match routes.sources.get(source_name) {
         None => Err(WebhookError::UnknownSource(source_name.to_owned())),
         Some(source) => match source.handshake.as_ref().filter(|h| h.is_get()) {
             None => return method_not_allowed("POST", "webhooks are delivered with POST"),
@@ -80,13 +82,14 @@ pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Resp
                 .map_err(WebhookError::from),
         },
     };
-    answer(app, source_name, started, result)
+    answer(app, &routes, source_name, started, result)
 }
 
 /// The answer when the gateway is at `max_in_flight`.
 pub fn overloaded(app: &App, source_name: &str) -> Response<Full<Bytes>> {
     answer(
         app,
+        &app.routes(),
         source_name,
         Instant::now(),
         Err(WebhookError::Overloaded),
@@ -96,11 +99,12 @@ pub fn overloaded(app: &App, source_name: &str) -> Response<Full<Bytes>> {
 /// Turns an outcome into the HTTP answer, with its metric and log line.
 fn answer(
     app: &App,
+    routes: &Routes,
     source_name: &str,
     started: Instant,
     result: Result<Outcome, WebhookError>,
 ) -> Response<Full<Bytes>> {
-    let label = if app.sources.contains_key(source_name) {
+    let label = if routes.sources.contains_key(source_name) {
         source_name
     } else {
         UNKNOWN_SOURCE
@@ -109,7 +113,7 @@ fn answer(
         Ok(Outcome::Accepted { id }) => {
             app.metrics
                 .observe_webhook(label, "accepted", started.elapsed());
-            let success = app
+            let success = routes
                 .sources
                 .get(source_name)
                 .and_then(|s| s.success.as_ref());
@@ -119,7 +123,7 @@ fn answer(
             app.metrics
                 .observe_webhook(label, "duplicate", started.elapsed());
             tracing::debug!(source = label, id = %id, "duplicate delivery");
-            let success = app
+            let success = routes
                 .sources
                 .get(source_name)
                 .and_then(|s| s.success.as_ref());
@@ -129,7 +133,7 @@ fn answer(
             app.metrics
                 .observe_webhook(label, "dead_letter", started.elapsed());
             app.metrics.dead_letter(label, reason);
-            let success = app
+            let success = routes
                 .sources
                 .get(source_name)
                 .and_then(|s| s.success.as_ref());
@@ -228,6 +232,7 @@ fn duplicate_response(id: Uuid, success: Option<&SuccessReply>) -> Response<Full
 
 async fn pipeline<B>(
     app: &App,
+    routes: &Routes,
     source_name: &str,
     request: Request<B>,
     remote_addr: Option<SocketAddr>,
@@ -237,7 +242,7 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let received_at = OffsetDateTime::now_utc();
-    let source = app
+    let source = routes
         .sources
         .get(source_name)
         .ok_or_else(|| WebhookError::UnknownSource(source_name.to_owned()))?;
@@ -259,7 +264,16 @@ where
     };
     // Authentic from here on: what cannot become an event is kept as a dead letter, not lost.
     let mut dedup = None;
-    match accept(app, source, &verified, delivery, &mut dedup).await {
+    match accept(
+        app,
+        &routes.schemas,
+        source,
+        &verified,
+        delivery,
+        &mut dedup,
+    )
+    .await
+    {
         Err(err) if err.is_invalid_content() && source.on_invalid == OnInvalid::DeadLetter => {
             let id = dead_letter(app, source, &verified, delivery, &err).await?;
             if let Some(guard) = dedup {
@@ -278,6 +292,7 @@ where
 /// and publish. `dedup` holds this delivery's dedup claim once it has one.
 async fn accept<'a>(
     app: &'a App,
+    schemas: &SchemaRegistry,
     source: &Source,
     verified: &Verified,
     delivery: Delivery,
@@ -302,7 +317,7 @@ async fn accept<'a>(
             Check::InFlight => return Err(WebhookError::DuplicateInFlight),
         }
     }
-    let schema = app.schemas.check(
+    let schema = schemas.check(
         &source.provider,
         &event.event_type,
         &payload.value,
