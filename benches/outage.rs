@@ -252,7 +252,7 @@ fn main() {
             "[kafka]\nbrokers = \"{bootstrap}\"\ndelivery_timeout_ms = 2000\ntopic_partitions = {partitions}\n[schemas]\ndir = \"{}\"\n\
              [spool]\ndir = \"{}\"\n[dedup]\nenabled = false\n\
              [sources.gh]\nprovider = \"github\"\nsecrets = [{{ insecure_dev_value = \"{SECRET}\" }}]\n",
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas").display(),
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas-min").display(),
             dir.path().join("spool").display()
         ),
     )

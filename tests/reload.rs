@@ -64,7 +64,7 @@ async fn sighup_reloads_sources_under_load_and_refuses_a_broken_config() {
     let broker = Broker::start();
     let gw = Gateway::start(&config(&broker.bootstrap, ""));
     let path = gw.dir.path().join("gateway.toml");
-    let schemas = common::repo_path("schemas").display().to_string();
+    let schemas = common::repo_path("tests/schemas-min").display().to_string();
     let write =
         |text: &str| std::fs::write(&path, text.replace("{schemas}", &schemas)).expect("write");
     assert_eq!(deliver(&gw, "added", "before").await, 404);

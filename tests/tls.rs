@@ -251,7 +251,7 @@ fn a_key_that_does_not_match_its_certificate_is_named_not_printed() {
     std::fs::write(dir.path().join("cert.pem"), &cert.cert_pem).expect("cert");
     std::fs::write(dir.path().join("key.pem"), &other.key_pem).expect("key");
     let path = dir.path().join("gateway.toml");
-    let schemas = common::repo_path("schemas").display().to_string();
+    let schemas = common::repo_path("tests/schemas-min").display().to_string();
     std::fs::write(
         &path,
         config("embedded", dir.path()).replace("{schemas}", &schemas),
