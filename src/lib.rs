@@ -8,7 +8,7 @@
 //!
 //! | module | owns | may call |
 //! |---|---|---|
-//! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz` | `webhook`, `tls` (handshakes), `publish` (readiness), `metrics` |
+//! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz`; the swappable routes (sources + schemas) a SIGHUP replaces | `webhook`, `tls` (handshakes), `publish` (readiness), `metrics` |
 //! | [`tls`] | the HTTPS certificate and key, and swapping in a renewed pair while serving | `metrics` |
 //! | [`webhook`] | the order of the stages, nothing else | every stage module below |
 //! | [`access`] | the client IP behind trusted proxies; per-source allow-lists | — |
