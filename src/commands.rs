@@ -220,6 +220,7 @@ pub fn replay(
             ce_source: &source.ce_source,
             ce_type: &revived.event_type,
             ce_time: &revived.event_time,
+            content_type: revived.content_type,
         };
         runtime
             .block_on(publisher.publish(record, &metrics))

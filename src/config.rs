@@ -18,6 +18,7 @@ use serde::Deserialize;
 
 use crate::access::{parse_nets, AllowList, ClientIpRule};
 use crate::auth::{self, Verifier};
+use crate::envelope::RecordFormat;
 use crate::event::{EventError, EventSpec, Locator};
 use crate::handshake::{Handshake, HandshakeKind};
 use crate::intake::Limits;
@@ -394,6 +395,9 @@ pub struct SourceConfig {
     pub on_invalid: OnInvalid,
     /// Dead-letter topic of this source (overrides `kafka.dead_letter_topic`).
     pub dead_letter_topic: Option<String>,
+    /// The shape of published records: the gateway's envelope, or CloudEvents.
+    #[serde(default)]
+    pub format: RecordFormat,
     /// Topic template for this source (overrides `kafka.topic_template`).
     pub topic: Option<String>,
     /// Topic template per event type (overrides `topic`).
@@ -654,6 +658,7 @@ pub struct Source {
     pub event: EventSpec,
     pub on_missing_schema: MissingSchema,
     pub on_invalid: OnInvalid,
+    pub format: RecordFormat,
     /// Where invalid deliveries go when `on_invalid` is `dead-letter`.
     pub dead_letter_topic: Arc<str>,
     pub topics: TopicRouter,
@@ -1070,6 +1075,7 @@ fn validate_source(
         event,
         on_missing_schema: raw.on_missing_schema,
         on_invalid: raw.on_invalid,
+        format: raw.format,
         dead_letter_topic,
         ce_source: format!("/webhooks/{name}"),
         handshake,

@@ -103,6 +103,80 @@ pub fn build<'a>(
     }
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+/// The shape of published records (a source's `format`).
+pub enum RecordFormat {
+    /// The envelope (README, "The envelope").
+    #[default]
+    Envelope,
+    /// A CloudEvents 1.0 structured-mode JSON record (`content-type:
+    /// application/cloudevents+json`).
+    CloudEvents,
+}
+
+/// The record value and its `content-type` for `format`.
+pub fn serialize(
+    envelope: &Envelope<'_>,
+    format: RecordFormat,
+    ce_source: &str,
+) -> Result<(Vec<u8>, &'static str), serde_json::Error> {
+    Ok(match format {
+        RecordFormat::Envelope => (serde_json::to_vec(envelope)?, crate::publish::JSON),
+        RecordFormat::CloudEvents => (
+            serde_json::to_vec(&envelope.to_cloudevent(ce_source))?,
+            crate::publish::CLOUDEVENTS_JSON,
+        ),
+    })
+}
+
+/// A CloudEvents 1.0 event in structured JSON mode: the same event as [`Envelope`], for
+/// consumers that already speak CloudEvents. `data` is the payload as received; the provider,
+/// source name and delivery id ride as extension attributes.
+#[derive(Debug, Serialize)]
+pub struct CloudEvent<'a> {
+    pub specversion: &'static str,
+    /// The gateway's id (as the envelope's).
+    pub id: Uuid,
+    /// `/webhooks/{source}`.
+    pub source: &'a str,
+    /// The event type.
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub time: &'a str,
+    pub datacontenttype: &'static str,
+    /// The schema that validated `data`, when there was one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataschema: Option<String>,
+    /// Extension: the provider (preset name or label).
+    pub provider: &'a str,
+    /// Extension: the provider's delivery id, when it sent one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliveryid: Option<&'a str>,
+    /// Extension: when the gateway received it.
+    pub receivedat: &'a str,
+    pub data: &'a RawValue,
+}
+
+impl<'a> Envelope<'a> {
+    /// The same event as a CloudEvent; `ce_source` is `/webhooks/{source}`.
+    pub fn to_cloudevent(&'a self, ce_source: &'a str) -> CloudEvent<'a> {
+        CloudEvent {
+            specversion: "1.0",
+            id: self.id,
+            source: ce_source,
+            kind: self.event_type,
+            time: &self.event_time,
+            datacontenttype: "application/json",
+            dataschema: self.meta.schema.map(|s| format!("schemas/{s}")),
+            provider: self.provider,
+            deliveryid: self.delivery_id,
+            receivedat: &self.received_at,
+            data: self.data,
+        }
+    }
+}
+
 /// RFC 3339 in UTC. Formatting a valid UTC time cannot fail; the fallback keeps this total.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     t.to_offset(time::UtcOffset::UTC)

@@ -62,6 +62,11 @@ impl PublishError {
     }
 }
 
+/// `content-type` of envelopes and dead letters.
+pub const JSON: &str = "application/json";
+/// `content-type` of CloudEvents structured-mode records.
+pub const CLOUDEVENTS_JSON: &str = "application/cloudevents+json";
+
 /// One record to publish.
 #[derive(Debug, Clone)]
 pub struct Record<'a> {
@@ -73,6 +78,9 @@ pub struct Record<'a> {
     pub ce_source: &'a str,
     pub ce_type: &'a str,
     pub ce_time: &'a str,
+    /// The record's `content-type` header: `application/json` (envelope, dead letter) or
+    /// `application/cloudevents+json` (a CloudEvents structured-mode record).
+    pub content_type: &'a str,
 }
 
 impl Record<'_> {
@@ -87,6 +95,7 @@ impl Record<'_> {
             ce_source: self.ce_source.to_owned(),
             ce_type: self.ce_type.to_owned(),
             ce_time: self.ce_time.to_owned(),
+            content_type: Some(self.content_type.to_owned()),
             spooled_at_ms: now_ms,
         }
     }
@@ -101,6 +110,7 @@ impl Record<'_> {
             ce_source: &r.ce_source,
             ce_type: &r.ce_type,
             ce_time: &r.ce_time,
+            content_type: r.content_type.as_deref().unwrap_or(JSON),
         }
     }
 }
@@ -199,7 +209,7 @@ impl Publisher {
             .insert(header("ce_source", record.ce_source))
             .insert(header("ce_type", record.ce_type))
             .insert(header("ce_time", record.ce_time))
-            .insert(header("content-type", "application/json"));
+            .insert(header("content-type", record.content_type));
         let fr = FutureRecord::to(record.topic)
             .key(record.key)
             .payload(record.value)

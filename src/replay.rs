@@ -31,8 +31,9 @@ pub struct Revived {
     pub key: String,
     pub event_type: String,
     pub event_time: String,
-    /// The envelope, serialized.
+    /// The envelope (or CloudEvent, per the source's `format`), serialized.
     pub value: Vec<u8>,
+    pub content_type: &'static str,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -129,7 +130,8 @@ pub fn revive(
         &event,
         &payload.raw,
     );
-    let value = serde_json::to_vec(&envelope).map_err(|e| corrupt(&e.to_string()))?;
+    let (value, content_type) = envelope::serialize(&envelope, source.format, &source.ce_source)
+        .map_err(|e| corrupt(&e.to_string()))?;
     Ok(Revived {
         topic: source.topics.route(&event.event_type),
         key: event
@@ -139,5 +141,6 @@ pub fn revive(
         event_type: event.event_type.clone(),
         event_time: envelope.event_time.clone(),
         value,
+        content_type,
     })
 }

@@ -58,6 +58,9 @@ pub struct SpooledRecord {
     pub ce_source: String,
     pub ce_type: String,
     pub ce_time: String,
+    /// Absent in records spooled by versions before the CloudEvents format: JSON.
+    #[serde(default)]
+    pub content_type: Option<String>,
     pub spooled_at_ms: i64,
 }
 
@@ -432,6 +435,7 @@ mod tests {
             ce_source: "/webhooks/s".into(),
             ce_type: "e".into(),
             ce_time: "2026-11-23T12:00:00Z".into(),
+            content_type: None,
             spooled_at_ms: 1_000,
         }
     }

@@ -340,7 +340,8 @@ async fn accept<'a>(
         &event,
         &payload.raw,
     );
-    let value = serde_json::to_vec(&envelope).map_err(crate::payload::PayloadError::NotJson)?;
+    let (value, content_type) = envelope::serialize(&envelope, source.format, &source.ce_source)
+        .map_err(crate::payload::PayloadError::NotJson)?;
 
     let topic = source.topics.route(&event.event_type);
     let id_text = id.to_string();
@@ -352,6 +353,7 @@ async fn accept<'a>(
         ce_source: &source.ce_source,
         ce_type: &event.event_type,
         ce_time: &envelope.event_time,
+        content_type,
     };
     let outcome = publish_or_spool(app, record, delivery.now_ms).await?;
     tracing::debug!(
@@ -441,6 +443,7 @@ async fn dead_letter(
             ce_source: &source.ce_source,
             ce_type: DEAD_LETTER_CE_TYPE,
             ce_time: &received,
+            content_type: crate::publish::JSON,
         },
         delivery.now_ms,
     )

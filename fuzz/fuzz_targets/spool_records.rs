@@ -24,6 +24,7 @@ fuzz_target!(|data: &[u8]| {
             ce_source: "/webhooks/s".into(),
             ce_type: "e".into(),
             ce_time: "2026-11-23T12:00:00Z".into(),
+            content_type: None,
             spooled_at_ms: 0,
         };
         if spool.append(record, 0).is_err() {
