@@ -1,6 +1,6 @@
 //! The offline commands of the binary: `validate` (a payload file against a source's rules
-//! and schema) and `replay` (dead letters the current config and schemas now accept, back to
-//! their topics). Part of the binary, not the library; the rules they apply are the library's
+//! and schema), `replay` (dead letters the current config and schemas now accept, back to
+//! their topics) and `tail` (a topic's records as JSON lines). Part of the binary, not the library; the rules they apply are the library's
 //! (`replay::revive`, `SchemaRegistry::check`).
 
 use std::collections::{BTreeMap, HashSet};
@@ -14,6 +14,8 @@ use hookgate::metrics::Metrics;
 use hookgate::publish::{Publisher, Record};
 use hookgate::replay::revive;
 use hookgate::schema::SchemaError;
+use rdkafka::consumer::BaseConsumer;
+use std::io::Write as _;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -260,34 +262,14 @@ fn read_topic(
     topic: &str,
     out: &mut Vec<(String, Vec<u8>)>,
 ) -> anyhow::Result<()> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::consumer::Consumer;
     use rdkafka::message::Message;
 
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set(
-            "group.id",
-            format!("hookgate-replay-{}", uuid::Uuid::now_v7()),
-        )
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", "true")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .context("cannot create a Kafka consumer")?;
-    let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .with_context(|| format!("cannot read metadata of topic `{topic}`"))?;
-    let partitions = metadata
-        .topics()
-        .first()
-        .map(|t| t.partitions().len())
-        .unwrap_or(0);
+    let consumer = reader(bootstrap, "replay", true)?;
     let mut assignment = rdkafka::TopicPartitionList::new();
-    let mut open = HashSet::new();
-    for p in 0..partitions as i32 {
-        assignment.add_partition_offset(topic, p, rdkafka::Offset::Beginning)?;
-        open.insert(p);
-    }
+    let mut open: HashSet<i32> = from_beginning(&consumer, topic, &mut assignment)?
+        .into_iter()
+        .collect();
     if open.is_empty() {
         return Ok(());
     }
@@ -309,4 +291,94 @@ fn read_topic(
         }
     }
     Ok(())
+}
+
+/// A consumer outside any consumer group (it assigns partitions itself and commits nothing);
+/// `eof` asks for an event at the end of each partition.
+fn reader(bootstrap: &str, purpose: &str, eof: bool) -> anyhow::Result<BaseConsumer> {
+    rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set(
+            "group.id",
+            format!("hookgate-{purpose}-{}", uuid::Uuid::now_v7()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", if eof { "true" } else { "false" })
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .context("cannot create a Kafka consumer")
+}
+
+/// Adds every partition of `topic`, from its beginning, to `assignment`; returns their numbers
+/// (none when the topic does not exist).
+fn from_beginning(
+    consumer: &BaseConsumer,
+    topic: &str,
+    assignment: &mut rdkafka::TopicPartitionList,
+) -> anyhow::Result<Vec<i32>> {
+    use rdkafka::consumer::Consumer;
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .with_context(|| format!("cannot read metadata of topic `{topic}`"))?;
+    let partitions = metadata
+        .topics()
+        .first()
+        .map(|t| t.partitions().len())
+        .unwrap_or(0) as i32;
+    for p in 0..partitions {
+        assignment.add_partition_offset(topic, p, rdkafka::Offset::Beginning)?;
+    }
+    Ok((0..partitions).collect())
+}
+
+pub fn tail(brokers: &str, topics: &[String], follow: bool) -> anyhow::Result<()> {
+    use rdkafka::consumer::Consumer;
+    use rdkafka::message::{Headers, Message};
+
+    let consumer = reader(brokers, "tail", false)?;
+    let mut assignment = rdkafka::TopicPartitionList::new();
+    for topic in topics {
+        if from_beginning(&consumer, topic, &mut assignment)?.is_empty() {
+            bail!("topic `{topic}` does not exist (yet)");
+        }
+    }
+    consumer
+        .assign(&assignment)
+        .context("cannot assign partitions")?;
+    let idle_limit = Duration::from_secs(2);
+    let mut idle_since = std::time::Instant::now();
+    let mut stdout = std::io::stdout().lock();
+    loop {
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(m)) => {
+                idle_since = std::time::Instant::now();
+                let headers: serde_json::Map<String, serde_json::Value> = m
+                    .headers()
+                    .map(|hs| {
+                        hs.iter()
+                            .map(|h| {
+                                let v = h.value.map(|v| String::from_utf8_lossy(v).into_owned());
+                                (h.key.to_owned(), v.into())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let payload = m.payload().unwrap_or_default();
+                let value: serde_json::Value = serde_json::from_slice(payload)
+                    .unwrap_or_else(|_| String::from_utf8_lossy(payload).into_owned().into());
+                let line = serde_json::json!({
+                    "topic": m.topic(),
+                    "partition": m.partition(),
+                    "offset": m.offset(),
+                    "key": m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                    "headers": headers,
+                    "value": value,
+                });
+                writeln!(stdout, "{line}")?;
+            }
+            Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
+            None if !follow && idle_since.elapsed() > idle_limit => return Ok(()),
+            None => {}
+        }
+    }
 }

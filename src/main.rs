@@ -146,7 +146,7 @@ fn main() -> ExitCode {
             brokers,
             topic,
             follow,
-        }) => tail(&brokers, &topic, follow),
+        }) => commands::tail(&brokers, &topic, follow),
         Some(Command::Validate {
             source,
             event_type,
@@ -490,77 +490,4 @@ fn sign(
 /// Single-quotes a string for POSIX shells.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-fn tail(brokers: &str, topics: &[String], follow: bool) -> anyhow::Result<()> {
-    use rdkafka::consumer::{BaseConsumer, Consumer};
-    use rdkafka::message::{Headers, Message};
-
-    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set(
-            "group.id",
-            format!("hookgate-tail-{}", uuid::Uuid::now_v7()),
-        )
-        .set("enable.auto.commit", "false")
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .context("cannot create a Kafka consumer")?;
-    // Assign every partition from the beginning: no consumer-group round trips.
-    let mut assignment = rdkafka::TopicPartitionList::new();
-    for topic in topics {
-        let metadata = consumer
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .with_context(|| format!("cannot read metadata of topic `{topic}`"))?;
-        let partitions = metadata
-            .topics()
-            .first()
-            .map(|t| t.partitions().len())
-            .unwrap_or(0);
-        if partitions == 0 {
-            bail!("topic `{topic}` does not exist (yet)");
-        }
-        for p in 0..partitions as i32 {
-            assignment.add_partition_offset(topic, p, rdkafka::Offset::Beginning)?;
-        }
-    }
-    consumer
-        .assign(&assignment)
-        .context("cannot assign partitions")?;
-    let idle_limit = Duration::from_secs(2);
-    let mut idle_since = std::time::Instant::now();
-    let mut stdout = std::io::stdout().lock();
-    loop {
-        match consumer.poll(Duration::from_millis(200)) {
-            Some(Ok(m)) => {
-                idle_since = std::time::Instant::now();
-                let headers: serde_json::Map<String, serde_json::Value> = m
-                    .headers()
-                    .map(|hs| {
-                        hs.iter()
-                            .map(|h| {
-                                let v = h.value.map(|v| String::from_utf8_lossy(v).into_owned());
-                                (h.key.to_owned(), v.into())
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let payload = m.payload().unwrap_or_default();
-                let value: serde_json::Value = serde_json::from_slice(payload)
-                    .unwrap_or_else(|_| String::from_utf8_lossy(payload).into_owned().into());
-                let line = serde_json::json!({
-                    "topic": m.topic(),
-                    "partition": m.partition(),
-                    "offset": m.offset(),
-                    "key": m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                    "headers": headers,
-                    "value": value,
-                });
-                writeln!(stdout, "{line}")?;
-            }
-            Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
-            None if !follow && idle_since.elapsed() > idle_limit => return Ok(()),
-            None => {}
-        }
-    }
 }

@@ -104,6 +104,16 @@ fn standard_webhooks(prefix: &str) -> SignatureConfig {
     }
 }
 
+/// Stripe's layout, which Mux, WorkOS, Calendly and Sanity share: `t=<ts>,v1=<sig>[,v1=…]`
+/// fields in `header`, signing `{t}.{body}`.
+fn t_v1_fields(header: &str) -> SignatureConfig {
+    SignatureConfig {
+        fields: Some(fields(",", "v1", "t")),
+        signed: "{timestamp}.{body}".to_owned(),
+        ..hmac(header)
+    }
+}
+
 fn with(auth: SignatureConfig) -> Option<AuthConfig> {
     Some(AuthConfig::Hmac(auth))
 }
@@ -157,10 +167,8 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/created_at"),
             ..base(
                 with(SignatureConfig {
-                    fields: Some(fields(",", "v1", "t")),
-                    signed: "{timestamp}.{body}".to_owned(),
                     tolerance_secs: 180,
-                    ..hmac("Calendly-Webhook-Signature")
+                    ..t_v1_fields("Calendly-Webhook-Signature")
                 }),
                 ptr("/event"),
             )
@@ -356,10 +364,8 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/created_at"),
             ..base(
                 with(SignatureConfig {
-                    fields: Some(fields(",", "v1", "t")),
-                    signed: "{timestamp}.{body}".to_owned(),
                     limit_future: false,
-                    ..hmac("mux-signature")
+                    ..t_v1_fields("mux-signature")
                 }),
                 ptr("/type"),
             )
@@ -468,10 +474,8 @@ pub fn preset(provider: &str) -> Option<Preset> {
         "sanity" => base(
             with(SignatureConfig {
                 encoding: Encoding::Base64Url,
-                fields: Some(fields(",", "v1", "t")),
-                signed: "{timestamp}.{body}".to_owned(),
                 timestamp_format: TimestampFormat::UnixMillis,
-                ..hmac("sanity-webhook-signature")
+                ..t_v1_fields("sanity-webhook-signature")
             }),
             ptr("/_type"),
         ),
@@ -551,10 +555,8 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/created"),
             ..base(
                 with(SignatureConfig {
-                    fields: Some(fields(",", "v1", "t")),
-                    signed: "{timestamp}.{body}".to_owned(),
                     limit_future: false,
-                    ..hmac("Stripe-Signature")
+                    ..t_v1_fields("Stripe-Signature")
                 }),
                 ptr("/type"),
             )
@@ -614,12 +616,10 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/created_at"),
             ..base(
                 with(SignatureConfig {
-                    fields: Some(fields(",", "v1", "t")),
-                    signed: "{timestamp}.{body}".to_owned(),
                     timestamp_format: TimestampFormat::UnixMillis,
                     tolerance_secs: 180,
                     limit_future: false,
-                    ..hmac("WorkOS-Signature")
+                    ..t_v1_fields("WorkOS-Signature")
                 }),
                 ptr("/event"),
             )
