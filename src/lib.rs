@@ -33,8 +33,8 @@
 //! | [`secret`] | the redacted [`secret::Secret`] wrapper | — |
 //! | [`metrics`] | every Prometheus family | — |
 //!
-//! `main.rs` holds the command line (`run`, `check-config`, `sign`, `tail`; `validate` and
-//! `replay` in `commands.rs`) and start-up: load config,
+//! `main.rs` holds the command line (`run`, `check-config`, `sign`; `validate`, `replay` and
+//! `tail` in `commands.rs`) and start-up: load config,
 //! compile schemas, start the embedded broker if asked, bind, serve, flush.
 //!
 //! # Invariants
