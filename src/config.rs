@@ -84,6 +84,71 @@ pub struct FileConfig {
     /// `POST /webhooks/{source}`.
     #[serde(default)]
     pub sources: BTreeMap<String, SourceConfig>,
+    /// The management API; off unless present.
+    pub admin: Option<AdminConfig>,
+}
+
+/// `[admin]`: the management API's own listener and its API keys.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminConfig {
+    /// Address of the admin listener (separate from ingest, loopback by default).
+    #[serde(default = "AdminConfig::default_listen")]
+    pub listen: String,
+    /// The ingest base URL providers call (e.g. `https://hooks.example.com`), for each
+    /// webhook's `url`; unset: the URL is the path only.
+    pub public_base_url: Option<String>,
+    /// Admin API keys; at least one.
+    pub keys: Vec<AdminKeyConfig>,
+}
+
+impl AdminConfig {
+    fn default_listen() -> String {
+        "127.0.0.1:8081".to_owned()
+    }
+}
+
+/// One admin API key: who it is (for audit lines), the secret, what it may do.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AdminKeyConfig {
+    pub name: String,
+    pub secret: SecretRef,
+    pub scopes: Vec<Scope>,
+}
+
+/// Permissions of admin API keys (as in the webhook APIs providers offer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+pub enum Scope {
+    #[serde(rename = "webhooks:read")]
+    WebhooksRead,
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::WebhooksRead => "webhooks:read",
+            Scope::WebhooksWrite => "webhooks:write",
+        }
+    }
+}
+
+/// A validated admin key: only the SHA-256 digest of the secret is kept.
+#[derive(Debug, Clone)]
+pub struct AdminKey {
+    pub name: String,
+    pub digest: [u8; 32],
+    pub scopes: Vec<Scope>,
+}
+
+/// The validated `[admin]` section.
+#[derive(Debug, Clone)]
+pub struct AdminSettings {
+    pub listen: String,
+    pub public_base_url: Option<String>,
+    pub keys: Vec<AdminKey>,
 }
 
 /// `[server]`: the HTTP listener.
@@ -628,6 +693,8 @@ pub struct Settings {
     pub dedup: Option<DedupConfig>,
     pub spool: SpoolConfig,
     pub sources: BTreeMap<String, Source>,
+    /// The management API, when `[admin]` is configured.
+    pub admin: Option<AdminSettings>,
     /// Human-readable warnings (insecure choices) to log at start-up.
     pub warnings: Vec<String>,
 }
@@ -768,8 +835,14 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         .map(Tls::load)
         .transpose()
         .map_err(|e| ConfigError::invalid("server", "tls", e.to_string()))?;
+    let admin = file
+        .admin
+        .as_ref()
+        .map(|a| validate_admin(a, env, &mut warnings))
+        .transpose()?;
     Ok(Settings {
         listen: server.listen.clone(),
+        admin,
         tls,
         shutdown_grace: Duration::from_millis(server.shutdown_grace_ms),
         max_connections: server.max_connections,
@@ -782,6 +855,57 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         spool: file.spool,
         sources,
         warnings,
+    })
+}
+
+fn validate_admin(
+    a: &AdminConfig,
+    env: EnvLookup<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<AdminSettings, ConfigError> {
+    use sha2::Digest as _;
+    if a.keys.is_empty() {
+        return Err(ConfigError::invalid(
+            "admin",
+            "keys",
+            "at least one key is needed: { name, secret, scopes }",
+        ));
+    }
+    let mut keys = Vec::new();
+    for (index, k) in a.keys.iter().enumerate() {
+        let secret = resolve_secret(&k.secret, env).map_err(|reason| {
+            ConfigError::invalid(
+                "admin",
+                "keys",
+                format!("key #{index} `{}`: {reason}", k.name),
+            )
+        })?;
+        if matches!(k.secret, SecretRef::InsecureDevValue(_)) {
+            warnings.push(format!(
+                "[admin] key `{}` is written in the config (insecure_dev_value): use env or file outside development",
+                k.name
+            ));
+        }
+        if secret.expose().len() < 16 {
+            return Err(ConfigError::invalid(
+                "admin",
+                "keys",
+                format!("key `{}` is shorter than 16 bytes", k.name),
+            ));
+        }
+        keys.push(AdminKey {
+            name: k.name.clone(),
+            digest: sha2::Sha256::digest(secret.expose()).into(),
+            scopes: k.scopes.clone(),
+        });
+    }
+    Ok(AdminSettings {
+        listen: a.listen.clone(),
+        public_base_url: a
+            .public_base_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_owned()),
+        keys,
     })
 }
 

@@ -9,6 +9,7 @@
 //! | module | owns | may call |
 //! |---|---|---|
 //! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz`; the swappable routes (sources + schemas) a SIGHUP replaces | `webhook`, `tls` (handshakes), `publish` (readiness), `metrics` |
+//! | [`admin`] | the management API on its own listener: admin keys and scopes, `/v1/webhooks`, `/v1/webhook-types` | `catalog` |
 //! | [`tls`] | the HTTPS certificate and key, and swapping in a renewed pair while serving | `metrics` |
 //! | [`webhook`] | the order of the stages, nothing else | every stage module below |
 //! | [`access`] | the client IP behind trusted proxies; per-source allow-lists | — |
@@ -55,6 +56,7 @@
 //! - **Metric labels are bounded**: configured source names and closed sets of codes only.
 
 pub mod access;
+pub mod admin;
 pub mod auth;
 pub mod catalog;
 pub mod config;

@@ -301,6 +301,21 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             settings.client_ip.clone(),
             spool,
         ));
+        // The admin listener first, so its address is printed before the ingest line.
+        let admin_listener = match settings.admin.clone() {
+            Some(admin) => {
+                let listener = tokio::net::TcpListener::bind(&admin.listen)
+                    .await
+                    .with_context(|| format!("cannot listen on {} (admin)", admin.listen))?;
+                let addr = listener
+                    .local_addr()
+                    .context("admin listener has no address")?;
+                tracing::info!(%addr, keys = admin.keys.len(), "admin API listening");
+                println!("hookgate admin API on http://{addr}");
+                Some((listener, admin))
+            }
+            None => None,
+        };
         let tls = settings.tls.map(Arc::new);
         let listen = listen.unwrap_or(settings.listen);
         let listener = tokio::net::TcpListener::bind(&listen)
@@ -334,7 +349,26 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             tokio::spawn(async move { tls.watch(&app.metrics, stopped).await })
         });
 
-        server::serve(listener, app.clone(), tls, shutdown_signal(), limits).await;
+        let admin = admin_listener.map(|(listener, admin)| {
+            let app = app.clone();
+            let surface = server::Surface::Admin(Arc::new(admin));
+            tokio::spawn(async move {
+                server::serve(listener, app, surface, None, shutdown_signal(), limits).await
+            })
+        });
+
+        server::serve(
+            listener,
+            app.clone(),
+            server::Surface::Ingest,
+            tls,
+            shutdown_signal(),
+            limits,
+        )
+        .await;
+        if let Some(admin) = admin {
+            let _ = admin.await;
+        }
 
         let _ = stop_drain.send(true);
         if let Some(drainer) = drainer {

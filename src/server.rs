@@ -28,7 +28,9 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
 use crate::access::ClientIpRule;
+use crate::admin;
 use crate::catalog;
+use crate::config::AdminSettings;
 use crate::config::Source;
 use crate::dedup::Dedup;
 use crate::error::{error_response, json_response, method_not_allowed};
@@ -113,10 +115,20 @@ pub struct ConnectionLimits {
     pub shutdown_grace: Duration,
 }
 
+/// Which routes a listener serves.
+#[derive(Debug, Clone)]
+pub enum Surface {
+    /// Webhooks and the operational endpoints.
+    Ingest,
+    /// The management API ([`admin`]).
+    Admin(Arc<AdminSettings>),
+}
+
 /// Serves until `shutdown` resolves, then drains connections for at most the grace period.
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
+    surface: Surface,
     tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()>,
     limits: ConnectionLimits,
@@ -152,9 +164,16 @@ pub async fn serve(
                 };
                 let metrics_app = app.clone();
                 let app = app.clone();
+                let surface = surface.clone();
                 let service = service_fn(move |req| {
                     let app = app.clone();
-                    async move { Ok::<_, Infallible>(route(&app, req, remote).await) }
+                    let surface = surface.clone();
+                    async move {
+                        Ok::<_, Infallible>(match &surface {
+                            Surface::Ingest => route(&app, req, remote).await,
+                            Surface::Admin(admin) => admin::route(admin, &app.routes(), &req),
+                        })
+                    }
                 });
                 let builder = builder.clone();
                 let watcher = graceful.watcher();

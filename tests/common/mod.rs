@@ -111,6 +111,8 @@ pub struct Gateway {
     pub addr: SocketAddr,
     /// Set when the config uses the embedded broker.
     pub embedded_bootstrap: Option<String>,
+    /// Set when the config has an `[admin]` listener.
+    pub admin_addr: Option<SocketAddr>,
     pub dir: tempfile::TempDir,
     stderr_path: PathBuf,
 }
@@ -155,6 +157,7 @@ impl Gateway {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let mut embedded_bootstrap = None;
+        let mut admin_addr = None;
         let addr = loop {
             let Some(Ok(line)) = lines.next() else {
                 let _ = child.wait();
@@ -165,6 +168,9 @@ impl Gateway {
             };
             if let Some(b) = line.strip_prefix("embedded Kafka bootstrap: ") {
                 embedded_bootstrap = Some(b.to_owned());
+            }
+            if let Some(a) = line.strip_prefix("hookgate admin API on http://") {
+                admin_addr = a.parse().ok();
             }
             if let Some(a) = line
                 .strip_prefix("hookgate listening on http://")
@@ -179,6 +185,7 @@ impl Gateway {
             child: Some(child),
             addr,
             embedded_bootstrap,
+            admin_addr,
             dir,
             stderr_path,
         }

@@ -1,0 +1,184 @@
+//! The management API on its own listener: keys and scopes, paging, one webhook, event types,
+//! and the answers for what is not there.
+
+mod common;
+
+use common::{send, Gateway};
+
+const READER: &str = "reader-key-0123456789";
+const WRITER: &str = "writer-key-0123456789";
+
+fn config() -> String {
+    format!(
+        r#"
+[schemas]
+dir = "{{schemas}}"
+
+[admin]
+listen = "127.0.0.1:0"
+public_base_url = "https://hooks.example.com/"
+keys = [
+  {{ name = "dashboards", secret = {{ insecure_dev_value = "{READER}" }}, scopes = ["webhooks:read"] }},
+  {{ name = "ci", secret = {{ insecure_dev_value = "{WRITER}" }}, scopes = ["webhooks:write"] }},
+]
+
+[sources.github]
+provider = "github"
+secrets = [{{ insecure_dev_value = "gh-secret" }}]
+
+[sources.identity]
+provider = "cidaas"
+secrets = [{{ insecure_dev_value = "id-key" }}]
+auth = {{ type = "api_key", header = "X-API-Key" }}
+allowed_events = ["USER_CREATED", "USER_DELETED"]
+
+[sources.payments]
+provider = "recurring-payments"
+secrets = [{{ insecure_dev_value = "pay-token" }}]
+auth = {{ type = "api_key" }}
+event_type = {{ pointer = "/event" }}
+"#
+    )
+}
+
+#[tokio::test]
+async fn the_admin_api_lists_sources_to_keys_with_the_read_scope() {
+    let gw = Gateway::start(&config());
+    let admin = gw.admin_addr.expect("admin listener");
+    let read = format!("Bearer {READER}");
+    let write = format!("Bearer {WRITER}");
+    let get = |path: &'static str, auth: Option<String>| async move {
+        let headers: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default();
+        send(admin, "GET", path, &headers, "").await
+    };
+
+    let none = get("/v1/webhooks", None).await;
+    assert_eq!(none.status, 401, "{none:?}");
+    assert!(none.json()["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("Bearer")));
+    let wrong = get("/v1/webhooks", Some("Bearer not-a-key".into())).await;
+    assert_eq!(wrong.status, 401);
+    let no_scope = get("/v1/webhooks", Some(write.clone())).await;
+    assert_eq!(no_scope.status, 403);
+    assert!(no_scope.body.contains("webhooks:read"), "{no_scope:?}");
+
+    let page = get("/v1/webhooks?size=2&page=1", Some(read.clone())).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let body = page.json();
+    assert_eq!(body["entities"], "Webhook");
+    assert_eq!(body["count"], 3);
+    assert_eq!(body["per_page"], 2);
+    assert_eq!(body["pages"]["current"], 1);
+    assert_eq!(body["pages"]["max"], 2);
+    let ids: Vec<_> = body["elements"]
+        .as_array()
+        .expect("elements")
+        .iter()
+        .map(|e| e["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(ids, ["github", "identity"]);
+    let second = get("/v1/webhooks?size=2&page=2", Some(read.clone()))
+        .await
+        .json();
+    assert_eq!(second["elements"][0]["id"], "payments");
+
+    for bad in [
+        "/v1/webhooks?size=0",
+        "/v1/webhooks?size=101",
+        "/v1/webhooks?page=0",
+        "/v1/webhooks?page=x",
+    ] {
+        let answer = get(bad, Some(read.clone())).await;
+        assert_eq!(answer.status, 400, "{bad}: {answer:?}");
+        assert!(
+            answer.json()["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("from 1 to")),
+            "{answer:?}"
+        );
+    }
+
+    let one = get("/v1/webhooks/identity", Some(read.clone()))
+        .await
+        .json();
+    assert_eq!(one["url"], "https://hooks.example.com/webhooks/identity");
+    assert_eq!(one["provider"], "cidaas");
+    assert_eq!(
+        one["events"],
+        serde_json::json!(["USER_CREATED", "USER_DELETED"])
+    );
+    assert_eq!(one["token"], "redacted");
+    assert_eq!(one["read_only"], true);
+    let all = get("/v1/webhooks/github", Some(read.clone())).await.json();
+    assert_eq!(all["events"], serde_json::json!(["*"]));
+    assert!(
+        !all.to_string().contains("gh-secret"),
+        "secrets never leave"
+    );
+    let missing = get("/v1/webhooks/nope", Some(read.clone())).await;
+    assert_eq!(
+        (missing.status, missing.json()["error"].as_str()),
+        (404, Some("Webhook not found."))
+    );
+
+    let types = get(
+        "/v1/webhook-types?provider=recurring-payments",
+        Some(read.clone()),
+    )
+    .await;
+    assert_eq!(types.status, 200);
+    assert!(types
+        .json()
+        .as_array()
+        .is_some_and(|t| t.iter().any(|e| e == "RecurringPayments.charge.paid")));
+    let unknown = get("/v1/webhook-types?provider=nope", Some(read.clone())).await;
+    assert_eq!(unknown.status, 404);
+
+    // Writes need the write scope, and are not available yet.
+    let denied = send(
+        admin,
+        "DELETE",
+        "/v1/webhooks/github",
+        &[("authorization", read.as_str())],
+        "",
+    )
+    .await;
+    assert_eq!(denied.status, 403);
+    let later = send(
+        admin,
+        "DELETE",
+        "/v1/webhooks/github",
+        &[("authorization", write.as_str())],
+        "",
+    )
+    .await;
+    assert_eq!(later.status, 501, "{later:?}");
+
+    // The admin API is not on the ingest listener, and webhooks are not on the admin one.
+    let ingest = send(
+        gw.addr,
+        "GET",
+        "/v1/webhooks",
+        &[("authorization", read.as_str())],
+        "",
+    )
+    .await;
+    assert_eq!(ingest.status, 404);
+    let elsewhere = send(
+        admin,
+        "POST",
+        "/webhooks/github",
+        &[("authorization", read.as_str())],
+        "{}",
+    )
+    .await;
+    assert_eq!(elsewhere.status, 404);
+    assert!(
+        !gw.logs().contains(READER) && !gw.logs().contains(WRITER),
+        "keys never logged"
+    );
+}
