@@ -424,7 +424,7 @@ async fn reload_on_sighup(app: &App, path: &Path, mut stop: tokio::sync::watch::
                 tracing::info!(
                     sources,
                     schemas = count,
-                    "config reloaded: sources and schemas in force; [server], [kafka], [spool] and [dedup] changes wait for a restart"
+                    "config reloaded: sources and schemas in force; [server], [kafka], [spool], [dedup] and [admin] changes wait for a restart"
                 );
             }
             Ok(Err(e)) => {
