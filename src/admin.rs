@@ -5,7 +5,8 @@
 //! provider, events, token}`, `GET /v1/webhooks/{id}`, `GET /v1/webhook-types`. Keys are
 //! compared as SHA-256 digests in constant time; tokens are never shown (`"redacted"`). Sources
 //! come from the config file and are read-only here: the write calls answer `501` until
-//! sources can be created at run time.
+//! sources can be created at run time. `GET /v1/openapi.json` (no key needed) serves the
+//! OpenAPI 3.1 document, `config/openapi/admin.json`.
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -20,6 +21,9 @@ use crate::config::{AdminKey, AdminSettings, Scope, Source};
 use crate::error::json_response;
 use crate::server::Routes;
 
+/// The OpenAPI 3.1 document of this API (`config/openapi/admin.json`, built in).
+pub const OPENAPI: &str = include_str!("../config/openapi/admin.json");
+
 /// Largest page (`size`).
 const MAX_PAGE: usize = 100;
 
@@ -31,6 +35,14 @@ fn error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
 pub fn route<B>(admin: &AdminSettings, routes: &Routes, req: &Request<B>) -> Response<Full<Bytes>> {
     let path = req.uri().path().trim_end_matches('/');
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if req.method() == Method::GET && segments == ["v1", "openapi.json"] {
+        let mut response = Response::new(Full::new(Bytes::from_static(OPENAPI.as_bytes())));
+        response.headers_mut().insert(
+            hyper::header::CONTENT_TYPE,
+            hyper::header::HeaderValue::from_static("application/json"),
+        );
+        return response;
+    }
     let needed = match (req.method(), segments.as_slice()) {
         (&Method::GET, ["v1", "webhooks" | "webhook-types"] | ["v1", "webhooks", _]) => {
             Scope::WebhooksRead
