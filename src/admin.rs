@@ -4,7 +4,7 @@
 //! providers offer (seed 004): `GET /v1/webhooks` pages of `{id, name, description, url,
 //! provider, events, token}`, `GET /v1/webhooks/{id}`, `GET /v1/webhook-types`. Keys are
 //! compared as SHA-256 digests in constant time; tokens are never shown (`"redacted"`). Sources
-//! come from the config file and are read-only here: the write calls answer `501` until
+//! come from the config file and are read-only here: other methods answer `405` until
 //! sources can be created at run time. `GET /v1/openapi.json` (no key needed) serves the
 //! OpenAPI 3.1 document, `config/openapi/admin.json`.
 
@@ -26,6 +26,8 @@ pub const OPENAPI: &str = include_str!("../config/openapi/admin.json");
 
 /// Largest page (`size`).
 const MAX_PAGE: usize = 100;
+/// Largest page number (`page`), as the OpenAPI document states.
+const MAX_PAGE_NUMBER: usize = 1_000_000;
 
 fn error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     json_response(status, &json!({ "error": message }))
@@ -35,7 +37,21 @@ fn error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
 pub fn route<B>(admin: &AdminSettings, routes: &Routes, req: &Request<B>) -> Response<Full<Bytes>> {
     let path = req.uri().path().trim_end_matches('/');
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    if req.method() == Method::GET && segments == ["v1", "openapi.json"] {
+    let known = matches!(
+        segments.as_slice(),
+        ["v1", "openapi.json" | "webhooks" | "webhook-types"] | ["v1", "webhooks", _]
+    );
+    if !known {
+        return error(StatusCode::NOT_FOUND, "no such admin endpoint");
+    }
+    if req.method() != Method::GET {
+        // Sources are read-only here for now; writes come with run-time sources.
+        return method_not_allowed(
+            "GET",
+            "the admin API is read-only for now: sources are defined in the config file (edit it and send SIGHUP)",
+        );
+    }
+    if segments == ["v1", "openapi.json"] {
         let mut response = Response::new(Full::new(Bytes::from_static(OPENAPI.as_bytes())));
         response.headers_mut().insert(
             hyper::header::CONTENT_TYPE,
@@ -43,45 +59,37 @@ pub fn route<B>(admin: &AdminSettings, routes: &Routes, req: &Request<B>) -> Res
         );
         return response;
     }
-    let needed = match (req.method(), segments.as_slice()) {
-        (&Method::GET, ["v1", "webhooks" | "webhook-types"] | ["v1", "webhooks", _]) => {
-            Scope::WebhooksRead
-        }
-        (&Method::POST | &Method::PATCH | &Method::DELETE, ["v1", "webhooks", ..]) => {
-            Scope::WebhooksWrite
-        }
-        _ => return error(StatusCode::NOT_FOUND, "no such admin endpoint"),
+    let Some(key) = authenticate(admin, req) else {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "a valid admin API key is required: Authorization: Bearer <key>",
+        );
     };
-    let key = match authenticate(admin, req) {
-        Some(key) => key,
-        None => {
-            return error(
-                StatusCode::UNAUTHORIZED,
-                "a valid admin API key is required: Authorization: Bearer <key>",
-            )
-        }
-    };
+    let needed = Scope::WebhooksRead;
     if !key.scopes.contains(&needed) {
         return error(
             StatusCode::FORBIDDEN,
             &format!("this key lacks the `{}` scope", needed.as_str()),
         );
     }
-    match (req.method(), segments.as_slice()) {
-        (&Method::GET, ["v1", "webhooks"]) => list(admin, routes, req.uri().query()),
-        (&Method::GET, ["v1", "webhooks", id]) => match routes.sources.get(*id) {
+    match segments.as_slice() {
+        ["v1", "webhooks"] => list(admin, routes, req.uri().query()),
+        ["v1", "webhooks", id] => match routes.sources.get(*id) {
             Some(source) => json_response(StatusCode::OK, &element(admin, source)),
             None => error(StatusCode::NOT_FOUND, "Webhook not found."),
         },
-        (&Method::GET, ["v1", "webhook-types"]) => webhook_types(routes, req.uri().query()),
-        _ => {
-            tracing::info!(key = %key.name, method = %req.method(), path, "admin: write call refused (not available yet)");
-            error(
-                StatusCode::NOT_IMPLEMENTED,
-                "sources are defined in the config file for now; edit it and send SIGHUP",
-            )
-        }
+        _ => webhook_types(routes, req.uri().query()),
     }
+}
+
+/// `405` with `Allow` and an `{"error"}` body.
+fn method_not_allowed(allow: &'static str, message: &str) -> Response<Full<Bytes>> {
+    let mut response = error(StatusCode::METHOD_NOT_ALLOWED, message);
+    response.headers_mut().insert(
+        hyper::header::ALLOW,
+        hyper::header::HeaderValue::from_static(allow),
+    );
+    response
 }
 
 /// The key whose digest matches the bearer token, compared in constant time.
@@ -121,7 +129,7 @@ fn list(admin: &AdminSettings, routes: &Routes, query: Option<&str>) -> Response
     };
     let (size, page) = match (
         number("size", MAX_PAGE, MAX_PAGE),
-        number("page", 1, usize::MAX),
+        number("page", 1, MAX_PAGE_NUMBER),
     ) {
         (Ok(size), Ok(page)) => (size, page),
         (Err(e), _) | (_, Err(e)) => return error(StatusCode::BAD_REQUEST, &e),
