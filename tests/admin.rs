@@ -210,6 +210,8 @@ fn schemathesis_finds_no_mismatch_with_the_openapi_document() {
             "20261123",
         ])
         .env("SCHEMATHESIS_HOOKS", "")
+        // schemathesis keeps state in `.schemathesis/` of its working directory.
+        .current_dir(gw.dir.path())
         .output()
         .expect("run schemathesis");
     let report = String::from_utf8_lossy(&out.stdout);
