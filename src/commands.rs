@@ -11,7 +11,7 @@ use anyhow::{bail, Context as _};
 use hookgate::config::{Brokers, MissingSchema, Source};
 use hookgate::deadletter::DeadLetter;
 use hookgate::metrics::Metrics;
-use hookgate::publish::{Publisher, Record};
+use hookgate::publish::Publisher;
 use hookgate::replay::revive;
 use hookgate::schema::SchemaError;
 use rdkafka::consumer::BaseConsumer;
@@ -214,16 +214,7 @@ pub fn replay(
             continue;
         }
         let id = dead.id.to_string();
-        let record = Record {
-            topic: &revived.topic,
-            key: &revived.key,
-            value: &revived.value,
-            ce_id: &id,
-            ce_source: &source.ce_source,
-            ce_type: &revived.event_type,
-            ce_time: &revived.event_time,
-            content_type: revived.content_type,
-        };
+        let record = revived.record(&id, &source.ce_source);
         runtime
             .block_on(publisher.publish(record, &metrics))
             .with_context(|| format!("cannot republish dead letter {id} to {}", revived.topic))?;

@@ -9,15 +9,12 @@
 //! signature headers. Pure: ids and clocks are passed in.
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, SocketAddr};
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::auth::Verification;
-use crate::envelope::rfc3339;
+use crate::envelope::{rfc3339, Context};
 use crate::schema::Violation;
 
 /// Bumped only for incompatible changes to the record.
@@ -74,34 +71,21 @@ pub struct VerifiedMeta {
     pub key_index: Option<usize>,
 }
 
-/// What the pipeline knows when it gives up on a delivery.
-#[derive(Debug)]
-pub struct Context<'a> {
-    pub id: Uuid,
-    pub received_at: OffsetDateTime,
-    pub source: &'a str,
-    pub provider: &'a str,
-    pub remote_addr: Option<SocketAddr>,
-    pub client_ip: Option<IpAddr>,
-    pub verified: &'a Verification,
-}
-
 /// Why the delivery could not become an event.
 #[derive(Debug)]
 pub struct Failure<'a> {
     pub reason: &'static str,
     pub message: String,
     pub errors: Vec<Violation>,
-    pub schema: Option<&'a str>,
     pub event_type: Option<&'a str>,
     pub delivery_id: Option<&'a str>,
 }
 
-/// Assembles the record.
+/// Assembles the record. `ctx` is what an envelope would have had (`schema`: the one the
+/// payload failed, if any).
 pub fn build(
     ctx: Context<'_>,
     failure: Failure<'_>,
-    content_type: Option<&str>,
     headers: BTreeMap<String, String>,
     body: &[u8],
 ) -> DeadLetter {
@@ -121,10 +105,10 @@ pub fn build(
         reason: failure.reason.to_owned(),
         message: failure.message,
         errors: failure.errors,
-        schema: failure.schema.map(str::to_owned),
+        schema: ctx.schema.map(str::to_owned),
         event_type: failure.event_type.map(str::to_owned),
         delivery_id: failure.delivery_id.map(str::to_owned),
-        content_type: content_type.map(str::to_owned),
+        content_type: ctx.content_type.map(str::to_owned),
         headers,
         body_encoding,
         body,
@@ -152,6 +136,7 @@ impl DeadLetter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Verification;
     use std::sync::Arc;
     use time::macros::datetime;
 
@@ -166,9 +151,11 @@ mod tests {
                 received_at: datetime!(2026-11-23 12:00 UTC),
                 source: "github",
                 provider: "github",
+                content_type: Some("application/json"),
                 remote_addr: None,
                 client_ip: None,
                 verified: &verified,
+                schema: Some("github/push.json"),
             },
             Failure {
                 reason: "schema_violation",
@@ -178,11 +165,9 @@ mod tests {
                     schema_path: "/properties/ref/type".to_owned(),
                     message: "not a string".to_owned(),
                 }],
-                schema: Some("github/push.json"),
                 event_type: Some("push"),
                 delivery_id: Some("d-1"),
             },
-            Some("application/json"),
             BTreeMap::from([("x-github-event".to_owned(), "push".to_owned())]),
             body,
         )

@@ -6,7 +6,8 @@
 //! runs again with the *current* config and schemas: parsing, event type, allowed events,
 //! schema, envelope, topic. The revived envelope keeps the dead letter's id and receive time,
 //! so consumers that deduplicate on `id` or `delivery_id` see one event however often it is
-//! replayed. Pure: the `replay` command does the Kafka reading and publishing.
+//! replayed. The stages after identification are the pipeline's own ([`prepare`]). Pure: the
+//! `replay` command does the Kafka reading and publishing.
 
 use std::sync::Arc;
 
@@ -18,23 +19,11 @@ use time::OffsetDateTime;
 use crate::auth::{Verification, Verifier};
 use crate::config::{AuthConfig, Source};
 use crate::deadletter::DeadLetter;
-use crate::envelope::{self, Context};
 use crate::error::WebhookError;
 use crate::intake::Inbound;
 use crate::payload;
 use crate::schema::SchemaRegistry;
-
-/// An event ready to publish again.
-#[derive(Debug)]
-pub struct Revived {
-    pub topic: Arc<str>,
-    pub key: String,
-    pub event_type: String,
-    pub event_time: String,
-    /// The envelope (or CloudEvent, per the source's `format`), serialized.
-    pub value: Vec<u8>,
-    pub content_type: &'static str,
-}
+use crate::webhook::{prepare, Origin, Prepared};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -61,7 +50,7 @@ pub fn revive(
     dead: &DeadLetter,
     source: &Source,
     schemas: &SchemaRegistry,
-) -> Result<Revived, ReplayError> {
+) -> Result<Prepared, ReplayError> {
     let corrupt = |what: &str| ReplayError::Corrupt(what.to_owned());
     let body = dead
         .body_bytes()
@@ -97,50 +86,16 @@ pub fn revive(
     source
         .check_event_type(&event.event_type)
         .map_err(WebhookError::from)?;
-    let schema = schemas
-        .check(
-            &source.provider,
-            &event.event_type,
-            &payload.value,
-            source.on_missing_schema,
-        )
-        .map_err(WebhookError::from)?;
-    let client_ip = dead
-        .meta
-        .client_ip
-        .as_deref()
-        .and_then(|ip| ip.parse().ok());
-    let remote_addr = dead
-        .meta
-        .remote_addr
-        .as_deref()
-        .and_then(|a| a.parse().ok());
-    let envelope = envelope::build(
-        Context {
-            id: dead.id,
-            received_at,
-            source: &source.name,
-            provider: &source.provider,
-            content_type: payload.content_type.as_deref(),
-            remote_addr,
-            client_ip,
-            verified: &original,
-            schema: schema.as_deref(),
-        },
-        &event,
-        &payload.raw,
-    );
-    let (value, content_type) = envelope::serialize(&envelope, source.format, &source.ce_source)
-        .map_err(|e| corrupt(&e.to_string()))?;
-    Ok(Revived {
-        topic: source.topics.route(&event.event_type),
-        key: event
-            .delivery_id
-            .clone()
-            .unwrap_or_else(|| dead.id.to_string()),
-        event_type: event.event_type.clone(),
-        event_time: envelope.event_time.clone(),
-        value,
-        content_type,
-    })
+    let origin = Origin {
+        id: dead.id,
+        received_at,
+        remote_addr: dead
+            .meta
+            .remote_addr
+            .as_deref()
+            .and_then(|a| a.parse().ok()),
+        client_ip: dead.meta.client_ip.as_deref().and_then(|a| a.parse().ok()),
+        verified: &original,
+    };
+    Ok(prepare(schemas, source, &payload, &event, origin)?)
 }

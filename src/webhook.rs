@@ -6,6 +6,7 @@
 //! always means "Kafka has it" (as the event, or as a dead letter).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -16,13 +17,15 @@ use hyper::{Request, Response, StatusCode};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::auth::Verified;
+use crate::auth::{Verification, Verified};
 use crate::config::{OnInvalid, Source, SuccessReply};
 use crate::dedup::{Check, Guard};
 use crate::envelope::{self, Context};
 use crate::error::{json_response, method_not_allowed, WebhookError};
+use crate::event::Identified;
 use crate::handshake::Reply;
 use crate::metrics::UNKNOWN_SOURCE;
+use crate::payload::Payload;
 use crate::publish::Record;
 use crate::schema::{SchemaError, SchemaRegistry};
 use crate::server::{App, Routes};
@@ -317,50 +320,28 @@ async fn accept<'a>(
             Check::InFlight => return Err(WebhookError::DuplicateInFlight),
         }
     }
-    let schema = schemas.check(
-        &source.provider,
-        &event.event_type,
-        &payload.value,
-        source.on_missing_schema,
-    )?;
-
     let id = Uuid::now_v7();
-    let envelope = envelope::build(
-        Context {
+    let prepared = prepare(
+        schemas,
+        source,
+        &payload,
+        &event,
+        Origin {
             id,
             received_at: delivery.received_at,
-            source: &source.name,
-            provider: &source.provider,
-            content_type: payload.content_type.as_deref(),
             remote_addr: delivery.remote_addr,
             client_ip: delivery.client_ip,
             verified: verified.verification(),
-            schema: schema.as_deref(),
         },
-        &event,
-        &payload.raw,
-    );
-    let (value, content_type) = envelope::serialize(&envelope, source.format, &source.ce_source)
-        .map_err(crate::payload::PayloadError::NotJson)?;
-
-    let topic = source.topics.route(&event.event_type);
+    )?;
     let id_text = id.to_string();
-    let record = Record {
-        topic: &topic,
-        key: event.delivery_id.as_deref().unwrap_or(&id_text),
-        value: &value,
-        ce_id: &id_text,
-        ce_source: &source.ce_source,
-        ce_type: &event.event_type,
-        ce_time: &envelope.event_time,
-        content_type,
-    };
+    let record = prepared.record(&id_text, &source.ce_source);
     let outcome = publish_or_spool(app, record, delivery.now_ms).await?;
     tracing::debug!(
         source = %source.name,
         event_type = %event.event_type,
         id = %id_text,
-        topic = %topic,
+        topic = %prepared.topic,
         outcome,
         "webhook accepted"
     );
@@ -368,6 +349,89 @@ async fn accept<'a>(
         guard.commit(id, delivery.now_ms);
     }
     Ok(Outcome::Accepted { id })
+}
+
+/// Facts about a delivery that are not in its payload, for its envelope.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub id: Uuid,
+    pub received_at: OffsetDateTime,
+    pub remote_addr: Option<SocketAddr>,
+    pub client_ip: Option<std::net::IpAddr>,
+    pub verified: &'a Verification,
+}
+
+/// An event ready to publish: what [`accept`] publishes and `replay` republishes.
+#[derive(Debug)]
+pub struct Prepared {
+    pub topic: Arc<str>,
+    pub key: String,
+    pub event_type: String,
+    pub event_time: String,
+    /// The envelope (or CloudEvent, per the source's `format`), serialized.
+    pub value: Vec<u8>,
+    pub content_type: &'static str,
+}
+
+impl Prepared {
+    /// The Kafka record; `ce_id` is the envelope id as text.
+    pub fn record<'a>(&'a self, ce_id: &'a str, ce_source: &'a str) -> Record<'a> {
+        Record {
+            topic: &self.topic,
+            key: &self.key,
+            value: &self.value,
+            ce_id,
+            ce_source,
+            ce_type: &self.event_type,
+            ce_time: &self.event_time,
+            content_type: self.content_type,
+        }
+    }
+}
+
+/// The stages after identification, the same for a live delivery and a replayed one: the
+/// schema check, the envelope (or CloudEvent), the topic and the key.
+pub fn prepare(
+    schemas: &SchemaRegistry,
+    source: &Source,
+    payload: &Payload<'_>,
+    event: &Identified,
+    origin: Origin<'_>,
+) -> Result<Prepared, WebhookError> {
+    let schema = schemas.check(
+        &source.provider,
+        &event.event_type,
+        &payload.value,
+        source.on_missing_schema,
+    )?;
+    let envelope = envelope::build(
+        Context {
+            id: origin.id,
+            received_at: origin.received_at,
+            source: &source.name,
+            provider: &source.provider,
+            content_type: payload.content_type.as_deref(),
+            remote_addr: origin.remote_addr,
+            client_ip: origin.client_ip,
+            verified: origin.verified,
+            schema: schema.as_deref(),
+        },
+        event,
+        &payload.raw,
+    );
+    let (value, content_type) = envelope::serialize(&envelope, source.format, &source.ce_source)
+        .map_err(crate::payload::PayloadError::NotJson)?;
+    Ok(Prepared {
+        topic: source.topics.route(&event.event_type),
+        key: event
+            .delivery_id
+            .clone()
+            .unwrap_or_else(|| origin.id.to_string()),
+        event_type: event.event_type.clone(),
+        event_time: envelope.event_time,
+        value,
+        content_type,
+    })
 }
 
 /// Publishes an authentic delivery that `err` kept from becoming an event to the source's
@@ -409,24 +473,24 @@ async fn dead_letter(
         .and_then(|v| v.to_str().ok());
     let id = Uuid::now_v7();
     let record = deadletter::build(
-        deadletter::Context {
+        Context {
             id,
             received_at: delivery.received_at,
             source: &source.name,
             provider: &source.provider,
+            content_type,
             remote_addr: delivery.remote_addr,
             client_ip: delivery.client_ip,
             verified: verified.verification(),
+            schema,
         },
         deadletter::Failure {
             reason: err.code(),
             message: err.to_string(),
             errors,
-            schema,
             event_type: event.as_ref().map(|e| e.event_type.as_str()),
             delivery_id: event.as_ref().and_then(|e| e.delivery_id.as_deref()),
         },
-        content_type,
         headers,
         &inbound.body,
     );
