@@ -23,8 +23,8 @@
 //! | [`drain`] | the background task moving the spool to Kafka in order | `spool`, `publish`, `metrics` |
 //! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | — |
 //! | [`envelope`] | the envelope contract consumers rely on | — |
-//! | [`replay`] | turning a dead letter back into an event under the current config and schemas | `auth` (a `none` verifier: it was verified on arrival), `payload`, `event`, `schema`, `envelope` |
-//! | [`deadletter`] | the dead-letter record: authentic deliveries that cannot become events, with the reason | `envelope` (time format) |
+//! | [`replay`] | turning a dead letter back into an event under the current config and schemas | `auth` (a `none` verifier: it was verified on arrival), `payload`, `event`, `webhook::prepare` (the pipeline's own schema, envelope and topic stages) |
+//! | [`deadletter`] | the dead-letter record: authentic deliveries that cannot become events, with the reason | `envelope` (its `Context`, time format) |
 //! | [`topic`] | topic templates, overrides, legal Kafka names | — |
 //! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
 //! | [`error`] | the one mapping from stage errors to HTTP status + JSON body | — |

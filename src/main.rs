@@ -288,19 +288,19 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             header_read_timeout: settings.header_read_timeout,
             shutdown_grace: settings.shutdown_grace,
         };
-        let app = Arc::new(App::new(
-            Routes {
+        let app = Arc::new(App {
+            routes: server::Live::new(Routes {
                 sources: settings.sources.into_iter().collect::<HashMap<_, _>>(),
                 schemas,
-            },
+            }),
             publisher,
             metrics,
-            settings.kafka.retry_after_secs,
-            settings.max_in_flight,
+            retry_after_secs: settings.kafka.retry_after_secs,
+            in_flight: tokio::sync::Semaphore::new(settings.max_in_flight),
             dedup,
-            settings.client_ip.clone(),
+            client_ip: settings.client_ip.clone(),
             spool,
-        ));
+        });
         // The admin listener first, so its address is printed before the ingest line.
         let admin_listener = match settings.admin.clone() {
             Some(admin) => {
@@ -416,7 +416,7 @@ async fn reload_on_sighup(app: &App, path: &Path, mut stop: tokio::sync::watch::
                     tracing::warn!("{w}");
                 }
                 let (sources, count) = (settings.sources.len(), schemas.len());
-                app.replace_routes(Routes {
+                app.routes.replace(Routes {
                     sources: settings.sources.into_iter().collect(),
                     schemas,
                 });

@@ -53,7 +53,8 @@ pub struct Routes {
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
 pub struct App {
-    routes: std::sync::RwLock<Arc<Routes>>,
+    /// The sources and schemas in force; a SIGHUP replaces them.
+    pub routes: Live<Routes>,
     pub publisher: Publisher,
     pub metrics: Metrics,
     /// Seconds sent in `Retry-After` with a 503.
@@ -68,42 +69,24 @@ pub struct App {
     pub spool: Option<Spool>,
 }
 
-impl App {
-    /// Everything but the routes is fixed for the life of the process.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        routes: Routes,
-        publisher: Publisher,
-        metrics: Metrics,
-        retry_after_secs: u64,
-        max_in_flight: usize,
-        dedup: Option<Dedup>,
-        client_ip: ClientIpRule,
-        spool: Option<Spool>,
-    ) -> Self {
-        App {
-            routes: std::sync::RwLock::new(Arc::new(routes)),
-            publisher,
-            metrics,
-            retry_after_secs,
-            in_flight: tokio::sync::Semaphore::new(max_in_flight),
-            dedup,
-            client_ip,
-            spool,
-        }
+/// A value that can be replaced while readers hold on to the one they took: each reader gets
+/// an `Arc` of the current value and keeps it as long as it needs.
+#[derive(Debug)]
+pub struct Live<T>(std::sync::RwLock<Arc<T>>);
+
+impl<T> Live<T> {
+    pub fn new(value: T) -> Self {
+        Live(std::sync::RwLock::new(Arc::new(value)))
     }
 
-    /// The sources and schemas in force now.
-    pub fn routes(&self) -> Arc<Routes> {
-        self.routes
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+    /// The value in force now.
+    pub fn get(&self) -> Arc<T> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Puts new sources and schemas in force for the requests that start from now on.
-    pub fn replace_routes(&self, routes: Routes) {
-        *self.routes.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(routes);
+    /// Puts `value` in force for every `get` from now on.
+    pub fn replace(&self, value: T) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(value);
     }
 }
 
@@ -171,7 +154,7 @@ pub async fn serve(
                     async move {
                         Ok::<_, Infallible>(match &surface {
                             Surface::Ingest => route(&app, req, remote).await,
-                            Surface::Admin(admin) => admin::route(admin, &app.routes(), &req),
+                            Surface::Admin(admin) => admin::route(admin, &app.routes.get(), &req),
                         })
                     }
                 });

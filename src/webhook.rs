@@ -65,7 +65,7 @@ where
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let started = Instant::now();
-    let routes = app.routes();
+    let routes = app.routes.get();
     let result = pipeline(app, &routes, source_name, request, remote_addr).await;
     answer(app, &routes, source_name, started, result)
 }
@@ -74,7 +74,7 @@ where
 /// handshake is a `GET` (Okta, X); `405` for every other source.
 pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    let routes = app.routes();
+    let routes = app.routes.get();
     let result = match routes.sources.get(source_name) {
         None => Err(WebhookError::UnknownSource(source_name.to_owned())),
         Some(source) => match source.handshake.as_ref().filter(|h| h.is_get()) {
@@ -92,7 +92,7 @@ pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Resp
 pub fn overloaded(app: &App, source_name: &str) -> Response<Full<Bytes>> {
     answer(
         app,
-        &app.routes(),
+        &app.routes.get(),
         source_name,
         Instant::now(),
         Err(WebhookError::Overloaded),
