@@ -10,7 +10,10 @@
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
+
+mod support;
 use std::time::{Duration, Instant};
+use support::{env_or, free_port, start_tansu, tansu_installed};
 
 use bytes::Bytes;
 use hmac::Mac;
@@ -26,20 +29,6 @@ impl Drop for Killed {
     }
 }
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
 /// Returns the bootstrap list, a label, and the broker process to keep alive (if any).
 fn broker() -> (String, &'static str, Option<Killed>) {
     if let Ok(b) = std::env::var("HOOKGATE_BENCH_BROKERS") {
@@ -50,31 +39,14 @@ fn broker() -> (String, &'static str, Option<Killed>) {
         };
         return (b, label, None);
     }
-    if Command::new("tansu")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
+    if tansu_installed() {
         let port = free_port();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new("tansu")
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "memory://tansu/", "--silent"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("tansu");
-        let addr = format!("127.0.0.1:{port}");
-        while std::net::TcpStream::connect(&addr).is_err() {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        return (addr, "tansu (memory)", Some(Killed(child)));
+        let child = start_tansu(&std::env::temp_dir(), port, "memory://tansu/", None);
+        return (
+            format!("127.0.0.1:{port}"),
+            "tansu (memory)",
+            Some(Killed(child)),
+        );
     }
     ("embedded".to_owned(), "embedded mock cluster", None)
 }
@@ -138,6 +110,7 @@ fn main() {
         // Warm-up: creates the topic and the producer's connections.
         let _ = one_connection(
             addr,
+            "warm-up".to_owned(),
             body.clone(),
             signature.clone(),
             Duration::from_secs(1),
@@ -145,9 +118,10 @@ fn main() {
         .await;
         let started = Instant::now();
         let tasks: Vec<_> = (0..connections)
-            .map(|_| {
+            .map(|c| {
                 tokio::spawn(one_connection(
                     addr,
+                    format!("c{c}"),
                     body.clone(),
                     signature.clone(),
                     Duration::from_secs(seconds),
@@ -185,8 +159,11 @@ fn main() {
 
 /// Sends webhooks on one keep-alive connection until `duration` passes; returns the latencies
 /// of 202 answers and the count of other answers.
+/// Sends from one keep-alive connection until `duration` is over. Delivery ids are
+/// `bench-{name}-{n}`, unique across connections, so none is answered as a duplicate.
 async fn one_connection(
     addr: std::net::SocketAddr,
+    name: String,
     body: Bytes,
     signature: String,
     duration: Duration,
@@ -207,7 +184,7 @@ async fn one_connection(
             .header("host", "bench")
             .header("content-type", "application/json")
             .header("x-github-event", "push")
-            .header("x-github-delivery", format!("bench-{n}"))
+            .header("x-github-delivery", format!("bench-{name}-{n}"))
             .header("x-hub-signature-256", &signature)
             .body(Full::new(body.clone()))
             .expect("request");

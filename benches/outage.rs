@@ -16,7 +16,10 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
+
+mod support;
 use std::time::{Duration, Instant};
+use support::{env_or, free_port, start_tansu};
 
 use bytes::Bytes;
 use hmac::Mac;
@@ -27,51 +30,10 @@ use rdkafka::message::Message;
 const SECRET: &str = "outage-secret";
 const TOPIC: &str = "webhooks.github.star";
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-fn start_tansu(dir: &Path, port: u16) -> Child {
-    let url = format!("tcp://127.0.0.1:{port}");
-    let child = Command::new("tansu")
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-        ])
-        .args([
-            "--storage-engine",
-            &std::env::var("HOOKGATE_OUTAGE_ENGINE")
-                .unwrap_or_else(|_| "memory://tansu/".to_owned()),
-        ])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(dir.join("tansu.log"))
-                .map(Stdio::from)
-                .unwrap_or_else(|_| Stdio::null()),
-        )
-        .spawn()
-        .expect("tansu (run scripts/install-tansu)");
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child
+fn start_broker(dir: &Path, port: u16) -> Child {
+    let engine =
+        std::env::var("HOOKGATE_OUTAGE_ENGINE").unwrap_or_else(|_| "memory://tansu/".to_owned());
+    start_tansu(dir, port, &engine, Some(&dir.join("tansu.log")))
 }
 
 fn start_gateway(config: &Path, port: u16) -> Child {
@@ -258,7 +220,7 @@ fn main() {
     )
     .expect("config");
 
-    let mut broker = start_tansu(dir.path(), broker_port);
+    let mut broker = start_broker(dir.path(), broker_port);
     let mut gateway = start_gateway(&config, gateway_port);
     let addr: SocketAddr = format!("127.0.0.1:{gateway_port}").parse().expect("addr");
     let tally = Arc::new(Mutex::new(Tally::default()));
@@ -292,7 +254,7 @@ fn main() {
             kill(&mut broker);
         }
         std::thread::sleep(Duration::from_secs(5));
-        broker = start_tansu(dir.path(), broker_port);
+        broker = start_broker(dir.path(), broker_port);
         println!("t={:?}: broker restarted", started.elapsed());
     } else if kill_broker {
         // The default: a frozen broker (SIGSTOP): connections hang, nothing is answered, as a
