@@ -52,13 +52,7 @@ pub fn validate(
             .event
             .identify(&hyper::HeaderMap::new(), &payload)
             .map(|e| e.event_type)
-            .map_err(|e| {
-                let hint = match source.event.event_type_header() {
-                    Some(h) => format!(" (source `{source_name}` reads it from the `{h}` header)"),
-                    None => String::new(),
-                };
-                anyhow::anyhow!("{e}: pass --event-type{hint}")
-            })?,
+            .map_err(|e| anyhow::anyhow!("{e}; pass --event-type"))?,
     };
     source.check_event_type(&event_type)?;
     match schemas.check(

@@ -890,7 +890,10 @@ fn validate_admin(
             return Err(ConfigError::invalid(
                 "admin",
                 "keys",
-                format!("key `{}` is shorter than 16 bytes", k.name),
+                format!(
+                    "key `{}` is shorter than 16 bytes; use a random one, e.g. `openssl rand -hex 32`",
+                    k.name
+                ),
             ));
         }
         keys.push(AdminKey {
