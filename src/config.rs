@@ -100,12 +100,72 @@ pub struct AdminConfig {
     pub public_base_url: Option<String>,
     /// Admin API keys; at least one.
     pub keys: Vec<AdminKeyConfig>,
+    /// How long an old token keeps verifying after `POST /v1/webhooks/{id}/rotate` when the
+    /// call does not say (`grace_seconds`).
+    #[serde(default = "AdminConfig::default_rotation_grace_secs")]
+    pub rotation_grace_secs: u64,
+    /// Where sources created through the API are kept.
+    pub store: Option<StoreConfig>,
 }
 
 impl AdminConfig {
     fn default_listen() -> String {
         "127.0.0.1:8081".to_owned()
     }
+
+    const fn default_rotation_grace_secs() -> u64 {
+        24 * 60 * 60
+    }
+}
+
+/// Longest rotation grace: a week.
+pub const MAX_ROTATION_GRACE_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// `[admin.store]`: where API-created sources live, and the key that encrypts their secrets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// `local` (one gateway: a file in `path`) or `kafka` (a fleet: a compacted topic).
+    #[serde(default)]
+    pub kind: StoreKind,
+    /// Directory of the local store.
+    #[serde(default = "StoreConfig::default_path")]
+    pub path: PathBuf,
+    /// Compacted topic of the Kafka store (one partition, so every replica sees one order).
+    #[serde(default = "StoreConfig::default_topic")]
+    pub topic: String,
+    /// 32 bytes as 64 hex digits (`openssl rand -hex 32`); encrypts secrets at rest.
+    pub encryption_key: Option<SecretRef>,
+}
+
+impl StoreConfig {
+    fn default_path() -> PathBuf {
+        PathBuf::from("data/admin")
+    }
+
+    fn default_topic() -> String {
+        "hookgate.admin.webhooks".to_owned()
+    }
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            kind: StoreKind::default(),
+            path: Self::default_path(),
+            topic: Self::default_topic(),
+            encryption_key: None,
+        }
+    }
+}
+
+/// Which store keeps API-created sources.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    #[default]
+    Local,
+    Kafka,
 }
 
 /// One admin API key: who it is (for audit lines), the secret, what it may do.
@@ -149,6 +209,29 @@ pub struct AdminSettings {
     pub listen: String,
     pub public_base_url: Option<String>,
     pub keys: Vec<AdminKey>,
+    pub rotation_grace: Duration,
+    pub store: StoreSettings,
+}
+
+/// The validated `[admin.store]`.
+#[derive(Clone)]
+pub struct StoreSettings {
+    pub kind: StoreKind,
+    pub path: PathBuf,
+    pub topic: String,
+    /// The AES-256 key that seals secrets at rest.
+    pub encryption_key: [u8; 32],
+}
+
+impl std::fmt::Debug for StoreSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("kind", &self.kind)
+            .field("path", &self.path)
+            .field("topic", &self.topic)
+            .field("encryption_key", &"[redacted]")
+            .finish()
+    }
 }
 
 /// `[server]`: the HTTP listener.
@@ -693,6 +776,9 @@ pub struct Settings {
     pub dedup: Option<DedupConfig>,
     pub spool: SpoolConfig,
     pub sources: BTreeMap<String, Source>,
+    /// What sources inherit from `[server]` and `[kafka]`; sources created through the admin
+    /// API are built with these too.
+    pub source_defaults: SourceDefaults,
     /// The management API, when `[admin]` is configured.
     pub admin: Option<AdminSettings>,
     /// Human-readable warnings (insecure choices) to log at start-up.
@@ -804,17 +890,15 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
     if file.sources.is_empty() {
         warnings.push("no [sources.*] configured: every webhook will get 404".to_owned());
     }
+    let source_defaults = SourceDefaults {
+        topic: default_topic,
+        dead_letter_topic: file.kafka.dead_letter_topic.clone(),
+        max_body_bytes: server.max_body_bytes,
+        body_timeout: Duration::from_millis(server.body_read_timeout_ms),
+    };
     let mut sources = BTreeMap::new();
     for (name, raw) in file.sources {
-        let source = validate_source(
-            &name,
-            raw,
-            &default_topic,
-            &file.kafka.dead_letter_topic,
-            server,
-            env,
-            &mut warnings,
-        )?;
+        let source = validate_source(&name, raw, &source_defaults, env, &mut warnings)?;
         sources.insert(name, source);
     }
     let client_ip = ClientIpRule::new(server.client_ip_header.as_deref(), &server.trusted_proxies)
@@ -854,6 +938,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         dedup: file.dedup.enabled.then_some(file.dedup),
         spool: file.spool,
         sources,
+        source_defaults,
         warnings,
     })
 }
@@ -902,13 +987,60 @@ fn validate_admin(
             scopes: k.scopes.clone(),
         });
     }
+    if a.rotation_grace_secs > MAX_ROTATION_GRACE_SECS {
+        return Err(ConfigError::invalid(
+            "admin",
+            "rotation_grace_secs",
+            format!("must be at most {MAX_ROTATION_GRACE_SECS} (a week)"),
+        ));
+    }
+    let store = validate_store(a.store.as_ref().unwrap_or(&StoreConfig::default()), env)?;
     Ok(AdminSettings {
+        rotation_grace: Duration::from_secs(a.rotation_grace_secs),
+        store,
         listen: a.listen.clone(),
         public_base_url: a
             .public_base_url
             .as_ref()
             .map(|u| u.trim_end_matches('/').to_owned()),
         keys,
+    })
+}
+
+fn validate_store(s: &StoreConfig, env: EnvLookup<'_>) -> Result<StoreSettings, ConfigError> {
+    const HOW: &str = "e.g. encryption_key = { env = \"HOOKGATE_STORE_KEY\" } with a key made by `openssl rand -hex 32`";
+    let Some(reference) = &s.encryption_key else {
+        return Err(ConfigError::invalid(
+            "admin.store",
+            "encryption_key",
+            format!("required: it encrypts the secrets of API-created webhooks at rest; {HOW}"),
+        ));
+    };
+    let secret = resolve_secret(reference, env)
+        .map_err(|reason| ConfigError::invalid("admin.store", "encryption_key", reason))?;
+    let mut key = [0u8; 32];
+    let text = std::str::from_utf8(secret.expose())
+        .unwrap_or_default()
+        .trim();
+    if hex::decode_to_slice(text, &mut key).is_err() {
+        return Err(ConfigError::invalid(
+            "admin.store",
+            "encryption_key",
+            format!("must be 32 bytes written as 64 hex digits; {HOW}"),
+        ));
+    }
+    if !crate::topic::is_valid_name(&s.topic) {
+        return Err(ConfigError::invalid(
+            "admin.store",
+            "topic",
+            "must be a Kafka topic name: 1 to 249 of `a-z A-Z 0-9 . _ -`",
+        ));
+    }
+    Ok(StoreSettings {
+        kind: s.kind,
+        path: s.path.clone(),
+        topic: s.topic.clone(),
+        encryption_key: key,
     })
 }
 
@@ -968,10 +1100,50 @@ fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
 fn validate_source(
     name: &str,
     raw: SourceConfig,
-    default_topic: &TopicTemplate,
-    default_dead_letter: &str,
-    server: &ServerConfig,
+    defaults: &SourceDefaults,
     env: EnvLookup<'_>,
+    warnings: &mut Vec<String>,
+) -> Result<Source, ConfigError> {
+    let section = format!("sources.{name}");
+    let mut secrets = Vec::with_capacity(raw.secrets.len());
+    for (index, r) in raw.secrets.iter().enumerate() {
+        let secret = resolve_secret(r, env).map_err(|reason| ConfigError::Secret {
+            source_name: name.to_owned(),
+            index,
+            reason,
+        })?;
+        if matches!(r, SecretRef::InsecureDevValue(_)) {
+            warnings.push(format!(
+                "[{section}] secret #{index} is written in the config (insecure_dev_value): \
+                 use env or file outside development"
+            ));
+        }
+        secrets.push(secret);
+    }
+    build_source(name, raw, secrets, defaults, warnings)
+}
+
+/// What a source takes from the rest of the config when it does not set it itself.
+#[derive(Debug, Clone)]
+pub struct SourceDefaults {
+    /// `kafka.topic_template`
+    pub topic: TopicTemplate,
+    /// `kafka.dead_letter_topic`
+    pub dead_letter_topic: String,
+    /// `server.max_body_bytes`
+    pub max_body_bytes: usize,
+    /// `server.body_read_timeout_ms`
+    pub body_timeout: Duration,
+}
+
+/// Checks one source definition and compiles it for the hot path. `secrets` are already
+/// resolved (from the file's references, or decrypted from the admin store); `raw.secrets` is
+/// not read. Errors name the section `sources.{name}` and the key.
+pub fn build_source(
+    name: &str,
+    raw: SourceConfig,
+    secrets: Vec<Secret>,
+    defaults: &SourceDefaults,
     warnings: &mut Vec<String>,
 ) -> Result<Source, ConfigError> {
     let section = format!("sources.{name}");
@@ -1021,21 +1193,6 @@ fn validate_source(
         }
     };
 
-    let mut secrets = Vec::with_capacity(raw.secrets.len());
-    for (index, r) in raw.secrets.iter().enumerate() {
-        let secret = resolve_secret(r, env).map_err(|reason| ConfigError::Secret {
-            source_name: name.to_owned(),
-            index,
-            reason,
-        })?;
-        if matches!(r, SecretRef::InsecureDevValue(_)) {
-            warnings.push(format!(
-                "[{section}] secret #{index} is written in the config (insecure_dev_value): \
-                 use env or file outside development"
-            ));
-        }
-        secrets.push(secret);
-    }
     if matches!(auth, AuthConfig::None) {
         if !secrets.is_empty() {
             return Err(ConfigError::invalid(
@@ -1146,7 +1303,7 @@ fn validate_source(
     };
     let default = match &raw.topic {
         Some(t) => TopicTemplate::parse(t).map_err(topic_error("topic"))?,
-        None => default_topic.clone(),
+        None => defaults.topic.clone(),
     };
     let mut per_event = BTreeMap::new();
     for (event, template) in &raw.topics {
@@ -1174,7 +1331,7 @@ fn validate_source(
         parse_nets(&raw.allow_ips)
             .map_err(|e| ConfigError::invalid(section.clone(), "allow_ips", e.to_string()))?,
     );
-    let max_body_bytes = raw.max_body_bytes.unwrap_or(server.max_body_bytes);
+    let max_body_bytes = raw.max_body_bytes.unwrap_or(defaults.max_body_bytes);
     if max_body_bytes == 0 {
         return Err(ConfigError::invalid(
             section,
@@ -1192,7 +1349,7 @@ fn validate_source(
             ))
         }
         Some(t) => t.as_str().into(),
-        None => default_dead_letter.into(),
+        None => defaults.dead_letter_topic.as_str().into(),
     };
     Ok(Source {
         name: name.to_owned(),
@@ -1211,7 +1368,7 @@ fn validate_source(
         allowed_events,
         limits: Limits {
             max_body_bytes,
-            body_timeout: Duration::from_millis(server.body_read_timeout_ms),
+            body_timeout: defaults.body_timeout,
         },
         rate_limiter,
         allow_ips,

@@ -77,6 +77,7 @@ pub mod schema;
 pub mod secret;
 pub mod server;
 pub mod spool;
+pub mod store;
 pub mod tls;
 pub mod topic;
 pub mod webhook;

@@ -290,8 +290,9 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         };
         let app = Arc::new(App {
             routes: server::Live::new(Routes {
-                sources: settings.sources.into_iter().collect::<HashMap<_, _>>(),
-                schemas,
+                configured: Arc::new(settings.sources.into_iter().collect::<HashMap<_, _>>()),
+                managed: Arc::default(),
+                schemas: Arc::new(schemas),
             }),
             publisher,
             metrics,
@@ -301,18 +302,29 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             client_ip: settings.client_ip.clone(),
             spool,
         });
-        // The admin listener first, so its address is printed before the ingest line.
+        // The admin listener first, so its address is printed before the ingest line; its
+        // store is read and its sources put in force before either listener takes a request.
         let admin_listener = match settings.admin.clone() {
             Some(admin) => {
+                let store =
+                    open_store(&admin, &bootstrap, &settings.kafka, &settings.source_defaults)
+                        .await?;
+                store.apply(&app.routes);
                 let listener = tokio::net::TcpListener::bind(&admin.listen)
                     .await
                     .with_context(|| format!("cannot listen on {} (admin)", admin.listen))?;
                 let addr = listener
                     .local_addr()
                     .context("admin listener has no address")?;
-                tracing::info!(%addr, keys = admin.keys.len(), "admin API listening");
+                tracing::info!(%addr, keys = admin.keys.len(), webhooks = store.list().len(), "admin API listening");
                 println!("hookgate admin API on http://{addr}");
-                Some((listener, admin))
+                Some((
+                    listener,
+                    Arc::new(hookgate::admin::Admin {
+                        settings: admin,
+                        store,
+                    }),
+                ))
             }
             None => None,
         };
@@ -349,9 +361,14 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             tokio::spawn(async move { tls.watch(&app.metrics, stopped).await })
         });
 
+        let store_follower = admin_listener.as_ref().map(|(_, admin)| {
+            let (app, admin) = (app.clone(), admin.clone());
+            let stopped = stop_drain.subscribe();
+            tokio::spawn(async move { admin.store.follow(&app.routes, stopped).await })
+        });
         let admin = admin_listener.map(|(listener, admin)| {
             let app = app.clone();
-            let surface = server::Surface::Admin(Arc::new(admin));
+            let surface = server::Surface::Admin(admin);
             tokio::spawn(async move {
                 server::serve(listener, app, surface, None, shutdown_signal(), limits).await
             })
@@ -378,6 +395,9 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             let _ = watcher.await;
         }
         let _ = reloader.await;
+        if let Some(follower) = store_follower {
+            let _ = follower.await;
+        }
 
         tracing::info!("flushing the Kafka producer");
         if let Err(e) = app.publisher.flush(Duration::from_secs(10)).await {
@@ -388,6 +408,42 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
     })?;
     drop(embedded);
     Ok(())
+}
+
+/// Opens the admin store `[admin.store]` names and loads what it holds; a record whose
+/// secret does not open with the configured key stops start-up (a wrong key must not silently
+/// drop sources).
+async fn open_store(
+    admin: &hookgate::config::AdminSettings,
+    bootstrap: &str,
+    kafka: &hookgate::config::KafkaSettings,
+    defaults: &hookgate::config::SourceDefaults,
+) -> anyhow::Result<hookgate::store::Store> {
+    use hookgate::config::StoreKind;
+    use hookgate::store::{kafka::KafkaStore, local::LocalStore, Backend, Sealer, Store};
+    let settings = &admin.store;
+    let sealer = Sealer::new(&settings.encryption_key)
+        .map_err(|e| anyhow::anyhow!("[admin.store] encryption_key: {e}"))?;
+    let (backend, records) = match settings.kind {
+        StoreKind::Local => {
+            let (local, records) = LocalStore::open(&settings.path)?;
+            tracing::info!(path = %settings.path.display(), webhooks = records.len(), "admin store (local) ready");
+            (Backend::Local(local), records)
+        }
+        StoreKind::Kafka => {
+            let (shared, records) = KafkaStore::open(bootstrap, kafka, &settings.topic).await?;
+            tracing::info!(topic = %settings.topic, webhooks = records.len(), "admin store (Kafka topic) ready");
+            (Backend::Kafka(shared), records)
+        }
+    };
+    for record in records.values() {
+        for secret in &record.secrets {
+            sealer.open(&record.id, &secret.sealed).map_err(|e| {
+                anyhow::anyhow!("admin store: the secret of webhook `{}` {e}", record.id)
+            })?;
+        }
+    }
+    Ok(Store::new(backend, sealer, defaults.clone(), records))
 }
 
 /// On every SIGHUP, loads the config file and the schemas again and, if both are valid, puts
@@ -416,8 +472,11 @@ async fn reload_on_sighup(app: &App, path: &Path, mut stop: tokio::sync::watch::
                     tracing::warn!("{w}");
                 }
                 let (sources, count) = (settings.sources.len(), schemas.len());
-                app.routes.replace(Routes {
-                    sources: settings.sources.into_iter().collect(),
+                let configured = Arc::new(settings.sources.into_iter().collect());
+                let schemas = Arc::new(schemas);
+                app.routes.update(|old| Routes {
+                    configured,
+                    managed: old.managed.clone(),
                     schemas,
                 });
                 app.metrics.config_reload(true);

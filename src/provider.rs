@@ -83,6 +83,23 @@ pub const NAMES: &[&str] = &[
     "zoom",
 ];
 
+/// Presets whose providers let the user choose the secret (the webhook form has a field for
+/// it), so the admin API may generate one; the others issue their own signing secret or key,
+/// which must be passed in.
+pub const USER_CHOSEN_SECRET: &[&str] = &[
+    "bitbucket",
+    "calendly",
+    "cidaas",
+    "easypost",
+    "github",
+    "github-sha1",
+    "gitlab",
+    "lemonsqueezy",
+    "okta",
+    "razorpay",
+    "typeform",
+];
+
 /// HMAC-SHA256 of the raw body, hex, no prefix, in `header`: the starting point of most presets.
 fn hmac(header: &str) -> SignatureConfig {
     SignatureConfig::body_hmac_sha256(header)

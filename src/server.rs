@@ -30,7 +30,6 @@ use tokio::net::TcpListener;
 use crate::access::ClientIpRule;
 use crate::admin;
 use crate::catalog;
-use crate::config::AdminSettings;
 use crate::config::Source;
 use crate::dedup::Dedup;
 use crate::error::{error_response, json_response, method_not_allowed};
@@ -41,13 +40,25 @@ use crate::spool::Spool;
 use crate::tls::Tls;
 use crate::webhook;
 
-/// What a config reload (`SIGHUP`) replaces: the sources and the schemas. A request takes
-/// the current one when it starts and keeps it to the end, so a reload never changes the
-/// rules under a request in flight.
-#[derive(Debug)]
+/// The sources and schemas in force. A request takes the current value when it starts and
+/// keeps it to the end, so a change never alters the rules under a request in flight. A config
+/// reload (`SIGHUP`) replaces `configured` and `schemas`; a change through the admin API
+/// replaces `managed`; each keeps the other's part.
+#[derive(Debug, Clone)]
 pub struct Routes {
-    pub sources: HashMap<String, Source>,
-    pub schemas: SchemaRegistry,
+    /// Sources from the config file.
+    pub configured: Arc<HashMap<String, Source>>,
+    /// Sources created through the admin API ([`crate::store`]).
+    pub managed: Arc<HashMap<String, Source>>,
+    pub schemas: Arc<SchemaRegistry>,
+}
+
+impl Routes {
+    /// The source behind `POST /webhooks/{name}`; a config source wins over an admin-created
+    /// one of the same name.
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.configured.get(name).or_else(|| self.managed.get(name))
+    }
 }
 
 /// Everything a request needs, shared by all connections.
@@ -88,6 +99,13 @@ impl<T> Live<T> {
     pub fn replace(&self, value: T) {
         *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(value);
     }
+
+    /// Puts `change(current)` in force, with writers serialized, so two changes of different
+    /// parts (a reload and an admin call) cannot lose each other.
+    pub fn update(&self, change: impl FnOnce(&T) -> T) {
+        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
+        *slot = Arc::new(change(&slot));
+    }
 }
 
 /// Connection-level limits.
@@ -104,7 +122,7 @@ pub enum Surface {
     /// Webhooks and the operational endpoints.
     Ingest,
     /// The management API ([`admin`]).
-    Admin(Arc<AdminSettings>),
+    Admin(Arc<admin::Admin>),
 }
 
 /// Serves until `shutdown` resolves, then drains connections for at most the grace period.
@@ -154,7 +172,7 @@ pub async fn serve(
                     async move {
                         Ok::<_, Infallible>(match &surface {
                             Surface::Ingest => route(&app, req, remote).await,
-                            Surface::Admin(admin) => admin::route(admin, &app.routes.get(), &req),
+                            Surface::Admin(admin) => admin::route(admin, &app, req).await,
                         })
                     }
                 });

@@ -75,7 +75,7 @@ where
 pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let routes = app.routes.get();
-    let result = match routes.sources.get(source_name) {
+    let result = match routes.source(source_name) {
         None => Err(WebhookError::UnknownSource(source_name.to_owned())),
         Some(source) => match source.handshake.as_ref().filter(|h| h.is_get()) {
             None => return method_not_allowed("POST", "webhooks are delivered with POST"),
@@ -107,7 +107,7 @@ fn answer(
     started: Instant,
     result: Result<Outcome, WebhookError>,
 ) -> Response<Full<Bytes>> {
-    let label = if routes.sources.contains_key(source_name) {
+    let label = if routes.source(source_name).is_some() {
         source_name
     } else {
         UNKNOWN_SOURCE
@@ -116,30 +116,21 @@ fn answer(
         Ok(Outcome::Accepted { id }) => {
             app.metrics
                 .observe_webhook(label, "accepted", started.elapsed());
-            let success = routes
-                .sources
-                .get(source_name)
-                .and_then(|s| s.success.as_ref());
+            let success = routes.source(source_name).and_then(|s| s.success.as_ref());
             accepted_response(id, success)
         }
         Ok(Outcome::Duplicate { id }) => {
             app.metrics
                 .observe_webhook(label, "duplicate", started.elapsed());
             tracing::debug!(source = label, id = %id, "duplicate delivery");
-            let success = routes
-                .sources
-                .get(source_name)
-                .and_then(|s| s.success.as_ref());
+            let success = routes.source(source_name).and_then(|s| s.success.as_ref());
             duplicate_response(id, success)
         }
         Ok(Outcome::DeadLettered { id, reason }) => {
             app.metrics
                 .observe_webhook(label, "dead_letter", started.elapsed());
             app.metrics.dead_letter(label, reason);
-            let success = routes
-                .sources
-                .get(source_name)
-                .and_then(|s| s.success.as_ref());
+            let success = routes.source(source_name).and_then(|s| s.success.as_ref());
             let mut response = accepted_response(id, success);
             response
                 .headers_mut()
@@ -246,8 +237,7 @@ where
 {
     let received_at = OffsetDateTime::now_utc();
     let source = routes
-        .sources
-        .get(source_name)
+        .source(source_name)
         .ok_or_else(|| WebhookError::UnknownSource(source_name.to_owned()))?;
 
     let client_ip = remote_addr.map(|peer| app.client_ip.client_ip(peer.ip(), request.headers()));
