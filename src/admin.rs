@@ -567,6 +567,7 @@ impl Call<'_> {
         let given_secret = w.remove("secret");
         let mut options = Map::new();
         merge_options(&mut options, w)?;
+        refuse_auth_none(&options)?;
         let id = format!("wh_{}", hex::encode(self.store().sealer().random(16)?));
         let (secret, origin, token) =
             self.new_secret(&id, given_secret, &provider_name, &options)?;
@@ -746,6 +747,20 @@ impl Call<'_> {
             &managed(&self.admin.settings, &record, token.as_deref()),
         ))
     }
+}
+
+/// Sources created through the API always authenticate their deliveries.
+fn refuse_auth_none(options: &Map<String, Value>) -> Result<(), AdminError> {
+    let auth_type = options
+        .get("auth")
+        .and_then(|a| a.get("type"))
+        .and_then(Value::as_str);
+    if auth_type == Some("none") {
+        return Err(AdminError::BadRequest(
+            "`auth`: type \"none\" is not allowed for sources created through the API".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 fn is_provider_name(p: &str) -> bool {

@@ -160,6 +160,8 @@ pub struct Store {
     records: Mutex<BTreeMap<String, Record>>,
     /// One change at a time, so saves reach the backend in the order they are applied.
     writing: tokio::sync::Mutex<()>,
+    /// Wakes [`Store::follow`] after a change, which may have started a grace period.
+    changed: tokio::sync::Notify,
 }
 
 impl Store {
@@ -176,6 +178,7 @@ impl Store {
             defaults,
             records: Mutex::new(records),
             writing: tokio::sync::Mutex::new(()),
+            changed: tokio::sync::Notify::new(),
         }
     }
 
@@ -216,6 +219,7 @@ impl Store {
         }
         self.records().insert(record.id.clone(), record);
         self.apply(routes);
+        self.changed.notify_one();
         Ok(())
     }
 
@@ -318,12 +322,14 @@ impl Store {
                 Backend::Local(_) => {
                     tokio::select! {
                         () = tokio::time::sleep(wait) => true,
+                        () = self.changed.notified() => false,
                         _ = stop.changed() => return,
                     }
                 }
                 Backend::Kafka(k) => {
                     tokio::select! {
                         () = tokio::time::sleep(wait) => true,
+                        () = self.changed.notified() => false,
                         change = k.next_change() => match change {
                             Some((id, record)) => self.merge(&id, record),
                             None => false,
