@@ -8,8 +8,9 @@
 //!
 //! | module | owns | may call |
 //! |---|---|---|
-//! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz`; the swappable routes (sources + schemas) a SIGHUP replaces | `webhook`, `tls` (handshakes), `publish` (readiness), `metrics` |
-//! | [`admin`] | the management API on its own listener: admin keys and scopes, `/v1/webhooks`, `/v1/webhook-types` | `catalog` |
+//! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz`; the swappable routes (config sources and schemas a SIGHUP replaces, API-created sources an admin change replaces) | `webhook`, `admin`, `tls` (handshakes), `publish` (readiness), `metrics` |
+//! | [`admin`] | the management API on its own listener: admin keys and scopes, `/v1/webhooks` reads and changes, rotation, `/v1/webhook-types`, audit lines | `store`, `catalog`, `provider` |
+//! | [`store`] | API-created sources: records, sealed secrets (AES-256-GCM), the local file and the compacted Kafka topic, building their sources and putting them in force, retiring rotated-out secrets | `config` (`build_source`), `server` (`Live<Routes>`) |
 //! | [`tls`] | the HTTPS certificate and key, and swapping in a renewed pair while serving | `metrics` |
 //! | [`webhook`] | the order of the stages, nothing else | every stage module below |
 //! | [`access`] | the client IP behind trusted proxies; per-source allow-lists | — |
@@ -27,7 +28,7 @@
 //! | [`deadletter`] | the dead-letter record: authentic deliveries that cannot become events, with the reason | `envelope` (its `Context`, time format) |
 //! | [`topic`] | topic templates, overrides, legal Kafka names | — |
 //! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
-//! | [`error`] | the one mapping from stage errors to HTTP status + JSON body | — |
+//! | [`error`] | the one mapping from stage errors (and admin errors) to HTTP status + JSON body | — |
 //! | [`config`] | the TOML file, secret references, validation into [`config::Settings`] | `auth`, `event`, `handshake`, `topic`, `provider` (to compile per-source parts) |
 //! | [`catalog`] | the event types each provider documents (embedded `config/catalogs/`) | — |
 //! | [`provider`] | presets: what known providers send, as data; their vector tests | — |
@@ -53,7 +54,11 @@
 //! - **Start-up does the work once.** Secrets decoded, HMAC keys set up, recipes, locators and
 //!   topic templates compiled, schemas compiled, all before the port is bound; a bad config or
 //!   schema stops start-up with a message naming the file, source and key.
-//! - **Metric labels are bounded**: configured source names and closed sets of codes only.
+//! - **Metric labels are bounded**: source names (configured or created through the admin API)
+//!   and closed sets of codes only.
+//! - **An admin change is saved, then in force, then answered.** [`store`] fsyncs its file (or
+//!   has the topic's acknowledgement) before it swaps the routes; secrets stay sealed in the
+//!   store and are opened only to build a source.
 
 pub mod access;
 pub mod admin;
