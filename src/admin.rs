@@ -546,7 +546,7 @@ impl Call<'_> {
         let mut w = webhook_object(body)?;
         let name = text(w.remove("name").unwrap_or(Value::Null), "name", MAX_NAME)?;
         let description = match w.remove("description") {
-            None | Some(Value::Null) => String::new(),
+            None => String::new(),
             Some(Value::String(s)) if s.chars().count() <= MAX_DESCRIPTION => s,
             Some(_) => {
                 return Err(AdminError::BadRequest(format!(
@@ -633,7 +633,6 @@ impl Call<'_> {
         }
         match w.remove("description") {
             None => {}
-            Some(Value::Null) => record.description.clear(),
             Some(Value::String(s)) if s.chars().count() <= MAX_DESCRIPTION => {
                 record.description = s
             }
@@ -698,9 +697,17 @@ impl Call<'_> {
             }
         };
         let grace = match given.remove("grace_seconds") {
-            None | Some(Value::Null) => self.admin.settings.rotation_grace.as_secs(),
+            None => self.admin.settings.rotation_grace.as_secs(),
+            // JSON has one number type: `3600.0` is the integer 3600.
             Some(v) => v
                 .as_u64()
+                .or_else(|| {
+                    v.as_f64()
+                        .filter(|f| {
+                            f.fract() == 0.0 && *f >= 0.0 && *f <= MAX_ROTATION_GRACE_SECS as f64
+                        })
+                        .map(|f| f as u64)
+                })
                 .filter(|g| *g <= MAX_ROTATION_GRACE_SECS)
                 .ok_or_else(|| {
                     AdminError::BadRequest(format!(
