@@ -126,21 +126,29 @@ where
         app,
         actor: &actor,
     };
-    match (method, segments.as_slice()) {
+    let (action, answer) = match (method, segments.as_slice()) {
         (Method::GET, [_, _]) if segments[1] == "webhooks" => {
-            list(admin, &routes, query.as_deref())
+            return list(admin, &routes, query.as_deref())
         }
-        (Method::GET, [_, _]) => webhook_types(admin, &routes, query.as_deref()),
-        (Method::POST, [_, _]) => call.create(body).await,
-        (Method::GET, [_, _, id]) => match find(admin, &routes, id) {
-            Some(found) => Ok(json_response(StatusCode::OK, &found)),
-            None => Err(AdminError::NotFound("Webhook not found.")),
-        },
-        (Method::PATCH, [_, _, id]) => call.update(id, &routes, body).await,
-        (Method::DELETE, [_, _, id]) => call.delete(id, &routes).await,
-        (_, [_, _, id, _]) => call.rotate(id, &routes, body).await,
-        _ => Err(AdminError::NoEndpoint),
-    }
+        (Method::GET, [_, _]) => return webhook_types(admin, &routes, query.as_deref()),
+        (Method::GET, [_, _, id]) => {
+            return match find(admin, &routes, id) {
+                Some(found) => Ok(json_response(StatusCode::OK, &found)),
+                None => Err(AdminError::NotFound("Webhook not found.")),
+            }
+        }
+        (Method::POST, [_, _]) => ("create", call.create(body).await),
+        (Method::PATCH, [_, _, id]) => ("update", call.update(id, &routes, body).await),
+        (Method::DELETE, [_, _, id]) => ("delete", call.delete(id, &routes).await),
+        (_, [_, _, id, _]) => ("rotate", call.rotate(id, &routes, body).await),
+        _ => return Err(AdminError::NoEndpoint),
+    };
+    let status = match &answer {
+        Ok(r) => r.status(),
+        Err(e) => e.status(),
+    };
+    app.metrics.admin_change(action, status.as_u16());
+    answer
 }
 
 /// The key whose digest matches the bearer token, compared in constant time.

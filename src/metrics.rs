@@ -36,6 +36,7 @@ pub struct Metrics {
     spool_drained: prometheus::IntCounter,
     dead_letters: IntCounterVec,
     config_reloads: IntCounterVec,
+    admin_changes: IntCounterVec,
     tls_reloads: IntCounterVec,
     tls_handshake_errors: prometheus::IntCounter,
 }
@@ -114,6 +115,14 @@ impl Metrics {
             &["result"],
         )?;
         registry.register(Box::new(config_reloads.clone()))?;
+        let admin_changes = IntCounterVec::new(
+            Opts::new(
+                "admin_changes_total",
+                "Admin API changes by action (`create`, `update`, `delete`, `rotate`) and result (`ok`; `refused`: a 4xx; `error`: not saved, 5xx)",
+            ),
+            &["action", "result"],
+        )?;
+        registry.register(Box::new(admin_changes.clone()))?;
         let tls_reloads = IntCounterVec::new(
             Opts::new(
                 "tls_reloads_total",
@@ -150,6 +159,7 @@ impl Metrics {
             spool_drained,
             dead_letters,
             config_reloads,
+            admin_changes,
             tls_reloads,
             tls_handshake_errors,
         })
@@ -193,6 +203,18 @@ impl Metrics {
     /// Counts one dead-lettered delivery.
     pub fn dead_letter(&self, source: &str, reason: &str) {
         self.dead_letters.with_label_values(&[source, reason]).inc();
+    }
+
+    /// Counts one admin API change attempt; `status` is the answer's.
+    pub fn admin_change(&self, action: &'static str, status: u16) {
+        let result = match status {
+            200..=299 => "ok",
+            500.. => "error",
+            _ => "refused",
+        };
+        self.admin_changes
+            .with_label_values(&[action, result])
+            .inc();
     }
 
     /// Counts one config reload attempt.

@@ -536,6 +536,15 @@ async fn every_refused_change_says_why() {
             .status,
         409
     );
+
+    let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
+    for line in [
+        r#"hookgate_admin_changes_total{action="create",result="ok"} 2"#,
+        r#"hookgate_admin_changes_total{action="rotate",result="ok"} 1"#,
+        r#"hookgate_admin_changes_total{action="update",result="refused"} 6"#,
+    ] {
+        assert!(metrics.contains(line), "{line} not in:\n{metrics}");
+    }
 }
 
 #[test]
