@@ -697,3 +697,31 @@ async fn two_gateways_sharing_the_kafka_store_see_each_others_changes() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_change_the_store_cannot_save_is_refused_and_not_put_in_force() {
+    let store = tempfile::tempdir().expect("tempdir");
+    let gw = Gateway::start_env(&config("embedded", &local_store(store.path())), ENV);
+    let admin = gw.admin_addr.expect("admin listener");
+    // The atomic replace writes this file first; a directory in its place makes it fail.
+    let blocker = store.path().join("webhooks.json.tmp");
+    std::fs::create_dir(&blocker).expect("mkdir");
+    let webhook = json!({"webhook": {"name": "x", "provider": "github", "events": "*"}});
+    let refused = call(admin, "POST", "/v1/webhooks", WRITER, &webhook).await;
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.headers["retry-after"], "5");
+    assert!(
+        error_of(&refused).starts_with("the change was not saved"),
+        "{refused:?}"
+    );
+    let listed = call(admin, "GET", "/v1/webhooks", READER, &Value::Null)
+        .await
+        .json();
+    assert_eq!(listed["count"], 1, "only the config source: {listed}");
+
+    std::fs::remove_dir(&blocker).expect("rmdir");
+    let created = call(admin, "POST", "/v1/webhooks", WRITER, &webhook).await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
+    assert!(metrics.contains(r#"hookgate_admin_changes_total{action="create",result="error"} 1"#));
+}
