@@ -405,6 +405,15 @@ fn text(value: Value, field: &str, max: usize) -> Result<String, AdminError> {
     }
 }
 
+fn description(value: Value) -> Result<String, AdminError> {
+    match value {
+        Value::String(s) if s.chars().count() <= MAX_DESCRIPTION => Ok(s),
+        _ => Err(AdminError::BadRequest(format!(
+            "\"description\" must be a string of at most {MAX_DESCRIPTION} characters."
+        ))),
+    }
+}
+
 /// `events`: an array of names or one name; `*` means every event. Names outside the
 /// provider's catalog (when it has one) are refused, all of them named.
 fn events(value: Value, provider: &str) -> Result<Vec<String>, AdminError> {
@@ -531,8 +540,18 @@ impl Call<'_> {
             .map_err(|e| AdminError::BadRequest(format!("invalid webhook options: {e}")))
     }
 
-    async fn save(&self, record: Record) -> Result<(), AdminError> {
-        self.store().put(record, &self.app.routes).await?;
+    /// Stamps a change to an existing record: when, by whom, one more revision.
+    fn touch(&self, record: &mut Record) {
+        record.updated_at = now().1;
+        record.updated_by = self.actor.to_owned();
+        record.revision += 1;
+    }
+
+    /// Checks `record`, saves it, puts it in force, and logs the audit line.
+    async fn commit(&self, record: &Record, action: &str) -> Result<(), AdminError> {
+        self.check(record)?;
+        self.store().put(record.clone(), &self.app.routes).await?;
+        self.audit(action, record);
         Ok(())
     }
 
@@ -553,15 +572,11 @@ impl Call<'_> {
     async fn create(&self, body: Option<Value>) -> Answer {
         let mut w = webhook_object(body)?;
         let name = text(w.remove("name").unwrap_or(Value::Null), "name", MAX_NAME)?;
-        let description = match w.remove("description") {
-            None => String::new(),
-            Some(Value::String(s)) if s.chars().count() <= MAX_DESCRIPTION => s,
-            Some(_) => {
-                return Err(AdminError::BadRequest(format!(
-                    "\"description\" must be a string of at most {MAX_DESCRIPTION} characters."
-                )))
-            }
-        };
+        let description = w
+            .remove("description")
+            .map(description)
+            .transpose()?
+            .unwrap_or_default();
         let provider_name = match w.remove("provider") {
             Some(Value::String(p)) if is_provider_name(&p) => p,
             _ => {
@@ -594,9 +609,7 @@ impl Call<'_> {
             updated_by: self.actor.to_owned(),
             revision: 1,
         };
-        self.check(&record)?;
-        self.save(record.clone()).await?;
-        self.audit("webhook.create", &record);
+        self.commit(&record, "webhook.create").await?;
         let mut response = json_response(
             StatusCode::CREATED,
             &managed(&self.admin.settings, &record, token.as_deref()),
@@ -639,28 +652,15 @@ impl Call<'_> {
         if let Some(v) = w.remove("name") {
             record.name = text(v, "name", MAX_NAME)?;
         }
-        match w.remove("description") {
-            None => {}
-            Some(Value::String(s)) if s.chars().count() <= MAX_DESCRIPTION => {
-                record.description = s
-            }
-            Some(_) => {
-                return Err(AdminError::BadRequest(format!(
-                    "\"description\" must be a string of at most {MAX_DESCRIPTION} characters."
-                )))
-            }
+        if let Some(v) = w.remove("description") {
+            record.description = description(v)?;
         }
         if let Some(v) = w.remove("events") {
             record.events = events(v, &record.provider)?;
         }
         merge_options(&mut record.options, w)?;
-        let (_, at) = now();
-        record.updated_at = at;
-        record.updated_by = self.actor.to_owned();
-        record.revision += 1;
-        self.check(&record)?;
-        self.save(record.clone()).await?;
-        self.audit("webhook.update", &record);
+        self.touch(&mut record);
+        self.commit(&record, "webhook.update").await?;
         Ok(json_response(
             StatusCode::OK,
             &managed(&self.admin.settings, &record, None),
@@ -737,7 +737,7 @@ impl Call<'_> {
         }
         let (new, origin, token) =
             self.new_secret(&record.id, secret, &record.provider, &record.options)?;
-        let (now, at) = now();
+        let (now, _) = now();
         let until = now.saturating_add(i64::try_from(grace).unwrap_or(i64::MAX));
         let mut secrets = vec![new];
         for mut old in std::mem::take(&mut record.secrets) {
@@ -751,12 +751,8 @@ impl Call<'_> {
         secrets.truncate(MAX_SECRETS);
         record.secrets = secrets;
         record.secret_origin = origin;
-        record.updated_at = at;
-        record.updated_by = self.actor.to_owned();
-        record.revision += 1;
-        self.check(&record)?;
-        self.save(record.clone()).await?;
-        self.audit("webhook.rotate", &record);
+        self.touch(&mut record);
+        self.commit(&record, "webhook.rotate").await?;
         Ok(json_response(
             StatusCode::OK,
             &managed(&self.admin.settings, &record, token.as_deref()),

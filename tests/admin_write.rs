@@ -87,6 +87,19 @@ async fn deliver(gw: &Gateway, id: &str, token: &str, event: &str, delivery: &st
     .await
 }
 
+/// `POST /v1/webhooks/{id}/rotate` with a grace period.
+async fn rotate_token(admin: SocketAddr, id: &str, grace_seconds: u64) -> Answer {
+    let path = format!("/v1/webhooks/{id}/rotate");
+    call(
+        admin,
+        "POST",
+        &path,
+        WRITER,
+        &json!({ "grace_seconds": grace_seconds }),
+    )
+    .await
+}
+
 fn error_of(answer: &Answer) -> String {
     answer.json()["error"]
         .as_str()
@@ -181,14 +194,7 @@ async fn a_source_created_by_api_is_live_at_once_and_can_be_changed_rotated_and_
     assert_eq!(now_subscribed.status, 202, "{now_subscribed:?}");
 
     // Rotate with a 2 s grace: both tokens verify, then only the new one.
-    let rotated = call(
-        admin,
-        "POST",
-        &format!("/v1/webhooks/{id}/rotate"),
-        WRITER,
-        &json!({"grace_seconds": 2}),
-    )
-    .await;
+    let rotated = rotate_token(admin, &id, 2).await;
     assert_eq!(rotated.status, 200, "{rotated:?}");
     let new_token = rotated.json()["token"].as_str().expect("token").to_owned();
     assert_ne!(new_token, token);
@@ -645,14 +651,7 @@ async fn two_gateways_sharing_the_kafka_store_see_each_others_changes() {
     );
 
     // A change made on the second is seen by the first.
-    let rotated = call(
-        admin_two,
-        "POST",
-        &format!("/v1/webhooks/{id}/rotate"),
-        WRITER,
-        &json!({"grace_seconds": 0}),
-    )
-    .await;
+    let rotated = rotate_token(admin_two, &id, 0).await;
     assert_eq!(rotated.status, 200, "{rotated:?}");
     let new_token = rotated.json()["token"].as_str().expect("token").to_owned();
     let deadline = Instant::now() + Duration::from_secs(15);
