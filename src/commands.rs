@@ -19,6 +19,47 @@ use std::io::Write as _;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+/// The config's sources plus those created through the admin API (read from the admin store,
+/// secrets opened with the configured key), so `validate` and `replay` know every source the
+/// running gateway knows. A config source wins over an API-created one of the same name.
+fn load_with_api_sources(
+    config: &Path,
+) -> anyhow::Result<(hookgate::config::Settings, hookgate::schema::SchemaRegistry)> {
+    let (mut settings, schemas) = crate::load(config)?;
+    let Some(admin) = settings.admin.clone() else {
+        return Ok((settings, schemas));
+    };
+    let bootstrap = match (&admin.store.kind, &settings.kafka.brokers) {
+        (hookgate::config::StoreKind::Kafka, Brokers::Embedded) => {
+            eprintln!("note: the admin store is a Kafka topic on the embedded broker, gone with the gateway: API-created sources are not loaded");
+            return Ok((settings, schemas));
+        }
+        (_, Brokers::Bootstrap(b)) => b.clone(),
+        (_, Brokers::Embedded) => String::new(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let store = runtime.block_on(crate::open_store(
+        &admin,
+        &bootstrap,
+        &settings.kafka,
+        &settings.source_defaults,
+    ))?;
+    let now = OffsetDateTime::now_utc().unix_timestamp();
+    for record in store.list() {
+        if settings.sources.contains_key(&record.id) {
+            continue;
+        }
+        let source = store
+            .source_of(&record, now)
+            .map_err(|e| anyhow::anyhow!("API-created webhook `{}`: {e}", record.id))?;
+        settings.sources.insert(record.id.clone(), source);
+    }
+    Ok((settings, schemas))
+}
+
 fn source<'a>(
     sources: &'a BTreeMap<String, Source>,
     name: &str,
@@ -41,7 +82,7 @@ pub fn validate(
     event_type: Option<&str>,
     file: &Path,
 ) -> anyhow::Result<()> {
-    let (settings, schemas) = crate::load(config)?;
+    let (settings, schemas) = load_with_api_sources(config)?;
     let source = source(&settings.sources, source_name, config)?;
     let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let payload: serde_json::Value =
@@ -125,7 +166,7 @@ pub fn replay(
     filter: &ReplayFilter,
     dry_run: bool,
 ) -> anyhow::Result<()> {
-    let (settings, schemas) = crate::load(config)?;
+    let (settings, schemas) = load_with_api_sources(config)?;
     let bootstrap = match (brokers, &settings.kafka.brokers) {
         (Some(b), _) => b.to_owned(),
         (None, Brokers::Bootstrap(b)) => b.clone(),

@@ -413,7 +413,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
 /// Opens the admin store `[admin.store]` names and loads what it holds; a record whose
 /// secret does not open with the configured key stops start-up (a wrong key must not silently
 /// drop sources).
-async fn open_store(
+pub(crate) async fn open_store(
     admin: &hookgate::config::AdminSettings,
     bootstrap: &str,
     kafka: &hookgate::config::KafkaSettings,

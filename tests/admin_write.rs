@@ -554,11 +554,11 @@ async fn every_refused_change_says_why() {
 }
 
 #[test]
-fn a_wrong_store_key_stops_start_up_instead_of_dropping_sources() {
+fn offline_commands_see_api_sources_and_a_wrong_store_key_stops_start_up() {
     let store = tempfile::tempdir().expect("tempdir");
     let text = config("embedded", &local_store(store.path()));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    {
+    let id = {
         let gw = Gateway::start_env(&text, ENV);
         let admin = gw.admin_addr.expect("admin listener");
         let created = rt.block_on(call(
@@ -569,7 +569,8 @@ fn a_wrong_store_key_stops_start_up_instead_of_dropping_sources() {
             &json!({"webhook": {"name": "x", "provider": "github", "events": "*"}}),
         ));
         assert_eq!(created.status, 201, "{created:?}");
-    }
+        created.json()["id"].as_str().expect("id").to_owned()
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("gateway.toml");
     std::fs::write(
@@ -580,6 +581,26 @@ fn a_wrong_store_key_stops_start_up_instead_of_dropping_sources() {
         ),
     )
     .expect("write");
+
+    // The offline commands know API-created sources too (here `validate`; `replay` shares it).
+    let payload = dir.path().join("star.json");
+    std::fs::write(&payload, r#"{"action": "created"}"#).expect("write");
+    let validated = std::process::Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .arg("--config")
+        .arg(&path)
+        .args(["validate", "--source", &id, "--event-type", "star"])
+        .arg(&payload)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("TEST_STORE_KEY", STORE_KEY)
+        .output()
+        .expect("run");
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&validated.stdout),
+        String::from_utf8_lossy(&validated.stderr)
+    );
+
     let other_key = "ff".repeat(32);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_hookgate"))
         .arg("--config")
