@@ -548,9 +548,16 @@ impl Call<'_> {
     }
 
     /// Checks `record`, saves it, puts it in force, and logs the audit line.
-    async fn commit(&self, record: &Record, action: &str) -> Result<(), AdminError> {
+    async fn commit(
+        &self,
+        record: &Record,
+        action: &str,
+        turn: &store::Turn<'_>,
+    ) -> Result<(), AdminError> {
         self.check(record)?;
-        self.store().put(record.clone(), &self.app.routes).await?;
+        self.store()
+            .put(record.clone(), &self.app.routes, turn)
+            .await?;
         self.audit(action, record);
         Ok(())
     }
@@ -609,7 +616,8 @@ impl Call<'_> {
             updated_by: self.actor.to_owned(),
             revision: 1,
         };
-        self.commit(&record, "webhook.create").await?;
+        let turn = self.store().turn().await;
+        self.commit(&record, "webhook.create", &turn).await?;
         let mut response = json_response(
             StatusCode::CREATED,
             &managed(&self.admin.settings, &record, token.as_deref()),
@@ -637,6 +645,7 @@ impl Call<'_> {
 
     /// `PATCH /v1/webhooks/{id}`
     async fn update(&self, id: &str, routes: &Routes, body: Option<Value>) -> Answer {
+        let turn = self.store().turn().await;
         let mut record = self.existing(id, routes, "Webhook not found.")?;
         let mut w = webhook_object(body)?;
         if w.contains_key("provider") {
@@ -660,7 +669,7 @@ impl Call<'_> {
         }
         merge_options(&mut record.options, w)?;
         self.touch(&mut record);
-        self.commit(&record, "webhook.update").await?;
+        self.commit(&record, "webhook.update", &turn).await?;
         Ok(json_response(
             StatusCode::OK,
             &managed(&self.admin.settings, &record, None),
@@ -670,8 +679,9 @@ impl Call<'_> {
     /// `DELETE /v1/webhooks/{id}`
     async fn delete(&self, id: &str, routes: &Routes) -> Answer {
         let missing = "Webhook not found. Unable to delete unknown resource";
+        let turn = self.store().turn().await;
         let record = self.existing(id, routes, missing)?;
-        if !self.store().delete(id, &self.app.routes).await? {
+        if !self.store().delete(id, &self.app.routes, &turn).await? {
             return Err(AdminError::NotFound(missing));
         }
         let (_, at) = now();
@@ -693,6 +703,7 @@ impl Call<'_> {
     /// `POST /v1/webhooks/{id}/rotate`: a new secret; the old one verifies until the grace
     /// period ends.
     async fn rotate(&self, id: &str, routes: &Routes, body: Option<Value>) -> Answer {
+        let turn = self.store().turn().await;
         let mut record = self.existing(id, routes, "Webhook not found.")?;
         let mut given = match body {
             None => Map::new(),
@@ -752,7 +763,7 @@ impl Call<'_> {
         record.secrets = secrets;
         record.secret_origin = origin;
         self.touch(&mut record);
-        self.commit(&record, "webhook.rotate").await?;
+        self.commit(&record, "webhook.rotate", &turn).await?;
         Ok(json_response(
             StatusCode::OK,
             &managed(&self.admin.settings, &record, token.as_deref()),

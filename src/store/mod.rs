@@ -144,6 +144,12 @@ pub fn build(
     })
 }
 
+/// This gateway's turn to change records ([`Store::turn`]); saving needs one.
+#[derive(Debug)]
+pub struct Turn<'a> {
+    _held: tokio::sync::MutexGuard<'a, ()>,
+}
+
 /// The backend that keeps records.
 #[derive(Debug)]
 pub enum Backend {
@@ -208,9 +214,22 @@ impl Store {
         self.records().values().cloned().collect()
     }
 
+    /// Waits for this gateway's turn to change records. Holding it from reading a record to
+    /// saving it makes each change whole: two calls changing one webhook at once do not lose
+    /// one of the changes.
+    pub async fn turn(&self) -> Turn<'_> {
+        Turn {
+            _held: self.writing.lock().await,
+        }
+    }
+
     /// Saves `record` (new or changed), then puts it in force.
-    pub async fn put(&self, record: Record, routes: &Live<Routes>) -> Result<(), StoreError> {
-        let _turn = self.writing.lock().await;
+    pub async fn put(
+        &self,
+        record: Record,
+        routes: &Live<Routes>,
+        _turn: &Turn<'_>,
+    ) -> Result<(), StoreError> {
         let mut next = self.records().clone();
         next.insert(record.id.clone(), record.clone());
         match &self.backend {
@@ -224,8 +243,12 @@ impl Store {
     }
 
     /// Removes a record; `false` when there was none.
-    pub async fn delete(&self, id: &str, routes: &Live<Routes>) -> Result<bool, StoreError> {
-        let _turn = self.writing.lock().await;
+    pub async fn delete(
+        &self,
+        id: &str,
+        routes: &Live<Routes>,
+        _turn: &Turn<'_>,
+    ) -> Result<bool, StoreError> {
         let mut next = self.records().clone();
         if next.remove(id).is_none() {
             return Ok(false);
