@@ -220,6 +220,17 @@ fn check_config(path: &Path) -> anyhow::Result<()> {
             Brokers::Bootstrap(b) => b,
         }
     );
+    if let Some(admin) = &settings.admin {
+        println!(
+            "admin API on {} with {} key(s); store: {}",
+            admin.listen,
+            admin.keys.len(),
+            match admin.store.kind {
+                config::StoreKind::Local => format!("local, {}", admin.store.path.display()),
+                config::StoreKind::Kafka => format!("Kafka topic {}", admin.store.topic),
+            }
+        );
+    }
     Ok(())
 }
 

@@ -209,6 +209,32 @@ fn check_config_accepts_the_default_and_names_what_is_wrong() {
     );
     assert!(stdout.contains("ok: 6 source(s)"), "{stdout}");
 
+    // So is the admin example.
+    let out = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+        .args(["--config", "config/examples/admin.toml", "check-config"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .envs([
+            ("HOOKGATE_ADMIN_KEY_CI", "0123456789abcdef0123456789abcdef"),
+            (
+                "HOOKGATE_ADMIN_KEY_READ",
+                "fedcba9876543210fedcba9876543210",
+            ),
+            ("HOOKGATE_STORE_KEY", &"ab".repeat(32)),
+            ("GITHUB_WEBHOOK_SECRET", "example"),
+        ])
+        .output()
+        .expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("admin API on 127.0.0.1:8081 with 2 key(s); store: local, data/admin"),
+        "{stdout}"
+    );
+
     // A broken schema stops start-up, naming the file.
     let schemas = dir.path().join("schemas/acme");
     std::fs::create_dir_all(&schemas).expect("mkdir");
