@@ -27,10 +27,13 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::catalog;
-use crate::config::{AdminKey, AdminSettings, OnInvalid, Scope, Source, MAX_ROTATION_GRACE_SECS};
+use crate::config::{
+    AdminKey, AdminSettings, OnInvalid, Scope, Source, StatusPage, MAX_ROTATION_GRACE_SECS,
+};
 use crate::error::{json_response, AdminError};
 use crate::provider;
 use crate::server::{App, Routes};
+use crate::status;
 use crate::store::{self, Record, SecretOrigin, Store, StoredSecret};
 
 /// The OpenAPI 3.1 document of this API (`config/openapi/admin.json`, built in).
@@ -77,6 +80,9 @@ where
 {
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    if let ["healthz" | "readyz" | "status"] = segments.as_slice() {
+        return operational(admin, app, &req, segments[0]).await;
+    }
     let (allow, message) = match segments.as_slice() {
         ["v1", "openapi.json"] | ["v1", "webhook-types"] => ("GET", "use GET"),
         ["v1", "webhooks"] => ("GET, POST", "list with GET, create with POST"),
@@ -149,6 +155,89 @@ where
     };
     app.metrics.admin_change(action, status.as_u16());
     answer
+}
+
+/// `GET /healthz` and `GET /readyz` (for probes: no key, same answers as on the ingest
+/// listener) and `GET /status`, the status page.
+async fn operational<B>(admin: &Admin, app: &App, req: &Request<B>, what: &str) -> Answer {
+    if req.method() != Method::GET {
+        return Err(AdminError::Method {
+            allow: "GET",
+            message: "use GET",
+        });
+    }
+    match what {
+        "healthz" => Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
+        "readyz" => Ok(crate::server::readyz(app).await),
+        _ => status_page(admin, app, req),
+    }
+}
+
+/// `GET /status`: each source with its last accepted and refused delivery and its answers per
+/// outcome in the last hour; Kafka and spool state.
+fn status_page<B>(admin: &Admin, app: &App, req: &Request<B>) -> Answer {
+    match admin.settings.status_page {
+        StatusPage::Off => return Err(AdminError::NoEndpoint),
+        StatusPage::Key => {
+            let key = authenticate(&admin.settings, req).ok_or(AdminError::Unauthenticated)?;
+            if !key.scopes.contains(&Scope::WebhooksRead)
+                && !key.scopes.contains(&Scope::WebhooksWrite)
+            {
+                return Err(AdminError::Forbidden(Scope::WebhooksRead.as_str()));
+            }
+        }
+        StatusPage::Open => {}
+    }
+    let now = crate::server::now_ms();
+    let routes = app.routes.get();
+    let mut rows: Vec<status::Row> = routes
+        .configured
+        .values()
+        .map(|s| status::Row {
+            id: s.name.clone(),
+            provider: s.provider.clone(),
+            read_only: true,
+            figures: app.activity.figures(&s.name, now),
+        })
+        .collect();
+    rows.extend(
+        admin
+            .store
+            .list()
+            .into_iter()
+            .filter(|r| !routes.configured.contains_key(&r.id))
+            .map(|r| status::Row {
+                figures: app.activity.figures(&r.id, now),
+                id: r.id,
+                provider: r.provider,
+                read_only: false,
+            }),
+    );
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    let spool = app.spool.as_ref().map(|s| {
+        let depth = s.depth();
+        let age = depth
+            .oldest_ms
+            .map(|at| u64::try_from((now - at).max(0) / 1000).unwrap_or(0))
+            .unwrap_or(0);
+        (depth.records, depth.bytes, age)
+    });
+    let plant = status::Plant {
+        kafka_up: app.broker.up(),
+        kafka_checked_ms: app.broker.checked_ms(),
+        spool,
+    };
+    let page = status::render(&rows, &plant, now, env!("CARGO_PKG_VERSION"));
+    let mut response = Response::new(Full::new(Bytes::from(page)));
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response.headers_mut().insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-store"),
+    );
+    Ok(response)
 }
 
 /// The key whose digest matches the bearer token, compared in constant time.

@@ -106,6 +106,20 @@ pub struct AdminConfig {
     pub rotation_grace_secs: u64,
     /// Where sources created through the API are kept.
     pub store: Option<StoreConfig>,
+    /// `GET /status` on the admin listener: `open` (no key; it shows no secrets), `key` (a
+    /// `webhooks:read` key, like the API) or `off`.
+    #[serde(default)]
+    pub status_page: StatusPage,
+}
+
+/// Who may see the status page.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusPage {
+    #[default]
+    Open,
+    Key,
+    Off,
 }
 
 impl AdminConfig {
@@ -211,6 +225,7 @@ pub struct AdminSettings {
     pub keys: Vec<AdminKey>,
     pub rotation_grace: Duration,
     pub store: StoreSettings,
+    pub status_page: StatusPage,
 }
 
 /// The validated `[admin.store]`.
@@ -998,6 +1013,7 @@ fn validate_admin(
     Ok(AdminSettings {
         rotation_grace: Duration::from_secs(a.rotation_grace_secs),
         store,
+        status_page: a.status_page,
         listen: a.listen.clone(),
         public_base_url: a
             .public_base_url

@@ -82,6 +82,7 @@ pub mod schema;
 pub mod secret;
 pub mod server;
 pub mod spool;
+pub mod status;
 pub mod store;
 pub mod tls;
 pub mod topic;

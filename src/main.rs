@@ -312,6 +312,8 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             dedup,
             client_ip: settings.client_ip.clone(),
             spool,
+            activity: hookgate::status::Activity::default(),
+            broker: server::BrokerState::default(),
         });
         // The admin listener first, so its address is printed before the ingest line; its
         // store is read and its sources put in force before either listener takes a request.
@@ -360,6 +362,11 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             })
         });
 
+        let broker_watch = {
+            let app = app.clone();
+            let stopped = stop_drain.subscribe();
+            tokio::spawn(async move { server::watch_broker(&app, stopped).await })
+        };
         let reloader = {
             let app = app.clone();
             let path = path.to_owned();
@@ -406,6 +413,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             let _ = watcher.await;
         }
         let _ = reloader.await;
+        let _ = broker_watch.await;
         if let Some(follower) = store_follower {
             let _ = follower.await;
         }

@@ -37,6 +37,8 @@ pub struct Metrics {
     dead_letters: IntCounterVec,
     config_reloads: IntCounterVec,
     admin_changes: IntCounterVec,
+    kafka_up: IntGauge,
+    ready: IntGauge,
     tls_reloads: IntCounterVec,
     tls_handshake_errors: prometheus::IntCounter,
 }
@@ -123,6 +125,16 @@ impl Metrics {
             &["action", "result"],
         )?;
         registry.register(Box::new(admin_changes.clone()))?;
+        let kafka_up = IntGauge::new(
+            "kafka_up",
+            "1 when a Kafka broker answered the last metadata probe (every 10 s), else 0",
+        )?;
+        registry.register(Box::new(kafka_up.clone()))?;
+        let ready = IntGauge::new(
+            "ready",
+            "1 when /readyz answers 200 (Kafka reachable, or a spool takes webhooks), else 0",
+        )?;
+        registry.register(Box::new(ready.clone()))?;
         let tls_reloads = IntCounterVec::new(
             Opts::new(
                 "tls_reloads_total",
@@ -160,6 +172,8 @@ impl Metrics {
             dead_letters,
             config_reloads,
             admin_changes,
+            kafka_up,
+            ready,
             tls_reloads,
             tls_handshake_errors,
         })
@@ -215,6 +229,12 @@ impl Metrics {
         self.admin_changes
             .with_label_values(&[action, result])
             .inc();
+    }
+
+    /// Records a broker probe: whether Kafka answered, and whether the gateway is ready.
+    pub fn observe_readiness(&self, kafka_up: bool, ready: bool) {
+        self.kafka_up.set(i64::from(kafka_up));
+        self.ready.set(i64::from(ready));
     }
 
     /// Counts one config reload attempt.

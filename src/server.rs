@@ -78,6 +78,66 @@ pub struct App {
     pub client_ip: ClientIpRule,
     /// Where records go when Kafka cannot take them; `None`: answer 503 instead.
     pub spool: Option<Spool>,
+    /// Recent answers per source, for the status page.
+    pub activity: crate::status::Activity,
+    /// The last broker probe ([`watch_broker`]).
+    pub broker: BrokerState,
+}
+
+/// What the last broker probe found.
+#[derive(Debug, Default)]
+pub struct BrokerState {
+    /// 0: not probed yet, 1: reachable, 2: unreachable.
+    up: std::sync::atomic::AtomicU8,
+    checked_ms: std::sync::atomic::AtomicI64,
+}
+
+impl BrokerState {
+    /// `None` before the first probe.
+    pub fn up(&self) -> Option<bool> {
+        match self.up.load(std::sync::atomic::Ordering::Relaxed) {
+            1 => Some(true),
+            2 => Some(false),
+            _ => None,
+        }
+    }
+
+    /// When the last probe ran (Unix ms), if one has.
+    pub fn checked_ms(&self) -> Option<i64> {
+        self.up()
+            .map(|_| self.checked_ms.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    fn set(&self, up: bool, now_ms: i64) {
+        self.checked_ms
+            .store(now_ms, std::sync::atomic::Ordering::Relaxed);
+        self.up
+            .store(if up { 1 } else { 2 }, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// How often [`watch_broker`] probes.
+pub const BROKER_PROBE_EVERY: Duration = Duration::from_secs(10);
+
+/// Probes the brokers every [`BROKER_PROBE_EVERY`] until `stop` turns true, keeping
+/// `hookgate_kafka_up`, `hookgate_ready` and the status page's broker line current, so
+/// alerts do not depend on anyone calling `/readyz`.
+pub async fn watch_broker(app: &App, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        let up = app.publisher.ready(Duration::from_secs(2)).await;
+        app.broker.set(up, now_ms());
+        app.metrics.observe_readiness(up, up || app.spool.is_some());
+        tokio::select! {
+            () = tokio::time::sleep(BROKER_PROBE_EVERY) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Unix time in milliseconds.
+pub fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
 }
 
 /// A value that can be replaced while readers hold on to the one they took: each reader gets
@@ -290,8 +350,11 @@ fn event_types(query: Option<&str>) -> Response<Full<Bytes>> {
     }
 }
 
-async fn readyz(app: &App) -> Response<Full<Bytes>> {
+pub(crate) async fn readyz(app: &App) -> Response<Full<Bytes>> {
     let reachable = app.publisher.ready(Duration::from_secs(2)).await;
+    app.broker.set(reachable, now_ms());
+    app.metrics
+        .observe_readiness(reachable, reachable || app.spool.is_some());
     if let Some(spool) = &app.spool {
         let depth = spool.depth();
         if depth.records > 0 || !reachable {

@@ -114,21 +114,18 @@ fn answer(
     };
     match result {
         Ok(Outcome::Accepted { id }) => {
-            app.metrics
-                .observe_webhook(label, "accepted", started.elapsed());
+            observe(app, label, "accepted", None, started);
             let success = routes.source(source_name).and_then(|s| s.success.as_ref());
             accepted_response(id, success)
         }
         Ok(Outcome::Duplicate { id }) => {
-            app.metrics
-                .observe_webhook(label, "duplicate", started.elapsed());
+            observe(app, label, "duplicate", None, started);
             tracing::debug!(source = label, id = %id, "duplicate delivery");
             let success = routes.source(source_name).and_then(|s| s.success.as_ref());
             duplicate_response(id, success)
         }
         Ok(Outcome::DeadLettered { id, reason }) => {
-            app.metrics
-                .observe_webhook(label, "dead_letter", started.elapsed());
+            observe(app, label, "dead_letter", Some(reason), started);
             app.metrics.dead_letter(label, reason);
             let success = routes.source(source_name).and_then(|s| s.success.as_ref());
             let mut response = accepted_response(id, success);
@@ -138,8 +135,7 @@ fn answer(
             response
         }
         Ok(Outcome::Handshake(reply)) => {
-            app.metrics
-                .observe_webhook(label, "handshake", started.elapsed());
+            observe(app, label, "handshake", None, started);
             tracing::info!(source = label, "provider handshake answered");
             match reply.body {
                 Some(body) => json_response(reply.status, &body),
@@ -151,8 +147,7 @@ fn answer(
             }
         }
         Err(err) => {
-            app.metrics
-                .observe_webhook(label, err.code(), started.elapsed());
+            observe(app, label, err.code(), Some(err.code()), started);
             if err.status().is_server_error() {
                 tracing::warn!(source = label, code = err.code(), error = %err, "webhook not accepted");
             } else {
@@ -161,6 +156,20 @@ fn answer(
             err.to_response(app.retry_after_secs)
         }
     }
+}
+
+/// Counts one answer in the metrics and in the status page's activity.
+fn observe(
+    app: &App,
+    label: &str,
+    outcome: &'static str,
+    refusal: Option<&'static str>,
+    started: Instant,
+) {
+    app.metrics
+        .observe_webhook(label, outcome, started.elapsed());
+    app.activity
+        .record(label, outcome, refusal, crate::server::now_ms());
 }
 
 /// The success answer: `202 {"id": …}` unless the source asks for another; the envelope id is
