@@ -9,7 +9,8 @@
 //! | module | owns | may call |
 //! |---|---|---|
 //! | [`server`] | sockets, hyper, routing (`match` on method and path), graceful shutdown, `/metrics` `/healthz` `/readyz`; the swappable routes (config sources and schemas a SIGHUP replaces, API-created sources an admin change replaces) | `webhook`, `admin`, `tls` (handshakes), `publish` (readiness), `metrics` |
-//! | [`admin`] | the management API on its own listener: admin keys and scopes, `/v1/webhooks` reads and changes, rotation, `/v1/webhook-types`, audit lines | `store`, `catalog`, `provider` |
+//! | [`admin`] | the admin listener: admin keys and scopes, `/v1/webhooks` reads and changes, rotation, `/v1/webhook-types`, audit lines; `/status`, `/healthz`, `/readyz` | `store`, `status`, `catalog`, `provider`, `server` (readiness) |
+//! | [`status`] | the status page: recent activity per source and its HTML | — |
 //! | [`store`] | API-created sources: records, sealed secrets (AES-256-GCM), the local file and the compacted Kafka topic, building their sources and putting them in force, retiring rotated-out secrets | `config` (`build_source`), `server` (`Live<Routes>`) |
 //! | [`tls`] | the HTTPS certificate and key, and swapping in a renewed pair while serving | `metrics` |
 //! | [`webhook`] | the order of the stages, nothing else | every stage module below |
