@@ -30,7 +30,8 @@ COPY schemas ./schemas
 RUN mkdir -p /app/state && chown hookgate /app/state
 VOLUME /app/state
 USER hookgate
-EXPOSE 8080
+# 8080: ingest (webhooks, /metrics); 8081: admin API, status page and probes when [admin] is set.
+EXPOSE 8080 8081
 # Reload sources and schemas without a restart: docker kill --signal=HUP <container>
 ENTRYPOINT ["hookgate"]
 # The demo config (embedded broker). Mount your own and pass --config for production.
