@@ -4,7 +4,8 @@
 //! Owns: the bounded table of recently accepted deliveries and its journal. Memory is bounded
 //! by `capacity` entries (oldest evicted first) and by the time window. With a journal path,
 //! each accepted delivery is appended as one JSON line before the provider is answered, and the
-//! journal is read back (and compacted) at start-up, so a restart does not turn redeliveries
+//! journal is read back (and compacted) at start-up, and compacted again by [`Dedup::maintain`]
+//! whenever more than `capacity` lines were appended, so a restart does not turn redeliveries
 //! into duplicates on Kafka. Lines that cannot be parsed (a torn tail after a crash) are skipped
 //! with a log line. The journal is written, not fsynced, per delivery: it survives a gateway
 //! crash; a machine crash may lose its last lines (then at-least-once still holds).
@@ -68,7 +69,14 @@ pub struct Dedup {
     table: Mutex<Table>,
     window_ms: i64,
     capacity: usize,
-    journal: Option<Mutex<File>>,
+    journal: Option<Journal>,
+}
+
+/// The journal file being appended to, and how much was appended since it was last compacted.
+struct Journal {
+    path: PathBuf,
+    file: Mutex<File>,
+    appended: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Dedup {
@@ -130,9 +138,42 @@ impl Dedup {
                 .create(true)
                 .open(path)
                 .map_err(io)?;
-            dedup.journal = Some(Mutex::new(file));
+            dedup.journal = Some(Journal {
+                path: path.to_owned(),
+                file: Mutex::new(file),
+                appended: std::sync::atomic::AtomicUsize::new(0),
+            });
         }
         Ok(dedup)
+    }
+
+    /// Compacts the journal once more lines were appended since the last compaction than the
+    /// table holds at most (`capacity`), so the file stays under about twice the live entries
+    /// however long the gateway runs. Meant for a background task; appends wait while it runs.
+    /// Returns whether it compacted.
+    pub fn maintain(&self) -> Result<bool, DedupError> {
+        let Some(journal) = &self.journal else {
+            return Ok(false);
+        };
+        if journal.appended.load(std::sync::atomic::Ordering::Relaxed) <= self.capacity {
+            return Ok(false);
+        }
+        let io = |source| DedupError::Io {
+            path: journal.path.clone(),
+            source,
+        };
+        // Appends hold this lock until their entry is in the table, so the rewrite below
+        // sees every line written so far.
+        let mut file = journal.file.lock().unwrap_or_else(|e| e.into_inner());
+        self.compact(&journal.path).map_err(io)?;
+        *file = OpenOptions::new()
+            .append(true)
+            .open(&journal.path)
+            .map_err(io)?;
+        journal
+            .appended
+            .store(0, std::sync::atomic::Ordering::Relaxed);
+        Ok(true)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Table> {
@@ -249,21 +290,29 @@ impl Guard<'_> {
         let Some(k) = self.key.take() else {
             return;
         };
-        if let Some(journal) = &self.dedup.journal {
-            let line = Line {
-                source: std::mem::take(&mut self.source),
-                delivery_id: std::mem::take(&mut self.delivery_id),
-                id,
-                at_ms: now_ms,
-            };
-            if let Ok(mut text) = serde_json::to_vec(&line) {
-                text.push(b'\n');
-                let mut file = journal.lock().unwrap_or_else(|e| e.into_inner());
-                if let Err(e) = file.write_all(&text) {
-                    tracing::warn!(error = %e, "dedup journal write failed; this delivery is deduplicated in memory only");
+        // Held until the entry is in the table, so a compaction never misses this line.
+        let _appending = match &self.dedup.journal {
+            Some(journal) => {
+                let line = Line {
+                    source: std::mem::take(&mut self.source),
+                    delivery_id: std::mem::take(&mut self.delivery_id),
+                    id,
+                    at_ms: now_ms,
+                };
+                let mut file = journal.file.lock().unwrap_or_else(|e| e.into_inner());
+                if let Ok(mut text) = serde_json::to_vec(&line) {
+                    text.push(b'\n');
+                    if let Err(e) = file.write_all(&text) {
+                        tracing::warn!(error = %e, "dedup journal write failed; this delivery is deduplicated in memory only");
+                    }
+                    journal
+                        .appended
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 }
+                Some(file)
             }
-        }
+            None => None,
+        };
         let mut table = self.dedup.lock();
         table
             .entries
@@ -367,5 +416,45 @@ mod tests {
         assert_eq!(d.len(), 1, "only d2 is still in the window");
         let text = std::fs::read_to_string(&path).expect("read");
         assert_eq!(text.lines().count(), 1, "{text}");
+    }
+
+    #[test]
+    fn a_long_run_keeps_the_journal_near_the_live_entries() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dedup.jsonl");
+        let d = Dedup::open(3600, 10, Some(&path), 0).expect("dedup");
+        let lines = || {
+            std::fs::read_to_string(&path)
+                .expect("read")
+                .lines()
+                .count()
+        };
+        for n in 0..10 {
+            accept(&d, "gh", &format!("d{n}"), n, 1_000 + n as i64);
+        }
+        assert!(
+            !d.maintain().expect("maintain"),
+            "not yet: 10 lines for 10 entries"
+        );
+        for n in 10..35 {
+            accept(&d, "gh", &format!("d{n}"), n, 1_000 + n as i64);
+        }
+        assert_eq!(lines(), 35);
+        assert!(d.maintain().expect("maintain"));
+        assert_eq!(lines(), 10, "only the live entries (capacity 10) stay");
+        // Appends go on in the new file, and a restart still knows the recent deliveries.
+        accept(&d, "gh", "d35", 35, 2_000);
+        assert_eq!(lines(), 11);
+        drop(d);
+        let d = Dedup::open(3600, 10, Some(&path), 3_000).expect("reopen");
+        assert!(matches!(
+            d.check("gh", "d35", 3_000),
+            Check::Duplicate { .. }
+        ));
+        assert!(matches!(
+            d.check("gh", "d34", 3_000),
+            Check::Duplicate { .. }
+        ));
+        assert!(matches!(d.check("gh", "d0", 3_000), Check::New(_)));
     }
 }

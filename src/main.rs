@@ -362,6 +362,25 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             })
         });
 
+        let dedup_maintenance = app.dedup.is_some().then(|| {
+            let app = app.clone();
+            let mut stopped = stop_drain.subscribe();
+            tokio::spawn(async move {
+                loop {
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(60)) => {}
+                        _ = stopped.changed() => return,
+                    }
+                    let app = app.clone();
+                    let done = tokio::task::spawn_blocking(move || app.dedup.as_ref().map(|d| d.maintain())).await;
+                    match done {
+                        Ok(Some(Ok(true))) => tracing::debug!("dedup journal compacted"),
+                        Ok(Some(Err(e))) => tracing::warn!(error = %e, "dedup journal compaction failed; retrying in a minute"),
+                        _ => {}
+                    }
+                }
+            })
+        });
         let broker_watch = {
             let app = app.clone();
             let stopped = stop_drain.subscribe();
@@ -414,6 +433,9 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         }
         let _ = reloader.await;
         let _ = broker_watch.await;
+        if let Some(task) = dedup_maintenance {
+            let _ = task.await;
+        }
         if let Some(follower) = store_follower {
             let _ = follower.await;
         }
