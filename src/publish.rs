@@ -128,6 +128,8 @@ pub struct Publisher {
     admin: Option<AdminClient<DefaultClientContext>>,
     /// Topics known to exist, so creation is attempted once per topic.
     known_topics: RwLock<HashSet<String>>,
+    /// Held while a topic is being created.
+    creating: tokio::sync::Mutex<()>,
     partitions: i32,
     replication: i32,
     delivery_timeout: Duration,
@@ -157,10 +159,16 @@ impl Publisher {
         embedded: bool,
     ) -> Result<Self, KafkaError> {
         let mut config = ClientConfig::new();
-        config.set("client.id", "hookgate").set(
-            "message.timeout.ms",
-            settings.delivery_timeout.as_millis().to_string(),
-        );
+        config
+            .set("client.id", "hookgate")
+            .set(
+                "message.timeout.ms",
+                settings.delivery_timeout.as_millis().to_string(),
+            )
+            // Every answer waits for a produce round trip, so produce requests are sent at once
+            // rather than held by Nagle's algorithm (README "Producer settings": 0-5% more
+            // webhooks/s in paired runs, within the noise). Overridable below.
+            .set("socket.nagle.disable", "true");
         for (key, value) in &settings.properties {
             config.set(key, value);
         }
@@ -179,6 +187,7 @@ impl Publisher {
             producer,
             admin,
             known_topics: RwLock::new(HashSet::new()),
+            creating: tokio::sync::Mutex::new(()),
             partitions: settings.topic_partitions,
             replication: settings.topic_replication,
             delivery_timeout: settings.delivery_timeout,
@@ -241,6 +250,12 @@ impl Publisher {
         let Some(admin) = &self.admin else {
             return Ok(());
         };
+        if self.is_known(topic) {
+            return Ok(());
+        }
+        // One creation at a time: the first requests for a new topic arrive together, and
+        // all but the first find it known here instead of each asking the broker.
+        let _creating = self.creating.lock().await;
         if self.is_known(topic) {
             return Ok(());
         }

@@ -1,0 +1,93 @@
+-- wrk script for scripts/bench-load: signed GitHub push webhooks, each with its own delivery id.
+--
+-- Settings come from the environment (scripts/bench-load sets them):
+--   LOAD_BODY       file holding the JSON payload, sent as is
+--   LOAD_SIGNATURE  its "sha256=<hex HMAC-SHA256>": GitHub signs the body only, so one body and
+--                   one signature serve every request while X-GitHub-Delivery changes
+--   LOAD_PATH       request path (/webhooks/github)
+--   LOAD_RUN        label that starts every delivery id: "<LOAD_RUN>-<thread>-<n>"
+--   LOAD_IDS        prefix of the per-thread files that get the body of every 2xx answer
+--                   (the gateway answers {"id":"<envelope id>"}), one per line
+--   LOAD_RESULT     file that done() writes its figures to, as key=value lines
+--
+-- wrk measures the latencies itself (from writing a request to reading its whole answer).
+
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("thread_no", #threads)
+end
+
+local function env(name)
+  local value = os.getenv(name)
+  if value == nil or value == "" then
+    error("wrk script: " .. name .. " is not set")
+  end
+  return value
+end
+
+-- Per-thread state (each wrk thread has its own Lua state).
+ok = 0          -- 2xx answers
+other = 0       -- any other status
+statuses = {}   -- status -> count, for the non-2xx ones
+local n = 0
+local head, body, ids
+
+function init(args)
+  local f = assert(io.open(env("LOAD_BODY"), "rb"))
+  body = f:read("*a")
+  f:close()
+  local host = wrk.headers["Host"] or (wrk.host .. ":" .. tostring(wrk.port))
+  head = "POST " .. env("LOAD_PATH") .. " HTTP/1.1\r\n"
+    .. "Host: " .. host .. "\r\n"
+    .. "User-Agent: GitHub-Hookshot/bench-load\r\n"
+    .. "Content-Type: application/json\r\n"
+    .. "Content-Length: " .. #body .. "\r\n"
+    .. "X-GitHub-Event: push\r\n"
+    .. "X-Hub-Signature-256: " .. env("LOAD_SIGNATURE") .. "\r\n"
+    .. "X-GitHub-Delivery: " .. env("LOAD_RUN") .. "-" .. thread_no .. "-"
+  ids = assert(io.open(env("LOAD_IDS") .. "." .. thread_no, "w"))
+end
+
+function request()
+  n = n + 1
+  return head .. n .. "\r\n\r\n" .. body
+end
+
+function response(status, headers, answer)
+  if status >= 200 and status < 300 then
+    ok = ok + 1
+    -- Buffered; the C library flushes it when wrk exits.
+    ids:write(answer, "\n")
+  else
+    other = other + 1
+    statuses[status] = (statuses[status] or 0) + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local ok_total, other_total, by_status = 0, 0, {}
+  for _, thread in ipairs(threads) do
+    ok_total = ok_total + thread:get("ok")
+    other_total = other_total + thread:get("other")
+    for status, count in pairs(thread:get("statuses")) do
+      by_status[status] = (by_status[status] or 0) + count
+    end
+  end
+  local listed = {}
+  for status, count in pairs(by_status) do
+    table.insert(listed, status .. ":" .. count)
+  end
+  table.sort(listed)
+  local e = summary.errors
+  local out = assert(io.open(env("LOAD_RESULT"), "w"))
+  out:write(string.format(
+    "requests=%.0f\nduration_us=%.0f\nok=%.0f\nnon2xx=%.0f\nstatuses=%s\n"
+      .. "connect_errors=%.0f\nread_errors=%.0f\nwrite_errors=%.0f\ntimeouts=%.0f\n"
+      .. "p50_us=%.0f\np99_us=%.0f\np999_us=%.0f\nmax_us=%.0f\n",
+    summary.requests, summary.duration, ok_total, other_total, table.concat(listed, ","),
+    e.connect, e.read, e.write, e.timeout,
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max))
+  out:close()
+end
