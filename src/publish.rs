@@ -84,6 +84,17 @@ pub struct Record<'a> {
 }
 
 impl Record<'_> {
+    /// The Kafka headers: the CloudEvents Kafka-binding attributes and `content-type`.
+    pub fn headers(&self) -> OwnedHeaders {
+        OwnedHeaders::new_with_capacity(6)
+            .insert(header("ce_specversion", "1.0"))
+            .insert(header("ce_id", self.ce_id))
+            .insert(header("ce_source", self.ce_source))
+            .insert(header("ce_type", self.ce_type))
+            .insert(header("ce_time", self.ce_time))
+            .insert(header("content-type", self.content_type))
+    }
+
     /// The record as the spool keeps it (its `seq` is assigned on append).
     pub fn to_spooled(&self, now_ms: i64) -> crate::spool::SpooledRecord {
         crate::spool::SpooledRecord {
@@ -212,17 +223,10 @@ impl Publisher {
 
     async fn publish_inner(&self, record: Record<'_>) -> Result<Delivered, PublishError> {
         self.ensure_topic(record.topic).await?;
-        let headers = OwnedHeaders::new_with_capacity(6)
-            .insert(header("ce_specversion", "1.0"))
-            .insert(header("ce_id", record.ce_id))
-            .insert(header("ce_source", record.ce_source))
-            .insert(header("ce_type", record.ce_type))
-            .insert(header("ce_time", record.ce_time))
-            .insert(header("content-type", record.content_type));
         let fr = FutureRecord::to(record.topic)
             .key(record.key)
             .payload(record.value)
-            .headers(headers);
+            .headers(record.headers());
         match self.producer.send(fr, self.delivery_timeout).await {
             Ok(d) => Ok(Delivered {
                 partition: d.partition,

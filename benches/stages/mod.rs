@@ -29,7 +29,6 @@ use hookgate::topic::TopicTemplate;
 use hookgate::webhook::{self, Origin, Prepared};
 use hookgate::{access, provider};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
-use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -490,23 +489,12 @@ fn prepare(
 }
 
 /// The record as the publisher hands it to librdkafka: the CloudEvents Kafka-binding headers
-/// and the `FutureRecord`. Mirrors `Publisher::publish_inner` (private), minus the send.
+/// (`Record::headers`, the publisher's own) and the `FutureRecord`, minus the send.
 fn kafka_record(record: &Record<'_>) {
-    let header = |key, value| Header {
-        key,
-        value: Some(value),
-    };
-    let headers = OwnedHeaders::new_with_capacity(6)
-        .insert(header("ce_specversion", "1.0"))
-        .insert(header("ce_id", record.ce_id))
-        .insert(header("ce_source", record.ce_source))
-        .insert(header("ce_type", record.ce_type))
-        .insert(header("ce_time", record.ce_time))
-        .insert(header("content-type", record.content_type));
     let fr = FutureRecord::to(record.topic)
         .key(record.key)
         .payload(record.value)
-        .headers(headers);
+        .headers(record.headers());
     std::hint::black_box(&fr);
 }
 
