@@ -18,7 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -51,9 +51,9 @@ enum Entry {
 
 #[derive(Debug, Default)]
 struct Table {
-    entries: HashMap<String, Entry>,
+    entries: HashMap<Arc<str>, Entry>,
     /// Accepted keys in acceptance order, for eviction.
-    order: VecDeque<(String, i64)>,
+    order: VecDeque<(Arc<str>, i64)>,
 }
 
 /// One journal line.
@@ -88,8 +88,9 @@ impl std::fmt::Debug for Dedup {
     }
 }
 
-fn key(source: &str, delivery_id: &str) -> String {
-    format!("{source}\u{0}{delivery_id}")
+/// One key, shared by the table and the eviction order (stored once, not twice).
+fn key(source: &str, delivery_id: &str) -> Arc<str> {
+    Arc::from(format!("{source}\u{0}{delivery_id}"))
 }
 
 impl Dedup {
@@ -195,7 +196,7 @@ impl Dedup {
     pub fn check(&self, source: &str, delivery_id: &str, now_ms: i64) -> Check<'_> {
         let k = key(source, delivery_id);
         let mut table = self.lock();
-        match table.entries.get(&k) {
+        match table.entries.get(&*k) {
             Some(Entry::Pending) => Check::InFlight,
             Some(Entry::Done { id, at_ms }) if now_ms - at_ms <= self.window_ms => {
                 Check::Duplicate { id: *id }
@@ -221,8 +222,8 @@ impl Dedup {
             let (k, at) = (k.clone(), *at);
             table.order.pop_front();
             // Only drop the entry this order slot stands for (a newer one may share the key).
-            if matches!(table.entries.get(&k), Some(Entry::Done { at_ms, .. }) if *at_ms == at) {
-                table.entries.remove(&k);
+            if matches!(table.entries.get(&*k), Some(Entry::Done { at_ms, .. }) if *at_ms == at) {
+                table.entries.remove(&*k);
             }
         }
     }
@@ -279,7 +280,7 @@ fn read_journal(path: &Path) -> std::io::Result<Vec<Line>> {
 #[derive(Debug)]
 pub struct Guard<'a> {
     dedup: &'a Dedup,
-    key: Option<String>,
+    key: Option<Arc<str>>,
     source: String,
     delivery_id: String,
 }
@@ -326,8 +327,8 @@ impl Drop for Guard<'_> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
             let mut table = self.dedup.lock();
-            if matches!(table.entries.get(&k), Some(Entry::Pending)) {
-                table.entries.remove(&k);
+            if matches!(table.entries.get(&*k), Some(Entry::Pending)) {
+                table.entries.remove(&*k);
             }
         }
     }
