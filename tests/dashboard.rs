@@ -17,8 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{github_signature, repo_path, send, Gateway};
-use http_body_util::{BodyExt, Full};
+use common::{exchange, github_signature, repo_path, send, Answer, Gateway};
 use rdkafka::mocking::MockCluster;
 use rustls::pki_types::{CertificateDer, ServerName};
 
@@ -143,12 +142,6 @@ struct Client {
     tls: tokio_rustls::TlsConnector,
 }
 
-struct Reply {
-    status: u16,
-    headers: hyper::HeaderMap,
-    body: String,
-}
-
 impl Client {
     fn new(addr: SocketAddr, root: &CertificateDer<'static>) -> Client {
         let mut roots = rustls::RootCertStore::empty();
@@ -172,7 +165,7 @@ impl Client {
         path: &str,
         headers: &[(&str, &str)],
         body: &str,
-    ) -> Reply {
+    ) -> Answer {
         let tcp = tokio::net::TcpStream::connect(self.addr)
             .await
             .expect("connect");
@@ -181,38 +174,18 @@ impl Client {
             .connect(ServerName::try_from("localhost").expect("name"), tcp)
             .await
             .expect("TLS handshake");
-        let (mut sender, conn) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-                .await
-                .expect("HTTP handshake");
-        tokio::spawn(conn);
-        let mut request = hyper::Request::builder()
-            .method(method)
-            .uri(path)
-            .header("host", "localhost");
-        for (name, value) in headers {
-            request = request.header(*name, *value);
-        }
-        let request = request
-            .body(Full::new(Bytes::copy_from_slice(body.as_bytes())))
-            .expect("request");
-        let response = sender.send_request(request).await.expect("send");
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
-        Reply {
-            status,
+        exchange(
+            stream,
+            "localhost",
+            method,
+            path,
             headers,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        }
+            Bytes::copy_from_slice(body.as_bytes()),
+        )
+        .await
     }
 
-    async fn github(&self, delivery: &str, body: &str, secret: &str) -> Reply {
+    async fn github(&self, delivery: &str, body: &str, secret: &str) -> Answer {
         let signature = github_signature(secret, body);
         let headers = [
             ("content-type", "application/json"),

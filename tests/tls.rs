@@ -11,9 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::{github_signature, read_topic, Broker, Gateway};
-use http_body_util::{BodyExt, Full};
-use hyper::Request;
+use common::{exchange, github_signature, read_topic, Broker, Gateway};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::TlsConnector;
 
@@ -70,32 +68,18 @@ async fn https(
         .await
         .expect("TLS handshake");
     let served = tls.get_ref().1.peer_certificates().expect("peer")[0].clone();
-    let (mut sender, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
-            .await
-            .expect("HTTP handshake");
-    tokio::spawn(conn);
-    let mut req = Request::builder()
-        .method(method)
-        .uri(path)
-        .header("host", "localhost");
-    for (k, v) in headers {
-        req = req.header(*k, *v);
-    }
-    let req = req
-        .body(Full::new(Bytes::copy_from_slice(body.as_bytes())))
-        .expect("request");
-    let response = sender.send_request(req).await.expect("send");
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes();
+    let answer = exchange(
+        tls,
+        "localhost",
+        method,
+        path,
+        headers,
+        Bytes::copy_from_slice(body.as_bytes()),
+    )
+    .await;
     Reply {
-        status,
-        body: String::from_utf8_lossy(&body).into_owned(),
+        status: answer.status,
+        body: answer.body,
         served,
     }
 }

@@ -263,6 +263,22 @@ pub async fn send(
     body: impl Into<Bytes>,
 ) -> Answer {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    exchange(stream, &addr.to_string(), method, path, headers, body).await
+}
+
+/// One HTTP/1.1 request and its answer over an open stream (plain TCP, or TLS after its
+/// handshake), with `host` as the Host header.
+pub async fn exchange<S>(
+    stream: S,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Answer
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let io = hyper_util::rt::TokioIo::new(stream);
     let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
@@ -271,7 +287,7 @@ pub async fn send(
     let mut req = Request::builder()
         .method(method)
         .uri(path)
-        .header("host", addr.to_string());
+        .header("host", host);
     for (k, v) in headers {
         req = req.header(*k, *v);
     }
