@@ -341,25 +341,22 @@ impl Store {
                 Some(t) => std::time::Duration::from_secs(u64::try_from(t - now).unwrap_or(0) + 1),
                 None => std::time::Duration::from_secs(3600),
             };
-            let changed = match &self.backend {
-                Backend::Local(_) => {
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => true,
-                        () = self.changed.notified() => false,
-                        _ = stop.changed() => return,
-                    }
+            // Other replicas' changes: a local store has none, and a follower that stopped
+            // sends no more (waiting on it must not return at once, or this loop would spin).
+            let remote = async {
+                match &self.backend {
+                    Backend::Kafka(k) => match k.next_change().await {
+                        Some(change) => change,
+                        None => std::future::pending().await,
+                    },
+                    Backend::Local(_) => std::future::pending().await,
                 }
-                Backend::Kafka(k) => {
-                    tokio::select! {
-                        () = tokio::time::sleep(wait) => true,
-                        () = self.changed.notified() => false,
-                        change = k.next_change() => match change {
-                            Some((id, record)) => self.merge(&id, record),
-                            None => false,
-                        },
-                        _ = stop.changed() => return,
-                    }
-                }
+            };
+            let changed = tokio::select! {
+                () = tokio::time::sleep(wait) => true,
+                () = self.changed.notified() => false,
+                (id, record) = remote => self.merge(&id, record),
+                _ = stop.changed() => return,
             };
             if changed {
                 self.apply(routes);
