@@ -110,7 +110,7 @@ where
     let allowed = if writes {
         key.scopes.contains(&Scope::WebhooksWrite)
     } else {
-        key.scopes.contains(&Scope::WebhooksRead) || key.scopes.contains(&Scope::WebhooksWrite)
+        key.may_read()
     };
     if !allowed {
         if writes {
@@ -180,9 +180,7 @@ fn status_page<B>(admin: &Admin, app: &App, req: &Request<B>) -> Answer {
         StatusPage::Off => return Err(AdminError::NoEndpoint),
         StatusPage::Key => {
             let key = authenticate(&admin.settings, req).ok_or(AdminError::Unauthenticated)?;
-            if !key.scopes.contains(&Scope::WebhooksRead)
-                && !key.scopes.contains(&Scope::WebhooksWrite)
-            {
+            if !key.may_read() {
                 return Err(AdminError::Forbidden(Scope::WebhooksRead.as_str()));
             }
         }
@@ -647,11 +645,12 @@ impl Call<'_> {
         self.store()
             .put(record.clone(), &self.app.routes, turn)
             .await?;
-        self.audit(action, record);
+        self.audit(action, record, &record.updated_at);
         Ok(())
     }
 
-    fn audit(&self, action: &str, record: &Record) {
+    /// The audit line of a change: who, what, which webhook, when (`at`).
+    fn audit(&self, action: &str, record: &Record, at: &str) {
         tracing::info!(
             target: "hookgate::audit",
             actor = %self.actor,
@@ -659,7 +658,7 @@ impl Call<'_> {
             webhook = %record.id,
             provider = %record.provider,
             revision = record.revision,
-            at = %record.updated_at,
+            at,
             "admin change"
         );
     }
@@ -773,16 +772,7 @@ impl Call<'_> {
         if !self.store().delete(id, &self.app.routes, &turn).await? {
             return Err(AdminError::NotFound(missing));
         }
-        let (_, at) = now();
-        tracing::info!(
-            target: "hookgate::audit",
-            actor = %self.actor,
-            action = "webhook.delete",
-            webhook = %record.id,
-            provider = %record.provider,
-            at = %at,
-            "admin change"
-        );
+        self.audit("webhook.delete", &record, &now().1);
         Ok(json_response(
             StatusCode::OK,
             &json!({ "id": id, "deleted": true }),

@@ -217,6 +217,15 @@ pub struct AdminKey {
     pub scopes: Vec<Scope>,
 }
 
+impl AdminKey {
+    /// Reads need `webhooks:read`, or `webhooks:write` (a key may read what it can change).
+    pub fn may_read(&self) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| matches!(s, Scope::WebhooksRead | Scope::WebhooksWrite))
+    }
+}
+
 /// The validated `[admin]` section.
 #[derive(Debug, Clone)]
 pub struct AdminSettings {

@@ -124,14 +124,21 @@ pub const BROKER_PROBE_EVERY: Duration = Duration::from_secs(10);
 /// alerts do not depend on anyone calling `/readyz`.
 pub async fn watch_broker(app: &App, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
-        let up = app.publisher.ready(Duration::from_secs(2)).await;
-        app.broker.set(up, now_ms());
-        app.metrics.observe_readiness(up, up || app.spool.is_some());
+        probe_broker(app).await;
         tokio::select! {
             () = tokio::time::sleep(BROKER_PROBE_EVERY) => {}
             _ = stop.changed() => return,
         }
     }
+}
+
+/// Asks the brokers for metadata and records the answer for the status page and the
+/// `hookgate_kafka_up` / `hookgate_ready` gauges. Returns whether a broker answered.
+async fn probe_broker(app: &App) -> bool {
+    let up = app.publisher.ready(Duration::from_secs(2)).await;
+    app.broker.set(up, now_ms());
+    app.metrics.observe_readiness(up, up || app.spool.is_some());
+    up
 }
 
 /// Unix time in milliseconds.
@@ -351,10 +358,7 @@ fn event_types(query: Option<&str>) -> Response<Full<Bytes>> {
 }
 
 pub(crate) async fn readyz(app: &App) -> Response<Full<Bytes>> {
-    let reachable = app.publisher.ready(Duration::from_secs(2)).await;
-    app.broker.set(reachable, now_ms());
-    app.metrics
-        .observe_readiness(reachable, reachable || app.spool.is_some());
+    let reachable = probe_broker(app).await;
     if let Some(spool) = &app.spool {
         let depth = spool.depth();
         if depth.records > 0 || !reachable {
