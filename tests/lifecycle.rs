@@ -181,54 +181,44 @@ fn check_config_accepts_the_default_and_names_what_is_wrong() {
     let err = check("[server]\nlisten_port = 1\n");
     assert!(err.contains("unknown field `listen_port`"), "{err}");
 
-    // The seed providers' example sources are valid.
-    let out = Command::new(env!("CARGO_BIN_EXE_hookgate"))
-        .args([
-            "--config",
-            "config/examples/seed-providers.toml",
-            "check-config",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .envs(
-            [
-                "IDENTITY_WEBHOOK_API_KEY",
-                "CRYPTLEX_WEBHOOK_TOKEN",
-                "ROAMINGIQ_WEBHOOK_SECRET",
-                "NEXUDUS_WEBHOOK_SECRET",
-                "RECURRING_PAYMENTS_WEBHOOK_TOKEN",
-            ]
-            .map(|k| (k, "example")),
-        )
-        .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    // The example configs are valid.
+    let check_example = |path: &str, env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_hookgate"))
+            .args(["--config", path, "check-config"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .envs(env.iter().copied())
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{path}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let seeds = [
+        "IDENTITY_WEBHOOK_API_KEY",
+        "CRYPTLEX_WEBHOOK_TOKEN",
+        "ROAMINGIQ_WEBHOOK_SECRET",
+        "NEXUDUS_WEBHOOK_SECRET",
+        "RECURRING_PAYMENTS_WEBHOOK_TOKEN",
+    ]
+    .map(|k| (k, "example"));
+    let stdout = check_example("config/examples/seed-providers.toml", &seeds);
     assert!(stdout.contains("ok: 6 source(s)"), "{stdout}");
-
-    // So is the admin example.
-    let out = Command::new(env!("CARGO_BIN_EXE_hookgate"))
-        .args(["--config", "config/examples/admin.toml", "check-config"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .envs([
+    let store_key = "ab".repeat(32);
+    let stdout = check_example(
+        "config/examples/admin.toml",
+        &[
             ("HOOKGATE_ADMIN_KEY_CI", "0123456789abcdef0123456789abcdef"),
             (
                 "HOOKGATE_ADMIN_KEY_READ",
                 "fedcba9876543210fedcba9876543210",
             ),
-            ("HOOKGATE_STORE_KEY", &"ab".repeat(32)),
+            ("HOOKGATE_STORE_KEY", &store_key),
             ("GITHUB_WEBHOOK_SECRET", "example"),
-        ])
-        .output()
-        .expect("run");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
+        ],
     );
     assert!(
         stdout.contains("admin API on 127.0.0.1:8081 with 2 key(s); store: local, data/admin"),

@@ -129,7 +129,10 @@ async fn the_status_page_shows_each_sources_recent_deliveries() {
     assert_eq!(cell(gh, "duplicate"), Some(1), "{gh}");
     assert_eq!(cell(gh, "invalid_signature"), Some(1), "{gh}");
     assert!(gh.contains(r#"data-code="invalid_signature""#), "{gh}");
-    assert!(gh.contains("<td>github</td><td>config file</td>") || gh.contains("config file"));
+    assert!(
+        gh.contains("<td>github</td><td>github</td><td>config file</td>"),
+        "source, provider, origin: {gh}"
+    );
     let last_accepted = gh
         .split("data-field=\"last_accepted\">")
         .nth(1)
