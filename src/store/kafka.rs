@@ -119,7 +119,9 @@ impl KafkaStore {
             Ok(result) => result?,
             Err(_) => {
                 return Err(StoreError::Kafka(format!(
-                    "could not read topic `{topic}` to its end within {} s",
+                    "could not read topic `{topic}` to its end within {} s: check that \
+                     `kafka.brokers` answer and that the topic exists (it is created when \
+                     `kafka.create_topics` is on)",
                     LOAD_TIMEOUT.as_secs()
                 )))
             }
