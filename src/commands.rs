@@ -85,8 +85,8 @@ pub fn validate(
     let (settings, schemas) = load_with_api_sources(config)?;
     let source = source(&settings.sources, source_name, config)?;
     let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let payload: serde_json::Value =
-        serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    let payload =
+        hookgate::json::parse(&text).with_context(|| format!("{} is not JSON", file.display()))?;
     let event_type = match event_type {
         Some(t) => t.to_owned(),
         None => source

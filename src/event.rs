@@ -2,13 +2,16 @@
 //! context, and reading them out of a request.
 //!
 //! Owns: [`Locator`] (a header or a JSON pointer) and [`EventSpec`], compiled at start-up. Pure:
-//! it reads headers and the parsed payload, nothing else.
+//! it reads headers and the parsed payload ([`Document`]), nothing else.
 
 use hyper::header::{HeaderMap, HeaderName};
 use serde::Deserialize;
 use serde_json::Value;
+use sonic_rs::JsonValueTrait as _;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+use crate::json::{Document, Pointer};
 
 /// Where a value is found, as written in config: `{ header = "X-GitHub-Event" }` or
 /// `{ pointer = "/type" }` (RFC 6901 JSON pointer into the body), or the first of several that
@@ -74,9 +77,10 @@ pub enum LocatorError {
 #[derive(Debug, Clone)]
 enum Compiled {
     Header(HeaderName),
-    Pointer(String),
+    /// The pointer as written (for messages), and compiled.
+    Pointer(String, Pointer),
     FirstOf(Vec<Compiled>),
-    Value(Value),
+    Value(String),
 }
 
 impl Compiled {
@@ -85,9 +89,11 @@ impl Compiled {
             Locator::Header(h) => HeaderName::from_bytes(h.as_bytes())
                 .map(Compiled::Header)
                 .map_err(|_| LocatorError::HeaderName(h)),
-            Locator::Pointer(p) if p.is_empty() || p.starts_with('/') => Ok(Compiled::Pointer(p)),
-            Locator::Pointer(p) => Err(LocatorError::Pointer(p)),
-            Locator::Value(v) => Ok(Compiled::Value(Value::String(v))),
+            Locator::Pointer(p) => match Pointer::parse(&p) {
+                Some(compiled) => Ok(Compiled::Pointer(p, compiled)),
+                None => Err(LocatorError::Pointer(p)),
+            },
+            Locator::Value(v) => Ok(Compiled::Value(v)),
             Locator::FirstOf(all) if all.is_empty() => Err(LocatorError::Empty),
             Locator::FirstOf(all) => all
                 .into_iter()
@@ -101,21 +107,21 @@ impl Compiled {
     fn describe(&self) -> String {
         match self {
             Compiled::Header(h) => format!("header `{h}`"),
-            Compiled::Pointer(p) => format!("body pointer `{p}`"),
+            Compiled::Pointer(p, _) => format!("body pointer `{p}`"),
             Compiled::FirstOf(all) => {
                 let each: Vec<String> = all.iter().map(Compiled::describe).collect();
                 each.join(" or ")
             }
-            Compiled::Value(v) => format!("constant {v}"),
+            Compiled::Value(v) => format!("constant {}", Value::String(v.clone())),
         }
     }
 
-    fn find<'a>(&'a self, headers: &'a HeaderMap, body: &'a Value) -> Option<Found<'a>> {
+    fn find<'a>(&'a self, headers: &'a HeaderMap, body: &'a Document) -> Option<Found<'a>> {
         match self {
             Compiled::Header(h) => headers.get(h).map(|v| Found::Header(v.as_bytes())),
-            Compiled::Pointer(p) => body.pointer(p).filter(|v| !v.is_null()).map(Found::Json),
+            Compiled::Pointer(_, p) => p.find(body).filter(|v| !v.is_null()).map(Found::Json),
             Compiled::FirstOf(all) => all.iter().find_map(|c| c.find(headers, body)),
-            Compiled::Value(v) => Some(Found::Json(v)),
+            Compiled::Value(v) => Some(Found::Text(v)),
         }
     }
 
@@ -123,7 +129,7 @@ impl Compiled {
     fn header(&self) -> Option<&HeaderName> {
         match self {
             Compiled::Header(h) => Some(h),
-            Compiled::Pointer(_) | Compiled::Value(_) => None,
+            Compiled::Pointer(..) | Compiled::Value(_) => None,
             Compiled::FirstOf(all) => all.iter().find_map(Compiled::header),
         }
     }
@@ -131,7 +137,9 @@ impl Compiled {
 
 enum Found<'a> {
     Header(&'a [u8]),
-    Json(&'a Value),
+    Json(&'a Document),
+    /// A constant from the config.
+    Text(&'a str),
 }
 
 impl Found<'_> {
@@ -139,9 +147,12 @@ impl Found<'_> {
     fn as_id(&self) -> Option<String> {
         let s = match self {
             Found::Header(b) => std::str::from_utf8(b).ok()?.trim().to_owned(),
-            Found::Json(Value::String(s)) => s.clone(),
-            Found::Json(Value::Number(n)) => n.to_string(),
-            Found::Json(_) => return None,
+            Found::Text(s) => (*s).to_owned(),
+            Found::Json(v) => match (v.as_str(), v.as_number()) {
+                (Some(s), _) => s.to_owned(),
+                (None, Some(n)) => n.to_string(),
+                (None, None) => return None,
+            },
         };
         let ok = !s.is_empty() && s.len() <= MAX_ID_LEN && !s.chars().any(char::is_control);
         ok.then_some(s)
@@ -193,7 +204,7 @@ impl EventSpec {
         self.delivery_id.as_ref().and_then(Compiled::header)
     }
 
-    pub fn identify(&self, headers: &HeaderMap, body: &Value) -> Result<Identified, EventError> {
+    pub fn identify(&self, headers: &HeaderMap, body: &Document) -> Result<Identified, EventError> {
         let event_type = match self.event_type.find(headers, body) {
             None => return Err(EventError::MissingEventType(self.event_type.describe())),
             Some(found) => found
@@ -220,7 +231,8 @@ impl EventSpec {
             .context
             .as_ref()
             .and_then(|loc| match loc.find(headers, body)? {
-                Found::Json(v) => Some(v.clone()),
+                Found::Json(v) => Some(crate::json::to_serde(v)),
+                Found::Text(s) => Some(Value::String(s.to_owned())),
                 Found::Header(b) => {
                     let s = std::str::from_utf8(b).ok()?;
                     Some(serde_json::from_str(s).unwrap_or_else(|_| Value::String(s.to_owned())))
@@ -244,10 +256,13 @@ fn parse_time(found: &Found<'_>) -> Option<OffsetDateTime> {
         OffsetDateTime::from_unix_timestamp_nanos((secs * 1e9) as i128).ok()
     };
     match found {
-        Found::Json(Value::Number(n)) => n.as_f64().and_then(from_number),
-        Found::Json(Value::String(s)) => parse_time_text(s, from_number),
+        Found::Json(v) => match (v.as_str(), v.as_f64()) {
+            (Some(s), _) => parse_time_text(s, from_number),
+            (None, Some(n)) => from_number(n),
+            (None, None) => None,
+        },
+        Found::Text(s) => parse_time_text(s, from_number),
         Found::Header(b) => parse_time_text(std::str::from_utf8(b).ok()?, from_number),
-        Found::Json(_) => None,
     }
 }
 
@@ -274,6 +289,10 @@ mod tests {
         context: Option<Locator>,
     ) -> EventSpec {
         EventSpec::new(event_type, delivery_id, event_time, context).expect("spec")
+    }
+
+    fn doc(value: Value) -> Document {
+        crate::json::from_serde(&value)
     }
 
     fn header(h: &str) -> Locator {
@@ -305,7 +324,7 @@ mod tests {
                     ("x-github-event", "push"),
                     ("x-github-delivery", "72d3162e"),
                 ]),
-                &json!({"ref": "main"}),
+                &doc(json!({"ref": "main"})),
             )
             .expect("identified");
         assert_eq!(got.event_type, "push");
@@ -323,12 +342,12 @@ mod tests {
             Some(pointer("/event_time")),
             Some(pointer("/current_context")),
         );
-        let body = json!({
+        let body = doc(json!({
             "event_time": "2024-03-01T10:00:00Z",
             "event_type": "USER_CREATED",
             "current_context": {"tenant": "acme"},
             "data": {"sub": "123"}
-        });
+        }));
         let got = s.identify(&HeaderMap::new(), &body).expect("identified");
         assert_eq!(got.event_type, "USER_CREATED");
         assert_eq!(got.delivery_id, None);
@@ -347,13 +366,16 @@ mod tests {
         let got = s
             .identify(
                 &HeaderMap::new(),
-                &json!({"t": "x", "id": 42, "at": 1_700_000_000_000u64}),
+                &doc(json!({"t": "x", "id": 42, "at": 1_700_000_000_000u64})),
             )
             .expect("identified");
         assert_eq!(got.delivery_id.as_deref(), Some("42"));
         assert_eq!(got.event_time, Some(datetime!(2023-11-14 22:13:20 UTC)));
         let got = s
-            .identify(&HeaderMap::new(), &json!({"t": "x", "at": "yesterday"}))
+            .identify(
+                &HeaderMap::new(),
+                &doc(json!({"t": "x", "at": "yesterday"})),
+            )
             .expect("identified");
         assert_eq!(
             got.event_time, None,
@@ -365,7 +387,7 @@ mod tests {
     fn missing_or_bad_event_type_is_an_error() {
         let s = spec(pointer("/type"), None, None, None);
         let code = |body: Value| {
-            s.identify(&HeaderMap::new(), &body)
+            s.identify(&HeaderMap::new(), &doc(body))
                 .expect_err("err")
                 .code()
         };
@@ -375,7 +397,9 @@ mod tests {
         assert_eq!(code(json!({"type": {"a": 1}})), "invalid_event_type");
         assert_eq!(code(json!({"type": "a\nb"})), "invalid_event_type");
         assert_eq!(code(json!({"type": "x".repeat(257)})), "invalid_event_type");
-        let err = s.identify(&HeaderMap::new(), &json!({})).expect_err("err");
+        let err = s
+            .identify(&HeaderMap::new(), &doc(json!({})))
+            .expect_err("err");
         assert_eq!(
             err.to_string(),
             "no event type found (body pointer `/type`)"

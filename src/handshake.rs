@@ -14,6 +14,9 @@ use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::Sha256;
+use sonic_rs::{JsonContainerTrait as _, JsonValueTrait as _};
+
+use crate::json::Document;
 
 use crate::secret::Secret;
 
@@ -114,27 +117,36 @@ impl Handshake {
     }
 
     /// For a verified, parsed `POST`: the answer when the payload is this handshake.
-    pub fn answer(&self, payload: &Value) -> Option<Reply> {
+    pub fn answer(&self, payload: &Document) -> Option<Reply> {
         let ok = |body| {
             Some(Reply {
                 status: StatusCode::OK,
                 body,
             })
         };
+        let field = |name: &str| payload.get(name);
+        let text = |name: &str| field(name).and_then(|v| v.as_str());
         match self.kind {
-            HandshakeKind::SlackUrlVerification if payload["type"] == "url_verification" => {
-                ok(Some(json!({ "challenge": payload["challenge"] })))
+            HandshakeKind::SlackUrlVerification if text("type") == Some("url_verification") => {
+                let challenge = field("challenge").map(crate::json::to_serde);
+                ok(Some(json!({ "challenge": challenge })))
             }
-            HandshakeKind::ZoomUrlValidation if payload["event"] == "endpoint.url_validation" => {
-                let plain = payload["payload"]["plainToken"].as_str()?;
+            HandshakeKind::ZoomUrlValidation
+                if text("event") == Some("endpoint.url_validation") =>
+            {
+                let plain = field("payload")?.get("plainToken")?.as_str()?;
                 let encrypted = hex::encode(self.hmac(plain.as_bytes()));
                 ok(Some(
                     json!({ "plainToken": plain, "encryptedToken": encrypted }),
                 ))
             }
-            HandshakeKind::DiscordPing if payload["type"] == 1 => ok(Some(json!({ "type": 1 }))),
+            HandshakeKind::DiscordPing if field("type").and_then(|v| v.as_u64()) == Some(1) => {
+                ok(Some(json!({ "type": 1 })))
+            }
             HandshakeKind::XeroIntentToReceive
-                if payload["events"].as_array().is_some_and(Vec::is_empty) =>
+                if field("events")
+                    .and_then(|v| v.as_array())
+                    .is_some_and(|a| a.is_empty()) =>
             {
                 ok(None)
             }
@@ -187,6 +199,10 @@ impl Handshake {
 mod tests {
     use super::*;
 
+    fn doc(value: Value) -> Document {
+        crate::json::from_serde(&value)
+    }
+
     fn handshake(kind: HandshakeKind, secret: &str) -> Handshake {
         Handshake::new(kind, &[Secret::new(secret.as_bytes().to_vec())]).expect("handshake")
     }
@@ -194,13 +210,14 @@ mod tests {
     #[test]
     fn slack_url_verification_echoes_the_challenge() {
         let h = handshake(HandshakeKind::SlackUrlVerification, "s");
-        let reply =
-            h.answer(&json!({"token": "t", "challenge": "3eZbrw1aB", "type": "url_verification"}));
+        let reply = h.answer(&doc(
+            json!({"token": "t", "challenge": "3eZbrw1aB", "type": "url_verification"}),
+        ));
         assert_eq!(
             reply.and_then(|r| r.body),
             Some(json!({"challenge": "3eZbrw1aB"}))
         );
-        assert_eq!(h.answer(&json!({"type": "event_callback"})), None);
+        assert_eq!(h.answer(&doc(json!({"type": "event_callback"}))), None);
     }
 
     #[test]
@@ -208,7 +225,7 @@ mod tests {
         // Derived: plainToken `qgg8vlvZRS6UYooatFL8Aw`, secret `whsec_example_secret`.
         let h = handshake(HandshakeKind::ZoomUrlValidation, "whsec_example_secret");
         let reply = h
-            .answer(&json!({"event": "endpoint.url_validation", "payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"}}))
+            .answer(&doc(json!({"event": "endpoint.url_validation", "payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"}})))
             .expect("reply");
         assert_eq!(
             reply.body,
@@ -223,14 +240,14 @@ mod tests {
     fn discord_ping_gets_pong_and_xero_intent_gets_empty_200() {
         let d = handshake(HandshakeKind::DiscordPing, "k");
         assert_eq!(
-            d.answer(&json!({"type": 1})).and_then(|r| r.body),
+            d.answer(&doc(json!({"type": 1}))).and_then(|r| r.body),
             Some(json!({"type": 1}))
         );
-        assert_eq!(d.answer(&json!({"type": 2})), None);
+        assert_eq!(d.answer(&doc(json!({"type": 2}))), None);
         let x = handshake(HandshakeKind::XeroIntentToReceive, "k");
-        let reply = x.answer(
-            &json!({"events": [], "firstEventSequence": 0, "lastEventSequence": 0, "entropy": "S"}),
-        );
+        let reply = x.answer(&doc(
+            json!({"events": [], "firstEventSequence": 0, "lastEventSequence": 0, "entropy": "S"}),
+        ));
         assert_eq!(
             reply,
             Some(Reply {
@@ -239,7 +256,7 @@ mod tests {
             })
         );
         assert_eq!(
-            x.answer(&json!({"events": [{"eventCategory": "INVOICE"}]})),
+            x.answer(&doc(json!({"events": [{"eventCategory": "INVOICE"}]}))),
             None
         );
     }

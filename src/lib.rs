@@ -74,6 +74,7 @@ pub mod error;
 pub mod event;
 pub mod handshake;
 pub mod intake;
+pub mod json;
 pub mod metrics;
 pub mod payload;
 pub mod provider;

@@ -10,8 +10,8 @@
 //!   field that carries JSON (`form_json_field = "payload"`: GitHub, Slack interactivity),
 //!   that JSON document is the data instead.
 //!
-//! The parsed [`Payload::value`] serves handshakes, schema checks and locators. It runs only
-//! on [`Verified`] requests, so unauthenticated bodies are never parsed.
+//! The parsed [`Payload::value`] (a [`Document`]) serves handshakes, schema checks and
+//! locators. It runs only on [`Verified`] requests, so unauthenticated bodies are never parsed.
 
 use std::borrow::Cow;
 
@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::auth::Verified;
+use crate::json::{self, Document};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PayloadError {
@@ -31,7 +32,9 @@ pub enum PayloadError {
     #[error("request body is empty; a JSON document or form is expected")]
     Empty,
     #[error("request body is not valid JSON: {0}")]
-    NotJson(serde_json::Error),
+    NotJson(json::ParseError),
+    #[error("the record could not be written as JSON: {0}")]
+    Unwritable(serde_json::Error),
     #[error("form field `{field}` is not valid JSON: {source}")]
     FormFieldNotJson {
         field: String,
@@ -47,6 +50,7 @@ impl PayloadError {
             PayloadError::UnsupportedMediaType(_) => "unsupported_media_type",
             PayloadError::Empty => "empty_body",
             PayloadError::NotJson(_) | PayloadError::FormFieldNotJson { .. } => "invalid_json",
+            PayloadError::Unwritable(_) => "invalid_json",
             PayloadError::FormNotUtf8 => "invalid_form",
         }
     }
@@ -58,7 +62,7 @@ pub struct Payload<'a> {
     /// The envelope's `data`: the JSON body as received, or the JSON made from a form.
     pub raw: Cow<'a, RawValue>,
     /// The same, parsed, for handshakes, schema checks and locators.
-    pub value: Value,
+    pub value: Document,
     /// The `Content-Type` as sent (`None` when absent).
     pub content_type: Option<String>,
 }
@@ -95,15 +99,16 @@ pub fn parse<'a>(
     }
     let (raw, value) = match kind {
         Kind::Json => {
-            let value = serde_json::from_slice(body).map_err(PayloadError::NotJson)?;
-            // Cannot fail after the parse above; mapped rather than unwrapped all the same.
-            let raw: &RawValue = serde_json::from_slice(body).map_err(PayloadError::NotJson)?;
+            let value = json::parse(body).map_err(PayloadError::NotJson)?;
+            // The envelope embeds the body as it came; after the parse above this check of it
+            // as one JSON text cannot fail, and is mapped rather than unwrapped all the same.
+            let raw: &RawValue = serde_json::from_slice(body).map_err(PayloadError::Unwritable)?;
             (Cow::Borrowed(raw), value)
         }
         Kind::Form => {
             let value = parse_form(body, form_json_field)?;
-            let raw = serde_json::value::to_raw_value(&value).map_err(PayloadError::NotJson)?;
-            (Cow::Owned(raw), value)
+            let raw = serde_json::value::to_raw_value(&value).map_err(PayloadError::Unwritable)?;
+            (Cow::Owned(raw), json::from_serde(&value))
         }
     };
     Ok(Payload {

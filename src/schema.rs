@@ -18,6 +18,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::config::MissingSchema;
+use crate::json::{Document, Sonic};
 
 /// The schema of a provider's common wrapper, for event types without their own.
 const ENVELOPE_FILE: &str = "_envelope.json";
@@ -89,7 +90,7 @@ impl SchemaError {
 }
 
 struct Compiled {
-    validator: jsonschema::Validator,
+    validator: jsonschema::Validator<Sonic>,
     /// `{provider}/{event_type}.json`, as reported in the envelope and errors.
     name: Arc<str>,
 }
@@ -159,7 +160,7 @@ impl SchemaRegistry {
         &self,
         provider: &str,
         event_type: &str,
-        payload: &Value,
+        payload: &Document,
         on_missing: MissingSchema,
     ) -> Result<Option<Arc<str>>, SchemaError> {
         let Some(compiled) = self
@@ -264,7 +265,8 @@ fn compile(root: &Path, path: &Path, name: &str) -> Result<Compiled, SchemaLoadE
         path: path.to_owned(),
         source,
     })?;
-    let validator = jsonschema::draft202012::options()
+    let validator = jsonschema::options_for::<Sonic>()
+        .with_draft(jsonschema::Draft::Draft202012)
         .should_validate_formats(true)
         .with_base_uri(
             url::Url::from_file_path(path)
@@ -293,6 +295,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn doc(value: Value) -> Document {
+        crate::json::from_serde(&value)
+    }
+
     fn registry_with(files: &[(&str, &str)]) -> Result<SchemaRegistry, SchemaLoadError> {
         let dir = tempfile::tempdir().expect("tempdir");
         for (path, text) in files {
@@ -313,7 +319,7 @@ mod tests {
         let got = r.check(
             "github",
             "push",
-            &json!({"ref": "main"}),
+            &doc(json!({"ref": "main"})),
             MissingSchema::Reject,
         );
         assert_eq!(got.expect("valid").as_deref(), Some("github/push.json"));
@@ -326,7 +332,7 @@ mod tests {
             .check(
                 "github",
                 "push",
-                &json!({"ref": 12345678}),
+                &doc(json!({"ref": 12345678})),
                 MissingSchema::Accept,
             )
             .expect_err("invalid");
@@ -340,11 +346,11 @@ mod tests {
     fn missing_schema_follows_the_source_policy() {
         let r = registry_with(&[]).expect("load");
         assert!(r
-            .check("x", "y", &json!({}), MissingSchema::Accept)
+            .check("x", "y", &doc(json!({})), MissingSchema::Accept)
             .expect("ok")
             .is_none());
         let err = r
-            .check("x", "y", &json!({}), MissingSchema::Reject)
+            .check("x", "y", &doc(json!({})), MissingSchema::Reject)
             .expect_err("reject");
         assert_eq!(err.code(), "no_schema");
     }
@@ -389,7 +395,7 @@ mod tests {
         let ok = registry.check(
             "shop",
             "orders/create",
-            &json!({"id": 1, "total": 5}),
+            &doc(json!({"id": 1, "total": 5})),
             MissingSchema::Reject,
         );
         assert_eq!(
@@ -400,7 +406,7 @@ mod tests {
             .check(
                 "shop",
                 "orders/create",
-                &json!({"id": 1, "total": -5}),
+                &doc(json!({"id": 1, "total": -5})),
                 MissingSchema::Reject,
             )
             .expect_err("negative total");
@@ -439,7 +445,7 @@ mod tests {
         let any = registry.check(
             "svc",
             "anything.else",
-            &json!({"type": "anything.else", "data": {}}),
+            &doc(json!({"type": "anything.else", "data": {}})),
             MissingSchema::Reject,
         );
         assert_eq!(any.expect("valid").as_deref(), Some("svc/_envelope.json"));
@@ -447,7 +453,7 @@ mod tests {
             .check(
                 "svc",
                 "anything.else",
-                &json!({"type": "x"}),
+                &doc(json!({"type": "x"})),
                 MissingSchema::Reject,
             )
             .expect_err("no data");
@@ -456,7 +462,7 @@ mod tests {
         let own = registry.check(
             "svc",
             "special",
-            &json!({"special": 1}),
+            &doc(json!({"special": 1})),
             MissingSchema::Reject,
         );
         assert_eq!(own.expect("valid").as_deref(), Some("svc/special.json"));

@@ -419,7 +419,7 @@ pub fn prepare(
         &payload.raw,
     );
     let (value, content_type) = envelope::serialize(&envelope, source.format, &source.ce_source)
-        .map_err(crate::payload::PayloadError::NotJson)?;
+        .map_err(crate::payload::PayloadError::Unwritable)?;
     Ok(Prepared {
         topic: source.topics.route(&event.event_type),
         key: event
@@ -447,7 +447,7 @@ async fn dead_letter(
     // header locators work even on a body that does not parse.
     let body = payload::parse(verified, source.form_json_field.as_deref())
         .map(|p| p.value)
-        .unwrap_or(serde_json::Value::Null);
+        .unwrap_or_default();
     let event = source.event.identify(&inbound.headers, &body).ok();
     let (errors, schema) = match err {
         WebhookError::Schema(SchemaError::Violation { violations, schema }) => {
@@ -493,7 +493,7 @@ async fn dead_letter(
         headers,
         &inbound.body,
     );
-    let value = serde_json::to_vec(&record).map_err(crate::payload::PayloadError::NotJson)?;
+    let value = serde_json::to_vec(&record).map_err(crate::payload::PayloadError::Unwritable)?;
     let id_text = id.to_string();
     let received = envelope::rfc3339(delivery.received_at);
     let outcome = publish_or_spool(

@@ -9,6 +9,9 @@
 --   LOAD_IDS        prefix of the per-thread files that get the body of every 2xx answer
 --                   (the gateway answers {"id":"<envelope id>"}), one per line
 --   LOAD_RESULT     file that done() writes its figures to, as key=value lines
+--   LOAD_RATE       optional: webhooks per second for all threads together; each thread then
+--                   hands out send times spaced 1/(rate/threads) apart to whichever of its
+--                   connections is ready, so the rate holds while connections wait on answers
 --
 -- wrk measures the latencies itself (from writing a request to reading its whole answer).
 
@@ -48,6 +51,35 @@ function init(args)
     .. "X-Hub-Signature-256: " .. env("LOAD_SIGNATURE") .. "\r\n"
     .. "X-GitHub-Delivery: " .. env("LOAD_RUN") .. "-" .. thread_no .. "-"
   ids = assert(io.open(env("LOAD_IDS") .. "." .. thread_no, "w"))
+end
+
+-- A steady rate (LOAD_RATE): wrk asks delay() before each request, on the connection that is
+-- about to send; the answer is the milliseconds until this thread's next free send slot.
+local rate = tonumber(os.getenv("LOAD_RATE") or "")
+if rate ~= nil and rate > 0 then
+  local ffi = require("ffi")
+  ffi.cdef[[
+    typedef struct { long tv_sec; long tv_nsec; } hookgate_timespec;
+    int clock_gettime(int clock, hookgate_timespec *now);
+  ]]
+  local now = ffi.new("hookgate_timespec")
+  local CLOCK_MONOTONIC = 1
+  local function now_ms()
+    ffi.C.clock_gettime(CLOCK_MONOTONIC, now)
+    return tonumber(now.tv_sec) * 1000 + tonumber(now.tv_nsec) / 1e6
+  end
+  local interval_ms, next_ms
+  function delay()
+    if interval_ms == nil then
+      local threads_total = tonumber(os.getenv("LOAD_THREADS") or "1")
+      interval_ms = 1000 * threads_total / rate
+    end
+    local t = now_ms()
+    -- A slot missed (the server or this thread fell behind) is not made up with a burst.
+    local slot = (next_ms ~= nil and next_ms > t) and next_ms or t
+    next_ms = slot + interval_ms
+    return math.floor(slot - t + 0.5)
+  end
 end
 
 function request()

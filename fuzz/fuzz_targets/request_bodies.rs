@@ -1,6 +1,8 @@
 //! Request intake (identity or gzip, with a cap on the inflated size) and body parsing (JSON,
 //! form-encoded, a form field holding JSON) on arbitrary bytes: refusals, never panics, and
-//! never more than the cap in memory.
+//! never more than the cap in memory. JSON bodies are also read by both JSON readers the
+//! gateway uses (sonic-rs to parse, serde_json to embed the body as received): they must agree
+//! on what is JSON.
 #![no_main]
 
 use bytes::Bytes;
@@ -56,6 +58,12 @@ fuzz_target!(|input: Input<'_>| {
     let Ok(verified) = verifier.verify(inbound, 0) else {
         return;
     };
+    if !input.form {
+        let body = verified.inbound().body.trim_ascii();
+        let sonic = hookgate::json::parse(body).is_ok();
+        let serde = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        assert_eq!(sonic, serde, "the JSON readers disagree");
+    }
     let field = input.json_field.then_some("payload");
     let _ = payload::parse(&verified, field);
 });
