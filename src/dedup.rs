@@ -13,12 +13,18 @@
 //! A delivery being processed is "pending": a concurrent copy gets `InFlight` (the caller
 //! answers 503 so the provider retries) rather than "duplicate", since the first attempt may
 //! still fail.
+//!
+//! The table keeps a 128-bit keyed hash (SipHash-1-3, key drawn at start-up) of source and
+//! delivery id, not the text: about 70 bytes per remembered delivery, with no allocation per
+//! webhook, and the table is sized for `capacity` once. Two different deliveries would have to
+//! share all 128 bits to be confused (about one chance in 10^28 with a full table). Compaction
+//! rewrites the journal from its own lines, keeping those the table still holds.
 
 use std::collections::{HashMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -30,6 +36,8 @@ pub enum DedupError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("the system's random source failed (needed for the dedup table's hash key)")]
+    Random,
 }
 
 /// What a delivery is, as far as dedup knows.
@@ -43,17 +51,22 @@ pub enum Check<'a> {
     InFlight,
 }
 
-#[derive(Debug, Clone, Copy)]
+/// A remembered delivery: its envelope id once accepted, and when (`Pending` while processed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Entry {
     Pending,
     Done { id: Uuid, at_ms: i64 },
 }
 
+/// The keyed hash of (source, delivery id); two halves rather than a `u128`, whose 16-byte
+/// alignment would pad every slot of the eviction order.
+type Key = [u64; 2];
+
 #[derive(Debug, Default)]
 struct Table {
-    entries: HashMap<Arc<str>, Entry>,
+    entries: HashMap<Key, Entry>,
     /// Accepted keys in acceptance order, for eviction.
-    order: VecDeque<(Arc<str>, i64)>,
+    order: VecDeque<(Key, i64)>,
 }
 
 /// One journal line.
@@ -67,6 +80,8 @@ struct Line {
 
 pub struct Dedup {
     table: Mutex<Table>,
+    /// The key of [`Dedup::key`]'s hash, drawn at start-up.
+    hash_key: [u64; 2],
     window_ms: i64,
     capacity: usize,
     journal: Option<Journal>,
@@ -88,11 +103,6 @@ impl std::fmt::Debug for Dedup {
     }
 }
 
-/// One key, shared by the table and the eviction order (stored once, not twice).
-fn key(source: &str, delivery_id: &str) -> Arc<str> {
-    Arc::from(format!("{source}\u{0}{delivery_id}"))
-}
-
 impl Dedup {
     /// A table kept for `window_secs`, at most `capacity` entries; with `journal`, loaded from
     /// and appended to that file.
@@ -103,8 +113,18 @@ impl Dedup {
         now_ms: i64,
     ) -> Result<Self, DedupError> {
         let window_ms = i64::try_from(window_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+        let mut seed = [0u8; 16];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
+            .map_err(|_| DedupError::Random)?;
+        let half = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+        // Sized once: growing a table of this size would hold two copies for a moment.
+        let table = Table {
+            entries: HashMap::with_capacity(capacity.saturating_add(1)),
+            order: VecDeque::with_capacity(capacity.saturating_add(1)),
+        };
         let mut dedup = Dedup {
-            table: Mutex::new(Table::default()),
+            table: Mutex::new(table),
+            hash_key: [half(&seed[..8]), half(&seed[8..])],
             window_ms,
             capacity,
             journal: None,
@@ -121,9 +141,9 @@ impl Dedup {
             {
                 let mut table = dedup.lock();
                 for line in lines.into_iter().filter(|l| now_ms - l.at_ms <= window_ms) {
-                    let k = key(&line.source, &line.delivery_id);
+                    let k = dedup.key(&line.source, &line.delivery_id);
                     table.entries.insert(
-                        k.clone(),
+                        k,
                         Entry::Done {
                             id: line.id,
                             at_ms: line.at_ms,
@@ -194,23 +214,40 @@ impl Dedup {
 
     /// Looks up (and, if new, reserves) a delivery.
     pub fn check(&self, source: &str, delivery_id: &str, now_ms: i64) -> Check<'_> {
-        let k = key(source, delivery_id);
+        let k = self.key(source, delivery_id);
         let mut table = self.lock();
-        match table.entries.get(&*k) {
+        match table.entries.get(&k) {
             Some(Entry::Pending) => Check::InFlight,
             Some(Entry::Done { id, at_ms }) if now_ms - at_ms <= self.window_ms => {
                 Check::Duplicate { id: *id }
             }
             _ => {
-                table.entries.insert(k.clone(), Entry::Pending);
+                table.entries.insert(k, Entry::Pending);
                 Check::New(Guard {
                     dedup: self,
                     key: Some(k),
-                    source: source.to_owned(),
-                    delivery_id: delivery_id.to_owned(),
+                    // Only the journal needs the text.
+                    names: self
+                        .journal
+                        .is_some()
+                        .then(|| (source.to_owned(), delivery_id.to_owned())),
                 })
             }
         }
+    }
+
+    /// The table's key for a delivery: SipHash-1-3 (128 bits) of the source name, a NUL and
+    /// the delivery id, keyed with [`Dedup::hash_key`].
+    fn key(&self, source: &str, delivery_id: &str) -> Key {
+        use siphasher::sip128::Hasher128 as _;
+        use std::hash::Hasher as _;
+        let mut hasher =
+            siphasher::sip128::SipHasher13::new_with_keys(self.hash_key[0], self.hash_key[1]);
+        hasher.write(source.as_bytes());
+        hasher.write(&[0]);
+        hasher.write(delivery_id.as_bytes());
+        let hash = hasher.finish128();
+        [hash.h1, hash.h2]
     }
 
     fn evict(&self, table: &mut Table, now_ms: i64) {
@@ -219,31 +256,32 @@ impl Dedup {
             if !expired && table.order.len() <= self.capacity {
                 break;
             }
-            let (k, at) = (k.clone(), *at);
+            let (k, at) = (*k, *at);
             table.order.pop_front();
             // Only drop the entry this order slot stands for (a newer one may share the key).
-            if matches!(table.entries.get(&*k), Some(Entry::Done { at_ms, .. }) if *at_ms == at) {
-                table.entries.remove(&*k);
+            if matches!(table.entries.get(&k), Some(Entry::Done { at_ms, .. }) if *at_ms == at) {
+                table.entries.remove(&k);
             }
         }
     }
 
-    /// Rewrites the journal with only the live entries (write to a temp file, then rename).
+    /// Rewrites the journal with only the lines of the entries the table still holds (write
+    /// to a temp file, then rename). Every entry came from a line of this file (loaded at
+    /// start-up, or appended since), so none is lost.
     fn compact(&self, path: &Path) -> std::io::Result<()> {
         let tmp = path.with_extension("compacting");
         {
             let mut out = std::io::BufWriter::new(File::create(&tmp)?);
             let table = self.lock();
-            for (k, _) in &table.order {
-                if let (Some(Entry::Done { id, at_ms }), Some((source, delivery_id))) =
-                    (table.entries.get(k), k.split_once('\u{0}'))
-                {
-                    let line = Line {
-                        source: source.to_owned(),
-                        delivery_id: delivery_id.to_owned(),
-                        id: *id,
-                        at_ms: *at_ms,
-                    };
+            let mut written = std::collections::HashSet::new();
+            for line in read_journal(path)? {
+                let k = self.key(&line.source, &line.delivery_id);
+                let live = table.entries.get(&k)
+                    == Some(&Entry::Done {
+                        id: line.id,
+                        at_ms: line.at_ms,
+                    });
+                if live && written.insert(k) {
                     serde_json::to_writer(&mut out, &line)?;
                     out.write_all(b"\n")?;
                 }
@@ -280,9 +318,9 @@ fn read_journal(path: &Path) -> std::io::Result<Vec<Line>> {
 #[derive(Debug)]
 pub struct Guard<'a> {
     dedup: &'a Dedup,
-    key: Option<Arc<str>>,
-    source: String,
-    delivery_id: String,
+    key: Option<Key>,
+    /// Source and delivery id, for the journal line (`None` without a journal).
+    names: Option<(String, String)>,
 }
 
 impl Guard<'_> {
@@ -292,11 +330,11 @@ impl Guard<'_> {
             return;
         };
         // Held until the entry is in the table, so a compaction never misses this line.
-        let _appending = match &self.dedup.journal {
-            Some(journal) => {
+        let _appending = match (&self.dedup.journal, self.names.take()) {
+            (Some(journal), Some((source, delivery_id))) => {
                 let line = Line {
-                    source: std::mem::take(&mut self.source),
-                    delivery_id: std::mem::take(&mut self.delivery_id),
+                    source,
+                    delivery_id,
                     id,
                     at_ms: now_ms,
                 };
@@ -312,12 +350,10 @@ impl Guard<'_> {
                 }
                 Some(file)
             }
-            None => None,
+            _ => None,
         };
         let mut table = self.dedup.lock();
-        table
-            .entries
-            .insert(k.clone(), Entry::Done { id, at_ms: now_ms });
+        table.entries.insert(k, Entry::Done { id, at_ms: now_ms });
         table.order.push_back((k, now_ms));
         self.dedup.evict(&mut table, now_ms);
     }
@@ -327,8 +363,8 @@ impl Drop for Guard<'_> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
             let mut table = self.dedup.lock();
-            if matches!(table.entries.get(&*k), Some(Entry::Pending)) {
-                table.entries.remove(&*k);
+            if matches!(table.entries.get(&k), Some(Entry::Pending)) {
+                table.entries.remove(&k);
             }
         }
     }
