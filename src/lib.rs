@@ -17,13 +17,14 @@
 //! | [`access`] | the client IP behind trusted proxies; per-source allow-lists | — |
 //! | [`intake`] | reading the raw body under size and time limits, inflating gzip | — |
 //! | [`auth`] | signature / API-key / public-key / in-body checks, replay window; the only maker of [`auth::Verified`] | `secret` |
-//! | [`payload`] | media types; JSON and form parsing, only of verified requests | — |
+//! | [`payload`] | media types; JSON and form parsing, only of verified requests | `json` |
+//! | [`json`] | the parsed payload ([`json::Document`], sonic-rs), RFC 6901 pointers, and the adapter through which `jsonschema` validates a document in place | — |
 //! | [`handshake`] | provider handshakes (Slack, Zoom, Discord, Xero, Okta, X): answered, never published | — |
-//! | [`event`] | where event type, delivery id, event time and context live; reading them | — |
-//! | [`dedup`] | recently accepted (source, delivery id) pairs and their journal | — |
+//! | [`event`] | where event type, delivery id, event time and context live; reading them | `json` |
+//! | [`dedup`] | recently accepted (source, delivery id) pairs (keyed 128-bit hashes) and their journal | — |
 //! | [`spool`] | the local append-only, checksummed log of records Kafka could not take; its watermark | — |
 //! | [`drain`] | the background task moving the spool to Kafka in order | `spool`, `publish`, `metrics` |
-//! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | — |
+//! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | `json` |
 //! | [`envelope`] | the envelope contract consumers rely on | — |
 //! | [`replay`] | turning a dead letter back into an event under the current config and schemas | `auth` (a `none` verifier: it was verified on arrival), `payload`, `event`, `webhook::prepare` (the pipeline's own schema, envelope and topic stages) |
 //! | [`deadletter`] | the dead-letter record: authentic deliveries that cannot become events, with the reason | `envelope` (its `Context`, time format) |
