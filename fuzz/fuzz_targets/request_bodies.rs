@@ -61,7 +61,8 @@ fuzz_target!(|input: Input<'_>| {
     if !input.form {
         let body = verified.inbound().body.trim_ascii();
         let sonic = hookgate::json::parse(body).is_ok();
-        let serde = serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+        // `Value`, not `IgnoredAny`: skipping a string does not check that it is UTF-8.
+        let serde = serde_json::from_slice::<serde_json::Value>(body).is_ok();
         assert_eq!(sonic, serde, "the JSON readers disagree");
     }
     let field = input.json_field.then_some("payload");
