@@ -116,7 +116,7 @@ impl Dedup {
         let mut seed = [0u8; 16];
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
             .map_err(|_| DedupError::Random)?;
-        let half = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+        let seed = u128::from_le_bytes(seed);
         // Sized once: growing a table of this size would hold two copies for a moment.
         let table = Table {
             entries: HashMap::with_capacity(capacity.saturating_add(1)),
@@ -124,7 +124,7 @@ impl Dedup {
         };
         let mut dedup = Dedup {
             table: Mutex::new(table),
-            hash_key: [half(&seed[..8]), half(&seed[8..])],
+            hash_key: [seed as u64, (seed >> 64) as u64],
             window_ms,
             capacity,
             journal: None,
@@ -274,7 +274,8 @@ impl Dedup {
             let mut out = std::io::BufWriter::new(File::create(&tmp)?);
             let table = self.lock();
             let mut written = std::collections::HashSet::new();
-            for line in read_journal(path)? {
+            // Streamed: the journal may hold twice `capacity` lines.
+            each_line(path, |line| {
                 let k = self.key(&line.source, &line.delivery_id);
                 let live = table.entries.get(&k)
                     == Some(&Entry::Done {
@@ -285,7 +286,8 @@ impl Dedup {
                     serde_json::to_writer(&mut out, &line)?;
                     out.write_all(b"\n")?;
                 }
-            }
+                Ok(())
+            })?;
             out.flush()?;
             out.get_ref().sync_all()?;
         }
@@ -294,23 +296,33 @@ impl Dedup {
 }
 
 fn read_journal(path: &Path) -> std::io::Result<Vec<Line>> {
+    let mut lines = Vec::new();
+    each_line(path, |l| {
+        lines.push(l);
+        Ok(())
+    })?;
+    Ok(lines)
+}
+
+/// Calls `f` with every readable line of the journal, one at a time (a missing file has none),
+/// stopping at its first error; unreadable lines are counted in a log line.
+fn each_line(path: &Path, mut f: impl FnMut(Line) -> std::io::Result<()>) -> std::io::Result<()> {
     let file = match File::open(path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
-    let mut lines = Vec::new();
     let mut skipped = 0usize;
     for line in BufReader::new(file).split(b'\n') {
         match serde_json::from_slice::<Line>(&line?) {
-            Ok(l) => lines.push(l),
+            Ok(l) => f(l)?,
             Err(_) => skipped += 1,
         }
     }
     if skipped > 0 {
         tracing::warn!(path = %path.display(), skipped, "dedup journal: skipped unreadable lines (a torn write?)");
     }
-    Ok(lines)
+    Ok(())
 }
 
 /// A reserved, new delivery. Dropping it without [`Guard::commit`] (the delivery failed)
