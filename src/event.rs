@@ -279,6 +279,7 @@ fn parse_time_text(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::doc;
     use serde_json::json;
     use time::macros::datetime;
 
@@ -289,10 +290,6 @@ mod tests {
         context: Option<Locator>,
     ) -> EventSpec {
         EventSpec::new(event_type, delivery_id, event_time, context).expect("spec")
-    }
-
-    fn doc(value: Value) -> Document {
-        crate::json::from_serde(&value)
     }
 
     fn header(h: &str) -> Locator {

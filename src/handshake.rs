@@ -198,10 +198,7 @@ impl Handshake {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn doc(value: Value) -> Document {
-        crate::json::from_serde(&value)
-    }
+    use crate::json::doc;
 
     fn handshake(kind: HandshakeKind, secret: &str) -> Handshake {
         Handshake::new(kind, &[Secret::new(secret.as_bytes().to_vec())]).expect("handshake")

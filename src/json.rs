@@ -42,6 +42,12 @@ pub fn from_serde(value: &serde_json::Value) -> Document {
     sonic_rs::to_value(value).unwrap_or_default()
 }
 
+/// Tests write documents with `json!`: `doc(json!({...}))`, parsed from its text as a body is.
+#[cfg(test)]
+pub(crate) fn doc(value: serde_json::Value) -> Document {
+    parse(value.to_string().as_bytes()).expect("json! writes JSON")
+}
+
 /// An RFC 6901 JSON pointer, split into unescaped reference tokens once, at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pointer {
@@ -251,10 +257,6 @@ impl<'a> Array<'a, Sonic> for &'a sonic_rs::Array {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    fn doc(value: serde_json::Value) -> Document {
-        parse(value.to_string().as_bytes()).expect("json")
-    }
 
     #[test]
     fn the_adapter_keeps_the_contract_jsonschema_relies_on() {

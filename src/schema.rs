@@ -293,11 +293,8 @@ fn compile(root: &Path, path: &Path, name: &str) -> Result<Compiled, SchemaLoadE
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::json::doc;
     use serde_json::json;
-
-    fn doc(value: Value) -> Document {
-        crate::json::from_serde(&value)
-    }
 
     fn registry_with(files: &[(&str, &str)]) -> Result<SchemaRegistry, SchemaLoadError> {
         let dir = tempfile::tempdir().expect("tempdir");
