@@ -15,17 +15,19 @@
 //! still fail.
 //!
 //! The table keeps a 128-bit keyed hash (SipHash-1-3, key drawn at start-up) of source and
-//! delivery id, not the text: about 70 bytes per remembered delivery, with no allocation per
-//! webhook, and the table is sized for `capacity` once. Two different deliveries would have to
+//! delivery id, not the text: about 50 bytes per remembered delivery (a 40-byte ring slot and
+//! an index sized for twice `capacity`, which therefore never grows), with no allocation per
+//! webhook. Two different deliveries would have to
 //! share all 128 bits to be confused (about one chance in 10^28 with a full table). Compaction
 //! rewrites the journal from its own lines, keeping those the table still holds.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -51,22 +53,103 @@ pub enum Check<'a> {
     InFlight,
 }
 
-/// A remembered delivery: its envelope id once accepted, and when (`Pending` while processed).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Entry {
-    Pending,
-    Done { id: Uuid, at_ms: i64 },
-}
-
 /// The keyed hash of (source, delivery id); two halves rather than a `u128`, whose 16-byte
-/// alignment would pad every slot of the eviction order.
+/// alignment would pad every slot.
 type Key = [u64; 2];
 
-#[derive(Debug, Default)]
+/// One accepted delivery: its key, envelope id and acceptance time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Slot {
+    key: Key,
+    id: Uuid,
+    at_ms: i64,
+}
+
+/// The remembered deliveries. Accepted ones live in `ring` in acceptance order (the oldest is
+/// evicted first); `index` maps a key to its newest slot by sequence number; `pending` holds
+/// the keys being processed right now (a few, one per request in flight).
+///
+/// Sizes are fixed at start-up: `ring` holds `capacity` slots (40 bytes each) and `index` has
+/// room for twice that, so erased entries never make it grow (hashbrown rehashes in place when
+/// at most half full) and it costs 5 bytes per bucket. Keys are already uniform random hashes,
+/// so their first half is the index's hash.
+#[derive(Debug)]
 struct Table {
-    entries: HashMap<Key, Entry>,
-    /// Accepted keys in acceptance order, for eviction.
-    order: VecDeque<(Key, i64)>,
+    ring: VecDeque<Slot>,
+    /// Sequence number of `ring[0]`; slot `i` has sequence `front_seq + i` (wrapping: the ring
+    /// never holds anywhere near 2^32 slots).
+    front_seq: u32,
+    index: HashTable<u32>,
+    pending: HashTable<Key>,
+}
+
+impl Table {
+    fn with_capacity(capacity: usize) -> Self {
+        Table {
+            ring: VecDeque::with_capacity(capacity),
+            front_seq: 0,
+            index: HashTable::with_capacity(capacity.saturating_mul(2)),
+            pending: HashTable::new(),
+        }
+    }
+
+    /// The newest accepted slot for `key`.
+    fn get(&self, key: &Key) -> Option<&Slot> {
+        let (ring, front) = (&self.ring, self.front_seq);
+        self.index
+            .find(key[0], |&seq| {
+                ring.get(seq.wrapping_sub(front) as usize)
+                    .is_some_and(|s| s.key == *key)
+            })
+            .and_then(|&seq| ring.get(seq.wrapping_sub(front) as usize))
+    }
+
+    fn is_pending(&self, key: &Key) -> bool {
+        self.pending.find(key[0], |k| k == key).is_some()
+    }
+
+    fn set_pending(&mut self, key: Key) {
+        self.pending.insert_unique(key[0], key, |k| k[0]);
+    }
+
+    fn clear_pending(&mut self, key: &Key) {
+        if let Ok(entry) = self.pending.find_entry(key[0], |k| k == key) {
+            entry.remove();
+        }
+    }
+
+    /// Appends an accepted delivery, first evicting what is past the window or beyond
+    /// `capacity` (oldest first).
+    fn accept(&mut self, slot: Slot, now_ms: i64, window_ms: i64, capacity: usize) {
+        while let Some(front) = self.ring.front() {
+            let expired = now_ms - front.at_ms > window_ms;
+            if !expired && self.ring.len() < capacity {
+                break;
+            }
+            let (key, seq) = (front.key, self.front_seq);
+            self.ring.pop_front();
+            self.front_seq = seq.wrapping_add(1);
+            // Only drop the index entry if it stands for this slot (a newer one may share
+            // the key).
+            if let Ok(entry) = self.index.find_entry(key[0], |&s| s == seq) {
+                entry.remove();
+            }
+        }
+        let seq = self.front_seq.wrapping_add(self.ring.len() as u32);
+        self.ring.push_back(slot);
+        let (ring, front) = (&self.ring, self.front_seq);
+        let slot_of = |s: u32| ring.get(s.wrapping_sub(front) as usize);
+        match self.index.find_entry(slot.key[0], |&s| {
+            s != seq && slot_of(s).is_some_and(|old| old.key == slot.key)
+        }) {
+            Ok(mut entry) => *entry.get_mut() = seq,
+            Err(_) => {
+                self.index.insert_unique(slot.key[0], seq, |&s| {
+                    slot_of(s).map_or(0, |old| old.key[0])
+                });
+            }
+        }
+    }
 }
 
 /// One journal line.
@@ -117,11 +200,7 @@ impl Dedup {
         ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
             .map_err(|_| DedupError::Random)?;
         let seed = u128::from_le_bytes(seed);
-        // Sized once: growing a table of this size would hold two copies for a moment.
-        let table = Table {
-            entries: HashMap::with_capacity(capacity.saturating_add(1)),
-            order: VecDeque::with_capacity(capacity.saturating_add(1)),
-        };
+        let table = Table::with_capacity(capacity);
         let mut dedup = Dedup {
             table: Mutex::new(table),
             hash_key: [seed as u64, (seed >> 64) as u64],
@@ -141,16 +220,12 @@ impl Dedup {
             {
                 let mut table = dedup.lock();
                 for line in lines.into_iter().filter(|l| now_ms - l.at_ms <= window_ms) {
-                    let k = dedup.key(&line.source, &line.delivery_id);
-                    table.entries.insert(
-                        k,
-                        Entry::Done {
-                            id: line.id,
-                            at_ms: line.at_ms,
-                        },
-                    );
-                    table.order.push_back((k, line.at_ms));
-                    dedup.evict(&mut table, now_ms);
+                    let slot = Slot {
+                        key: dedup.key(&line.source, &line.delivery_id),
+                        id: line.id,
+                        at_ms: line.at_ms,
+                    };
+                    table.accept(slot, now_ms, window_ms, capacity);
                 }
             }
             dedup.compact(path).map_err(io)?;
@@ -203,9 +278,9 @@ impl Dedup {
         self.table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Number of remembered deliveries.
+    /// Number of remembered (accepted) deliveries.
     pub fn len(&self) -> usize {
-        self.lock().entries.len()
+        self.lock().index.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -216,13 +291,13 @@ impl Dedup {
     pub fn check(&self, source: &str, delivery_id: &str, now_ms: i64) -> Check<'_> {
         let k = self.key(source, delivery_id);
         let mut table = self.lock();
-        match table.entries.get(&k) {
-            Some(Entry::Pending) => Check::InFlight,
-            Some(Entry::Done { id, at_ms }) if now_ms - at_ms <= self.window_ms => {
-                Check::Duplicate { id: *id }
-            }
+        if table.is_pending(&k) {
+            return Check::InFlight;
+        }
+        match table.get(&k) {
+            Some(slot) if now_ms - slot.at_ms <= self.window_ms => Check::Duplicate { id: slot.id },
             _ => {
-                table.entries.insert(k, Entry::Pending);
+                table.set_pending(k);
                 Check::New(Guard {
                     dedup: self,
                     key: Some(k),
@@ -250,21 +325,6 @@ impl Dedup {
         [hash.h1, hash.h2]
     }
 
-    fn evict(&self, table: &mut Table, now_ms: i64) {
-        while let Some((k, at)) = table.order.front() {
-            let expired = now_ms - at > self.window_ms;
-            if !expired && table.order.len() <= self.capacity {
-                break;
-            }
-            let (k, at) = (*k, *at);
-            table.order.pop_front();
-            // Only drop the entry this order slot stands for (a newer one may share the key).
-            if matches!(table.entries.get(&k), Some(Entry::Done { at_ms, .. }) if *at_ms == at) {
-                table.entries.remove(&k);
-            }
-        }
-    }
-
     /// Rewrites the journal with only the lines of the entries the table still holds (write
     /// to a temp file, then rename). Every entry came from a line of this file (loaded at
     /// start-up, or appended since), so none is lost.
@@ -277,8 +337,9 @@ impl Dedup {
             // Streamed: the journal may hold twice `capacity` lines.
             each_line(path, |line| {
                 let k = self.key(&line.source, &line.delivery_id);
-                let live = table.entries.get(&k)
-                    == Some(&Entry::Done {
+                let live = table.get(&k)
+                    == Some(&Slot {
+                        key: k,
                         id: line.id,
                         at_ms: line.at_ms,
                     });
@@ -365,19 +426,20 @@ impl Guard<'_> {
             _ => None,
         };
         let mut table = self.dedup.lock();
-        table.entries.insert(k, Entry::Done { id, at_ms: now_ms });
-        table.order.push_back((k, now_ms));
-        self.dedup.evict(&mut table, now_ms);
+        table.clear_pending(&k);
+        let slot = Slot {
+            key: k,
+            id,
+            at_ms: now_ms,
+        };
+        table.accept(slot, now_ms, self.dedup.window_ms, self.dedup.capacity);
     }
 }
 
 impl Drop for Guard<'_> {
     fn drop(&mut self) {
         if let Some(k) = self.key.take() {
-            let mut table = self.dedup.lock();
-            if matches!(table.entries.get(&k), Some(Entry::Pending)) {
-                table.entries.remove(&k);
-            }
+            self.dedup.lock().clear_pending(&k);
         }
     }
 }
@@ -432,6 +494,54 @@ mod tests {
             d.check("gh", "d4", 2_000),
             Check::Duplicate { .. }
         ));
+    }
+
+    #[test]
+    fn churn_keeps_the_newest_entries_and_never_grows_the_table() {
+        let cap = 1_000;
+        let d = Dedup::open(3600, cap, None, 0).expect("dedup");
+        let (ring, index) = {
+            let t = d.lock();
+            (t.ring.capacity(), t.index.capacity())
+        };
+        for n in 0..20 * cap as u128 {
+            accept(&d, "gh", &format!("d{n}"), n, 1_000);
+        }
+        assert_eq!(d.len(), cap);
+        let last = 20 * cap as u128 - 1;
+        assert!(
+            matches!(d.check("gh", &format!("d{last}"), 2_000), Check::Duplicate { id } if id == self::id(last))
+        );
+        let oldest = last + 1 - cap as u128;
+        assert!(matches!(
+            d.check("gh", &format!("d{oldest}"), 2_000),
+            Check::Duplicate { .. }
+        ));
+        assert!(matches!(
+            d.check("gh", &format!("d{}", oldest - 1), 2_000),
+            Check::New(_)
+        ));
+        let t = d.lock();
+        assert_eq!(t.ring.capacity(), ring, "the ring was sized once");
+        assert_eq!(t.index.capacity(), index, "the index was sized once");
+    }
+
+    #[test]
+    fn a_delivery_accepted_again_after_the_window_is_remembered_by_its_newest_slot() {
+        let d = Dedup::open(10, 3, None, 0).expect("dedup");
+        accept(&d, "gh", "d1", 1, 0);
+        // Past the window: new again, accepted as another event.
+        accept(&d, "gh", "d1", 2, 20_000);
+        assert!(
+            matches!(d.check("gh", "d1", 21_000), Check::Duplicate { id } if id == self::id(2))
+        );
+        // Later evictions (capacity 3) keep it while it is among the newest.
+        accept(&d, "gh", "d2", 3, 21_000);
+        accept(&d, "gh", "d3", 4, 21_000);
+        assert!(
+            matches!(d.check("gh", "d1", 21_000), Check::Duplicate { id } if id == self::id(2))
+        );
+        assert_eq!(d.len(), 3);
     }
 
     #[test]
