@@ -17,9 +17,9 @@
 //! The table keeps a 128-bit keyed hash (SipHash-1-3, key drawn at start-up) of source and
 //! delivery id, not the text: about 50 bytes per remembered delivery (a 40-byte ring slot and
 //! an index sized for twice `capacity`, which therefore never grows), with no allocation per
-//! webhook. Two different deliveries would have to
-//! share all 128 bits to be confused (about one chance in 10^28 with a full table). Compaction
-//! rewrites the journal from its own lines, keeping those the table still holds.
+//! webhook. Two different deliveries would have to share all 128 bits to be confused (about
+//! one chance in 10^28 with a full table). Compaction rewrites the journal from its own lines,
+//! keeping those the table still holds.
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
