@@ -10,12 +10,12 @@ COPY Cargo.toml Cargo.lock ./
 # Cargo.toml names the benches; stubs let the manifest parse (they are never built here).
 RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
  && for b in pipeline http outage; do echo 'fn main() {}' > benches/$b.rs; done \
- && cargo build --release --locked \
+ && cargo build --profile production --locked \
  && rm -rf src
 COPY src ./src
 # The event catalogs in config/catalogs are built into the binary.
 COPY config ./config
-RUN touch src/main.rs src/lib.rs && cargo build --release --locked
+RUN touch src/main.rs src/lib.rs && cargo build --profile production --locked
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -23,7 +23,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --no-create-home hookgate
 WORKDIR /app
-COPY --from=build /src/target/release/hookgate /usr/local/bin/hookgate
+COPY --from=build /src/target/production/hookgate /usr/local/bin/hookgate
 COPY config ./config
 COPY schemas ./schemas
 # The spool and the dedup journal live under /app/state (mount a volume there).
