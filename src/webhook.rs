@@ -1,7 +1,7 @@
 //! The pipeline: what happens to a webhook, top to bottom, one stage per line.
 //!
 //! Owns: the order of the stages and nothing else. Each stage lives in its own module and knows
-//! nothing of sockets; [`pipeline`] (who sent it) and [`accept`] (what it is) are the only
+//! nothing of sockets; [`pipeline`] (who sent it) and [`admit`] (what it is) are the only
 //! place that strings them together. The answer is sent only after the last stage, so a 202
 //! always means "Kafka has it" (as the event, or as a dead letter).
 
@@ -266,47 +266,80 @@ where
     };
     // Authentic from here on: what cannot become an event is kept as a dead letter, not lost.
     let mut dedup = None;
-    match accept(
+    let admitted = match admit(
         app,
         &routes.schemas,
         source,
         &verified,
         delivery,
         &mut dedup,
-    )
-    .await
-    {
+    ) {
         Err(err) if err.is_invalid_content() && source.on_invalid == OnInvalid::DeadLetter => {
             let id = dead_letter(app, source, &verified, delivery, &err).await?;
             if let Some(guard) = dedup {
                 guard.commit(id, delivery.now_ms);
             }
-            Ok(Outcome::DeadLettered {
+            return Ok(Outcome::DeadLettered {
                 id,
                 reason: err.code(),
-            })
+            });
         }
-        outcome => outcome,
+        admitted => admitted?,
+    };
+    let (id, prepared) = match admitted {
+        Admitted::Answered(outcome) => return Ok(outcome),
+        Admitted::Event { id, prepared } => (id, prepared),
+    };
+    // The wait for Kafka is most of a request's life, and nothing after this point needs the
+    // request: its body, headers and parsed document are freed now rather than after it.
+    drop(verified);
+    let id_text = id.to_string();
+    let outcome = publish_or_spool(
+        app,
+        prepared.record(&id_text, &source.ce_source),
+        delivery.now_ms,
+    )
+    .await?;
+    tracing::debug!(
+        source = %source.name,
+        event_type = %prepared.event_type,
+        id = %id_text,
+        topic = %prepared.topic,
+        outcome,
+        "webhook accepted"
+    );
+    if let Some(guard) = dedup.take() {
+        guard.commit(id, delivery.now_ms);
     }
+    Ok(Outcome::Accepted { id })
 }
 
-/// The stages after authentication: parse, answer handshakes, identify, dedup, validate, wrap
-/// and publish. `dedup` holds this delivery's dedup claim once it has one.
-async fn accept<'a>(
+/// What [`admit`] made of an authentic delivery.
+#[derive(Debug)]
+enum Admitted {
+    /// Answered without publishing: a handshake, a redelivery.
+    Answered(Outcome),
+    /// An event to publish under envelope `id`.
+    Event { id: Uuid, prepared: Prepared },
+}
+
+/// The stages after authentication, up to the record: parse, answer handshakes, identify,
+/// dedup, validate, wrap. `dedup` holds this delivery's dedup claim once it has one.
+fn admit<'a>(
     app: &'a App,
     schemas: &SchemaRegistry,
     source: &Source,
     verified: &Verified,
     delivery: Delivery,
     dedup: &mut Option<Guard<'a>>,
-) -> Result<Outcome, WebhookError> {
+) -> Result<Admitted, WebhookError> {
     let payload = payload::parse(verified, source.form_json_field.as_deref())?;
     if let Some(reply) = source
         .handshake
         .as_ref()
         .and_then(|h| h.answer(&payload.value))
     {
-        return Ok(Outcome::Handshake(reply));
+        return Ok(Admitted::Answered(Outcome::Handshake(reply)));
     }
     let event = source
         .event
@@ -315,7 +348,7 @@ async fn accept<'a>(
     if let (Some(d), Some(delivery_id)) = (&app.dedup, &event.delivery_id) {
         match d.check(&source.name, delivery_id, delivery.now_ms) {
             Check::New(guard) => *dedup = Some(guard),
-            Check::Duplicate { id } => return Ok(Outcome::Duplicate { id }),
+            Check::Duplicate { id } => return Ok(Admitted::Answered(Outcome::Duplicate { id })),
             Check::InFlight => return Err(WebhookError::DuplicateInFlight),
         }
     }
@@ -333,21 +366,7 @@ async fn accept<'a>(
             verified: verified.verification(),
         },
     )?;
-    let id_text = id.to_string();
-    let record = prepared.record(&id_text, &source.ce_source);
-    let outcome = publish_or_spool(app, record, delivery.now_ms).await?;
-    tracing::debug!(
-        source = %source.name,
-        event_type = %event.event_type,
-        id = %id_text,
-        topic = %prepared.topic,
-        outcome,
-        "webhook accepted"
-    );
-    if let Some(guard) = dedup.take() {
-        guard.commit(id, delivery.now_ms);
-    }
-    Ok(Outcome::Accepted { id })
+    Ok(Admitted::Event { id, prepared })
 }
 
 /// Facts about a delivery that are not in its payload, for its envelope.
@@ -360,7 +379,7 @@ pub struct Origin<'a> {
     pub verified: &'a Verification,
 }
 
-/// An event ready to publish: what [`accept`] publishes and `replay` republishes.
+/// An event ready to publish: what [`admit`] makes and `replay` republishes.
 #[derive(Debug)]
 pub struct Prepared {
     pub topic: Arc<str>,
