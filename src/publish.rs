@@ -180,10 +180,12 @@ impl Publisher {
             // rather than held by Nagle's algorithm (README "Producer settings": 0-5% more
             // webhooks/s in paired runs, within the noise). Overridable below.
             .set("socket.nagle.disable", "true")
-            // Batches wait 2 ms, not librdkafka's 5: at 64 connections the rate doubles and the
-            // median latency halves, for about 15% more CPU per webhook at full load (README
-            // "Producer settings"). Overridable below.
-            .set("linger.ms", "2");
+            // Batches wait 3 ms, not librdkafka's 5: in paired runs (README "Producer
+            // settings") 3 gave the highest rate and the least CPU per webhook at 256
+            // connections, and 1.4 times 5's rate at 64 (where 2 doubles it, for 20-30% less
+            // at 256: an idempotent partition has one request in flight and librdkafka's broker
+            // thread spins while it waits once the next batch has lingered). Overridable below.
+            .set("linger.ms", "3");
         for (key, value) in &settings.properties {
             config.set(key, value);
         }
