@@ -347,6 +347,10 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         let addr = listener.local_addr().context("listener has no address")?;
+        // Before the "listening" line, which tells supervisors and tests the gateway is up: a
+        // SIGHUP sent as soon as it appears must find this handler, not the default action
+        // (which ends the process). The stream keeps signals until the reloader reads them.
+        let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
         tracing::info!(%addr, brokers = %bootstrap, "listening");
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("hookgate listening on {scheme}://{addr}");
@@ -390,7 +394,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             let app = app.clone();
             let path = path.to_owned();
             let stopped = stop_drain.subscribe();
-            tokio::spawn(async move { reload_on_sighup(&app, &path, stopped).await })
+            tokio::spawn(async move { reload_on_sighup(&app, &path, hangups, stopped).await })
         };
         let cert_watcher = tls.clone().map(|tls| {
             let app = app.clone();
@@ -491,9 +495,13 @@ pub(crate) async fn open_store(
 /// their sources and schemas in force for new requests (requests in flight finish under the
 /// old ones). A config or schema that does not load is refused with a log line and the old
 /// one keeps serving. Runs until `stop` turns true.
-async fn reload_on_sighup(app: &App, path: &Path, mut stop: tokio::sync::watch::Receiver<bool>) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut hangups = match signal(SignalKind::hangup()) {
+async fn reload_on_sighup(
+    app: &App,
+    path: &Path,
+    hangups: std::io::Result<tokio::signal::unix::Signal>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut hangups = match hangups {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot listen for SIGHUP; config reload is off");
