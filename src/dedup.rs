@@ -98,10 +98,9 @@ impl Table {
         let (ring, front) = (&self.ring, self.front_seq);
         self.index
             .find(key[0], |&seq| {
-                ring.get(seq.wrapping_sub(front) as usize)
-                    .is_some_and(|s| s.key == *key)
+                slot_at(ring, front, seq).is_some_and(|s| s.key == *key)
             })
-            .and_then(|&seq| ring.get(seq.wrapping_sub(front) as usize))
+            .and_then(|&seq| slot_at(ring, front, seq))
     }
 
     fn is_pending(&self, key: &Key) -> bool {
@@ -138,18 +137,23 @@ impl Table {
         let seq = self.front_seq.wrapping_add(self.ring.len() as u32);
         self.ring.push_back(slot);
         let (ring, front) = (&self.ring, self.front_seq);
-        let slot_of = |s: u32| ring.get(s.wrapping_sub(front) as usize);
         match self.index.find_entry(slot.key[0], |&s| {
-            s != seq && slot_of(s).is_some_and(|old| old.key == slot.key)
+            slot_at(ring, front, s).is_some_and(|old| old.key == slot.key)
         }) {
             Ok(mut entry) => *entry.get_mut() = seq,
             Err(_) => {
+                // Every sequence in the index has its slot in the ring (evictions remove them).
                 self.index.insert_unique(slot.key[0], seq, |&s| {
-                    slot_of(s).map_or(0, |old| old.key[0])
+                    slot_at(ring, front, s).map_or(0, |s| s.key[0])
                 });
             }
         }
     }
+}
+
+/// The slot with sequence number `seq` in `ring`, whose first slot has sequence `front`.
+fn slot_at(ring: &VecDeque<Slot>, front: u32, seq: u32) -> Option<&Slot> {
+    ring.get(seq.wrapping_sub(front) as usize)
 }
 
 /// One journal line.
@@ -542,6 +546,31 @@ mod tests {
             matches!(d.check("gh", "d1", 21_000), Check::Duplicate { id } if id == self::id(2))
         );
         assert_eq!(d.len(), 3);
+    }
+
+    #[test]
+    fn evicting_an_older_slot_of_a_key_keeps_the_newer_one() {
+        // Two live slots for one key: a journal written under a shorter window, read back
+        // under a longer one. Evicting the older slot must not forget the newer.
+        let slot = |id: u128, at_ms| Slot {
+            key: [7, 7],
+            id: self::id(id),
+            at_ms,
+        };
+        let mut t = Table::with_capacity(2);
+        t.accept(slot(1, 0), 0, 3_600_000, 2);
+        t.accept(slot(2, 1_000), 1_000, 3_600_000, 2);
+        assert_eq!(t.get(&[7, 7]), Some(&slot(2, 1_000)));
+        let other = Slot {
+            key: [8, 8],
+            id: self::id(3),
+            at_ms: 2_000,
+        };
+        t.accept(other, 2_000, 3_600_000, 2);
+        assert_eq!(t.ring.len(), 2, "the older slot of [7, 7] was evicted");
+        assert_eq!(t.get(&[7, 7]), Some(&slot(2, 1_000)));
+        assert_eq!(t.get(&[8, 8]), Some(&other));
+        assert_eq!(t.index.len(), 2);
     }
 
     #[test]
