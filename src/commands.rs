@@ -357,27 +357,47 @@ fn from_beginning(
     Ok((0..partitions).collect())
 }
 
-pub fn tail(brokers: &str, topics: &[String], follow: bool) -> anyhow::Result<()> {
+/// Prints every record of `topics` as a JSON line, from the beginning. Without `follow` it
+/// stops once each partition has reached the end it had when `tail` started (its high
+/// watermark), and fails, naming the partitions still short, when `idle` passes without a
+/// record before then (a stalled broker must not look like an empty topic).
+pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> anyhow::Result<()> {
     use rdkafka::consumer::Consumer;
     use rdkafka::message::{Headers, Message};
 
     let consumer = reader(brokers, "tail", false)?;
     let mut assignment = rdkafka::TopicPartitionList::new();
+    // (topic, partition) -> the offset one past the last record to print.
+    let mut open: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for topic in topics {
-        if from_beginning(&consumer, topic, &mut assignment)?.is_empty() {
+        let partitions = from_beginning(&consumer, topic, &mut assignment)?;
+        if partitions.is_empty() {
             bail!("topic `{topic}` does not exist (yet)");
         }
+        if follow {
+            continue;
+        }
+        for p in partitions {
+            let (low, high) = consumer
+                .fetch_watermarks(topic, p, Duration::from_secs(10))
+                .with_context(|| format!("cannot read the end offsets of `{topic}` [{p}]"))?;
+            if high > low {
+                open.insert((topic.clone(), p), high);
+            }
+        }
+    }
+    if !follow && open.is_empty() {
+        return Ok(());
     }
     consumer
         .assign(&assignment)
         .context("cannot assign partitions")?;
-    let idle_limit = Duration::from_secs(2);
-    let mut idle_since = std::time::Instant::now();
+    let mut last_record = std::time::Instant::now();
     let mut stdout = std::io::stdout().lock();
     loop {
         match consumer.poll(Duration::from_millis(200)) {
             Some(Ok(m)) => {
-                idle_since = std::time::Instant::now();
+                last_record = std::time::Instant::now();
                 let headers: serde_json::Map<String, serde_json::Value> = m
                     .headers()
                     .map(|hs| {
@@ -401,10 +421,53 @@ pub fn tail(brokers: &str, topics: &[String], follow: bool) -> anyhow::Result<()
                     "value": value,
                 });
                 writeln!(stdout, "{line}")?;
+                if !follow {
+                    let key = (m.topic().to_owned(), m.partition());
+                    if open.get(&key).is_some_and(|&end| m.offset() + 1 >= end) {
+                        open.remove(&key);
+                        if open.is_empty() {
+                            return Ok(());
+                        }
+                    }
+                }
             }
             Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
-            None if !follow && idle_since.elapsed() > idle_limit => return Ok(()),
+            // A quiet moment: the consumer's position also moves past offsets that hold no
+            // record to print (transaction markers, compacted records).
+            None if !follow && past_the_end(&consumer, &mut open)? => return Ok(()),
+            None if !follow && last_record.elapsed() >= idle => {
+                let short: Vec<String> = open
+                    .iter()
+                    .map(|((t, p), end)| format!("`{t}` [{p}] (end {end})"))
+                    .collect();
+                bail!(
+                    "no record for {} s before reaching the end of {}",
+                    idle.as_secs_f64(),
+                    short.join(", ")
+                );
+            }
             None => {}
         }
     }
+}
+
+/// Drops from `open` the partitions whose consumer position reached their end; true when none
+/// is left.
+fn past_the_end(
+    consumer: &BaseConsumer,
+    open: &mut BTreeMap<(String, i32), i64>,
+) -> anyhow::Result<bool> {
+    use rdkafka::consumer::Consumer;
+    let positions = consumer
+        .position()
+        .context("cannot read the consumer's positions")?;
+    for e in positions.elements() {
+        if let rdkafka::Offset::Offset(at) = e.offset() {
+            let key = (e.topic().to_owned(), e.partition());
+            if open.get(&key).is_some_and(|&end| at >= end) {
+                open.remove(&key);
+            }
+        }
+    }
+    Ok(open.is_empty())
 }

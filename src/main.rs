@@ -114,7 +114,8 @@ enum Command {
         dry_run: bool,
     },
     /// Print the records of Kafka topics as JSON lines (from the beginning), to see what the
-    /// gateway published. Exits after 2 s without records unless --follow.
+    /// gateway published. Exits once it has printed what the topics held when it started,
+    /// unless --follow.
     Tail {
         /// Bootstrap servers (for the embedded broker: the address printed at start-up).
         #[arg(long)]
@@ -125,6 +126,10 @@ enum Command {
         /// Keep waiting for new records.
         #[arg(long)]
         follow: bool,
+        /// Without --follow: fail when this many seconds pass without a record before the end
+        /// is reached (a broker that stopped serving, not an empty topic).
+        #[arg(long, value_name = "SECONDS", default_value_t = 30.0)]
+        idle_timeout: f64,
     },
 }
 
@@ -146,7 +151,10 @@ fn main() -> ExitCode {
             brokers,
             topic,
             follow,
-        }) => commands::tail(&brokers, &topic, follow),
+            idle_timeout,
+        }) => Duration::try_from_secs_f64(idle_timeout)
+            .map_err(|_| anyhow::anyhow!("--idle-timeout must be a number of seconds, 0 or more"))
+            .and_then(|idle| commands::tail(&brokers, &topic, follow, idle)),
         Some(Command::Validate {
             source,
             event_type,

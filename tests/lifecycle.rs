@@ -119,6 +119,45 @@ async fn default_config_runs_on_the_embedded_broker_with_signed_examples() {
     assert_eq!(lines[0]["topic"], "identity.USER_CREATED");
     assert_eq!(lines[0]["headers"]["ce_type"], "USER_CREATED");
     assert_eq!(lines[0]["value"]["current_context"]["tenant_key"], "acme");
+
+    // Several topics at once: it stops once each partition reached the end it had at start.
+    let out = hookgate(&[
+        "tail",
+        "--brokers",
+        &bootstrap,
+        "--topic",
+        "webhooks.github.push",
+        "--topic",
+        "webhooks.payments.payment.succeeded",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut topics: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
+        .map(|l| l["topic"].as_str().expect("topic").to_owned())
+        .collect();
+    topics.sort();
+    assert_eq!(
+        topics,
+        [
+            "webhooks.github.push",
+            "webhooks.payments.payment.succeeded"
+        ],
+        "{stdout}"
+    );
+
+    let out = hookgate(&["tail", "--brokers", &bootstrap, "--topic", "no.such.topic"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("`no.such.topic` does not exist"),
+        "{stderr}"
+    );
 }
 
 #[test]
