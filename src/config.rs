@@ -291,6 +291,9 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<String>,
     /// Serve HTTPS instead of plain HTTP.
     pub tls: Option<TlsConfig>,
+    /// Threads that serve HTTP and run the pipeline (librdkafka's threads come on top); unset:
+    /// one per CPU the process may use.
+    pub workers: Option<usize>,
 }
 
 /// `[server.tls]`: the certificate (PEM chain, leaf first) and its private key.
@@ -358,6 +361,7 @@ impl Default for ServerConfig {
             client_ip_header: None,
             trusted_proxies: Vec::new(),
             tls: None,
+            workers: None,
         }
     }
 }
@@ -783,6 +787,9 @@ fn default_true() -> bool {
 // Validated, ready-to-run settings.
 // ---------------------------------------------------------------------------------------------
 
+/// Most runtime worker threads `server.workers` may ask for.
+const MAX_WORKERS: usize = 1024;
+
 /// A config that passed every check, with secrets resolved and recipes compiled.
 #[derive(Debug)]
 pub struct Settings {
@@ -791,6 +798,8 @@ pub struct Settings {
     pub max_connections: usize,
     pub max_in_flight: usize,
     pub header_read_timeout: Duration,
+    /// Runtime worker threads; `None`: one per CPU.
+    pub workers: Option<usize>,
     pub client_ip: ClientIpRule,
     /// Certificate loaded and checked; `None`: plain HTTP.
     pub tls: Option<Tls>,
@@ -937,6 +946,15 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
             return Err(ConfigError::invalid("server", key, "must be > 0"));
         }
     }
+    if let Some(n) = server.workers {
+        if !(1..=MAX_WORKERS).contains(&n) {
+            return Err(ConfigError::invalid(
+                "server",
+                "workers",
+                format!("must be between 1 and {MAX_WORKERS} (or left out: one per CPU)"),
+            ));
+        }
+    }
     let tls = server
         .tls
         .as_ref()
@@ -956,6 +974,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         max_connections: server.max_connections,
         max_in_flight: server.max_in_flight,
         header_read_timeout: Duration::from_millis(server.header_read_timeout_ms),
+        workers: server.workers,
         client_ip,
         kafka,
         schemas_dir: file.schemas.dir,
@@ -1474,6 +1493,22 @@ mod tests {
             secrets = [{ env = "NOPE" }]
             "#,
             "[sources.gh] secret #0: environment variable `NOPE` is not set",
+        );
+    }
+
+    #[test]
+    fn workers_are_one_per_cpu_unless_set_and_never_zero() {
+        let source = r#"
+            [sources.gh]
+            provider = "github"
+            secrets = [{ env = "GH_SECRET" }]
+            "#;
+        assert_eq!(parse(source, &env).expect("valid").workers, None);
+        let one = format!("[server]\nworkers = 1\n{source}");
+        assert_eq!(parse(&one, &env).expect("valid").workers, Some(1));
+        check_err(
+            &format!("[server]\nworkers = 0\n{source}"),
+            "[server] workers: must be between 1 and 1024 (or left out: one per CPU)",
         );
     }
 

@@ -270,7 +270,11 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
     };
 
     let is_embedded = embedded.is_some();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = settings.workers {
+        runtime.worker_threads(workers);
+    }
+    let runtime = runtime
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
@@ -359,7 +363,12 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         // SIGHUP sent as soon as it appears must find this handler, not the default action
         // (which ends the process). The stream keeps signals until the reloader reads them.
         let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup());
-        tracing::info!(%addr, brokers = %bootstrap, "listening");
+        tracing::info!(
+            %addr,
+            brokers = %bootstrap,
+            workers = tokio::runtime::Handle::current().metrics().num_workers(),
+            "listening"
+        );
         let scheme = if tls.is_some() { "https" } else { "http" };
         println!("hookgate listening on {scheme}://{addr}");
         let _ = std::io::stdout().flush();
