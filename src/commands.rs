@@ -359,8 +359,9 @@ fn from_beginning(
 
 /// Prints every record of `topics` as a JSON line, from the beginning. Without `follow` it
 /// stops once each partition has reached the end it had when `tail` started (its high
-/// watermark), and fails, naming the partitions still short, when `idle` passes without a
-/// record before then (a stalled broker must not look like an empty topic).
+/// watermark) and then [`SETTLE`] has passed without a record, and fails, naming the
+/// partitions still short, when `idle` passes without a record before the ends are reached (a
+/// stalled broker must not look like an empty topic).
 pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> anyhow::Result<()> {
     use rdkafka::consumer::Consumer;
     use rdkafka::message::{Headers, Message};
@@ -385,9 +386,6 @@ pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> a
                 open.insert((topic.clone(), p), high);
             }
         }
-    }
-    if !follow && open.is_empty() {
-        return Ok(());
     }
     consumer
         .assign(&assignment)
@@ -425,31 +423,39 @@ pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> a
                     let key = (m.topic().to_owned(), m.partition());
                     if open.get(&key).is_some_and(|&end| m.offset() + 1 >= end) {
                         open.remove(&key);
-                        if open.is_empty() {
-                            return Ok(());
-                        }
                     }
                 }
             }
             Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
             // A quiet moment: the consumer's position also moves past offsets that hold no
             // record to print (transaction markers, compacted records).
-            None if !follow && past_the_end(&consumer, &mut open)? => return Ok(()),
-            None if !follow && last_record.elapsed() >= idle => {
-                let short: Vec<String> = open
-                    .iter()
-                    .map(|((t, p), end)| format!("`{t}` [{p}] (end {end})"))
-                    .collect();
-                bail!(
-                    "no record for {} s before reaching the end of {}",
-                    idle.as_secs_f64(),
-                    short.join(", ")
-                );
+            None if !follow => {
+                let at_end = open.is_empty() || past_the_end(&consumer, &mut open)?;
+                let quiet = last_record.elapsed();
+                if at_end && quiet >= SETTLE {
+                    return Ok(());
+                }
+                if !at_end && quiet >= idle {
+                    let short: Vec<String> = open
+                        .iter()
+                        .map(|((t, p), end)| format!("`{t}` [{p}] (end {end})"))
+                        .collect();
+                    bail!(
+                        "no record for {} s before reaching the end of {}",
+                        idle.as_secs_f64(),
+                        short.join(", ")
+                    );
+                }
             }
             None => {}
         }
     }
 }
+
+/// How long `tail` keeps reading once every partition reached its end: some brokers report an
+/// end short of the last batch they hold (Tansu 0.6 gives the last batch's first offset), and
+/// the rest of that batch comes in the same fetch.
+const SETTLE: Duration = Duration::from_secs(1);
 
 /// Drops from `open` the partitions whose consumer position reached their end; true when none
 /// is left.
