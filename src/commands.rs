@@ -419,16 +419,11 @@ pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> a
                     "value": value,
                 });
                 writeln!(stdout, "{line}")?;
-                if !follow {
-                    let key = (m.topic().to_owned(), m.partition());
-                    if open.get(&key).is_some_and(|&end| m.offset() + 1 >= end) {
-                        open.remove(&key);
-                    }
-                }
             }
             Some(Err(e)) => tracing::warn!(error = %e, "consumer error"),
-            // A quiet moment: the consumer's position also moves past offsets that hold no
-            // record to print (transaction markers, compacted records).
+            // A quiet moment: compare the consumer's positions with the ends (a position also
+            // moves past offsets that hold no record to print: transaction markers, compacted
+            // records).
             None if !follow => {
                 let at_end = open.is_empty() || past_the_end(&consumer, &mut open)?;
                 let quiet = last_record.elapsed();
@@ -441,7 +436,8 @@ pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> a
                         .map(|((t, p), end)| format!("`{t}` [{p}] (end {end})"))
                         .collect();
                     bail!(
-                        "no record for {} s before reaching the end of {}",
+                        "no record for {} s before reaching the end of {}: the broker stopped \
+                         serving them; if it is only slow, raise --idle-timeout",
                         idle.as_secs_f64(),
                         short.join(", ")
                     );

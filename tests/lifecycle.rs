@@ -20,6 +20,24 @@ fn hookgate(args: &[&str]) -> std::process::Output {
         .expect("run hookgate")
 }
 
+/// Runs `hookgate tail` (without --follow) on `topics`; its JSON lines, once it has exited 0.
+fn tail(bootstrap: &str, topics: &[&str]) -> Vec<serde_json::Value> {
+    let mut args = vec!["tail", "--brokers", bootstrap];
+    for topic in topics {
+        args.extend(["--topic", topic]);
+    }
+    let out = hookgate(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect()
+}
+
 /// Runs `hookgate sign` and turns the printed curl command back into headers.
 fn signed_headers(source: &str, file: &str, extra: &[&str]) -> Vec<(String, String)> {
     let mut args = vec![
@@ -98,57 +116,30 @@ async fn default_config_runs_on_the_embedded_broker_with_signed_examples() {
     assert_eq!(ready.status, 200, "{ready:?}");
 
     // `hookgate tail` shows what was published, one JSON line per record.
-    let out = hookgate(&[
-        "tail",
-        "--brokers",
-        &bootstrap,
-        "--topic",
-        "identity.USER_CREATED",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("JSON line"))
-        .collect();
-    assert_eq!(lines.len(), 1, "{stdout}");
+    let lines = tail(&bootstrap, &["identity.USER_CREATED"]);
+    assert_eq!(lines.len(), 1, "{lines:?}");
     assert_eq!(lines[0]["topic"], "identity.USER_CREATED");
     assert_eq!(lines[0]["headers"]["ce_type"], "USER_CREATED");
     assert_eq!(lines[0]["value"]["current_context"]["tenant_key"], "acme");
 
     // Several topics at once: it stops once each partition reached the end it had at start.
-    let out = hookgate(&[
-        "tail",
-        "--brokers",
+    let mut topics: Vec<String> = tail(
         &bootstrap,
-        "--topic",
-        "webhooks.github.push",
-        "--topic",
-        "webhooks.payments.payment.succeeded",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut topics: Vec<String> = stdout
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON line"))
-        .map(|l| l["topic"].as_str().expect("topic").to_owned())
-        .collect();
+        &[
+            "webhooks.github.push",
+            "webhooks.payments.payment.succeeded",
+        ],
+    )
+    .iter()
+    .map(|l| l["topic"].as_str().expect("topic").to_owned())
+    .collect();
     topics.sort();
     assert_eq!(
         topics,
         [
             "webhooks.github.push",
             "webhooks.payments.payment.succeeded"
-        ],
-        "{stdout}"
+        ]
     );
 
     let out = hookgate(&["tail", "--brokers", &bootstrap, "--topic", "no.such.topic"]);
