@@ -729,7 +729,7 @@ fn every_listed_name_has_a_preset_and_builds() {
 
 // ----------------------------------------------------------------------------------------
 // Vectors produced by official SDKs for presets whose docs publish none (each SDK also
-// accepted its vector and refused a tampered body; tests/sdk.rs runs the SDKs live).
+// accepted its vector and refused a tampered body; tests/it/sdk.rs runs the SDKs live).
 // ----------------------------------------------------------------------------------------
 
 #[test]

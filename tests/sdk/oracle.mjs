@@ -1,4 +1,4 @@
-// Signatures made by providers' official npm SDKs, for tests/sdk.rs (same protocol as
+// Signatures made by providers' official npm SDKs, for tests/it/sdk.rs (same protocol as
 // oracle.py: one JSON request on stdin, one JSON answer on stdout).
 //
 //   {"op": "sign", "requests": [{"provider", "secret", "body", "timestamp"}, ...]}

@@ -1,4 +1,4 @@
-"""Signatures made by the providers' own official SDKs, for tests/sdk.rs.
+"""Signatures made by the providers' own official SDKs, for tests/it/sdk.rs.
 
 Reads one JSON object from stdin and prints one JSON object:
 

@@ -1,14 +1,14 @@
 //! The binary as an operator meets it: the default config on the embedded broker, the `sign`
 //! and `check-config` commands, operational endpoints, broker outages and graceful shutdown.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{free_port, github_signature, post, read_topic, repo_path, send, Broker, Gateway};
+use crate::common::{
+    free_port, github_signature, post, read_topic, repo_path, send, Broker, Gateway,
+};
 
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 

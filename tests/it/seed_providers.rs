@@ -3,12 +3,10 @@
 //! `config/examples/seed-providers.toml` (authenticated as each source says), is accepted,
 //! validated by its shipped schema, and published on its topic with `meta.schema` set.
 
-mod common;
-
 use std::path::Path;
 use std::time::Duration;
 
-use common::{post, read_topic, repo_path, unix_now, Broker, Gateway};
+use crate::common::{post, read_topic, repo_path, unix_now, Broker, Gateway};
 
 const SECRETS: &[(&str, &str)] = &[
     ("IDENTITY_WEBHOOK_API_KEY", "identity-key"),

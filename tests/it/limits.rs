@@ -1,13 +1,11 @@
 //! Backpressure and limits, black-box: slow-loris headers and bodies, gzip bodies and bombs,
 //! per-source rate limits, the in-flight limit. Every refusal has its status and JSON code.
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use common::{github_signature, post, send, Broker, Gateway};
+use crate::common::{github_signature, post, send, Broker, Gateway};
 
 const SECRET: &str = "limits-secret";
 
@@ -236,7 +234,7 @@ allow_ips = ["192.30.252.0/22", "2a0a:a440::/29"]
     )
     .await;
     assert_eq!(accepted.status, 202, "{accepted:?}");
-    let records = common::read_topic(
+    let records = crate::common::read_topic(
         &broker.bootstrap,
         "webhooks.github.ping",
         Duration::from_secs(30),

@@ -3,12 +3,10 @@
 //! the reason and the raw body, and nowhere else; unauthenticated ones never do; a source with
 //! `on_invalid = "reject"` answers 422 with the violations instead.
 
-mod common;
-
 use std::time::Duration;
 
+use crate::common::{github_signature, post, read_topic, send, Broker, Gateway};
 use bytes::Bytes;
-use common::{github_signature, post, read_topic, send, Broker, Gateway};
 use hmac::Mac;
 
 const SECRET: &str = "dead-letter-secret";
@@ -114,8 +112,8 @@ async fn authentic_but_invalid_deliveries_are_dead_lettered_not_lost() {
     assert_eq!(forged.status, 401);
 
     // A valid event still goes to its own topic, and only there.
-    let push =
-        std::fs::read_to_string(common::repo_path("examples/github-push.json")).expect("example");
+    let push = std::fs::read_to_string(crate::common::repo_path("examples/github-push.json"))
+        .expect("example");
     let push_sig = github_signature(SECRET, &push);
     let ok = post(
         addr,

@@ -8,16 +8,14 @@
 //! certificate renewal, so that every family (labelled families appear only once used) is in
 //! the scrape. The alert rules themselves are unit-tested by `scripts/check-alerts` (promtool).
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{exchange, github_signature, repo_path, send, Answer, Gateway};
 use bytes::Bytes;
-use common::{exchange, github_signature, repo_path, send, Answer, Gateway};
 use rdkafka::mocking::MockCluster;
 use rustls::pki_types::{CertificateDer, ServerName};
 

@@ -3,11 +3,9 @@
 //! broker is back, a `kill -9` loses nothing that was acknowledged, and a full spool answers
 //! 503 rather than dropping anything.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::{github_signature, post, read_topic, send, Gateway};
+use crate::common::{github_signature, post, read_topic, send, Gateway};
 use rdkafka::mocking::MockCluster;
 
 const TOPIC: &str = "webhooks.github.star";
@@ -32,7 +30,7 @@ secrets = [{{ insecure_dev_value = "s" }}]
     )
 }
 
-async fn deliver(gw: &Gateway, delivery: &str) -> common::Answer {
+async fn deliver(gw: &Gateway, delivery: &str) -> crate::common::Answer {
     let body = format!(r#"{{"action":"created","n":"{delivery}"}}"#);
     let sig = github_signature("s", &body);
     let headers = [

@@ -1,11 +1,9 @@
 //! End to end: the real binary, a real Kafka-protocol broker (Tansu), records read back with a
 //! Kafka consumer.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{github_signature, post, read_topic, send, unix_now, Broker, Gateway};
+use crate::common::{github_signature, post, read_topic, send, unix_now, Broker, Gateway};
 
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -29,7 +27,7 @@ dir = "{schemas}"
 provider = "github"
 secrets = [{ env = "TEST_GH_OLD_SECRET" }, { env = "TEST_GH_SECRET" }]
 max_body_bytes = 4096
-# This file checks the precise answers; tests/deadletter.rs checks the default, dead-letter.
+# This file checks the precise answers; tests/it/deadletter.rs checks the default, dead-letter.
 on_invalid = "reject"
 
 [sources.payments]
@@ -130,8 +128,8 @@ async fn github_webhook_reaches_kafka_as_an_envelope() {
     assert_eq!(h["content-type"], "application/json");
 
     // A payload its schema accepts names the schema.
-    let push =
-        std::fs::read_to_string(common::repo_path("examples/github-push.json")).expect("example");
+    let push = std::fs::read_to_string(crate::common::repo_path("examples/github-push.json"))
+        .expect("example");
     let sig = github_signature(OCTOKIT_SECRET, &push);
     let answer = post(
         gw.addr,
@@ -280,8 +278,8 @@ async fn rejected_webhooks_get_precise_answers_and_never_reach_kafka() {
     )
     .await;
     assert_eq!(ok.status, 202, "{ok:?}");
-    let push =
-        std::fs::read_to_string(common::repo_path("examples/github-push.json")).expect("example");
+    let push = std::fs::read_to_string(crate::common::repo_path("examples/github-push.json"))
+        .expect("example");
     let sig = github_signature(OCTOKIT_SECRET, &push);
     let ok = post(
         addr,
@@ -326,7 +324,7 @@ async fn generic_hmac_and_api_key_sources_are_verified_and_normalized() {
     let addr = gw.addr;
 
     // Generic HMAC: hex HMAC-SHA256 of "<timestamp>.<body>", prefixed "v1=".
-    let body = std::fs::read_to_string(common::repo_path("examples/payment-succeeded.json"))
+    let body = std::fs::read_to_string(crate::common::repo_path("examples/payment-succeeded.json"))
         .expect("example");
     let sign = |ts: i64, body: &str| {
         use hmac::Mac;
@@ -391,8 +389,10 @@ async fn generic_hmac_and_api_key_sources_are_verified_and_normalized() {
     assert_eq!(v["meta"]["verified"]["method"], "hmac-sha256:x-signature");
 
     // API key source with the identity platform's body: context and time come from the body.
-    let body = std::fs::read_to_string(common::repo_path("examples/cidaas-user-created.json"))
-        .expect("example");
+    let body = std::fs::read_to_string(crate::common::repo_path(
+        "examples/cidaas-user-created.json",
+    ))
+    .expect("example");
     let wrong = post(
         addr,
         "/webhooks/identity",

@@ -1,9 +1,7 @@
 //! The management API on its own listener: keys and scopes, paging, one webhook, event types,
 //! and the answers for what is not there.
 
-mod common;
-
-use common::{send, Gateway};
+use crate::common::{send, Gateway};
 
 const READER: &str = "reader-key-0123456789";
 const WRITER: &str = "writer-key-0123456789";
@@ -219,7 +217,7 @@ async fn the_admin_api_lists_sources_to_keys_with_the_read_scope() {
 fn schemathesis_finds_no_mismatch_with_the_openapi_document() {
     let st = std::env::var_os("HOOKGATE_SDK_PYTHON")
         .map(|p| std::path::PathBuf::from(p).with_file_name("st"))
-        .unwrap_or_else(|| common::repo_path("target/sdk-venv/bin/st"));
+        .unwrap_or_else(|| crate::common::repo_path("target/sdk-venv/bin/st"));
     assert!(
         st.exists(),
         "{} is missing: run scripts/install-sdks (the test command does)",
@@ -231,7 +229,7 @@ fn schemathesis_finds_no_mismatch_with_the_openapi_document() {
     let out = std::process::Command::new(st)
         .args([
             "run",
-            common::repo_path("config/openapi/admin.json")
+            crate::common::repo_path("config/openapi/admin.json")
                 .to_str()
                 .expect("path"),
             "--url",
@@ -242,7 +240,7 @@ fn schemathesis_finds_no_mismatch_with_the_openapi_document() {
             "all",
             // Whether a schema-valid create is accepted depends on the provider's catalog and
             // on what each option means (a topic template, a JSON pointer), which a schema
-            // cannot say; refusals of those are tested in tests/admin_write.rs.
+            // cannot say; refusals of those are tested in tests/it/admin_write.rs.
             "--exclude-checks",
             "positive_data_acceptance",
             "--max-examples",

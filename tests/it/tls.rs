@@ -2,16 +2,14 @@
 //! restart; a broken file is refused while the old certificate keeps serving; `check-config`
 //! names a key that does not belong to its certificate, without printing the key.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{exchange, github_signature, read_topic, Broker, Gateway};
 use bytes::Bytes;
-use common::{exchange, github_signature, read_topic, Broker, Gateway};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio_rustls::TlsConnector;
 
@@ -205,7 +203,7 @@ async fn webhooks_over_https_and_certificates_reload_in_place() {
     // Plain HTTP on the TLS port gets no HTTP answer; the failed handshake is counted.
     let plain = tokio::time::timeout(
         Duration::from_secs(5),
-        common::try_send(gw.addr, "GET", "/healthz"),
+        crate::common::try_send(gw.addr, "GET", "/healthz"),
     )
     .await;
     assert!(
@@ -235,7 +233,9 @@ fn a_key_that_does_not_match_its_certificate_is_named_not_printed() {
     std::fs::write(dir.path().join("cert.pem"), &cert.cert_pem).expect("cert");
     std::fs::write(dir.path().join("key.pem"), &other.key_pem).expect("key");
     let path = dir.path().join("gateway.toml");
-    let schemas = common::repo_path("tests/schemas-min").display().to_string();
+    let schemas = crate::common::repo_path("tests/schemas-min")
+        .display()
+        .to_string();
     std::fs::write(
         &path,
         config("embedded", dir.path()).replace("{schemas}", &schemas),

@@ -2,11 +2,9 @@
 //! handshakes are answered as each provider requires and never published; form bodies arrive
 //! in the envelope as objects.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{post, read_topic, send, unix_now, Broker, Gateway};
+use crate::common::{post, read_topic, send, unix_now, Broker, Gateway};
 use hmac::Mac;
 use serde_json::json;
 

@@ -4,14 +4,12 @@
 //! changed must be refused. For verify-only SDKs the oracle signs with a general crypto
 //! library and the official verifier must accept what the gateway accepts.
 
-mod common;
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use common::{post, read_topic, repo_path, unix_now, Broker, Gateway};
+use crate::common::{post, read_topic, repo_path, unix_now, Broker, Gateway};
 use serde_json::{json, Value};
 
 fn python() -> PathBuf {

@@ -3,12 +3,10 @@
 //! period only), removed; every refusal has its status and message; sources survive a restart;
 //! two gateways sharing the Kafka-topic store see each other's changes.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::{github_signature, post, read_topic, send, Answer, Broker, Gateway};
+use crate::common::{github_signature, post, read_topic, send, Answer, Broker, Gateway};
 use serde_json::{json, Value};
 
 const WRITER: &str = "writer-key-0123456789";
@@ -577,7 +575,9 @@ fn offline_commands_see_api_sources_and_a_wrong_store_key_stops_start_up() {
         &path,
         text.replace(
             "{schemas}",
-            &common::repo_path("tests/schemas-min").display().to_string(),
+            &crate::common::repo_path("tests/schemas-min")
+                .display()
+                .to_string(),
         ),
     )
     .expect("write");

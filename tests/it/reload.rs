@@ -1,13 +1,11 @@
 //! Live reload: SIGHUP puts a changed config and schemas in force without a restart, under load
 //! and without losing a request; a broken config is refused and the old one keeps serving.
 
-mod common;
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{github_signature, post, read_topic, send, Broker, Gateway};
+use crate::common::{github_signature, post, read_topic, send, Broker, Gateway};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
@@ -64,7 +62,9 @@ async fn sighup_reloads_sources_under_load_and_refuses_a_broken_config() {
     let broker = Broker::start();
     let gw = Gateway::start(&config(&broker.bootstrap, ""));
     let path = gw.dir.path().join("gateway.toml");
-    let schemas = common::repo_path("tests/schemas-min").display().to_string();
+    let schemas = crate::common::repo_path("tests/schemas-min")
+        .display()
+        .to_string();
     let write =
         |text: &str| std::fs::write(&path, text.replace("{schemas}", &schemas)).expect("write");
     assert_eq!(deliver(&gw, "added", "before").await, 404);

@@ -2,9 +2,7 @@
 //! installed by `scripts/install-chromium`) after a few deliveries: the figures it shows are
 //! the ones the gateway answered.
 
-mod common;
-
-use common::{github_signature, post, send, Gateway};
+use crate::common::{github_signature, post, send, Gateway};
 
 const STORE_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 

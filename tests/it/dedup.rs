@@ -1,11 +1,9 @@
 //! Deduplication by delivery id, across a gateway restart, on a real broker: a redelivery is
 //! answered as a duplicate with the first envelope id, and Kafka holds the event once.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{github_signature, post, read_topic, Broker, Gateway};
+use crate::common::{github_signature, post, read_topic, Broker, Gateway};
 
 #[tokio::test]
 async fn redeliveries_are_published_once_even_across_a_restart() {
@@ -80,7 +78,9 @@ secrets = [{{ insecure_dev_value = "s" }}]
         .collect();
     keys.sort();
     assert_eq!(keys, vec!["dup-1", "dup-2"], "each delivery once");
-    let metrics = common::send(gw.addr, "GET", "/metrics", &[], "").await.body;
+    let metrics = crate::common::send(gw.addr, "GET", "/metrics", &[], "")
+        .await
+        .body;
     assert!(
         metrics.contains(r#"hookgate_webhooks_total{outcome="duplicate",source="gh"} 1"#),
         "{metrics}"

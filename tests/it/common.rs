@@ -124,7 +124,7 @@ pub fn repo_path(rel: &str) -> PathBuf {
 impl Gateway {
     /// Starts the gateway with `config` (TOML). `{schemas}` in the text is replaced by
     /// `tests/schemas-min/`: the few small schemas the black-box tests are written against
-    /// (their toy payloads would fail the shipped ones; `tests/schemas.rs` covers those).
+    /// (their toy payloads would fail the shipped ones; `tests/it/schemas.rs` covers those).
     pub fn start(config: &str) -> Gateway {
         Self::start_env(config, &[])
     }
@@ -432,7 +432,7 @@ pub fn read_topic(
 }
 
 /// GitHub signature of `body` with `secret`, as GitHub computes it, for bodies that have no
-/// published vector. (Tests also use GitHub's published vectors; see `tests/e2e.rs`.)
+/// published vector. (Tests also use GitHub's published vectors; see `tests/it/e2e.rs`.)
 pub fn github_signature(secret: &str, body: &str) -> String {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");

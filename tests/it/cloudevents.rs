@@ -1,11 +1,9 @@
 //! `format = "cloudevents"`: a source's events are published as CloudEvents 1.0 structured
 //! JSON records, read back from a real broker.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{github_signature, post, read_topic, Broker, Gateway};
+use crate::common::{github_signature, post, read_topic, Broker, Gateway};
 
 #[tokio::test]
 async fn a_cloudevents_source_publishes_structured_cloudevents() {

@@ -4,11 +4,9 @@
 //! broker did not acknowledge: it answers 503 with `Retry-After`, and serves again once the
 //! broker is back.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{github_signature, post, read_topic, send, Gateway};
+use crate::common::{github_signature, post, read_topic, send, Gateway};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 
