@@ -85,8 +85,14 @@ pub fn validate(
     let (settings, schemas) = load_with_api_sources(config)?;
     let source = source(&settings.sources, source_name, config)?;
     let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let payload =
-        hookgate::json::parse(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+    // The source's own nesting limit: a file the gateway would refuse as too deep is refused
+    // here too, before anything recursive reads it.
+    let payload = hookgate::json::parse(&text, source.max_json_depth).with_context(|| {
+        format!(
+            "{} is not a JSON document source `{source_name}` accepts",
+            file.display()
+        )
+    })?;
     let event_type = match event_type {
         Some(t) => t.to_owned(),
         None => source

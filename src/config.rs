@@ -268,6 +268,10 @@ pub struct ServerConfig {
     /// Largest request body accepted, unless a source sets its own. Larger bodies get 413.
     #[serde(default = "ServerConfig::default_max_body_bytes")]
     pub max_body_bytes: usize,
+    /// Deepest nesting of JSON arrays and objects accepted, unless a source sets its own
+    /// (1 to 128). Deeper bodies are refused (`too_deep`) before they are parsed.
+    #[serde(default = "ServerConfig::default_max_json_depth")]
+    pub max_json_depth: usize,
     /// How long shutdown waits for in-flight requests before giving up on them.
     #[serde(default = "ServerConfig::default_shutdown_grace_ms")]
     pub shutdown_grace_ms: u64,
@@ -322,6 +326,10 @@ impl ServerConfig {
     const fn default_max_body_bytes() -> usize {
         1024 * 1024
     }
+    /// Provider payloads nest about a dozen levels at most; see `json::DEFAULT_MAX_DEPTH`.
+    const fn default_max_json_depth() -> usize {
+        crate::json::DEFAULT_MAX_DEPTH
+    }
     /// GitHub gives up on a delivery after 10 s; finishing within that avoids a redelivery.
     const fn default_shutdown_grace_ms() -> u64 {
         10_000
@@ -353,6 +361,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: Self::default_listen(),
             max_body_bytes: Self::default_max_body_bytes(),
+            max_json_depth: Self::default_max_json_depth(),
             shutdown_grace_ms: Self::default_shutdown_grace_ms(),
             max_connections: Self::default_max_connections(),
             max_in_flight: Self::default_max_in_flight(),
@@ -581,6 +590,8 @@ pub struct SourceConfig {
     pub topics: BTreeMap<String, String>,
     /// Body limit for this source (overrides `server.max_body_bytes`).
     pub max_body_bytes: Option<usize>,
+    /// Nesting limit for this source's JSON (overrides `server.max_json_depth`).
+    pub max_json_depth: Option<usize>,
     /// The URL the provider calls, as configured at the provider (scheme, host, path; the
     /// request's query string is appended). Needed by providers that sign the URL, since the
     /// gateway may sit behind a proxy that changes it.
@@ -852,6 +863,8 @@ pub struct Source {
     pub ce_source: String,
     pub handshake: Option<Handshake>,
     pub form_json_field: Option<String>,
+    /// Deepest nesting of arrays and objects parsed; deeper bodies are `too_deep`.
+    pub max_json_depth: usize,
     pub success: Option<SuccessReply>,
     /// Event types this source accepts, and the rule that set them; `None`: all.
     pub allowed_events: Option<(HashSet<String>, &'static str)>,
@@ -902,6 +915,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
             "must be > 0",
         ));
     }
+    check_json_depth("server", server.max_json_depth)?;
     let kafka = validate_kafka(&file.kafka)?;
     if file.dedup.enabled && (file.dedup.capacity == 0 || file.dedup.window_secs == 0) {
         return Err(ConfigError::invalid(
@@ -927,6 +941,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         topic: default_topic,
         dead_letter_topic: file.kafka.dead_letter_topic.clone(),
         max_body_bytes: server.max_body_bytes,
+        max_json_depth: server.max_json_depth,
         body_timeout: Duration::from_millis(server.body_read_timeout_ms),
     };
     let mut sources = BTreeMap::new();
@@ -1176,6 +1191,8 @@ pub struct SourceDefaults {
     pub dead_letter_topic: String,
     /// `server.max_body_bytes`
     pub max_body_bytes: usize,
+    /// `server.max_json_depth`
+    pub max_json_depth: usize,
     /// `server.body_read_timeout_ms`
     pub body_timeout: Duration,
 }
@@ -1384,6 +1401,9 @@ pub fn build_source(
         ));
     }
 
+    let max_json_depth = raw.max_json_depth.unwrap_or(defaults.max_json_depth);
+    check_json_depth(&section, max_json_depth)?;
+
     let dead_letter_topic: Arc<str> = match &raw.dead_letter_topic {
         Some(t) if !crate::topic::is_valid_name(t) => {
             return Err(ConfigError::invalid(
@@ -1408,6 +1428,7 @@ pub fn build_source(
         ce_source: format!("/webhooks/{name}"),
         handshake,
         form_json_field,
+        max_json_depth,
         success,
         allowed_events,
         limits: Limits {
@@ -1417,6 +1438,23 @@ pub fn build_source(
         rate_limiter,
         allow_ips,
     })
+}
+
+/// `max_json_depth` between 1 and the highest depth measured safe on a worker's stack.
+fn check_json_depth(section: &str, depth: usize) -> Result<(), ConfigError> {
+    let max = crate::json::MAX_DEPTH_LIMIT;
+    if (1..=max).contains(&depth) {
+        Ok(())
+    } else {
+        Err(ConfigError::invalid(
+            section,
+            "max_json_depth",
+            format!(
+                "must be between 1 and {max} (default {}); provider payloads nest about a dozen levels",
+                crate::json::DEFAULT_MAX_DEPTH
+            ),
+        ))
+    }
 }
 
 fn is_valid_source_name(name: &str) -> bool {

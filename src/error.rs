@@ -151,6 +151,9 @@ impl WebhookError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             WebhookError::Event(EventError::NotAllowed { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            // Possibly well-formed, but beyond what the source agreed to process; a retry of
+            // the same body cannot succeed.
+            WebhookError::Payload(PayloadError::TooDeep { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Payload(_) | WebhookError::Event(_) | WebhookError::Handshake(_) => {
                 StatusCode::BAD_REQUEST
             }

@@ -23,12 +23,86 @@ use sonic_rs::{JsonContainerTrait, JsonNumberTrait as _, JsonValueTrait};
 /// A parsed payload.
 pub type Document = sonic_rs::Value;
 
-/// Why a body is not JSON.
-pub type ParseError = sonic_rs::Error;
+/// The nesting depth (arrays and objects inside each other) a source accepts unless it sets
+/// `max_json_depth`. The deepest payloads of the providers we ship are about a dozen levels
+/// (GitHub's `pull_request` events: 9; Shopify orders: 7; the test fixtures' deepest: see
+/// `tests/it/depth.rs`), so 64 leaves five times that, and costs a worker's stack a few
+/// dozen KiB on the deepest path (parse, schema check, envelope, drop).
+pub const DEFAULT_MAX_DEPTH: usize = 64;
 
-/// Parses `bytes` (a whole JSON text) into a [`Document`].
-pub fn parse(bytes: &[u8]) -> Result<Document, ParseError> {
-    sonic_rs::from_slice(bytes)
+/// The highest `max_json_depth` a config may set. A record nests its payload one level down
+/// (the envelope's `data`), so every record stays within the 127 levels that `serde_json`, the
+/// strictest common consumer parser, reads by default. Every recursion over a document
+/// (sonic-rs's parser and its drop, `jsonschema`'s validators, serde's conversions) is tested
+/// at this depth on a thread with a runtime worker's stack ([`WORKER_STACK_BYTES`]).
+pub const MAX_DEPTH_LIMIT: usize = 100;
+
+/// The stack of each runtime worker thread, set explicitly so tests and fuzz targets run the
+/// pipeline's recursions on a stack of the same size. 8 MiB (a Linux main thread's default,
+/// four times tokio's): only the pages a thread touches become resident, and a debug build's
+/// frames are large (sonic-rs's parser takes about 36 KiB per nesting level there, 0.25 KiB in
+/// a release build), so [`MAX_DEPTH_LIMIT`] fits with room even in `cargo run`'s build.
+pub const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
+
+/// Why a body is not a document the gateway will work with.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// Found by a scan of the bytes before any parsing: nothing recursive ran.
+    #[error("arrays and objects nest more than {limit} levels deep (at byte {offset})")]
+    TooDeep { limit: usize, offset: usize },
+    /// The parser's message (line, column, what was expected).
+    #[error("{0}")]
+    Syntax(#[from] sonic_rs::Error),
+}
+
+/// Parses `bytes` (a whole JSON text) into a [`Document`], refusing nesting deeper than
+/// `max_depth` before the (recursive) parser sees it.
+pub fn parse(bytes: &[u8], max_depth: usize) -> Result<Document, ParseError> {
+    check_depth(bytes, max_depth)?;
+    Ok(sonic_rs::from_slice(bytes)?)
+}
+
+/// Refuses a JSON text whose arrays and objects nest deeper than `limit`, in one pass over the
+/// bytes with a counter: no recursion, no allocation. Brackets inside strings do not count.
+///
+/// For any text the parser would accept this is its exact nesting depth; for one it rejects,
+/// the parser stops at its first error, and up to there the two read the same brackets, so the
+/// parser never goes deeper than this scan allowed.
+pub fn check_depth(bytes: &[u8], limit: usize) -> Result<(), ParseError> {
+    let mut depth = 0usize;
+    let mut i = 0;
+    while let Some(&byte) = bytes.get(i) {
+        match byte {
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return Err(ParseError::TooDeep { limit, offset: i });
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b'"' => {
+                // Skip to the closing quote, stepping over escapes (`\"`, `\\`).
+                i += 1;
+                loop {
+                    let Some(k) = bytes
+                        .get(i..)
+                        .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+                    else {
+                        // Unterminated: the parser refuses it, having opened nothing more.
+                        return Ok(());
+                    };
+                    i += k;
+                    if bytes.get(i) == Some(&b'"') {
+                        break;
+                    }
+                    i += 2;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
 /// The same document as a `serde_json::Value` (for tests, forms and cold paths).
@@ -45,7 +119,7 @@ pub fn from_serde(value: &serde_json::Value) -> Document {
 /// Tests write documents with `json!`: `doc(json!({...}))`, parsed from its text as a body is.
 #[cfg(test)]
 pub(crate) fn doc(value: serde_json::Value) -> Document {
-    parse(value.to_string().as_bytes()).expect("json! writes JSON")
+    parse(value.to_string().as_bytes(), MAX_DEPTH_LIMIT).expect("json! writes JSON")
 }
 
 /// An RFC 6901 JSON pointer, split into unescaped reference tokens once, at start-up.
@@ -341,10 +415,79 @@ mod tests {
         assert!(Node::<Sonic>::as_number(&big).is_some_and(|n| n.is_written_as_integer()));
     }
 
+    /// The depth as the parser sees it, by recursion over a small parsed value.
+    fn depth_of(value: &serde_json::Value) -> usize {
+        match value {
+            serde_json::Value::Array(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
+            serde_json::Value::Object(members) => {
+                1 + members.values().map(depth_of).max().unwrap_or(0)
+            }
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn the_depth_scan_counts_what_the_parser_nests() {
+        for text in [
+            r#"1"#,
+            r#""[[[{{{""#,
+            r#"[]"#,
+            r#"{"a":[1,{"b":[[]]}],"c":"]]]"}"#,
+            r#"["\"", [["\\"], "\"[", {"[": "{"}]]"#,
+            r#"{"a\\":{"b\\\"":{"c":[]}}}"#,
+            r#"[[],[[],[[[]]]],{}]"#,
+        ] {
+            let value: serde_json::Value = serde_json::from_str(text).expect(text);
+            let depth = depth_of(&value);
+            assert!(check_depth(text.as_bytes(), depth).is_ok(), "{text}");
+            if depth > 0 {
+                assert!(
+                    matches!(
+                        check_depth(text.as_bytes(), depth - 1),
+                        Err(ParseError::TooDeep { .. })
+                    ),
+                    "{text}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn deep_texts_are_refused_before_parsing() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let err = parse(deep.as_bytes(), DEFAULT_MAX_DEPTH).expect_err("too deep");
+        assert!(
+            matches!(
+                err,
+                ParseError::TooDeep {
+                    limit: 64,
+                    offset: 64
+                }
+            ),
+            "{err:?}"
+        );
+        // Unclosed and broken texts too: the parser would recurse before finding the error.
+        let open = "{\"a\":".repeat(100_000);
+        assert!(matches!(
+            parse(open.as_bytes(), DEFAULT_MAX_DEPTH),
+            Err(ParseError::TooDeep { .. })
+        ));
+        // A string that never ends hides nothing.
+        assert!(check_depth(b"[\"[[[[", 1).is_ok());
+        assert!(check_depth(b"[\"\\", 1).is_ok());
+        // Exactly at the limit is fine.
+        let at = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(parse(at.as_bytes(), DEFAULT_MAX_DEPTH).is_ok());
+    }
+
     #[test]
     fn invalid_json_is_refused() {
         for bad in [&b"{"[..], b"{\"a\":1} x", b"\"\xff\"", b"[1,]", b"NaN"] {
-            assert!(parse(bad).is_err(), "{}", String::from_utf8_lossy(bad));
+            assert!(
+                parse(bad, DEFAULT_MAX_DEPTH).is_err(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 }

@@ -271,6 +271,9 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
 
     let is_embedded = embedded.is_some();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    // Stated rather than inherited: the depth limits on untrusted JSON are tested on a stack
+    // of exactly this size (json::MAX_DEPTH_LIMIT).
+    runtime.thread_stack_size(hookgate::json::WORKER_STACK_BYTES);
     if let Some(workers) = settings.workers {
         runtime.worker_threads(workers);
     }

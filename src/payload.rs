@@ -43,6 +43,17 @@ pub enum PayloadError {
     },
     #[error("form body is not valid UTF-8")]
     FormNotUtf8,
+    /// Found before parsing (nothing recursive ran): `place` is `request body` or the form
+    /// field.
+    #[error(
+        "{place} nests arrays and objects more than {limit} levels deep (at byte {offset}); \
+         this source accepts at most {limit} (`max_json_depth`)"
+    )]
+    TooDeep {
+        place: String,
+        limit: usize,
+        offset: usize,
+    },
 }
 
 impl PayloadError {
@@ -53,6 +64,7 @@ impl PayloadError {
             PayloadError::NotJson(_) | PayloadError::FormFieldNotJson { .. } => "invalid_json",
             PayloadError::Unwritable(_) => "invalid_json",
             PayloadError::FormNotUtf8 => "invalid_form",
+            PayloadError::TooDeep { .. } => "too_deep",
         }
     }
 }
@@ -76,9 +88,11 @@ enum Kind {
 
 /// Parses the body of a verified request. A missing `Content-Type` is read as JSON, since
 /// some providers omit it. `form_json_field` names a form field holding the JSON payload.
+/// JSON nested deeper than `max_depth` is refused before any parsing.
 pub fn parse<'a>(
     request: &'a Verified,
     form_json_field: Option<&str>,
+    max_depth: usize,
 ) -> Result<Payload<'a>, PayloadError> {
     let inbound = request.inbound();
     let content_type = inbound
@@ -100,7 +114,7 @@ pub fn parse<'a>(
     }
     let (raw, value) = match kind {
         Kind::Json => {
-            let value = json::parse(body).map_err(|e| PayloadError::NotJson(e.to_string()))?;
+            let value = json::parse(body, max_depth).map_err(|e| json_error(e, "request body"))?;
             // The envelope embeds the body as it came; after the parse above this check of it
             // as one JSON text cannot fail (the request_bodies fuzz target holds the two readers
             // to agreeing), and is mapped rather than unwrapped all the same.
@@ -109,7 +123,7 @@ pub fn parse<'a>(
             (Cow::Borrowed(raw), value)
         }
         Kind::Form => {
-            let value = parse_form(body, form_json_field)?;
+            let value = parse_form(body, form_json_field, max_depth)?;
             let raw = serde_json::value::to_raw_value(&value).map_err(PayloadError::Unwritable)?;
             (Cow::Owned(raw), json::from_serde(&value))
         }
@@ -121,14 +135,32 @@ pub fn parse<'a>(
     })
 }
 
-/// Form fields as a JSON object; or, when `json_field` is present, its JSON.
-fn parse_form(body: &[u8], json_field: Option<&str>) -> Result<Value, PayloadError> {
+fn json_error(err: json::ParseError, place: &str) -> PayloadError {
+    match err {
+        json::ParseError::TooDeep { limit, offset } => PayloadError::TooDeep {
+            place: place.to_owned(),
+            limit,
+            offset,
+        },
+        json::ParseError::Syntax(e) => PayloadError::NotJson(e.to_string()),
+    }
+}
+
+/// Form fields as a JSON object; or, when `json_field` is present, its JSON (no deeper than
+/// `max_depth`).
+fn parse_form(
+    body: &[u8],
+    json_field: Option<&str>,
+    max_depth: usize,
+) -> Result<Value, PayloadError> {
     if std::str::from_utf8(body).is_err() {
         return Err(PayloadError::FormNotUtf8);
     }
     let mut fields = Map::new();
     for (key, value) in form_urlencoded::parse(body) {
         if json_field == Some(key.as_ref()) {
+            json::check_depth(value.as_bytes(), max_depth)
+                .map_err(|e| json_error(e, &format!("form field `{key}`")))?;
             return serde_json::from_str(&value).map_err(|source| PayloadError::FormFieldNotJson {
                 field: key.into_owned(),
                 source,
@@ -200,6 +232,7 @@ mod tests {
         let got = parse_form(
             b"CallSid=CA123&From=%2B14158675309&To=+18005551212&Digits=1&Digits=2",
             None,
+            json::DEFAULT_MAX_DEPTH,
         )
         .expect("form");
         assert_eq!(
@@ -214,10 +247,21 @@ mod tests {
         let got = parse_form(
             b"payload=%7B%22zen%22%3A%22hi%22%2C%22hook_id%22%3A1%7D",
             Some("payload"),
+            json::DEFAULT_MAX_DEPTH,
         )
         .expect("form");
         assert_eq!(got, json!({"zen": "hi", "hook_id": 1}));
-        let err = parse_form(b"payload=%7Bnope", Some("payload")).expect_err("bad json");
+        let err = parse_form(b"payload=%7Bnope", Some("payload"), json::DEFAULT_MAX_DEPTH)
+            .expect_err("bad json");
         assert_eq!(err.code(), "invalid_json");
+        // Nesting is bounded inside the field as in a JSON body (`%5B` is `[`).
+        let deep = format!("payload={}", "%5B".repeat(100_000));
+        let err = parse_form(deep.as_bytes(), Some("payload"), json::DEFAULT_MAX_DEPTH)
+            .expect_err("too deep");
+        assert_eq!(err.code(), "too_deep");
+        assert!(
+            err.to_string().starts_with("form field `payload` nests"),
+            "{err}"
+        );
     }
 }

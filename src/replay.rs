@@ -77,8 +77,12 @@ pub fn revive(
         key_index: dead.meta.verified.key_index,
     };
 
-    let payload =
-        payload::parse(&verified, source.form_json_field.as_deref()).map_err(WebhookError::from)?;
+    let payload = payload::parse(
+        &verified,
+        source.form_json_field.as_deref(),
+        source.max_json_depth,
+    )
+    .map_err(WebhookError::from)?;
     let event = source
         .event
         .identify(&verified.inbound().headers, &payload.value)

@@ -333,7 +333,11 @@ fn admit<'a>(
     delivery: Delivery,
     dedup: &mut Option<Guard<'a>>,
 ) -> Result<Admitted, WebhookError> {
-    let payload = payload::parse(verified, source.form_json_field.as_deref())?;
+    let payload = payload::parse(
+        verified,
+        source.form_json_field.as_deref(),
+        source.max_json_depth,
+    )?;
     if let Some(reply) = source
         .handshake
         .as_ref()
@@ -464,9 +468,13 @@ async fn dead_letter(
     let inbound = verified.inbound();
     // What is known of the event, as far as it gets (only this failure path parses twice);
     // header locators work even on a body that does not parse.
-    let body = payload::parse(verified, source.form_json_field.as_deref())
-        .map(|p| p.value)
-        .unwrap_or_default();
+    let body = payload::parse(
+        verified,
+        source.form_json_field.as_deref(),
+        source.max_json_depth,
+    )
+    .map(|p| p.value)
+    .unwrap_or_default();
     let event = source.event.identify(&inbound.headers, &body).ok();
     let (errors, schema) = match err {
         WebhookError::Schema(SchemaError::Violation { violations, schema }) => {

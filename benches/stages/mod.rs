@@ -172,7 +172,7 @@ impl Fixtures {
 
     /// What identification finds in a push (done here once for the later stages).
     fn identified<'a>(&self, push: &'a Push) -> (Payload<'a>, Identified) {
-        let parsed = payload::parse(&push.verified, None).expect("parsed");
+        let parsed = payload::parse(&push.verified, None, DEPTH).expect("parsed");
         let event = self
             .github
             .event
@@ -220,7 +220,7 @@ fn parse<V: Visitor>(fx: &Fixtures, v: &mut V) {
             Some(p.size),
             Some(p.body.len()),
             || (),
-            |()| payload::parse(&p.verified, None).expect("parsed"),
+            |()| payload::parse(&p.verified, None, DEPTH).expect("parsed"),
         );
     }
     let p = &fx.form;
@@ -230,7 +230,7 @@ fn parse<V: Visitor>(fx: &Fixtures, v: &mut V) {
         Some(p.size),
         Some(p.body.len()),
         || (),
-        |()| payload::parse(&p.verified, Some("payload")).expect("parsed"),
+        |()| payload::parse(&p.verified, Some("payload"), DEPTH).expect("parsed"),
     );
 }
 
@@ -238,7 +238,7 @@ fn parse<V: Visitor>(fx: &Fixtures, v: &mut V) {
 fn identify<V: Visitor>(fx: &Fixtures, v: &mut V) {
     let p = &fx.pushes[0];
     if v.wants("identify", "github_headers", None) {
-        let parsed = payload::parse(&p.verified, None).expect("parsed");
+        let parsed = payload::parse(&p.verified, None, DEPTH).expect("parsed");
         v.case(
             "identify",
             "github_headers",
@@ -274,7 +274,7 @@ fn schema<V: Visitor>(fx: &Fixtures, v: &mut V) {
         if !v.wants("schema", "github_push", Some(p.size)) {
             continue;
         }
-        let parsed = payload::parse(&p.verified, None).expect("parsed");
+        let parsed = payload::parse(&p.verified, None, DEPTH).expect("parsed");
         let schemas = fx.schemas();
         v.case(
             "schema",
@@ -426,7 +426,12 @@ fn webhook_once(
         .verifier
         .verify(inbound, received_at.unix_timestamp())
         .expect("verified");
-    let parsed = payload::parse(&verified, source.form_json_field.as_deref()).expect("parsed");
+    let parsed = payload::parse(
+        &verified,
+        source.form_json_field.as_deref(),
+        source.max_json_depth,
+    )
+    .expect("parsed");
     if let Some(h) = &source.handshake {
         assert!(h.answer(&parsed.value).is_none(), "not a handshake");
     }
@@ -502,6 +507,9 @@ fn kafka_record(record: &Record<'_>) {
 // Inputs.
 // ---------------------------------------------------------------------------------------------
 
+/// The default nesting limit, as a source without `max_json_depth` has.
+const DEPTH: usize = hookgate::json::DEFAULT_MAX_DEPTH;
+
 fn github_source(name: &str, extra: &str) -> Source {
     let raw: SourceConfig =
         toml::from_str(&format!("provider = \"github\"\n{extra}")).expect("source config");
@@ -509,6 +517,7 @@ fn github_source(name: &str, extra: &str) -> Source {
         topic: TopicTemplate::parse("webhooks.{provider}.{event_type}").expect("template"),
         dead_letter_topic: "webhooks.dead-letter".to_owned(),
         max_body_bytes: 1 << 20,
+        max_json_depth: DEPTH,
         body_timeout: Duration::from_secs(10),
     };
     config::build_source(name, raw, secrets(SECRET), &defaults, &mut Vec::new()).expect("source")

@@ -11,6 +11,7 @@ mod cloudevents;
 mod dashboard;
 mod deadletter;
 mod dedup;
+mod depth;
 mod e2e;
 mod faults;
 mod handshakes;

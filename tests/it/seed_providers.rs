@@ -114,8 +114,11 @@ async fn every_seed_fixture_is_routed_validated_and_published() {
         Default::default();
     for (source, file, id) in &sent {
         let source = &settings.sources[source];
-        let body =
-            hookgate::json::parse(&std::fs::read(repo_path(file)).expect("read")).expect("json");
+        let body = hookgate::json::parse(
+            &std::fs::read(repo_path(file)).expect("read"),
+            hookgate::json::DEFAULT_MAX_DEPTH,
+        )
+        .expect("json");
         let event_type = source
             .event
             .identify(&hyper::HeaderMap::new(), &body)
