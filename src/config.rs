@@ -326,7 +326,7 @@ impl ServerConfig {
     const fn default_max_body_bytes() -> usize {
         1024 * 1024
     }
-    /// Provider payloads nest about a dozen levels at most; see `json::DEFAULT_MAX_DEPTH`.
+    /// Eight times the deepest shipped provider payload; see `json::DEFAULT_MAX_DEPTH`.
     const fn default_max_json_depth() -> usize {
         crate::json::DEFAULT_MAX_DEPTH
     }
@@ -1450,7 +1450,7 @@ fn check_json_depth(section: &str, depth: usize) -> Result<(), ConfigError> {
             section,
             "max_json_depth",
             format!(
-                "must be between 1 and {max} (default {}); provider payloads nest about a dozen levels",
+                "must be between 1 and {max} (default {}); provider payloads nest 8 levels or fewer",
                 crate::json::DEFAULT_MAX_DEPTH
             ),
         ))

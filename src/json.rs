@@ -24,10 +24,9 @@ use sonic_rs::{JsonContainerTrait, JsonNumberTrait as _, JsonValueTrait};
 pub type Document = sonic_rs::Value;
 
 /// The nesting depth (arrays and objects inside each other) a source accepts unless it sets
-/// `max_json_depth`. The deepest payloads of the providers we ship are about a dozen levels
-/// (GitHub's `pull_request` events: 9; Shopify orders: 7; the test fixtures' deepest: see
-/// `tests/it/depth.rs`), so 64 leaves five times that, and costs a worker's stack a few
-/// dozen KiB on the deepest path (parse, schema check, envelope, drop).
+/// `max_json_depth`. The deepest of the 95 provider payloads shipped as test fixtures nests 8
+/// levels (a Stripe subscription event; `tests/it/depth.rs` keeps the default at least four
+/// times the deepest), so 64 leaves eight times that.
 pub const DEFAULT_MAX_DEPTH: usize = 64;
 
 /// The highest `max_json_depth` a config may set. A record nests its payload one level down
