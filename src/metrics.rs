@@ -41,6 +41,8 @@ pub struct Metrics {
     ready: IntGauge,
     tls_reloads: IntCounterVec,
     tls_handshake_errors: prometheus::IntCounter,
+    /// Request handlers that panicked (each answered 500; the process goes on).
+    panics: prometheus::IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -154,6 +156,24 @@ impl Metrics {
         )?;
         info.set(1);
         registry.register(Box::new(info))?;
+        let panics = prometheus::IntCounter::new(
+            "panics_total",
+            "Request handlers that panicked: each was answered 500 and nothing was acknowledged",
+        )?;
+        registry.register(Box::new(panics.clone()))?;
+        // A restart resets every counter; this gauge makes a crash loop (an abort cannot be
+        // counted by the process that dies) visible as changes of its value.
+        let start_time = prometheus::Gauge::new(
+            "start_time_seconds",
+            "When this gateway process started (Unix seconds)",
+        )?;
+        start_time.set(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs_f64())
+                .unwrap_or_default(),
+        );
+        registry.register(Box::new(start_time))?;
         for source in sources {
             requests.with_label_values(&[source, "accepted"]);
             request_duration.with_label_values(&[source]);
@@ -176,7 +196,13 @@ impl Metrics {
             ready,
             tls_reloads,
             tls_handshake_errors,
+            panics,
         })
+    }
+
+    /// Counts a request handler that panicked.
+    pub fn panicked(&self) {
+        self.panics.inc();
     }
 
     /// Records one answered webhook.

@@ -13,10 +13,12 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt as _;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
@@ -237,10 +239,13 @@ pub async fn serve(
                     let app = app.clone();
                     let surface = surface.clone();
                     async move {
-                        Ok::<_, Infallible>(match &surface {
-                            Surface::Ingest => route(&app, req, remote).await,
-                            Surface::Admin(admin) => admin::route(admin, &app, req).await,
-                        })
+                        let handled = async {
+                            match &surface {
+                                Surface::Ingest => route(&app, req, remote).await,
+                                Surface::Admin(admin) => admin::route(admin, &app, req).await,
+                            }
+                        };
+                        Ok::<_, Infallible>(or_internal_error(handled, &app.metrics, remote).await)
                     }
                 });
                 let builder = builder.clone();
@@ -290,6 +295,28 @@ pub async fn serve(
             tracing::warn!(grace_ms = grace.as_millis() as u64, "grace period over; closing remaining connections");
         }
     }
+}
+
+/// Runs a request's handler; a panic in it ends only that request, answered `500
+/// internal_error` and counted (the runtime alone would drop the connection without a word).
+/// Nothing is acknowledged on that path: the answer is the last thing a handler makes.
+async fn or_internal_error(
+    handler: impl Future<Output = Response<Full<Bytes>>>,
+    metrics: &Metrics,
+    remote: SocketAddr,
+) -> Response<Full<Bytes>> {
+    AssertUnwindSafe(handler)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| {
+            metrics.panicked();
+            tracing::error!(%remote, "a request handler panicked: answered 500, nothing was acknowledged");
+            error_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "the gateway failed while handling this request; nothing was accepted: retry",
+            )
+        })
 }
 
 /// Routes one request.
@@ -415,5 +442,38 @@ impl<'a> InFlight<'a> {
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
         self.0.in_flight().dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_answered_500_and_counted() {
+        let metrics = Metrics::new(["s"]).expect("metrics");
+        let remote: SocketAddr = "127.0.0.1:1".parse().expect("addr");
+        let answer = or_internal_error(
+            async {
+                let items: Vec<u8> = Vec::new();
+                let _ = items[usize::from(items.is_empty())];
+                json_response(StatusCode::OK, &serde_json::json!({}))
+            },
+            &metrics,
+            remote,
+        )
+        .await;
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = metrics.render();
+        assert!(text.contains("hookgate_panics_total 1"), "{text}");
+        assert!(text.contains("hookgate_start_time_seconds "), "{text}");
+
+        let fine = or_internal_error(
+            async { json_response(StatusCode::OK, &serde_json::json!({})) },
+            &metrics,
+            remote,
+        )
+        .await;
+        assert_eq!(fine.status(), StatusCode::OK);
     }
 }

@@ -2,7 +2,8 @@
 //! form-encoded, a form field holding JSON) on arbitrary bytes: refusals, never panics, and
 //! never more than the cap in memory. JSON bodies are also read by both JSON readers the
 //! gateway uses (sonic-rs to parse, serde_json to embed the body as received): they must agree
-//! on what is JSON.
+//! on what is JSON. Each input runs on a thread with a runtime worker's stack, so a recursion
+//! that would overflow a worker in the gateway overflows here too.
 #![no_main]
 
 use bytes::Bytes;
@@ -23,9 +24,22 @@ struct Input<'a> {
     body: &'a [u8],
 }
 
-const CAP: usize = 64 * 1024;
+/// The default body limit (`server.max_body_bytes`); `scripts/fuzz` lets inputs grow to it.
+const CAP: usize = 1024 * 1024;
 
 fuzz_target!(|input: Input<'_>| {
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .stack_size(hookgate::json::WORKER_STACK_BYTES)
+            .spawn_scoped(scope, || run(&input))
+            .expect("spawn a worker-sized thread");
+        if let Err(panic) = worker.join() {
+            std::panic::resume_unwind(panic);
+        }
+    });
+});
+
+fn run(input: &Input<'_>) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -60,11 +74,13 @@ fuzz_target!(|input: Input<'_>| {
     };
     if !input.form {
         let body = verified.inbound().body.trim_ascii();
-        let sonic = hookgate::json::parse(body).is_ok();
+        let sonic = hookgate::json::parse(body, hookgate::json::MAX_DEPTH_LIMIT).is_ok();
         // `Value`, not `IgnoredAny`: skipping a string does not check that it is UTF-8.
-        let serde = serde_json::from_slice::<serde_json::Value>(body).is_ok();
+        // serde_json stops at 127 levels; the gateway at 100 (json::MAX_DEPTH_LIMIT).
+        let serde = hookgate::json::check_depth(body, hookgate::json::MAX_DEPTH_LIMIT).is_ok()
+            && serde_json::from_slice::<serde_json::Value>(body).is_ok();
         assert_eq!(sonic, serde, "the JSON readers disagree");
     }
     let field = input.json_field.then_some("payload");
-    let _ = payload::parse(&verified, field);
-});
+    let _ = payload::parse(&verified, field, hookgate::json::MAX_DEPTH_LIMIT);
+}
