@@ -214,6 +214,7 @@ pub fn replay(
     let publisher = Publisher::new(&bootstrap, &settings.kafka, false)
         .context("cannot create the Kafka producer")?;
     let metrics = Metrics::new(std::iter::empty()).context("metrics")?;
+    let budget = hookgate::topic::TopicBudget::new(settings.kafka.max_topics);
 
     let mut seen = HashSet::new();
     let mut report: BTreeMap<String, u64> = BTreeMap::new();
@@ -243,7 +244,7 @@ pub fn replay(
             count(format!("source `{}` no longer configured", dead.source));
             continue;
         };
-        let revived = match revive(&dead, source, &schemas) {
+        let revived = match revive(&dead, source, &schemas, &budget) {
             Ok(r) => r,
             Err(e) => {
                 count(format!("still refused: {}", e.code()));

@@ -25,7 +25,7 @@ use crate::intake::Limits;
 use crate::provider;
 use crate::secret::Secret;
 use crate::tls::Tls;
-use crate::topic::{TopicError, TopicRouter, TopicTemplate};
+use crate::topic::{RouteLimits, TopicError, TopicRouter, TopicTemplate};
 
 /// Everything that can be wrong with a config file. Each message says where to look.
 #[derive(Debug, thiserror::Error)]
@@ -395,6 +395,18 @@ pub struct KafkaConfig {
     /// Replication factor of topics the gateway creates.
     #[serde(default = "KafkaConfig::default_topic_replication")]
     pub topic_replication: i32,
+    /// Topics the gateway creates are only those matching one of these templates
+    /// (placeholders match any legal name part); others must exist already. Empty: any.
+    #[serde(default)]
+    pub create_topics_only: Vec<String>,
+    /// Distinct event-type topics one source may route to; events of further event types go
+    /// to its fallback topic.
+    #[serde(default = "KafkaConfig::default_max_topics_per_source")]
+    pub max_topics_per_source: usize,
+    /// Distinct event-type topics all sources together may route to (and so create) in the
+    /// life of the process.
+    #[serde(default = "KafkaConfig::default_max_topics")]
+    pub max_topics: usize,
     /// How long a publish may take (librdkafka `message.timeout.ms`) before the webhook is
     /// answered 503 so that the provider retries.
     #[serde(default = "KafkaConfig::default_delivery_timeout_ms")]
@@ -429,6 +441,14 @@ impl KafkaConfig {
     const fn default_topic_replication() -> i32 {
         1
     }
+    /// Above the largest shipped catalog (95 event types), far below what a cluster minds.
+    const fn default_max_topics_per_source() -> usize {
+        100
+    }
+    /// 1,000 topics of 3 partitions: a few thousand partitions, within one broker's comfort.
+    const fn default_max_topics() -> usize {
+        1_000
+    }
     /// Short enough that the provider's own request (GitHub: 10 s) has not timed out yet.
     const fn default_delivery_timeout_ms() -> u64 {
         5_000
@@ -446,6 +466,9 @@ impl Default for KafkaConfig {
             create_topics: true,
             topic_partitions: Self::default_topic_partitions(),
             topic_replication: Self::default_topic_replication(),
+            create_topics_only: Vec::new(),
+            max_topics_per_source: Self::default_max_topics_per_source(),
+            max_topics: Self::default_max_topics(),
             delivery_timeout_ms: Self::default_delivery_timeout_ms(),
             retry_after_secs: Self::default_retry_after_secs(),
             dead_letter_topic: Self::default_dead_letter_topic(),
@@ -588,6 +611,12 @@ pub struct SourceConfig {
     /// Topic template per event type (overrides `topic`).
     #[serde(default)]
     pub topics: BTreeMap<String, String>,
+    /// Where events go that cannot have a topic of their own (outside the provider's catalog,
+    /// or beyond `max_topics_per_source` / `kafka.max_topics`): a template without
+    /// `{event_type}`. Default: the source's template rendered for the event type `_other`.
+    pub fallback_topic: Option<String>,
+    /// Overrides `kafka.max_topics_per_source`.
+    pub max_topics_per_source: Option<usize>,
     /// Body limit for this source (overrides `server.max_body_bytes`).
     pub max_body_bytes: Option<usize>,
     /// Nesting limit for this source's JSON (overrides `server.max_json_depth`).
@@ -833,6 +862,10 @@ pub struct Settings {
 pub struct KafkaSettings {
     pub brokers: Brokers,
     pub create_topics: bool,
+    /// Templates a topic must match to be created; empty: any.
+    pub create_topics_only: Vec<TopicTemplate>,
+    /// The process-wide bound on event-type topics ([`crate::topic::TopicBudget`]).
+    pub max_topics: usize,
     pub topic_partitions: i32,
     pub topic_replication: i32,
     pub delivery_timeout: Duration,
@@ -942,6 +975,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         dead_letter_topic: file.kafka.dead_letter_topic.clone(),
         max_body_bytes: server.max_body_bytes,
         max_json_depth: server.max_json_depth,
+        max_topics_per_source: file.kafka.max_topics_per_source,
         body_timeout: Duration::from_millis(server.body_read_timeout_ms),
     };
     let mut sources = BTreeMap::new();
@@ -1145,9 +1179,25 @@ fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
             ));
         }
     }
+    let create_topics_only = k
+        .create_topics_only
+        .iter()
+        .map(|t| TopicTemplate::parse(t))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ConfigError::invalid("kafka", "create_topics_only", e.to_string()))?;
+    for (key, value) in [
+        ("max_topics", k.max_topics),
+        ("max_topics_per_source", k.max_topics_per_source),
+    ] {
+        if value == 0 {
+            return Err(ConfigError::invalid("kafka", key, "must be >= 1"));
+        }
+    }
     Ok(KafkaSettings {
         brokers,
         create_topics: k.create_topics,
+        create_topics_only,
+        max_topics: k.max_topics,
         topic_partitions: k.topic_partitions,
         topic_replication: k.topic_replication,
         delivery_timeout: Duration::from_millis(k.delivery_timeout_ms),
@@ -1193,6 +1243,8 @@ pub struct SourceDefaults {
     pub max_body_bytes: usize,
     /// `server.max_json_depth`
     pub max_json_depth: usize,
+    /// `kafka.max_topics_per_source`
+    pub max_topics_per_source: usize,
     /// `server.body_read_timeout_ms`
     pub body_timeout: Duration,
 }
@@ -1373,6 +1425,39 @@ pub fn build_source(
             TopicTemplate::parse(template).map_err(topic_error("topics"))?,
         );
     }
+    let fallback = raw
+        .fallback_topic
+        .as_deref()
+        .map(TopicTemplate::parse)
+        .transpose()
+        .map_err(topic_error("fallback_topic"))?;
+    if raw
+        .fallback_topic
+        .as_deref()
+        .is_some_and(|t| t.contains("{event_type}"))
+    {
+        return Err(ConfigError::invalid(
+            section,
+            "fallback_topic",
+            "must not contain {event_type}: it is the one topic for event types that get none of their own",
+        ));
+    }
+    let max_topics_per_source = raw
+        .max_topics_per_source
+        .unwrap_or(defaults.max_topics_per_source);
+    if max_topics_per_source == 0 {
+        return Err(ConfigError::invalid(
+            section,
+            "max_topics_per_source",
+            "must be >= 1",
+        ));
+    }
+    let route_limits = RouteLimits {
+        catalog: crate::catalog::events(&raw.provider)
+            .map(|events| events.iter().map(|e| (*e).to_owned()).collect()),
+        max_topics_per_source,
+        fallback,
+    };
 
     let rate_limiter = match raw.rate_limit {
         None => None,
@@ -1418,7 +1503,7 @@ pub fn build_source(
     Ok(Source {
         name: name.to_owned(),
         provider: raw.provider.clone(),
-        topics: TopicRouter::new(name, &raw.provider, default, per_event),
+        topics: TopicRouter::new(name, &raw.provider, default, per_event, route_limits),
         verifier,
         event,
         on_missing_schema: raw.on_missing_schema,

@@ -329,6 +329,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             spool,
             activity: hookgate::status::Activity::default(),
             broker: server::BrokerState::default(),
+            topics: hookgate::topic::TopicBudget::new(settings.kafka.max_topics),
         });
         // The admin listener first, so its address is printed before the ingest line; its
         // store is read and its sources put in force before either listener takes a request.

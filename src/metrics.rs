@@ -43,6 +43,12 @@ pub struct Metrics {
     tls_handshake_errors: prometheus::IntCounter,
     /// Request handlers that panicked (each answered 500; the process goes on).
     panics: prometheus::IntCounter,
+    /// Events sent to their source's fallback topic, by source and reason.
+    topic_fallbacks: IntCounterVec,
+    /// Topics the gateway created.
+    topics_created: prometheus::IntCounter,
+    /// Topics it did not create because `create_topics_only` matched none.
+    topics_not_created: prometheus::IntCounter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -161,6 +167,24 @@ impl Metrics {
             "Request handlers that panicked: each was answered 500 and nothing was acknowledged",
         )?;
         registry.register(Box::new(panics.clone()))?;
+        let topic_fallbacks = IntCounterVec::new(
+            Opts::new(
+                "topic_fallbacks_total",
+                "Events published to their source's fallback topic instead of a topic of their own, by source and reason (not_in_catalog, source_topic_limit, topic_limit)",
+            ),
+            &["source", "reason"],
+        )?;
+        let topics_created = prometheus::IntCounter::new(
+            "topics_created_total",
+            "Topics the gateway created through the Kafka admin API",
+        )?;
+        let topics_not_created = prometheus::IntCounter::new(
+            "topics_not_created_total",
+            "Missing topics the gateway did not create because kafka.create_topics_only matches none of them",
+        )?;
+        registry.register(Box::new(topic_fallbacks.clone()))?;
+        registry.register(Box::new(topics_created.clone()))?;
+        registry.register(Box::new(topics_not_created.clone()))?;
         // A restart resets every counter; this gauge makes a crash loop (an abort cannot be
         // counted by the process that dies) visible as changes of its value.
         let start_time = prometheus::Gauge::new(
@@ -197,7 +221,26 @@ impl Metrics {
             tls_reloads,
             tls_handshake_errors,
             panics,
+            topic_fallbacks,
+            topics_created,
+            topics_not_created,
         })
+    }
+
+    /// Counts an event sent to its source's fallback topic.
+    pub fn topic_fallback(&self, source: &str, reason: &'static str) {
+        self.topic_fallbacks
+            .with_label_values(&[source, reason])
+            .inc();
+    }
+
+    /// Counts a topic the gateway created (`true`) or left uncreated (`false`).
+    pub fn topic_creation(&self, created: bool) {
+        if created {
+            self.topics_created.inc();
+        } else {
+            self.topics_not_created.inc();
+        }
     }
 
     /// Counts a request handler that panicked.

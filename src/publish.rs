@@ -143,6 +143,8 @@ pub struct Publisher {
     creating: tokio::sync::Mutex<()>,
     partitions: i32,
     replication: i32,
+    /// `kafka.create_topics_only`: templates a topic must match to be created (empty: any).
+    create_only: Vec<crate::topic::TopicTemplate>,
     delivery_timeout: Duration,
     /// Last readiness answer; one metadata request at a time, reused for [`READY_CACHE`],
     /// so a busy `/readyz` cannot tie up blocking threads.
@@ -189,6 +191,11 @@ impl Publisher {
         for (key, value) in &settings.properties {
             config.set(key, value);
         }
+        // With an allow-list of topics to create, librdkafka must not ask the broker to create
+        // the others on first use either (brokers allow that by default).
+        if !settings.create_topics_only.is_empty() && !embedded {
+            config.set("allow.auto.create.topics", "false");
+        }
         // Fixed: these are the delivery guarantee that makes a 202 mean "safe".
         config
             .set("bootstrap.servers", bootstrap)
@@ -207,6 +214,7 @@ impl Publisher {
             creating: tokio::sync::Mutex::new(()),
             partitions: settings.topic_partitions,
             replication: settings.topic_replication,
+            create_only: settings.create_topics_only.clone(),
             delivery_timeout: settings.delivery_timeout,
             last_ready: tokio::sync::Mutex::new(None),
         })
@@ -219,7 +227,7 @@ impl Publisher {
         metrics: &Metrics,
     ) -> Result<Delivered, PublishError> {
         let started = Instant::now();
-        let result = self.publish_inner(record).await;
+        let result = self.publish_inner(record, metrics).await;
         metrics.observe_kafka(
             started.elapsed(),
             result.as_ref().err().map(PublishError::kind),
@@ -227,8 +235,12 @@ impl Publisher {
         result
     }
 
-    async fn publish_inner(&self, record: Record<'_>) -> Result<Delivered, PublishError> {
-        self.ensure_topic(record.topic).await?;
+    async fn publish_inner(
+        &self,
+        record: Record<'_>,
+        metrics: &Metrics,
+    ) -> Result<Delivered, PublishError> {
+        self.ensure_topic(record.topic, metrics).await?;
         let fr = FutureRecord::to(record.topic)
             .key(record.key)
             .payload(record.value)
@@ -256,7 +268,7 @@ impl Publisher {
         }
     }
 
-    async fn ensure_topic(&self, topic: &str) -> Result<(), PublishError> {
+    async fn ensure_topic(&self, topic: &str, metrics: &Metrics) -> Result<(), PublishError> {
         let Some(admin) = &self.admin else {
             return Ok(());
         };
@@ -267,6 +279,13 @@ impl Publisher {
         // all but the first find it known here instead of each asking the broker.
         let _creating = self.creating.lock().await;
         if self.is_known(topic) {
+            return Ok(());
+        }
+        if !self.create_only.is_empty() && !self.create_only.iter().any(|t| t.matches(topic)) {
+            // Not the gateway's to create: it must exist already (publishing says if not).
+            tracing::info!(topic, "topic outside kafka.create_topics_only: not created");
+            metrics.topic_creation(false);
+            self.mark_known(topic);
             return Ok(());
         }
         let new = NewTopic::new(
@@ -287,15 +306,23 @@ impl Publisher {
             .map_err(|e| failed(e.to_string()))?;
         for result in results {
             match result {
-                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Ok(_) => {
+                    metrics.topic_creation(true);
+                    tracing::info!(topic, "topic created");
+                }
+                Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                 Err((_, code)) => return Err(failed(code.to_string())),
             }
         }
         tracing::info!(topic, "topic ready");
+        self.mark_known(topic);
+        Ok(())
+    }
+
+    fn mark_known(&self, topic: &str) {
         if let Ok(mut known) = self.known_topics.write() {
             known.insert(topic.to_owned());
         }
-        Ok(())
     }
 
     fn is_known(&self, topic: &str) -> bool {

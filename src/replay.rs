@@ -23,6 +23,7 @@ use crate::error::WebhookError;
 use crate::intake::Inbound;
 use crate::payload;
 use crate::schema::SchemaRegistry;
+use crate::topic::TopicBudget;
 use crate::webhook::{prepare, Origin, Prepared};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,11 +46,12 @@ impl ReplayError {
 }
 
 /// Runs `dead` through the stages after authentication with `source`'s current config and
-/// `schemas`.
+/// `schemas`; new event-type topics count against `topics` as in the gateway.
 pub fn revive(
     dead: &DeadLetter,
     source: &Source,
     schemas: &SchemaRegistry,
+    topics: &TopicBudget,
 ) -> Result<Prepared, ReplayError> {
     let corrupt = |what: &str| ReplayError::Corrupt(what.to_owned());
     let body = dead
@@ -101,5 +103,5 @@ pub fn revive(
         client_ip: dead.meta.client_ip.as_deref().and_then(|a| a.parse().ok()),
         verified: &original,
     };
-    Ok(prepare(schemas, source, &payload, &event, origin)?)
+    Ok(prepare(schemas, topics, source, &payload, &event, origin)?)
 }

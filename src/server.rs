@@ -84,6 +84,9 @@ pub struct App {
     pub activity: crate::status::Activity,
     /// The last broker probe ([`watch_broker`]).
     pub broker: BrokerState,
+    /// The event-type topics routed to so far, bounded by `kafka.max_topics`; outlives
+    /// reloads, so a SIGHUP does not reset the bound.
+    pub topics: crate::topic::TopicBudget,
 }
 
 /// What the last broker probe found.

@@ -4,9 +4,15 @@
 //! overrides, and making names legal for Kafka. Source and provider are substituted when the
 //! config loads and per-event overrides are rendered then too, so the hot path only fills in
 //! the event type.
+//!
+//! Also owns the bound on how many topics senders can make the gateway use (and so create):
+//! an event type gets a topic of its own only if it is in the provider's catalog (when one
+//! ships), among the first `max_topics_per_source` of its source, and within the process-wide
+//! [`TopicBudget`]; every other event goes to the source's fallback topic, never a new one.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
 
 use sha2::{Digest, Sha256};
 
@@ -90,6 +96,30 @@ impl TopicTemplate {
         TopicTemplate { parts }
     }
 
+    /// Whether the template renders event types into the name.
+    fn has_event_type(&self) -> bool {
+        self.parts.contains(&Part::EventType)
+    }
+
+    /// Whether `name` is a name this template can make: placeholders stand for one or more
+    /// legal characters, literals for themselves.
+    pub fn matches(&self, name: &str) -> bool {
+        fn from(parts: &[Part], name: &str) -> bool {
+            match parts.split_first() {
+                None => name.is_empty(),
+                Some((Part::Literal(l), rest)) => {
+                    name.strip_prefix(l.as_str()).is_some_and(|n| from(rest, n))
+                }
+                Some((_, rest)) => (1..=name.len())
+                    .filter(|&i| name.is_char_boundary(i))
+                    .take_while(|&i| name[..i].chars().all(is_legal))
+                    .any(|i| from(rest, &name[i..])),
+            }
+        }
+        // Templates have a handful of parts: the recursion is as deep as that, no deeper.
+        from(&self.parts, name)
+    }
+
     fn render_event(&self, event_type: &str) -> String {
         let mut out = String::with_capacity(64);
         for part in &self.parts {
@@ -146,13 +176,100 @@ fn finish(mut name: String) -> String {
     name
 }
 
-/// A source's routing table.
+/// The event type whose rendering of a source's template is its default fallback topic
+/// (`webhooks.github._other`).
+pub const FALLBACK_EVENT_TYPE: &str = "_other";
+
+/// The distinct event-type topics the gateway routes to, across all sources, for the life of
+/// the process (it outlives config reloads): at most `max_topics`. Topics named in the config
+/// (per-event overrides, templates without `{event_type}`, fallback and dead-letter topics) are
+/// outside it: the config bounds those.
+#[derive(Debug)]
+pub struct TopicBudget {
+    max_topics: usize,
+    topics: Mutex<HashSet<Arc<str>>>,
+    /// Set once the cap was first met (it is logged once).
+    full: AtomicBool,
+}
+
+impl TopicBudget {
+    pub fn new(max_topics: usize) -> Self {
+        TopicBudget {
+            max_topics,
+            topics: Mutex::new(HashSet::new()),
+            full: AtomicBool::new(false),
+        }
+    }
+
+    /// Takes `topic` into the budget (a topic already in it costs nothing); `false` when the
+    /// budget is spent.
+    fn admit(&self, topic: &Arc<str>) -> bool {
+        let Ok(mut topics) = self.topics.lock() else {
+            return false;
+        };
+        if topics.contains(topic) {
+            return true;
+        }
+        if topics.len() >= self.max_topics {
+            if !self.full.swap(true, Ordering::Relaxed) {
+                tracing::error!(
+                    max_topics = self.max_topics,
+                    "kafka.max_topics reached: events of further new event types go to their source's fallback topic"
+                );
+            }
+            return false;
+        }
+        topics.insert(topic.clone());
+        true
+    }
+
+    /// Event-type topics routed to so far.
+    pub fn len(&self) -> usize {
+        self.topics.lock().map(|t| t.len()).unwrap_or_default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Where an event goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub topic: Arc<str>,
+    /// Why the event went to the fallback topic instead of one of its own (a metric label).
+    pub fallback: Option<&'static str>,
+}
+
+/// How a source routes event types it has no per-event topic for.
 #[derive(Debug, Clone)]
+pub struct RouteLimits {
+    /// The provider's catalog: other event types take the fallback topic. `None`: no catalog.
+    pub catalog: Option<HashSet<String>>,
+    /// Distinct event-type topics this source may route to.
+    pub max_topics_per_source: usize,
+    /// The fallback topic as configured (a template without `{event_type}`); `None`: the
+    /// source's template rendered for [`FALLBACK_EVENT_TYPE`].
+    pub fallback: Option<TopicTemplate>,
+}
+
+/// A source's routing table.
+#[derive(Debug)]
 pub struct TopicRouter {
+    source: String,
     /// The source's template with source and provider substituted.
     default: TopicTemplate,
+    /// The one topic of a template without `{event_type}`.
+    fixed: Option<Arc<str>>,
     /// Fully rendered topics for event types that have their own template.
     per_event: BTreeMap<String, Arc<str>>,
+    catalog: Option<HashSet<String>>,
+    fallback: Arc<str>,
+    max_topics: usize,
+    /// Event types given a topic of their own so far (at most `max_topics` entries).
+    admitted: RwLock<HashMap<String, Arc<str>>>,
+    /// Set once the source's limit was first met (it is logged once).
+    full: AtomicBool,
 }
 
 impl TopicRouter {
@@ -161,6 +278,7 @@ impl TopicRouter {
         provider: &str,
         default: TopicTemplate,
         per_event: BTreeMap<String, TopicTemplate>,
+        limits: RouteLimits,
     ) -> Self {
         let per_event = per_event
             .into_iter()
@@ -169,18 +287,85 @@ impl TopicRouter {
                 (event, Arc::from(rendered))
             })
             .collect();
+        let default = default.bind(source, provider, None);
+        let fixed = (!default.has_event_type()).then(|| Arc::from(default.render_event("")));
+        let fallback = match &limits.fallback {
+            Some(t) => t.bind(source, provider, None).render_event(""),
+            None => default.render_event(FALLBACK_EVENT_TYPE),
+        };
         TopicRouter {
-            default: default.bind(source, provider, None),
+            source: source.to_owned(),
+            default,
+            fixed,
             per_event,
+            catalog: limits.catalog,
+            fallback: Arc::from(fallback),
+            max_topics: limits.max_topics_per_source,
+            admitted: RwLock::new(HashMap::new()),
+            full: AtomicBool::new(false),
         }
     }
 
-    /// The topic for `event_type`.
-    pub fn route(&self, event_type: &str) -> Arc<str> {
-        match self.per_event.get(event_type) {
-            Some(topic) => topic.clone(),
-            None => Arc::from(self.default.render_event(event_type)),
+    /// The topic for `event_type`: its per-event topic, the source's one topic, a topic of its
+    /// own while the bounds allow, else the fallback topic.
+    pub fn route(&self, event_type: &str, budget: &TopicBudget) -> Route {
+        let own = |topic: &Arc<str>| Route {
+            topic: topic.clone(),
+            fallback: None,
+        };
+        if let Some(topic) = self.per_event.get(event_type).or(self.fixed.as_ref()) {
+            return own(topic);
         }
+        if let Some(topic) = self
+            .admitted
+            .read()
+            .ok()
+            .and_then(|a| a.get(event_type).cloned())
+        {
+            return own(&topic);
+        }
+        if self
+            .catalog
+            .as_ref()
+            .is_some_and(|c| !c.contains(event_type))
+        {
+            return self.fallback("not_in_catalog");
+        }
+        let Ok(mut admitted) = self.admitted.write() else {
+            return self.fallback("source_topic_limit");
+        };
+        if let Some(topic) = admitted.get(event_type) {
+            return own(topic);
+        }
+        if admitted.len() >= self.max_topics {
+            if !self.full.swap(true, Ordering::Relaxed) {
+                tracing::warn!(
+                    source = %self.source,
+                    max_topics_per_source = self.max_topics,
+                    fallback = %self.fallback,
+                    "the source's limit of event-type topics is reached: events of further new event types go to its fallback topic"
+                );
+            }
+            return self.fallback("source_topic_limit");
+        }
+        let topic: Arc<str> = Arc::from(self.default.render_event(event_type));
+        if !budget.admit(&topic) {
+            return self.fallback("topic_limit");
+        }
+        admitted.insert(event_type.to_owned(), topic.clone());
+        own(&topic)
+    }
+
+    fn fallback(&self, reason: &'static str) -> Route {
+        Route {
+            topic: self.fallback.clone(),
+            fallback: Some(reason),
+        }
+    }
+
+    /// The topic events go to when they cannot have one of their own.
+    pub fn fallback_topic(&self) -> &str {
+        &self.fallback
     }
 }
 
@@ -188,10 +373,19 @@ impl TopicRouter {
 mod tests {
     use super::*;
 
+    fn unbounded() -> RouteLimits {
+        RouteLimits {
+            catalog: None,
+            max_topics_per_source: 1000,
+            fallback: None,
+        }
+    }
+
     fn route(template: &str, event: &str) -> String {
         let t = TopicTemplate::parse(template).expect("template");
-        TopicRouter::new("gh-main", "github", t, BTreeMap::new())
-            .route(event)
+        TopicRouter::new("gh-main", "github", t, BTreeMap::new(), unbounded())
+            .route(event, &TopicBudget::new(10))
+            .topic
             .to_string()
     }
 
@@ -239,9 +433,86 @@ mod tests {
             "github",
             TopicTemplate::parse("webhooks.{provider}.{event_type}").expect("template"),
             per_event,
+            unbounded(),
         );
-        assert_eq!(&*router.route("push"), "git.pushes.gh");
-        assert_eq!(&*router.route("issues"), "webhooks.github.issues");
+        let budget = TopicBudget::new(10);
+        assert_eq!(&*router.route("push", &budget).topic, "git.pushes.gh");
+        assert_eq!(
+            &*router.route("issues", &budget).topic,
+            "webhooks.github.issues"
+        );
+    }
+
+    #[test]
+    fn senders_cannot_make_topics_beyond_the_bounds() {
+        let template = || TopicTemplate::parse("webhooks.{provider}.{event_type}").expect("t");
+        let limits = RouteLimits {
+            catalog: None,
+            max_topics_per_source: 3,
+            fallback: None,
+        };
+        let budget = TopicBudget::new(5);
+        let a = TopicRouter::new("a", "acme", template(), BTreeMap::new(), limits.clone());
+        let mut topics = HashSet::new();
+        for i in 0..1000 {
+            let route = a.route(&format!("evil_{i}"), &budget);
+            assert_eq!(route.fallback.is_some(), i >= 3, "{i}: {route:?}");
+            topics.insert(route.topic);
+        }
+        // Three of its own, then the fallback; a known event type keeps its topic.
+        assert_eq!(topics.len(), 4);
+        assert_eq!(a.fallback_topic(), "webhooks.acme._other");
+        assert_eq!(a.route("evil_1", &budget).fallback, None);
+        assert_eq!(budget.len(), 3);
+
+        // The process-wide budget (5) runs out for the next source after two topics.
+        let b = TopicRouter::new("b", "bcme", template(), BTreeMap::new(), limits);
+        let routes: Vec<Route> = (0..3).map(|i| b.route(&format!("e{i}"), &budget)).collect();
+        assert_eq!(routes[0].fallback, None);
+        assert_eq!(routes[1].fallback, None);
+        assert_eq!(routes[2].fallback, Some("topic_limit"));
+        assert_eq!(&*routes[2].topic, "webhooks.bcme._other");
+        assert_eq!(budget.len(), 5);
+
+        // With a catalog, event types outside it never get a topic.
+        let catalog = RouteLimits {
+            catalog: Some(["push".to_owned()].into_iter().collect()),
+            max_topics_per_source: 100,
+            fallback: Some(TopicTemplate::parse("{source}.unrouted").expect("t")),
+        };
+        let gh = TopicRouter::new("gh", "github", template(), BTreeMap::new(), catalog);
+        let budget = TopicBudget::new(100);
+        assert_eq!(&*gh.route("push", &budget).topic, "webhooks.github.push");
+        let other = gh.route("made_up", &budget);
+        assert_eq!(
+            (&*other.topic, other.fallback),
+            ("gh.unrouted", Some("not_in_catalog"))
+        );
+        assert_eq!(budget.len(), 1);
+
+        // A template without `{event_type}` is one topic, whatever arrives.
+        let one = TopicRouter::new(
+            "s",
+            "p",
+            TopicTemplate::parse("{source}-events").expect("t"),
+            BTreeMap::new(),
+            unbounded(),
+        );
+        assert_eq!(&*one.route("anything", &budget).topic, "s-events");
+        assert_eq!(budget.len(), 1);
+    }
+
+    #[test]
+    fn templates_match_the_names_they_make() {
+        let t = TopicTemplate::parse("webhooks.{provider}.{event_type}").expect("t");
+        assert!(t.matches("webhooks.github.push"));
+        assert!(t.matches("webhooks.a.b.c"));
+        assert!(!t.matches("webhooks.github."));
+        assert!(!t.matches("other.github.push"));
+        assert!(!t.matches("webhooks.github"));
+        let fixed = TopicTemplate::parse("webhooks.dead-letter").expect("t");
+        assert!(fixed.matches("webhooks.dead-letter"));
+        assert!(!fixed.matches("webhooks.dead-letters"));
     }
 
     #[test]

@@ -29,6 +29,7 @@ use crate::payload::Payload;
 use crate::publish::Record;
 use crate::schema::{SchemaError, SchemaRegistry};
 use crate::server::{App, Routes};
+use crate::topic::TopicBudget;
 use crate::{deadletter, intake, payload};
 
 /// What a webhook request came to.
@@ -290,6 +291,9 @@ where
         Admitted::Answered(outcome) => return Ok(outcome),
         Admitted::Event { id, prepared } => (id, prepared),
     };
+    if let Some(reason) = prepared.fallback {
+        app.metrics.topic_fallback(&source.name, reason);
+    }
     // The wait for Kafka is most of a request's life, and nothing after this point needs the
     // request: its body, headers and parsed document are freed now rather than after it.
     drop(verified);
@@ -359,6 +363,7 @@ fn admit<'a>(
     let id = Uuid::now_v7();
     let prepared = prepare(
         schemas,
+        &app.topics,
         source,
         &payload,
         &event,
@@ -387,6 +392,8 @@ pub struct Origin<'a> {
 #[derive(Debug)]
 pub struct Prepared {
     pub topic: Arc<str>,
+    /// Why the event went to its source's fallback topic, if it did.
+    pub fallback: Option<&'static str>,
     pub key: String,
     pub event_type: String,
     pub event_time: String,
@@ -415,6 +422,7 @@ impl Prepared {
 /// schema check, the envelope (or CloudEvent), the topic and the key.
 pub fn prepare(
     schemas: &SchemaRegistry,
+    topics: &TopicBudget,
     source: &Source,
     payload: &Payload<'_>,
     event: &Identified,
@@ -443,8 +451,10 @@ pub fn prepare(
     );
     let (value, content_type) = envelope::serialize(&envelope, source.format, &source.ce_source)
         .map_err(crate::payload::PayloadError::Unwritable)?;
+    let route = source.topics.route(&event.event_type, topics);
     Ok(Prepared {
-        topic: source.topics.route(&event.event_type),
+        topic: route.topic,
+        fallback: route.fallback,
         key: event
             .delivery_id
             .clone()

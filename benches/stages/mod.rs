@@ -344,7 +344,7 @@ fn route<V: Visitor>(fx: &Fixtures, v: &mut V) {
         None,
         None,
         || (),
-        |()| fx.github.topics.route("push"),
+        |()| fx.github.topics.route("push", budget()),
     );
     v.case(
         "route",
@@ -352,7 +352,7 @@ fn route<V: Visitor>(fx: &Fixtures, v: &mut V) {
         None,
         None,
         || (),
-        |()| fx.github_override.topics.route("push"),
+        |()| fx.github_override.topics.route("push", budget()),
     );
     if !v.wants("route", "kafka_record", None) {
         return;
@@ -369,7 +369,7 @@ fn route<V: Visitor>(fx: &Fixtures, v: &mut V) {
         None,
         || (),
         |()| {
-            let topic = source.topics.route(&event.event_type);
+            let topic = source.topics.route(&event.event_type, budget()).topic;
             let key = event.delivery_id.clone().unwrap_or_else(|| id.to_string());
             let id_text = id.to_string();
             let record = Record {
@@ -450,6 +450,7 @@ fn webhook_once(
     let id = Uuid::now_v7();
     let prepared = webhook::prepare(
         schemas,
+        budget(),
         source,
         &parsed,
         &event,
@@ -479,6 +480,7 @@ fn prepare(
 ) -> Prepared {
     webhook::prepare(
         fx.schemas(),
+        budget(),
         source,
         parsed,
         event,
@@ -507,6 +509,13 @@ fn kafka_record(record: &Record<'_>) {
 // Inputs.
 // ---------------------------------------------------------------------------------------------
 
+/// The gateway's bound on event-type topics, as `App` holds it.
+fn budget() -> &'static hookgate::topic::TopicBudget {
+    static BUDGET: std::sync::LazyLock<hookgate::topic::TopicBudget> =
+        std::sync::LazyLock::new(|| hookgate::topic::TopicBudget::new(1_000));
+    &BUDGET
+}
+
 /// The default nesting limit, as a source without `max_json_depth` has.
 const DEPTH: usize = hookgate::json::DEFAULT_MAX_DEPTH;
 
@@ -518,6 +527,7 @@ fn github_source(name: &str, extra: &str) -> Source {
         dead_letter_topic: "webhooks.dead-letter".to_owned(),
         max_body_bytes: 1 << 20,
         max_json_depth: DEPTH,
+        max_topics_per_source: 100,
         body_timeout: Duration::from_secs(10),
     };
     config::build_source(name, raw, secrets(SECRET), &defaults, &mut Vec::new()).expect("source")

@@ -439,6 +439,7 @@ max_json_depth = {MAX_DEPTH_LIMIT}
 "#
     );
     let settings = hookgate::config::parse(&config, &|_| None).expect("config");
+    let budget = hookgate::topic::TopicBudget::new(10);
     let source = settings.sources.get("deep").expect("source");
 
     // Objects and arrays alternating down to the limit, a number at the bottom.
@@ -475,8 +476,8 @@ max_json_depth = {MAX_DEPTH_LIMIT}
         client_ip: None,
         verified: verified.verification(),
     };
-    let err =
-        prepare(&schemas, source, &payload, &event, origin).expect_err("the leaf is a number");
+    let err = prepare(&schemas, &budget, source, &payload, &event, origin)
+        .expect_err("the leaf is a number");
     assert_eq!(err.code(), "schema_violation", "{err}");
 
     // The same document with a string at the bottom passes and becomes a record.
@@ -484,7 +485,7 @@ max_json_depth = {MAX_DEPTH_LIMIT}
     let inbound = Inbound::new(hyper::HeaderMap::new(), Bytes::from(good), None);
     let verified = verifier.verify(inbound, 0).expect("verified");
     let payload = hookgate::payload::parse(&verified, None, source.max_json_depth).expect("parsed");
-    let prepared = prepare(&schemas, source, &payload, &event, origin).expect("prepared");
+    let prepared = prepare(&schemas, &budget, source, &payload, &event, origin).expect("prepared");
     let record: serde_json::Value = serde_json::from_slice(&prepared.value).expect("record");
     assert_eq!(record["event_type"], "deep.event");
 
@@ -503,7 +504,7 @@ max_json_depth = {MAX_DEPTH_LIMIT}
         .expect("verified");
     let payload =
         hookgate::payload::parse(&verified, Some("payload"), source.max_json_depth).expect("form");
-    assert!(prepare(&schemas, source, &payload, &event, origin).is_err());
+    assert!(prepare(&schemas, &budget, source, &payload, &event, origin).is_err());
 }
 
 /// The default leaves several times the nesting of every payload we ship as a fixture or

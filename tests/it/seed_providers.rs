@@ -110,6 +110,7 @@ async fn every_seed_fixture_is_routed_validated_and_published() {
     assert!(sent.len() >= 40, "{} fixtures sent", sent.len());
 
     // Each is on its topic, validated by a shipped schema.
+    let budget = hookgate::topic::TopicBudget::new(1_000);
     let mut by_topic: std::collections::BTreeMap<String, Vec<(String, String)>> =
         Default::default();
     for (source, file, id) in &sent {
@@ -125,7 +126,7 @@ async fn every_seed_fixture_is_routed_validated_and_published() {
             .expect("event type")
             .event_type;
         by_topic
-            .entry(source.topics.route(&event_type).to_string())
+            .entry(source.topics.route(&event_type, &budget).topic.to_string())
             .or_default()
             .push((file.clone(), id.clone()));
     }
