@@ -983,6 +983,17 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         let source = validate_source(&name, raw, &source_defaults, env, &mut warnings)?;
         sources.insert(name, source);
     }
+    if !kafka.create_topics_only.is_empty() {
+        for (name, source) in &sources {
+            for topic in [source.topics.fallback_topic(), &source.dead_letter_topic] {
+                if !kafka.create_topics_only.iter().any(|t| t.matches(topic)) {
+                    warnings.push(format!(
+                        "[sources.{name}] topic `{topic}` matches no kafka.create_topics_only template: create it before events go there"
+                    ));
+                }
+            }
+        }
+    }
     let client_ip = ClientIpRule::new(server.client_ip_header.as_deref(), &server.trusted_proxies)
         .map_err(|e| ConfigError::invalid("server", "trusted_proxies", e.to_string()))?;
     for (key, value) in [

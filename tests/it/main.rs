@@ -24,3 +24,4 @@ mod seed_providers;
 mod spool;
 mod status_page;
 mod tls;
+mod topics;
