@@ -18,7 +18,7 @@
 //! | [`intake`] | reading the raw body under size and time limits, inflating gzip | — |
 //! | [`auth`] | signature / API-key / public-key / in-body checks, replay window; the only maker of [`auth::Verified`] | `secret` |
 //! | [`payload`] | media types; JSON and form parsing, only of verified requests | `json` |
-//! | [`json`] | the parsed payload ([`json::Document`], sonic-rs), RFC 6901 pointers, and the adapter through which `jsonschema` validates a document in place | — |
+//! | [`json`] | the parsed payload ([`json::Document`], sonic-rs), the nesting-depth scan that runs before any parse, RFC 6901 pointers, and the adapter through which `jsonschema` validates a document in place | — |
 //! | [`handshake`] | provider handshakes (Slack, Zoom, Discord, Xero, Okta, X): answered, never published | — |
 //! | [`event`] | where event type, delivery id, event time and context live; reading them | `json` |
 //! | [`dedup`] | recently accepted (source, delivery id) pairs (keyed 128-bit hashes) and their journal | — |
@@ -28,7 +28,7 @@
 //! | [`envelope`] | the envelope contract consumers rely on | — |
 //! | [`replay`] | turning a dead letter back into an event under the current config and schemas | `auth` (a `none` verifier: it was verified on arrival), `payload`, `event`, `webhook::prepare` (the pipeline's own schema, envelope and topic stages) |
 //! | [`deadletter`] | the dead-letter record: authentic deliveries that cannot become events, with the reason | `envelope` (its `Context`, time format) |
-//! | [`topic`] | topic templates, overrides, legal Kafka names | — |
+//! | [`topic`] | topic templates, overrides, legal Kafka names; the bounds on event-type topics (catalog, per source, [`topic::TopicBudget`] per process) and the fallback topic | — |
 //! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
 //! | [`error`] | the one mapping from stage errors (and admin errors) to HTTP status + JSON body | — |
 //! | [`config`] | the TOML file, secret references, validation into [`config::Settings`] | `auth`, `event`, `handshake`, `topic`, `provider` (to compile per-source parts) |
@@ -56,6 +56,11 @@
 //! - **Start-up does the work once.** Secrets decoded, HMAC keys set up, recipes, locators and
 //!   topic templates compiled, schemas compiled, all before the port is bound; a bad config or
 //!   schema stops start-up with a message naming the file, source and key.
+//! - **No input can overflow a stack.** Untrusted JSON is scanned for nesting depth
+//!   ([`json::check_depth`]) before anything recursive reads it; everything else recursive
+//!   reads through `serde_json` or `toml`, whose own limits bound it.
+//! - **Senders do not decide how many topics exist.** [`topic::TopicRouter`] gives an event
+//!   type a topic of its own only within the catalog and the configured bounds.
 //! - **Metric labels are bounded**: source names (configured or created through the admin API)
 //!   and closed sets of codes only.
 //! - **An admin change is saved, then in force, then answered.** [`store`] fsyncs its file (or
