@@ -576,6 +576,26 @@ mod tests {
     }
 
     #[test]
+    fn a_deeply_nested_journal_line_is_skipped_not_a_crash() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("dedup.jsonl");
+        {
+            let d = Dedup::open(60, 100, Some(&path), 0).expect("dedup");
+            accept(&d, "gh", "d1", 1, 1_000);
+        }
+        let deep = format!("{}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        let mut f = OpenOptions::new().append(true).open(&path).expect("open");
+        f.write_all(deep.as_bytes()).expect("deep line");
+        drop(f);
+        // serde_json's own nesting limit refuses the line; the journal goes on.
+        let d = Dedup::open(60, 100, Some(&path), 10_000).expect("reopen");
+        assert!(matches!(
+            d.check("gh", "d1", 10_000),
+            Check::Duplicate { .. }
+        ));
+    }
+
+    #[test]
     fn the_journal_survives_a_restart_and_skips_a_torn_tail() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("state/dedup.jsonl");

@@ -199,6 +199,9 @@ impl Metrics {
         );
         registry.register(Box::new(start_time))?;
         for source in sources {
+            for reason in ["not_in_catalog", "source_topic_limit", "topic_limit"] {
+                topic_fallbacks.with_label_values(&[source, reason]);
+            }
             requests.with_label_values(&[source, "accepted"]);
             request_duration.with_label_values(&[source]);
         }

@@ -446,6 +446,39 @@ mod tests {
     };
 
     #[test]
+    fn a_deeply_nested_record_with_a_good_checksum_is_refused_not_a_crash() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let spool = Spool::open(dir.path(), LIMITS).expect("open");
+            spool.append(record(0), 1_000).expect("append");
+        }
+        // A frame whose checksum holds over 10^5-deep JSON, after the good record.
+        let payload = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes();
+        let mut frame = MAGIC.to_vec();
+        frame.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        frame.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        frame.extend_from_slice(&payload);
+        let segment = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "spool"))
+            .expect("segment");
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(segment)
+            .expect("segment");
+        std::io::Write::write_all(&mut f, &frame).expect("write");
+        drop(f);
+        let spool = Spool::open(dir.path(), LIMITS).expect("reopen");
+        let peeked = spool.peek(10).expect("peek");
+        assert_eq!(
+            peeked.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+            ["k0"]
+        );
+    }
+
+    #[test]
     fn records_come_back_in_order_and_survive_a_reopen() {
         let dir = tempfile::tempdir().expect("tempdir");
         {
