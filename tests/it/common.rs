@@ -1,5 +1,6 @@
-//! Test harness for black-box tests: a real Kafka-protocol broker (Tansu) per test, the real
-//! `hookgate` binary on port 0, an HTTP client, and a Kafka consumer that reads topics back.
+//! Test harness for black-box tests: a real Apache Kafka broker lent to each test
+//! (`crate::kafka`), the real `hookgate` binary on port 0, an HTTP client, and a Kafka consumer
+//! that reads topics back.
 //!
 //! Nothing here fakes Kafka: records are read back from the broker with librdkafka.
 
@@ -21,34 +22,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::{Headers, Message};
 use rdkafka::{Offset, TopicPartitionList};
 
-/// A Tansu broker on a free loopback port, killed on drop.
-pub struct Broker {
-    child: Child,
-    pub bootstrap: String,
-    _dir: tempfile::TempDir,
-}
-
-/// Finds the Tansu binary: `$TANSU_BIN`, then `PATH`, then `~/.cargo/bin`.
-fn tansu_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("TANSU_BIN") {
-        return PathBuf::from(p);
-    }
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("tansu"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
-    let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin/tansu"));
-    on_path
-        .into_iter()
-        .chain(home)
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!("Tansu is not installed: run scripts/install-tansu (the test command does)")
-        })
-}
+pub use crate::kafka::Broker;
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -66,43 +40,6 @@ fn wait_for_port(addr: &str, timeout: Duration) {
         std::thread::sleep(Duration::from_millis(20));
     }
     panic!("nothing listens on {addr} after {timeout:?}");
-}
-
-impl Broker {
-    pub fn start() -> Broker {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let url = format!("tcp://127.0.0.1:{port}");
-        let child = Command::new(tansu_bin())
-            .args([
-                "broker",
-                "--listener-url",
-                &url,
-                "--advertised-listener-url",
-                &url,
-            ])
-            .args(["--storage-engine", "memory://tansu/", "--silent"])
-            .current_dir(dir.path())
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tansu");
-        let bootstrap = format!("127.0.0.1:{port}");
-        wait_for_port(&bootstrap, Duration::from_secs(20));
-        Broker {
-            child,
-            bootstrap,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The gateway binary, started with a config written to a temp dir.

@@ -1,4 +1,4 @@
-//! End to end: the real binary, a real Kafka-protocol broker (Tansu), records read back with a
+//! End to end: the real binary, a real Apache Kafka broker, records read back with a
 //! Kafka consumer.
 
 use std::time::Duration;

@@ -4,6 +4,7 @@
 //! tests (each with its own broker and gateway) stay independent.
 
 mod common;
+mod kafka;
 
 mod admin;
 mod admin_write;
