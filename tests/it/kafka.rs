@@ -460,11 +460,6 @@ impl Broker {
             kafka: Some(kafka),
         }
     }
-
-    /// The broker's log so far.
-    pub fn log(&self) -> String {
-        self.kafka.as_ref().map(Kafka::log).unwrap_or_default()
-    }
 }
 
 impl Drop for Broker {

@@ -18,6 +18,7 @@ mod faults;
 mod handshakes;
 mod lifecycle;
 mod limits;
+mod outages;
 mod reload;
 mod schemas;
 mod sdk;
