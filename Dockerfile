@@ -9,7 +9,7 @@ WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 # Cargo.toml names the benches; stubs let the manifest parse (they are never built here).
 RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
- && for b in pipeline http outage; do echo 'fn main() {}' > benches/$b.rs; done \
+ && for b in pipeline stages_callgrind http; do echo 'fn main() {}' > benches/$b.rs; done \
  && cargo build --profile production --locked \
  && rm -rf src
 COPY src ./src

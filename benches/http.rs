@@ -1,8 +1,8 @@
 //! End-to-end throughput and latency: the release binary, real HTTP on loopback, Kafka
 //! acknowledgement before every answer. Run: `cargo bench --bench http` (or `scripts/bench`).
 //!
-//! Broker: `HOOKGATE_BENCH_BROKERS=host:port` if set, else a Tansu broker if `tansu` is
-//! installed (started fresh for the run), else the embedded mock cluster. Load: C keep-alive
+//! Broker: `HOOKGATE_BENCH_BROKERS=host:port` if set, else Apache Kafka if
+//! `scripts/install-kafka` has run (started fresh for the run), else the embedded mock cluster. Load: C keep-alive
 //! HTTP/1.1 connections (`HOOKGATE_BENCH_CONNECTIONS`, default 32) sending signed GitHub push
 //! webhooks (~1.5 KB) for D seconds (`HOOKGATE_BENCH_SECONDS`, default 10). Prints requests per
 //! second and latency percentiles. The load generator shares the machine's cores with the
@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 
 mod support;
 use std::time::{Duration, Instant};
-use support::{env_or, free_port, start_tansu, tansu_installed};
+use support::{env_or, free_port, kafka_installed, start_kafka};
 
 use bytes::Bytes;
 use hmac::Mac;
@@ -30,7 +30,7 @@ impl Drop for Killed {
 }
 
 /// Returns the bootstrap list, a label, and the broker process to keep alive (if any).
-fn broker() -> (String, &'static str, Option<Killed>) {
+fn broker(dir: &std::path::Path) -> (String, &'static str, Option<Killed>) {
     if let Ok(b) = std::env::var("HOOKGATE_BENCH_BROKERS") {
         let label = if b == "embedded" {
             "embedded mock cluster"
@@ -39,12 +39,12 @@ fn broker() -> (String, &'static str, Option<Killed>) {
         };
         return (b, label, None);
     }
-    if tansu_installed() {
+    if kafka_installed() {
         let port = free_port();
-        let child = start_tansu(&std::env::temp_dir(), port, "memory://tansu/", None);
+        let child = start_kafka(dir, port);
         return (
             format!("127.0.0.1:{port}"),
-            "tansu (memory)",
+            "Apache Kafka (single node)",
             Some(Killed(child)),
         );
     }
@@ -54,9 +54,8 @@ fn broker() -> (String, &'static str, Option<Killed>) {
 fn main() {
     let connections: usize = env_or("HOOKGATE_BENCH_CONNECTIONS", 32);
     let seconds: u64 = env_or("HOOKGATE_BENCH_SECONDS", 10);
-    let (brokers, broker_label, _broker) = broker();
-
     let dir = tempfile::tempdir().expect("tempdir");
+    let (brokers, broker_label, _broker) = broker(&dir.path().join("kafka"));
     let config = dir.path().join("bench.toml");
     let schemas = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas");
     std::fs::write(

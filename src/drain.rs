@@ -12,7 +12,7 @@ use crate::metrics::Metrics;
 use crate::publish::{Publisher, Record};
 use crate::spool::Spool;
 
-const BATCH: usize = 256;
+const BATCH: usize = crate::spool::DRAIN_BATCH;
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
@@ -59,6 +59,7 @@ pub async fn run(
                 Err(e) => tracing::error!(error = %e, "cannot record the spool's progress"),
             }
         }
+        spool.set_drainer_healthy(acknowledged == batch.len());
         if let Some(Err(e)) = results.get(acknowledged) {
             tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "spooled records not delivered yet");
             tokio::select! {

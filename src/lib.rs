@@ -22,7 +22,7 @@
 //! | [`handshake`] | provider handshakes (Slack, Zoom, Discord, Xero, Okta, X): answered, never published | — |
 //! | [`event`] | where event type, delivery id, event time and context live; reading them | `json` |
 //! | [`dedup`] | recently accepted (source, delivery id) pairs (keyed 128-bit hashes) and their journal | — |
-//! | [`spool`] | the local append-only, checksummed log of records Kafka could not take; its watermark | — |
+//! | [`spool`] | the local append-only, checksummed log of records Kafka could not take; its watermark; the hand-over back to publishing once the drainer is one batch from empty | — |
 //! | [`drain`] | the background task moving the spool to Kafka in order | `spool`, `publish`, `metrics` |
 //! | [`schema`] | compiling `schemas/{provider}/{event_type}.json` at start-up; validating | `json` |
 //! | [`envelope`] | the envelope contract consumers rely on | — |

@@ -24,6 +24,9 @@ const HEADER_LEN: usize = 12;
 /// A segment is closed and a new one started beyond this size.
 const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
 const WATERMARK_FILE: &str = "drained";
+/// Records the drainer sends to Kafka at once; also the backlog at or below which new requests
+/// wait for the drainer instead of joining the spool ([`Spool::wait_until_empty`]).
+pub const DRAIN_BATCH: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpoolError {
@@ -102,6 +105,10 @@ pub struct Spool {
     state: Mutex<State>,
     /// Wakes the drainer after an append.
     pub wake: tokio::sync::Notify,
+    /// Wakes requests waiting for the spool to empty ([`Spool::wait_until_empty`]).
+    emptied: tokio::sync::Notify,
+    /// Whether the drainer's last batch reached Kafka (false while it backs off).
+    drainer_healthy: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Spool {
@@ -188,6 +195,8 @@ impl Spool {
             limits,
             state: Mutex::new(state),
             wake: tokio::sync::Notify::new(),
+            emptied: tokio::sync::Notify::new(),
+            drainer_healthy: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -207,6 +216,38 @@ impl Spool {
     /// Whether records wait to be drained (then new ones must be spooled too, for order).
     pub fn is_draining(&self) -> bool {
         !self.lock().pending_times.is_empty()
+    }
+
+    /// The drainer says whether its last batch reached Kafka.
+    pub fn set_drainer_healthy(&self, healthy: bool) {
+        self.drainer_healthy
+            .store(healthy, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The hand-over from spooling back to publishing. Under steady traffic a spool that is
+    /// always appended to never empties, and every request would go on paying an fsync. So
+    /// when the drainer is healthy and at most `backlog` records are left (about one batch),
+    /// a new record does not join them: the request waits, up to `patience`, for the drainer
+    /// to send the rest, then publishes directly; order holds, as the spooled records were
+    /// acknowledged first. True when the spool is empty; false (spool the record) when the
+    /// backlog is larger, the drainer is failing, or `patience` ran out.
+    pub async fn wait_until_empty(&self, backlog: usize, patience: std::time::Duration) -> bool {
+        let emptied = self.emptied.notified();
+        tokio::pin!(emptied);
+        emptied.as_mut().enable();
+        let pending = self.lock().pending_times.len();
+        if pending == 0 {
+            return true;
+        }
+        if pending > backlog
+            || !self
+                .drainer_healthy
+                .load(std::sync::atomic::Ordering::Relaxed)
+        {
+            return false;
+        }
+        let _ = tokio::time::timeout(patience, emptied).await;
+        !self.is_draining()
     }
 
     /// Appends and fsyncs `record` (its `seq` is assigned here). Refuses when full.
@@ -301,11 +342,14 @@ impl Spool {
                 Some((at, offset)) if *at == path => *offset,
                 _ => 0,
             };
-            let records =
-                read_segment_range(&path, start, len).map_err(|source| SpoolError::Io {
+            // Only as many records as the batch needs: reading a long spool to its end for
+            // every batch made draining quadratic, slower than new records arrived.
+            let records = read_segment_range(&path, start, len, drained, max - out.len()).map_err(
+                |source| SpoolError::Io {
                     path: path.clone(),
                     source,
-                })?;
+                },
+            )?;
             for (record, end) in records {
                 if record.seq > drained && out.len() < max {
                     peeked.push((record.seq, path.clone(), end));
@@ -350,6 +394,8 @@ impl Spool {
                 s.bytes -= seg.bytes;
                 let _ = std::fs::remove_file(&seg.path);
             }
+            drop(s);
+            self.emptied.notify_waiters();
         }
         Ok(())
     }
@@ -374,15 +420,18 @@ fn write_watermark(path: &Path, seq: u64) -> std::io::Result<()> {
 
 fn read_segment(path: &Path) -> std::io::Result<Vec<(SpooledRecord, u64)>> {
     let len = std::fs::metadata(path)?.len();
-    read_segment_range(path, 0, len)
+    read_segment_range(path, 0, len, 0, usize::MAX)
 }
 
 /// Whole, valid records between byte `start` (a record boundary) and `len` of `path`, each
-/// with the offset just past it. Stops at the first torn or corrupt record.
+/// with the offset just past it: those with a seq above `after`, at most `max` of them (records
+/// at or below `after` are read past, not returned). Stops at the first torn or corrupt record.
 fn read_segment_range(
     path: &Path,
     start: u64,
     len: u64,
+    after: u64,
+    max: usize,
 ) -> std::io::Result<Vec<(SpooledRecord, u64)>> {
     let mut file = File::open(path)?;
     file.seek(SeekFrom::Start(start))?;
@@ -390,7 +439,8 @@ fn read_segment_range(
     let mut out = Vec::new();
     let mut offset = start;
     let mut header = [0u8; HEADER_LEN];
-    while offset + HEADER_LEN as u64 <= len {
+    let mut last_seq = 0;
+    while offset + HEADER_LEN as u64 <= len && out.len() < max {
         file.read_exact(&mut header)?;
         let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as u64;
         let crc = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
@@ -408,15 +458,15 @@ fn read_segment_range(
             break;
         };
         // Sequence numbers only grow; anything else was not written by this spool.
-        if out
-            .last()
-            .is_some_and(|(prev, _): &(SpooledRecord, u64)| record.seq <= prev.seq)
-        {
+        if record.seq <= last_seq {
             tracing::warn!(path = %path.display(), offset, "spool: record out of sequence; the rest of this segment is ignored");
             break;
         }
+        last_seq = record.seq;
         offset += HEADER_LEN as u64 + size;
-        out.push((record, offset));
+        if record.seq > after {
+            out.push((record, offset));
+        }
     }
     Ok(out)
 }
@@ -542,6 +592,27 @@ mod tests {
         let expected: Vec<String> = (0..14).map(|n| format!("k{n}")).collect();
         assert_eq!(seen, expected);
         assert_eq!(spool.depth(), Depth::default());
+    }
+
+    #[test]
+    fn a_reopened_spool_drained_past_a_whole_batch_reads_on_from_the_watermark() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let spool = Spool::open(dir.path(), LIMITS).expect("open");
+            for n in 0..20 {
+                spool.append(record(n), 1_000).expect("append");
+            }
+            let peeked = spool.peek(20).expect("peek");
+            spool.mark_drained(peeked[11].seq).expect("ack 12");
+        }
+        // After a restart the reading starts at the segment's beginning: the 12 drained records
+        // are read past, and a batch of 4 is still the next 4, not an empty batch.
+        let spool = Spool::open(dir.path(), LIMITS).expect("reopen");
+        let batch = spool.peek(4).expect("peek");
+        assert_eq!(
+            batch.iter().map(|r| r.key.as_str()).collect::<Vec<_>>(),
+            ["k12", "k13", "k14", "k15"]
+        );
     }
 
     #[test]

@@ -563,6 +563,10 @@ async fn dead_letter(
 /// The CloudEvents `type` header of dead-letter records.
 const DEAD_LETTER_CE_TYPE: &str = "hookgate.dead-letter";
 
+/// Longest a request waits for the drainer to send the spool's last batch before it spools its
+/// own record instead (`Spool::wait_until_empty`); a healthy batch takes milliseconds.
+const SPOOL_HANDOVER_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Publishes and waits for Kafka's acknowledgement; when Kafka cannot take the record in time
 /// (or records are already waiting in the spool, so order holds), writes it to the spool
 /// instead. Either way the event is safe when this returns `Ok`.
@@ -575,7 +579,10 @@ async fn publish_or_spool(
         app.publisher.publish(record, &app.metrics).await?;
         return Ok("published");
     };
-    if !spool.is_draining() {
+    if spool
+        .wait_until_empty(crate::spool::DRAIN_BATCH, SPOOL_HANDOVER_PATIENCE)
+        .await
+    {
         match app.publisher.publish(record.clone(), &app.metrics).await {
             Ok(_) => return Ok("published"),
             Err(e) if e.is_permanent() => return Err(e.into()),

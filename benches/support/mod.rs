@@ -1,10 +1,10 @@
-//! Helpers the end-to-end benches share: settings from the environment, a free port, and a
-//! Tansu broker process.
+//! Helpers the end-to-end benches share: settings from the environment, a free port, and an
+//! Apache Kafka broker process.
 
 #![allow(dead_code)] // each bench uses a different subset
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 /// `name`'s value parsed, or `default` when unset or unparseable.
@@ -22,45 +22,42 @@ pub fn free_port() -> u16 {
         .expect("free port")
 }
 
-pub fn tansu_installed() -> bool {
-    Command::new("tansu")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
+/// Whether `scripts/install-kafka` has installed Apache Kafka's jars.
+pub fn kafka_installed() -> bool {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/apache-kafka/installed")
+        .is_file()
 }
 
-/// Starts `tansu broker` on `port` with `engine` (e.g. `memory://tansu/`), working in `dir`
-/// (where a `sqlite://` engine keeps its file), its log appended to `log` (or discarded);
-/// returns once the port accepts connections.
-pub fn start_tansu(dir: &Path, port: u16, engine: &str, log: Option<&Path>) -> Child {
-    let url = format!("tcp://127.0.0.1:{port}");
-    let stderr = log
-        .and_then(|path| {
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .ok()
-        })
-        .map(Stdio::from)
-        .unwrap_or_else(Stdio::null);
-    let child = Command::new("tansu")
-        .args([
-            "broker",
-            "--listener-url",
-            &url,
-            "--advertised-listener-url",
-            &url,
-            "--storage-engine",
-            engine,
-        ])
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(stderr)
+/// Starts a single-node Apache Kafka broker (`scripts/kafka-broker`) on `port` with its data
+/// in `dir`; returns once it accepts connections on `port` and answers metadata.
+pub fn start_kafka(dir: &Path, port: u16) -> Child {
+    let controller = free_port();
+    std::fs::create_dir_all(dir).expect("broker dir");
+    let log = std::fs::File::create(dir.join("broker.log")).expect("broker log");
+    let child = Command::new(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/kafka-broker"))
+        .arg(dir)
+        .arg(port.to_string())
+        .arg(controller.to_string())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
         .spawn()
-        .expect("tansu (run scripts/install-tansu)");
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(20));
+        .expect("scripts/kafka-broker (run scripts/install-kafka)");
+    let consumer: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", format!("127.0.0.1:{port}"))
+        .create()
+        .expect("client");
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    while rdkafka::consumer::Consumer::fetch_metadata(&consumer, None, Duration::from_secs(1))
+        .map(|m| m.brokers().is_empty())
+        .unwrap_or(true)
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Apache Kafka did not start; see {}",
+            dir.join("broker.log").display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
     }
     child
 }

@@ -168,18 +168,21 @@ async fn post_once(addr: SocketAddr, id: &str, body: &str, signature: &str) -> O
         .flatten()
 }
 
-/// A sender: new deliveries, `pause` apart, until `stop`; each retried until acknowledged or
-/// until `give_up`.
+/// A sender: a new delivery every `period` (or as soon as the last one is acknowledged, when
+/// that takes longer) until `stop`; each retried until acknowledged or until `give_up`.
 async fn sender(
     addr: SocketAddr,
     name: String,
-    pause: Duration,
+    period: Duration,
     stop: Arc<AtomicBool>,
     give_up: Arc<Mutex<Option<Instant>>>,
     tally: Arc<Tally>,
 ) {
+    let mut ticks = tokio::time::interval(period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut n = 0u64;
     while !stop.load(Ordering::SeqCst) {
+        ticks.tick().await;
         n += 1;
         let id = format!("{name}-{n}");
         let body = format!(r#"{{"action":"created","delivery":"{id}"}}"#);
@@ -209,7 +212,6 @@ async fn sender(
             tokio::time::sleep(backoff).await;
             backoff = (backoff * 2).min(Duration::from_secs(2));
         }
-        tokio::time::sleep(pause).await;
     }
 }
 
@@ -286,8 +288,8 @@ struct Report {
 
 impl Rig {
     /// A broker, a gateway on it with a spool and a journal, and `senders` senders posting a
-    /// delivery every `pause` each.
-    fn start(name: &str, senders: usize, pause: Duration) -> Rig {
+    /// delivery every `period` each.
+    fn start(name: &str, senders: usize, period: Duration) -> Rig {
         let kafka = Kafka::start();
         kafka.create_topic(TOPIC, 3);
         let dir = tempfile::Builder::new()
@@ -331,7 +333,7 @@ secrets = [{{ insecure_dev_value = "{SECRET}" }}]
                 tokio::spawn(sender(
                     gateway.addr,
                     format!("{name}-s{i}"),
-                    pause,
+                    period,
                     stop.clone(),
                     give_up.clone(),
                     tally.clone(),
@@ -496,7 +498,7 @@ secrets = [{{ insecure_dev_value = "{SECRET}" }}]
 /// Runs `faults` under load, `gap` of load before, between and after them; asserts nothing
 /// acknowledged was lost.
 async fn scenario(name: &str, faults: &[Fault]) -> Report {
-    let mut rig = Rig::start(name, 4, Duration::from_millis(10));
+    let mut rig = Rig::start(name, 4, Duration::from_millis(15));
     let gap = Duration::from_secs(4);
     std::thread::sleep(gap);
     for fault in faults {
@@ -564,4 +566,162 @@ async fn e_broker_and_gateway_killed_in_either_order_lose_nothing() {
         ],
     )
     .await;
+}
+
+/// Reads a number from the environment, or `default`.
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The schedule a seed gives: (load before the fault, fault) pairs filling `total`.
+fn random_schedule(seed: u64, total: Duration) -> Vec<(Duration, Fault)> {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut schedule = Vec::new();
+    let mut planned = Duration::ZERO;
+    while planned < total {
+        let gap = Duration::from_secs(rng.u64(3..=20));
+        let secs = |rng: &mut fastrand::Rng, range| Duration::from_secs(rng.u64(range));
+        let fault = match rng.u8(0..5) {
+            0 => Fault::FreezeBroker(secs(&mut rng, 2..=15)),
+            1 => Fault::StopBroker(secs(&mut rng, 1..=15)),
+            2 => Fault::KillBroker(secs(&mut rng, 0..=10)),
+            3 => Fault::KillGateway,
+            _ => Fault::KillBoth {
+                broker_first: rng.bool(),
+                down: secs(&mut rng, 0..=10),
+            },
+        };
+        // What the fault itself takes, roughly (a broker restart is about 5 s).
+        planned += gap
+            + match fault {
+                Fault::FreezeBroker(d) => d,
+                Fault::StopBroker(d) | Fault::KillBroker(d) => d + Duration::from_secs(5),
+                Fault::KillGateway => Duration::from_secs(1),
+                Fault::KillBoth { down, .. } => down + Duration::from_secs(7),
+            };
+        schedule.push((gap, fault));
+    }
+    schedule
+}
+
+/// f. A random schedule of a–e for `HOOKGATE_OUTAGE_SECONDS` (600), seeded by
+/// `HOOKGATE_OUTAGE_SEED` (default: the clock; printed, so a run can be replayed). Run by
+/// `scripts/outage`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "ten minutes: scripts/outage runs it"]
+async fn f_random_schedule_of_faults_loses_nothing() {
+    let seconds: u64 = env_or("HOOKGATE_OUTAGE_SECONDS", 600);
+    let seed: u64 = env_or(
+        "HOOKGATE_OUTAGE_SEED",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or_default(),
+    );
+    let senders: usize = env_or("HOOKGATE_OUTAGE_SENDERS", 4);
+    let schedule = random_schedule(seed, Duration::from_secs(seconds));
+    println!(
+        "f-random: seed {seed} (HOOKGATE_OUTAGE_SEED={seed} replays this schedule), {seconds} s, \
+         {} faults, {senders} senders",
+        schedule.len()
+    );
+    for (gap, fault) in &schedule {
+        println!("f-random: after {gap:?} of load: {fault:?}");
+    }
+    let mut rig = Rig::start("f-random", senders, Duration::from_millis(15));
+    let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
+    for (gap, fault) in schedule {
+        std::thread::sleep(gap);
+        rig.apply(fault);
+        let kind = match fault {
+            Fault::FreezeBroker(_) => "a freeze",
+            Fault::StopBroker(_) => "b stop",
+            Fault::KillBroker(_) => "c kill broker",
+            Fault::KillGateway => "d kill gateway",
+            Fault::KillBoth { .. } => "e kill both",
+        };
+        *counts.entry(kind).or_default() += 1;
+    }
+    std::thread::sleep(Duration::from_secs(5));
+    let report = rig.finish().await;
+    println!("f-random: seed {seed}, faults applied {counts:?}");
+    assert!(
+        report.lost.is_empty(),
+        "seed {seed}: {} acknowledged deliveries are not on Kafka: {:?}",
+        report.lost.len(),
+        &report.lost[..report.lost.len().min(20)]
+    );
+    assert_eq!(
+        report.abandoned, 0,
+        "seed {seed}: deliveries never acknowledged"
+    );
+}
+
+/// The spool's drain under load: a steady `HOOKGATE_DRAIN_RATE` webhooks/s (default 1,000),
+/// the broker stopped for `HOOKGATE_DRAIN_OUTAGE_SECONDS` (60), then back; prints how long the
+/// spool took to empty while the load went on, and the rates. Run by `scripts/outage`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement: scripts/outage runs it"]
+async fn spool_drains_faster_than_traffic_arrives() {
+    let rate: u64 = env_or("HOOKGATE_DRAIN_RATE", 1000);
+    let outage = Duration::from_secs(env_or("HOOKGATE_DRAIN_OUTAGE_SECONDS", 60));
+    let senders = 20usize;
+    let period = Duration::from_secs_f64(senders as f64 / rate as f64);
+    let mut rig = Rig::start("drain", senders, period);
+    let addr = rig.gateway.addr;
+    std::thread::sleep(Duration::from_secs(10));
+    let acked = |rig: &Rig| rig.tally.acknowledged.lock().expect("tally").len();
+    let before = (Instant::now(), acked(&rig));
+    rig.say(&format!("stop the broker (SIGTERM) for {outage:?}"));
+    rig.kafka.stop();
+    std::thread::sleep(outage);
+    let spooled = metric(addr, "hookgate_spool_records").await.unwrap_or(0.0);
+    let drained_before = metric(addr, "hookgate_spool_drained_total")
+        .await
+        .unwrap_or(0.0);
+    rig.kafka.restart();
+    let back = Instant::now();
+    let acked_back = acked(&rig);
+    rig.say(&format!("broker back; {spooled} records in the spool"));
+    let mut peak = spooled;
+    let emptied = loop {
+        let pending = metric(addr, "hookgate_spool_records").await;
+        if let Some(p) = pending {
+            peak = peak.max(p);
+            if p == 0.0 {
+                break Some(back.elapsed());
+            }
+        }
+        if back.elapsed() > Duration::from_secs(600) {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let drained = metric(addr, "hookgate_spool_drained_total")
+        .await
+        .unwrap_or(0.0)
+        - drained_before;
+    let during = back.elapsed().as_secs_f64();
+    let ingest_outage =
+        (acked_back - before.1) as f64 / back.duration_since(before.0).as_secs_f64();
+    let ingest_drain = (acked(&rig) - acked_back) as f64 / during;
+    match emptied {
+        Some(t) => rig.say(&format!(
+            "spool empty {:.1} s after the broker came back: {drained:.0} records drained \
+             ({:.0}/s) while {ingest_drain:.0}/s arrived (target {rate}/s; {ingest_outage:.0}/s \
+             acknowledged during the outage); peak {peak:.0} records",
+            t.as_secs_f64(),
+            drained / during
+        )),
+        None => rig.say(&format!(
+            "spool NOT empty 600 s after the broker came back: {drained:.0} drained, \
+             {ingest_drain:.0}/s arriving"
+        )),
+    }
+    let report = rig.finish().await;
+    assert!(report.lost.is_empty(), "lost {:?}", report.lost.len());
+    assert!(emptied.is_some(), "the spool fell behind");
 }
