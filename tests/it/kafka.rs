@@ -486,3 +486,71 @@ impl Drop for Broker {
         pool.returned.notify_one();
     }
 }
+
+#[cfg(test)]
+mod harness_errors {
+    //! Bad input to the harness gets an error naming its cause, not a hang or a stack trace.
+
+    use std::process::Command;
+
+    use super::repo;
+
+    fn run(command: &mut Command) -> (i32, String) {
+        let out = command.output().expect("run");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn launcher(dir: &std::path::Path, broker_port: u16, controller_port: u16) -> Command {
+        let mut c = Command::new("/bin/bash");
+        c.arg(repo().join("scripts/kafka-broker"))
+            .arg(dir)
+            .arg(broker_port.to_string())
+            .arg(controller_port.to_string());
+        c
+    }
+
+    #[test]
+    fn a_busy_port_missing_java_or_jars_and_a_refused_download_are_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let busy = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let busy_port = busy.local_addr().expect("addr").port();
+        let free = super::free_port().expect("port");
+
+        let (code, err) = run(&mut launcher(dir.path(), busy_port, free));
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains(&format!("port {busy_port} on 127.0.0.1 is busy")),
+            "{err}"
+        );
+
+        let (code, err) = run(launcher(dir.path(), free, free + 1).env("PATH", "/nonexistent"));
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("java is not installed"), "{err}");
+
+        let (code, err) =
+            run(launcher(dir.path(), free, free + 1).env("HOOKGATE_KAFKA_LIBS", "/nonexistent"));
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("no Apache Kafka jars in /nonexistent: run scripts/install-kafka"),
+            "{err}"
+        );
+
+        // A version Maven Central does not have: the install fails, says so, and names the
+        // fallback; an earlier install (none here) would be left in place.
+        let home = tempfile::tempdir().expect("tempdir");
+        let (code, err) = run(Command::new("bash")
+            .arg(repo().join("scripts/install-kafka"))
+            .env("HOOKGATE_KAFKA_HOME", home.path())
+            .env("HOOKGATE_KAFKA_VERSION", "0.0.1"));
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("Maven could not fetch org.apache.kafka:kafka_2.13:0.0.1"),
+            "{err}"
+        );
+        assert!(err.contains("HOOKGATE_KAFKA_VERSION=4.3.2"), "{err}");
+        assert!(!home.path().join("libs").exists());
+    }
+}
