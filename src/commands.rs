@@ -366,8 +366,7 @@ fn from_beginning(
 
 /// Prints every record of `topics` as a JSON line, from the beginning. Without `follow` it
 /// stops once each partition has reached the end it had when `tail` started (its high
-/// watermark) and then [`SETTLE`] has passed without a record, and fails, naming the
-/// partitions still short, when `idle` passes without a record before the ends are reached (a
+/// watermark), and fails, naming the partitions still short, when `idle` passes without a record before the ends are reached (a
 /// stalled broker must not look like an empty topic).
 pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> anyhow::Result<()> {
     use rdkafka::consumer::Consumer;
@@ -434,7 +433,7 @@ pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> a
             None if !follow => {
                 let at_end = open.is_empty() || past_the_end(&consumer, &mut open)?;
                 let quiet = last_record.elapsed();
-                if at_end && quiet >= SETTLE {
+                if at_end {
                     return Ok(());
                 }
                 if !at_end && quiet >= idle {
@@ -454,11 +453,6 @@ pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> a
         }
     }
 }
-
-/// How long `tail` keeps reading once every partition reached its end: some brokers report an
-/// end short of the last batch they hold (Tansu 0.6 gives the last batch's first offset), and
-/// the rest of that batch comes in the same fetch.
-const SETTLE: Duration = Duration::from_secs(1);
 
 /// Drops from `open` the partitions whose consumer position reached their end; true when none
 /// is left.

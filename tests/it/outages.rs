@@ -270,6 +270,8 @@ struct Rig {
     give_up: Arc<Mutex<Option<Instant>>>,
     senders: Vec<tokio::task::JoinHandle<()>>,
     started: Instant,
+    /// What happened when, as printed.
+    history: Vec<String>,
 }
 
 /// What a run counted.
@@ -357,15 +359,18 @@ secrets = [{{ insecure_dev_value = "{SECRET}" }}]
             give_up,
             senders,
             started: Instant::now(),
+            history: Vec::new(),
         }
     }
 
-    fn say(&self, what: &str) {
-        println!(
+    fn say(&mut self, what: &str) {
+        let line = format!(
             "{}: t={:.1}s {what}",
             self.name,
             self.started.elapsed().as_secs_f64()
         );
+        println!("{line}");
+        self.history.push(line);
     }
 
     /// Applies `fault` (blocking this thread while the senders go on).
@@ -477,7 +482,7 @@ secrets = [{{ insecure_dev_value = "{SECRET}" }}]
             abandoned: self.tally.abandoned.load(Ordering::SeqCst),
             refusals: self.tally.refusals.lock().expect("tally").clone(),
         };
-        println!(
+        let line = format!(
             "{}: sent {} / acknowledged {} / on Kafka {} ({} records) / lost {} / duplicated {}; \
              attempts {}, refused or unanswered {:?}, abandoned {}",
             self.name,
@@ -491,6 +496,15 @@ secrets = [{{ insecure_dev_value = "{SECRET}" }}]
             report.refusals,
             report.abandoned
         );
+        println!("{line}");
+        // The newest figures of each scenario, for the README to quote.
+        let results = repo_path("target/outage-results");
+        if std::fs::create_dir_all(&results).is_ok() {
+            let _ = std::fs::write(
+                results.join(format!("{}.txt", self.name)),
+                format!("{}\n{line}\n", self.history.join("\n")),
+            );
+        }
         report
     }
 }
