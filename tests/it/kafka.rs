@@ -30,6 +30,10 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
+/// Brokers' data dirs are temp dirs named `<TEMP_PREFIX><pid>-…`; a test binary removes those of
+/// binaries no longer running (the pool's brokers live in a static, never dropped).
+const TEMP_PREFIX: &str = "hookgate-kafka-";
+
 /// How long a broker may take to serve metadata after its process starts.
 const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
@@ -40,7 +44,10 @@ pub struct Kafka {
     pub bootstrap: String,
     broker_port: u16,
     controller_port: u16,
-    dir: tempfile::TempDir,
+    /// Removed on drop, unless a test failed: then kept for its log.
+    dir: Option<tempfile::TempDir>,
+    /// Where `dir` is, kept or not.
+    path: std::path::PathBuf,
     starts: u32,
 }
 
@@ -106,7 +113,7 @@ impl Kafka {
         let mut last = String::new();
         for _ in 0..3 {
             let dir = tempfile::Builder::new()
-                .prefix("kafka-")
+                .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
                 .tempdir()
                 .map_err(|e| format!("temp dir: {e}"))?;
             let broker_port = free_port()?;
@@ -119,7 +126,8 @@ impl Kafka {
                 bootstrap: format!("127.0.0.1:{broker_port}"),
                 broker_port,
                 controller_port,
-                dir,
+                path: dir.path().to_owned(),
+                dir: Some(dir),
                 starts: 0,
             };
             match kafka.launch() {
@@ -133,11 +141,11 @@ impl Kafka {
 
     /// The broker's data dir and log (`broker.log`, appended by every start).
     pub fn dir(&self) -> &Path {
-        self.dir.path()
+        self.path.as_path()
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("broker.log")).unwrap_or_default()
+        std::fs::read_to_string(self.path.as_path().join("broker.log")).unwrap_or_default()
     }
 
     fn log_tail(&self, lines: usize) -> String {
@@ -171,7 +179,7 @@ impl Kafka {
     }
 
     fn launch_once(&mut self) -> Result<(), String> {
-        let log_path = self.dir.path().join("broker.log");
+        let log_path = self.path.as_path().join("broker.log");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -180,7 +188,7 @@ impl Kafka {
         let err_log = log.try_clone().map_err(|e| e.to_string())?;
         let mut command = Command::new(repo().join("scripts/kafka-broker"));
         command
-            .arg(self.dir.path())
+            .arg(self.path.as_path())
             .arg(self.broker_port.to_string())
             .arg(self.controller_port.to_string())
             .stdin(Stdio::null())
@@ -289,9 +297,12 @@ impl Drop for Kafka {
         self.thaw();
         self.kill();
         if std::thread::panicking() {
+            if let Some(dir) = self.dir.take() {
+                let _ = dir.keep();
+            }
             eprintln!(
-                "--- Apache Kafka log (last 60 lines of {}) ---\n{}",
-                self.dir.path().join("broker.log").display(),
+                "--- Apache Kafka log (last 60 lines of {}, kept) ---\n{}",
+                self.path.join("broker.log").display(),
                 self.log_tail(60)
             );
         }
@@ -413,12 +424,35 @@ struct Pool {
     started: AtomicUsize,
 }
 
+/// Removes broker dirs left by test binaries that are no longer running.
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(TEMP_PREFIX)
+            .and_then(|rest| rest.split('-').next())
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
-    POOL.get_or_init(|| Pool {
-        idle: Mutex::new(Vec::new()),
-        returned: Condvar::new(),
-        started: AtomicUsize::new(0),
+    POOL.get_or_init(|| {
+        remove_stale_dirs();
+        Pool {
+            idle: Mutex::new(Vec::new()),
+            returned: Condvar::new(),
+            started: AtomicUsize::new(0),
+        }
     })
 }
 

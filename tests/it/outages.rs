@@ -513,7 +513,7 @@ secrets = [{{ insecure_dev_value = "{SECRET}" }}]
 /// acknowledged was lost.
 async fn scenario(name: &str, faults: &[Fault]) -> Report {
     let mut rig = Rig::start(name, 4, Duration::from_millis(15));
-    let gap = Duration::from_secs(4);
+    let gap = Duration::from_secs(3);
     std::thread::sleep(gap);
     for fault in faults {
         rig.apply(*fault);
