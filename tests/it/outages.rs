@@ -646,6 +646,9 @@ async fn f_random_schedule_of_faults_loses_nothing() {
         println!("f-random: after {gap:?} of load: {fault:?}");
     }
     let mut rig = Rig::start("f-random", senders, Duration::from_millis(15));
+    rig.history.push(format!(
+        "f-random: seed {seed}, {seconds} s, {senders} senders"
+    ));
     let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
     for (gap, fault) in schedule {
         std::thread::sleep(gap);
@@ -660,6 +663,8 @@ async fn f_random_schedule_of_faults_loses_nothing() {
         *counts.entry(kind).or_default() += 1;
     }
     std::thread::sleep(Duration::from_secs(5));
+    rig.history
+        .push(format!("f-random: seed {seed}, faults applied {counts:?}"));
     let report = rig.finish().await;
     println!("f-random: seed {seed}, faults applied {counts:?}");
     assert!(
