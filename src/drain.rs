@@ -59,7 +59,7 @@ pub async fn run(
                 Err(e) => tracing::error!(error = %e, "cannot record the spool's progress"),
             }
         }
-        spool.set_drainer_healthy(acknowledged == batch.len());
+        spool.note_kafka(acknowledged == batch.len());
         if let Some(Err(e)) = results.get(acknowledged) {
             tracing::warn!(error = %e, retry_in_ms = backoff.as_millis() as u64, "spooled records not delivered yet");
             tokio::select! {

@@ -107,8 +107,9 @@ pub struct Spool {
     pub wake: tokio::sync::Notify,
     /// Wakes requests waiting for the spool to empty ([`Spool::wait_until_empty`]).
     emptied: tokio::sync::Notify,
-    /// Whether the drainer's last batch reached Kafka (false while it backs off).
-    drainer_healthy: std::sync::atomic::AtomicBool,
+    /// Whether the last send to Kafka worked: false from a request's failed publish or the
+    /// drainer's failed batch until the drainer's next batch gets through.
+    kafka_healthy: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Spool {
@@ -196,7 +197,7 @@ impl Spool {
             state: Mutex::new(state),
             wake: tokio::sync::Notify::new(),
             emptied: tokio::sync::Notify::new(),
-            drainer_healthy: std::sync::atomic::AtomicBool::new(true),
+            kafka_healthy: std::sync::atomic::AtomicBool::new(true),
         })
     }
 
@@ -218,19 +219,20 @@ impl Spool {
         !self.lock().pending_times.is_empty()
     }
 
-    /// The drainer says whether its last batch reached Kafka.
-    pub fn set_drainer_healthy(&self, healthy: bool) {
-        self.drainer_healthy
+    /// Records whether a send to Kafka worked (the drainer after each batch; a request when
+    /// its publish failed and it spools instead).
+    pub fn note_kafka(&self, healthy: bool) {
+        self.kafka_healthy
             .store(healthy, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The hand-over from spooling back to publishing. Under steady traffic a spool that is
     /// always appended to never empties, and every request would go on paying an fsync. So
-    /// when the drainer is healthy and at most `backlog` records are left (about one batch),
+    /// when Kafka takes records and at most `backlog` are left (about one batch),
     /// a new record does not join them: the request waits, up to `patience`, for the drainer
     /// to send the rest, then publishes directly; order holds, as the spooled records were
     /// acknowledged first. True when the spool is empty; false (spool the record) when the
-    /// backlog is larger, the drainer is failing, or `patience` ran out.
+    /// backlog is larger, Kafka is failing, or `patience` ran out.
     pub async fn wait_until_empty(&self, backlog: usize, patience: std::time::Duration) -> bool {
         let emptied = self.emptied.notified();
         tokio::pin!(emptied);
@@ -241,7 +243,7 @@ impl Spool {
         }
         if pending > backlog
             || !self
-                .drainer_healthy
+                .kafka_healthy
                 .load(std::sync::atomic::Ordering::Relaxed)
         {
             return false;

@@ -587,6 +587,8 @@ async fn publish_or_spool(
             Ok(_) => return Ok("published"),
             Err(e) if e.is_permanent() => return Err(e.into()),
             Err(e) => {
+                // Requests after this one spool at once instead of waiting for the drainer.
+                spool.note_kafka(false);
                 tracing::warn!(error = %e, "Kafka did not take the record in time; spooling it")
             }
         }
