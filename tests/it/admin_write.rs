@@ -428,6 +428,7 @@ async fn every_refused_change_says_why() {
         ("[]", "{\"webhook\""),
         ("{\"webhook\": 1}", "{\"webhook\""),
         ("", "{\"webhook\""),
+        (" \n", "not valid JSON"),
     ] {
         let auth = format!("Bearer {WRITER}");
         let answer = send(
@@ -441,7 +442,21 @@ async fn every_refused_change_says_why() {
         assert_eq!(answer.status, 400, "{body}: {answer:?}");
         assert!(error_of(&answer).contains(expected), "{body}: {answer:?}");
     }
+    // Whitespace alone is not JSON, where a body is optional too (rotate takes options).
     let auth = format!("Bearer {WRITER}");
+    let blank = send(
+        admin,
+        "POST",
+        &format!("/v1/webhooks/{custom_id}/rotate"),
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+        ],
+        " ",
+    )
+    .await;
+    assert_eq!(blank.status, 400, "{blank:?}");
+    assert!(error_of(&blank).contains("not valid JSON"), "{blank:?}");
     let form = send(
         admin,
         "POST",
