@@ -383,16 +383,19 @@ secrets = [{{ insecure_dev_value = "{SECRET}" }}]
                 self.kafka.thaw();
                 self.say("broker thawed (SIGCONT)");
             }
-            Fault::StopBroker(d) => {
-                self.say(&format!("stop the broker (SIGTERM), down for {d:?}"));
-                self.kafka.stop();
-                std::thread::sleep(d);
-                self.kafka.restart();
-                self.say("broker restarted");
-            }
-            Fault::KillBroker(d) => {
-                self.say(&format!("kill -9 the broker, down for {d:?}"));
-                self.kafka.kill();
+            Fault::StopBroker(d) | Fault::KillBroker(d) => {
+                let clean = matches!(fault, Fault::StopBroker(_));
+                let how = if clean {
+                    "stop the broker (SIGTERM)"
+                } else {
+                    "kill -9 the broker"
+                };
+                self.say(&format!("{how}, down for {d:?}"));
+                if clean {
+                    self.kafka.stop();
+                } else {
+                    self.kafka.kill();
+                }
                 std::thread::sleep(d);
                 self.kafka.restart();
                 self.say("broker restarted");

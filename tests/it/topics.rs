@@ -5,9 +5,6 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-
 use crate::common::{github_signature, post, read_topic, send, Broker, Gateway};
 
 const SECRET: &str = "topics-secret";
@@ -49,19 +46,7 @@ event_type = {{ header = "X-Event" }}
 }
 
 fn topics_on(bootstrap: &str) -> BTreeSet<String> {
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .expect("consumer");
-    let metadata = consumer
-        .fetch_metadata(None, Duration::from_secs(10))
-        .expect("metadata");
-    metadata
-        .topics()
-        .iter()
-        .map(|t| t.name().to_owned())
-        .filter(|n| !n.starts_with("__"))
-        .collect()
+    crate::kafka::topics(bootstrap).into_iter().collect()
 }
 
 async fn deliver(gw: &Gateway, source: &str, event: &str) -> String {
