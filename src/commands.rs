@@ -8,12 +8,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
+use hookgate::base::metrics::Metrics;
+use hookgate::cli::replay::revive;
 use hookgate::config::{Brokers, MissingSchema, Source};
-use hookgate::deadletter::DeadLetter;
-use hookgate::metrics::Metrics;
-use hookgate::publish::Publisher;
-use hookgate::replay::revive;
-use hookgate::schema::SchemaError;
+use hookgate::delivery::publish::Publisher;
+use hookgate::ingest::deadletter::DeadLetter;
+use hookgate::ingest::schema::SchemaError;
 use rdkafka::consumer::BaseConsumer;
 use std::io::Write as _;
 use time::format_description::well_known::Rfc3339;
@@ -24,7 +24,10 @@ use time::OffsetDateTime;
 /// running gateway knows. A config source wins over an API-created one of the same name.
 fn load_with_api_sources(
     config: &Path,
-) -> anyhow::Result<(hookgate::config::Settings, hookgate::schema::SchemaRegistry)> {
+) -> anyhow::Result<(
+    hookgate::config::Settings,
+    hookgate::ingest::schema::SchemaRegistry,
+)> {
     let (mut settings, schemas) = crate::load(config)?;
     let Some(admin) = settings.admin.clone() else {
         return Ok((settings, schemas));
@@ -87,7 +90,7 @@ pub fn validate(
     let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     // The source's own nesting limit: a file the gateway would refuse as too deep is refused
     // here too, before anything recursive reads it.
-    let payload = hookgate::json::parse(&text, source.max_json_depth).with_context(|| {
+    let payload = hookgate::base::json::parse(&text, source.max_json_depth).with_context(|| {
         format!(
             "{} is not a JSON document source `{source_name}` accepts",
             file.display()
@@ -138,7 +141,7 @@ pub fn validate(
                 "invalid: {} does not match {schema} ({} violation(s){}):",
                 file.display(),
                 violations.len(),
-                if violations.len() >= hookgate::schema::MAX_REPORTED_VIOLATIONS {
+                if violations.len() >= hookgate::ingest::schema::MAX_REPORTED_VIOLATIONS {
                     ", the first ones"
                 } else {
                     ""
@@ -214,7 +217,7 @@ pub fn replay(
     let publisher = Publisher::new(&bootstrap, &settings.kafka, false)
         .context("cannot create the Kafka producer")?;
     let metrics = Metrics::new(std::iter::empty()).context("metrics")?;
-    let budget = hookgate::topic::TopicBudget::new(settings.kafka.max_topics);
+    let budget = hookgate::delivery::topic::TopicBudget::new(settings.kafka.max_topics);
 
     let mut seen = HashSet::new();
     let mut report: BTreeMap<String, u64> = BTreeMap::new();

@@ -67,31 +67,11 @@
 //!   has the topic's acknowledgement) before it swaps the routes; secrets stay sealed in the
 //!   store and are opened only to build a source.
 
-pub mod access;
-pub mod admin;
-pub mod auth;
-pub mod catalog;
+pub mod base;
+pub mod cli;
 pub mod config;
-pub mod deadletter;
-pub mod dedup;
-pub mod drain;
-pub mod envelope;
-pub mod error;
-pub mod event;
-pub mod handshake;
-pub mod intake;
-pub mod json;
-pub mod metrics;
-pub mod payload;
-pub mod provider;
-pub mod publish;
-pub mod replay;
-pub mod schema;
-pub mod secret;
-pub mod server;
-pub mod spool;
-pub mod status;
-pub mod store;
-pub mod tls;
-pub mod topic;
-pub mod webhook;
+pub mod control;
+pub mod delivery;
+pub mod http;
+pub mod ingest;
+pub mod providers;

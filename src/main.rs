@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
+use hookgate::base::metrics::Metrics;
 use hookgate::config::{self, Brokers, Settings};
-use hookgate::dedup::Dedup;
-use hookgate::metrics::Metrics;
-use hookgate::publish::Publisher;
-use hookgate::schema::SchemaRegistry;
-use hookgate::server::{self, App, Routes};
+use hookgate::delivery::publish::Publisher;
+use hookgate::http::{self, App, Routes};
+use hookgate::ingest::dedup::Dedup;
+use hookgate::ingest::schema::SchemaRegistry;
 
 /// mimalloc: every request allocates (its body, the parsed document, the record). It was chosen
 /// when payloads were parsed into `serde_json::Value`, measured ~30% faster than the system
@@ -275,7 +275,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
     // Stated rather than inherited: the depth limits on untrusted JSON are tested on a stack
     // of exactly this size (json::MAX_DEPTH_LIMIT).
-    runtime.thread_stack_size(hookgate::json::WORKER_STACK_BYTES);
+    runtime.thread_stack_size(hookgate::base::json::WORKER_STACK_BYTES);
     if let Some(workers) = settings.workers {
         runtime.worker_threads(workers);
     }
@@ -299,11 +299,11 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         };
         let spool = match &settings.spool.dir {
             Some(dir) => {
-                let limits = hookgate::spool::SpoolLimits {
+                let limits = hookgate::delivery::spool::SpoolLimits {
                     max_bytes: settings.spool.max_bytes,
                     max_age_secs: settings.spool.max_age_secs,
                 };
-                let spool = hookgate::spool::Spool::open(dir, limits)?;
+                let spool = hookgate::delivery::spool::Spool::open(dir, limits)?;
                 tracing::info!(dir = %dir.display(), waiting = spool.depth().records, "spool ready");
                 Some(spool)
             }
@@ -311,13 +311,13 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         };
         let metrics = Metrics::new(settings.sources.keys().map(String::as_str))
             .context("cannot register metrics")?;
-        let limits = server::ConnectionLimits {
+        let limits = http::ConnectionLimits {
             max_connections: settings.max_connections,
             header_read_timeout: settings.header_read_timeout,
             shutdown_grace: settings.shutdown_grace,
         };
         let app = Arc::new(App {
-            routes: server::Live::new(Routes {
+            routes: http::Live::new(Routes {
                 configured: Arc::new(settings.sources.into_iter().collect::<HashMap<_, _>>()),
                 managed: Arc::default(),
                 schemas: Arc::new(schemas),
@@ -329,9 +329,9 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             dedup,
             client_ip: settings.client_ip.clone(),
             spool,
-            activity: hookgate::status::Activity::default(),
-            broker: server::BrokerState::default(),
-            topics: hookgate::topic::TopicBudget::new(settings.kafka.max_topics),
+            activity: hookgate::control::status::Activity::default(),
+            broker: http::BrokerState::default(),
+            topics: hookgate::delivery::topic::TopicBudget::new(settings.kafka.max_topics),
         });
         // The admin listener first, so its address is printed before the ingest line; its
         // store is read and its sources put in force before either listener takes a request.
@@ -351,7 +351,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
                 println!("hookgate admin API on http://{addr}");
                 Some((
                     listener,
-                    Arc::new(hookgate::admin::Admin {
+                    Arc::new(hookgate::control::admin::Admin {
                         settings: admin,
                         store,
                     }),
@@ -384,7 +384,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             let app = app.clone();
             tokio::spawn(async move {
                 if let Some(spool) = &app.spool {
-                    hookgate::drain::run(spool, &app.publisher, &app.metrics, drain_stopped).await;
+                    hookgate::delivery::drain::run(spool, &app.publisher, &app.metrics, drain_stopped).await;
                 }
             })
         });
@@ -411,7 +411,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         let broker_watch = {
             let app = app.clone();
             let stopped = stop_drain.subscribe();
-            tokio::spawn(async move { server::watch_broker(&app, stopped).await })
+            tokio::spawn(async move { http::watch_broker(&app, stopped).await })
         };
         let reloader = {
             let app = app.clone();
@@ -432,16 +432,16 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         });
         let admin = admin_listener.map(|(listener, admin)| {
             let app = app.clone();
-            let surface = server::Surface::Admin(admin);
+            let surface = http::Surface::Admin(admin);
             tokio::spawn(async move {
-                server::serve(listener, app, surface, None, shutdown_signal(), limits).await
+                http::serve(listener, app, surface, None, shutdown_signal(), limits).await
             })
         });
 
-        server::serve(
+        http::serve(
             listener,
             app.clone(),
-            server::Surface::Ingest,
+            http::Surface::Ingest,
             tls,
             shutdown_signal(),
             limits,
@@ -486,9 +486,9 @@ pub(crate) async fn open_store(
     bootstrap: &str,
     kafka: &hookgate::config::KafkaSettings,
     defaults: &hookgate::config::SourceDefaults,
-) -> anyhow::Result<hookgate::store::Store> {
+) -> anyhow::Result<hookgate::control::store::Store> {
     use hookgate::config::StoreKind;
-    use hookgate::store::{kafka::KafkaStore, local::LocalStore, Backend, Sealer, Store};
+    use hookgate::control::store::{kafka::KafkaStore, local::LocalStore, Backend, Sealer, Store};
     let settings = &admin.store;
     let sealer = Sealer::new(&settings.encryption_key)
         .map_err(|e| anyhow::anyhow!("[admin.store] encryption_key: {e}"))?;

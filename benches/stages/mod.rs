@@ -15,19 +15,20 @@ use std::time::Duration;
 use base64::Engine as _;
 use bytes::Bytes;
 use hmac::Mac;
-use hookgate::auth::{Verified, Verifier};
+use hookgate::base::secret::Secret;
 use hookgate::config::{self, AuthConfig, MissingSchema, Source, SourceConfig, SourceDefaults};
-use hookgate::dedup::{Check, Dedup};
-use hookgate::envelope::{self, Context, RecordFormat};
-use hookgate::event::Identified;
-use hookgate::intake::Inbound;
-use hookgate::payload::{self, Payload};
-use hookgate::publish::Record;
-use hookgate::schema::SchemaRegistry;
-use hookgate::secret::Secret;
-use hookgate::topic::TopicTemplate;
-use hookgate::webhook::{self, Origin, Prepared};
-use hookgate::{access, provider};
+use hookgate::delivery::publish::Record;
+use hookgate::delivery::topic::TopicTemplate;
+use hookgate::ingest::access;
+use hookgate::ingest::auth::{Verified, Verifier};
+use hookgate::ingest::dedup::{Check, Dedup};
+use hookgate::ingest::envelope::{self, Context, RecordFormat};
+use hookgate::ingest::event::Identified;
+use hookgate::ingest::intake::Inbound;
+use hookgate::ingest::payload::{self, Payload};
+use hookgate::ingest::pipeline::{self, Origin, Prepared};
+use hookgate::ingest::schema::SchemaRegistry;
+use hookgate::providers as provider;
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use rdkafka::producer::FutureRecord;
 use time::OffsetDateTime;
@@ -389,7 +390,7 @@ fn route<V: Visitor>(fx: &Fixtures, v: &mut V) {
 
 /// `pipeline`: one GitHub push from a read request to the Kafka record, in the order of
 /// `webhook::pipeline`: client address and allow-list, verify, parse, handshake, identify,
-/// event-type rule, dedup, then `webhook::prepare` (schema, envelope, topic, key) and the
+/// event-type rule, dedup, then `pipeline::prepare` (schema, envelope, topic, key) and the
 /// record with its headers. Not included: reading the socket (`intake::read`), the rate
 /// limiter (none configured), publishing, and the HTTP answer.
 fn pipeline<V: Visitor>(fx: &Fixtures, v: &mut V) {
@@ -448,7 +449,7 @@ fn webhook_once(
         None => None,
     };
     let id = Uuid::now_v7();
-    let prepared = webhook::prepare(
+    let prepared = pipeline::prepare(
         schemas,
         budget(),
         source,
@@ -478,7 +479,7 @@ fn prepare(
     event: &Identified,
     id: Uuid,
 ) -> Prepared {
-    webhook::prepare(
+    pipeline::prepare(
         fx.schemas(),
         budget(),
         source,
@@ -510,14 +511,14 @@ fn kafka_record(record: &Record<'_>) {
 // ---------------------------------------------------------------------------------------------
 
 /// The gateway's bound on event-type topics, as `App` holds it.
-fn budget() -> &'static hookgate::topic::TopicBudget {
-    static BUDGET: std::sync::LazyLock<hookgate::topic::TopicBudget> =
-        std::sync::LazyLock::new(|| hookgate::topic::TopicBudget::new(1_000));
+fn budget() -> &'static hookgate::delivery::topic::TopicBudget {
+    static BUDGET: std::sync::LazyLock<hookgate::delivery::topic::TopicBudget> =
+        std::sync::LazyLock::new(|| hookgate::delivery::topic::TopicBudget::new(1_000));
     &BUDGET
 }
 
 /// The default nesting limit, as a source without `max_json_depth` has.
-const DEPTH: usize = hookgate::json::DEFAULT_MAX_DEPTH;
+const DEPTH: usize = hookgate::base::json::DEFAULT_MAX_DEPTH;
 
 fn github_source(name: &str, extra: &str) -> Source {
     let raw: SourceConfig =

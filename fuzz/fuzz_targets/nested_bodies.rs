@@ -9,11 +9,11 @@
 use std::io::Write;
 
 use bytes::Bytes;
-use hookgate::auth::Verifier;
+use hookgate::ingest::auth::Verifier;
 use hookgate::config::AuthConfig;
-use hookgate::intake::{self, Limits};
-use hookgate::json::{MAX_DEPTH_LIMIT, WORKER_STACK_BYTES};
-use hookgate::payload;
+use hookgate::ingest::intake::{self, Limits};
+use hookgate::base::json::{MAX_DEPTH_LIMIT, WORKER_STACK_BYTES};
+use hookgate::ingest::payload;
 use http::Request;
 use http_body_util::Full;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
@@ -132,7 +132,7 @@ fn run(input: &Input<'_>) {
     let max_depth = usize::from(input.max_depth) % MAX_DEPTH_LIMIT + 1;
     let field = input.form.then_some("payload");
     if let Ok(parsed) = payload::parse(&verified, field, max_depth) {
-        let value = hookgate::json::to_serde(&parsed.value);
-        drop(hookgate::json::from_serde(&value));
+        let value = hookgate::base::json::to_serde(&parsed.value);
+        drop(hookgate::base::json::from_serde(&value));
     }
 }

@@ -7,10 +7,10 @@
 #![no_main]
 
 use bytes::Bytes;
-use hookgate::auth::Verifier;
+use hookgate::ingest::auth::Verifier;
 use hookgate::config::AuthConfig;
-use hookgate::intake::{self, Limits};
-use hookgate::payload;
+use hookgate::ingest::intake::{self, Limits};
+use hookgate::ingest::payload;
 use http::Request;
 use http_body_util::Full;
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
@@ -30,7 +30,7 @@ const CAP: usize = 1024 * 1024;
 fuzz_target!(|input: Input<'_>| {
     std::thread::scope(|scope| {
         let worker = std::thread::Builder::new()
-            .stack_size(hookgate::json::WORKER_STACK_BYTES)
+            .stack_size(hookgate::base::json::WORKER_STACK_BYTES)
             .spawn_scoped(scope, || run(&input))
             .expect("spawn a worker-sized thread");
         if let Err(panic) = worker.join() {
@@ -74,13 +74,13 @@ fn run(input: &Input<'_>) {
     };
     if !input.form {
         let body = verified.inbound().body.trim_ascii();
-        let sonic = hookgate::json::parse(body, hookgate::json::MAX_DEPTH_LIMIT).is_ok();
+        let sonic = hookgate::base::json::parse(body, hookgate::base::json::MAX_DEPTH_LIMIT).is_ok();
         // `Value`, not `IgnoredAny`: skipping a string does not check that it is UTF-8.
         // serde_json stops at 127 levels; the gateway at 100 (json::MAX_DEPTH_LIMIT).
-        let serde = hookgate::json::check_depth(body, hookgate::json::MAX_DEPTH_LIMIT).is_ok()
+        let serde = hookgate::base::json::check_depth(body, hookgate::base::json::MAX_DEPTH_LIMIT).is_ok()
             && serde_json::from_slice::<serde_json::Value>(body).is_ok();
         assert_eq!(sonic, serde, "the JSON readers disagree");
     }
     let field = input.json_field.then_some("payload");
-    let _ = payload::parse(&verified, field, hookgate::json::MAX_DEPTH_LIMIT);
+    let _ = payload::parse(&verified, field, hookgate::base::json::MAX_DEPTH_LIMIT);
 }

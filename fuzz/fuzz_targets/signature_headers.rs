@@ -5,11 +5,11 @@
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use hookgate::auth::Verifier;
+use hookgate::ingest::auth::Verifier;
 use hookgate::config::AuthConfig;
-use hookgate::intake::Inbound;
-use hookgate::provider;
-use hookgate::secret::Secret;
+use hookgate::ingest::intake::Inbound;
+use hookgate::providers;
+use hookgate::base::secret::Secret;
 use http::{HeaderMap, HeaderName, HeaderValue};
 use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;

@@ -3,7 +3,7 @@
 //! never return a record twice.
 #![no_main]
 
-use hookgate::spool::{Spool, SpoolLimits, SpooledRecord};
+use hookgate::delivery::spool::{Spool, SpoolLimits, SpooledRecord};
 use libfuzzer_sys::fuzz_target;
 
 const LIMITS: SpoolLimits = SpoolLimits {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use hmac::Mac;
-use hookgate::json::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, WORKER_STACK_BYTES};
+use hookgate::base::json::{DEFAULT_MAX_DEPTH, MAX_DEPTH_LIMIT, WORKER_STACK_BYTES};
 
 use crate::common::{post, read_topic, repo_path, send, Answer, Broker, Gateway};
 
@@ -408,8 +408,8 @@ fn the_deepest_allowed_document_fits_a_worker_stack() {
 }
 
 fn run_every_stage_at_the_limit() {
-    use hookgate::intake::Inbound;
-    use hookgate::webhook::{prepare, Origin};
+    use hookgate::ingest::intake::Inbound;
+    use hookgate::ingest::pipeline::{prepare, Origin};
 
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir_all(dir.path().join("deep")).expect("mkdir");
@@ -427,7 +427,7 @@ fn run_every_stage_at_the_limit() {
         }}
     });
     std::fs::write(dir.path().join("deep/deep.event.json"), schema.to_string()).expect("write");
-    let schemas = hookgate::schema::SchemaRegistry::load(dir.path()).expect("schemas");
+    let schemas = hookgate::ingest::schema::SchemaRegistry::load(dir.path()).expect("schemas");
     let config = format!(
         r#"
 [sources.deep]
@@ -439,7 +439,7 @@ max_json_depth = {MAX_DEPTH_LIMIT}
 "#
     );
     let settings = hookgate::config::parse(&config, &|_| None).expect("config");
-    let budget = hookgate::topic::TopicBudget::new(10);
+    let budget = hookgate::delivery::topic::TopicBudget::new(10);
     let source = settings.sources.get("deep").expect("source");
 
     // Objects and arrays alternating down to the limit, a number at the bottom.
@@ -453,22 +453,26 @@ max_json_depth = {MAX_DEPTH_LIMIT}
             format!(r#"{{"x":{body}}}"#)
         };
     }
-    assert!(hookgate::json::check_depth(body.as_bytes(), MAX_DEPTH_LIMIT).is_ok());
-    assert!(hookgate::json::check_depth(body.as_bytes(), MAX_DEPTH_LIMIT - 1).is_err());
+    assert!(hookgate::base::json::check_depth(body.as_bytes(), MAX_DEPTH_LIMIT).is_ok());
+    assert!(hookgate::base::json::check_depth(body.as_bytes(), MAX_DEPTH_LIMIT - 1).is_err());
 
-    let verifier =
-        hookgate::auth::Verifier::new(&hookgate::config::AuthConfig::None, Vec::new(), None)
-            .expect("verifier");
+    let verifier = hookgate::ingest::auth::Verifier::new(
+        &hookgate::config::AuthConfig::None,
+        Vec::new(),
+        None,
+    )
+    .expect("verifier");
     let inbound = Inbound::new(hyper::HeaderMap::new(), Bytes::from(body.clone()), None);
     let verified = verifier.verify(inbound, 0).expect("verified");
-    let payload = hookgate::payload::parse(&verified, None, source.max_json_depth).expect("parsed");
+    let payload =
+        hookgate::ingest::payload::parse(&verified, None, source.max_json_depth).expect("parsed");
     let event = source
         .event
         .identify(&hyper::HeaderMap::new(), &payload.value)
         .expect("identified");
-    let serde = hookgate::json::to_serde(&payload.value);
-    let back = hookgate::json::from_serde(&serde);
-    assert_eq!(hookgate::json::to_serde(&back), serde);
+    let serde = hookgate::base::json::to_serde(&payload.value);
+    let back = hookgate::base::json::from_serde(&serde);
+    assert_eq!(hookgate::base::json::to_serde(&back), serde);
     let origin = Origin {
         id: uuid::Uuid::now_v7(),
         received_at: time::OffsetDateTime::now_utc(),
@@ -484,7 +488,8 @@ max_json_depth = {MAX_DEPTH_LIMIT}
     let good = body.replacen("[1]", "[\"1\"]", 1);
     let inbound = Inbound::new(hyper::HeaderMap::new(), Bytes::from(good), None);
     let verified = verifier.verify(inbound, 0).expect("verified");
-    let payload = hookgate::payload::parse(&verified, None, source.max_json_depth).expect("parsed");
+    let payload =
+        hookgate::ingest::payload::parse(&verified, None, source.max_json_depth).expect("parsed");
     let prepared = prepare(&schemas, &budget, source, &payload, &event, origin).expect("prepared");
     let record: serde_json::Value = serde_json::from_slice(&prepared.value).expect("record");
     assert_eq!(record["event_type"], "deep.event");
@@ -503,7 +508,8 @@ max_json_depth = {MAX_DEPTH_LIMIT}
         .verify(Inbound::new(headers, Bytes::from(form), None), 0)
         .expect("verified");
     let payload =
-        hookgate::payload::parse(&verified, Some("payload"), source.max_json_depth).expect("form");
+        hookgate::ingest::payload::parse(&verified, Some("payload"), source.max_json_depth)
+            .expect("form");
     assert!(prepare(&schemas, &budget, source, &payload, &event, origin).is_err());
 }
 

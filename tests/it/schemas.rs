@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use hookgate::config::MissingSchema;
-use hookgate::schema::SchemaRegistry;
+use hookgate::ingest::schema::SchemaRegistry;
 
 fn repo(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
@@ -69,8 +69,9 @@ fn every_schema_compiles_and_accepts_its_fixture() {
     let mut failures = Vec::new();
     for (provider, event, path) in &fixtures {
         let text = std::fs::read_to_string(path).expect("read");
-        let payload = hookgate::json::parse(text.as_bytes(), hookgate::json::DEFAULT_MAX_DEPTH)
-            .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
+        let payload =
+            hookgate::base::json::parse(text.as_bytes(), hookgate::base::json::DEFAULT_MAX_DEPTH)
+                .unwrap_or_else(|e| panic!("{} is not JSON: {e}", path.display()));
         // `_envelope` fixtures stand for an event type with no schema of its own.
         let event_type = if event == "_envelope" {
             "hookgate.test.unschematized"

@@ -110,14 +110,14 @@ async fn every_seed_fixture_is_routed_validated_and_published() {
     assert!(sent.len() >= 40, "{} fixtures sent", sent.len());
 
     // Each is on its topic, validated by a shipped schema.
-    let budget = hookgate::topic::TopicBudget::new(1_000);
+    let budget = hookgate::delivery::topic::TopicBudget::new(1_000);
     let mut by_topic: std::collections::BTreeMap<String, Vec<(String, String)>> =
         Default::default();
     for (source, file, id) in &sent {
         let source = &settings.sources[source];
-        let body = hookgate::json::parse(
+        let body = hookgate::base::json::parse(
             &std::fs::read(repo_path(file)).expect("read"),
-            hookgate::json::DEFAULT_MAX_DEPTH,
+            hookgate::base::json::DEFAULT_MAX_DEPTH,
         )
         .expect("json");
         let event_type = source

@@ -1,0 +1,3 @@
+//! The command line's work beyond `run`.
+
+pub mod replay;

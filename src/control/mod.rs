@@ -1,0 +1,5 @@
+//! The control plane: the admin API, its store of API-created sources, the status page.
+
+pub mod admin;
+pub mod status;
+pub mod store;

@@ -1,0 +1,6 @@
+//! Getting records onto Kafka: the producer, topics, the spool and its drain.
+
+pub mod drain;
+pub mod publish;
+pub mod spool;
+pub mod topic;

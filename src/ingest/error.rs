@@ -1,0 +1,326 @@
+//! Errors to HTTP answers, in one place.
+//!
+//! Owns: [`WebhookError`], the union of every stage's error, and the single mapping from it to
+//! a status code and the JSON body `{"error": "…", "code": "…"}`. Messages come from the stage
+//! errors, which never hold secrets, expected signatures or payload values.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use hyper::{Response, StatusCode};
+
+use crate::delivery::publish::PublishError;
+use crate::delivery::spool::SpoolError;
+use crate::ingest::access::AccessError;
+use crate::ingest::auth::AuthError;
+use crate::ingest::event::EventError;
+use crate::ingest::handshake::HandshakeError;
+use crate::ingest::intake::IntakeError;
+use crate::ingest::payload::PayloadError;
+use crate::ingest::schema::SchemaError;
+
+/// Why an admin API call was refused. Bodies are `{"error": "…"}` (seed 004's shape), plus
+/// `unknown_events` for [`AdminError::UnknownEvents`].
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("no such admin endpoint")]
+    NoEndpoint,
+    #[error("{message}")]
+    Method {
+        allow: &'static str,
+        message: &'static str,
+    },
+    #[error("a valid admin API key is required: Authorization: Bearer <key>")]
+    Unauthenticated,
+    #[error("this key lacks the `{0}` scope")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("Some events are not available for provider `{provider}`: {}", .events.join(", "))]
+    UnknownEvents {
+        provider: String,
+        events: Vec<String>,
+    },
+    /// The message differs between reading and deleting, as in seed 004.
+    #[error("{0}")]
+    NotFound(&'static str),
+    #[error("webhook `{0}` comes from the config file and is read-only here: edit the file and send SIGHUP")]
+    ReadOnly(String),
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the body must be JSON (Content-Type: application/json)")]
+    MediaType,
+    #[error("the change was not saved: {0}")]
+    Store(#[from] crate::control::store::StoreError),
+    #[error("the gateway could not make a secret: {0}")]
+    Seal(#[from] crate::control::store::seal::SealError),
+}
+
+impl AdminError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AdminError::NoEndpoint | AdminError::NotFound(_) => StatusCode::NOT_FOUND,
+            AdminError::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AdminError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AdminError::BadRequest(_) | AdminError::UnknownEvents { .. } => StatusCode::BAD_REQUEST,
+            AdminError::ReadOnly(_) => StatusCode::CONFLICT,
+            AdminError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AdminError::MediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AdminError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AdminError::Seal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The HTTP answer: status, `{"error"}` body, and `Allow` / `Retry-After` where they apply.
+    pub fn response(&self) -> Response<Full<Bytes>> {
+        let mut body = serde_json::json!({ "error": self.to_string() });
+        if let AdminError::UnknownEvents { events, .. } = self {
+            body["unknown_events"] = serde_json::json!(events);
+        }
+        let mut response = json_response(self.status(), &body);
+        match self {
+            AdminError::Method { allow, .. } => {
+                response
+                    .headers_mut()
+                    .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+            }
+            AdminError::Store(_) => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// Why a webhook was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum WebhookError {
+    #[error("no source named `{0}` is configured")]
+    UnknownSource(String),
+    #[error("this source's rate limit is reached; retry in {retry_after_secs} s")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("the gateway is at its limit of requests in flight; retry shortly")]
+    Overloaded,
+    #[error("another copy of this delivery is being processed; retry shortly")]
+    DuplicateInFlight,
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    #[error(transparent)]
+    Intake(#[from] IntakeError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error(transparent)]
+    Publish(#[from] PublishError),
+    #[error(transparent)]
+    Handshake(#[from] HandshakeError),
+    #[error(transparent)]
+    Spool(#[from] SpoolError),
+}
+
+impl WebhookError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebhookError::UnknownSource(_) => StatusCode::NOT_FOUND,
+            WebhookError::Access(_) => StatusCode::FORBIDDEN,
+            WebhookError::Intake(
+                IntakeError::TooLarge { .. } | IntakeError::InflatedTooLarge { .. },
+            ) => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::Intake(IntakeError::Read(_) | IntakeError::BadGzip) => {
+                StatusCode::BAD_REQUEST
+            }
+            WebhookError::Intake(IntakeError::Timeout(_)) => StatusCode::REQUEST_TIMEOUT,
+            WebhookError::Intake(IntakeError::UnsupportedEncoding(_)) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            WebhookError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            WebhookError::Overloaded | WebhookError::DuplicateInFlight => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            WebhookError::Auth(_) => StatusCode::UNAUTHORIZED,
+            WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            WebhookError::Event(EventError::NotAllowed { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            // Possibly well-formed, but beyond what the source agreed to process; a retry of
+            // the same body cannot succeed.
+            WebhookError::Payload(PayloadError::TooDeep { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebhookError::Payload(_) | WebhookError::Event(_) | WebhookError::Handshake(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
+            WebhookError::Publish(_) | WebhookError::Spool(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Stable code; also the `outcome` label of `hookgate_webhooks_total`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebhookError::UnknownSource(_) => "unknown_source",
+            WebhookError::Access(e) => e.code(),
+            WebhookError::RateLimited { .. } => "rate_limited",
+            WebhookError::Overloaded => "overloaded",
+            WebhookError::DuplicateInFlight => "duplicate_in_flight",
+            WebhookError::Intake(e) => e.code(),
+            WebhookError::Auth(e) => e.code(),
+            WebhookError::Payload(e) => e.code(),
+            WebhookError::Event(e) => e.code(),
+            WebhookError::Schema(e) => e.code(),
+            WebhookError::Publish(e) => e.code(),
+            WebhookError::Handshake(e) => e.code(),
+            WebhookError::Spool(e) => e.code(),
+        }
+    }
+
+    /// Whether the delivery was authentic but cannot become an event (unparseable, no usable
+    /// or allowed event type, schema failure): what `on_invalid = "dead-letter"` keeps.
+    pub fn is_invalid_content(&self) -> bool {
+        matches!(
+            self,
+            WebhookError::Payload(_) | WebhookError::Event(_) | WebhookError::Schema(_)
+        )
+    }
+
+    /// The HTTP answer. `retry_after_secs` is sent with 503s. Schema violations are listed
+    /// in `errors` (instance path, schema path, masked message).
+    pub fn to_response(&self, retry_after_secs: u64) -> Response<Full<Bytes>> {
+        let status = self.status();
+        let mut response = match self {
+            WebhookError::Schema(SchemaError::Violation { violations, .. }) => json_response(
+                status,
+                &serde_json::json!({
+                    "error": self.to_string(),
+                    "code": self.code(),
+                    "errors": violations,
+                }),
+            ),
+            _ => error_response(status, self.code(), &self.to_string()),
+        };
+        let retry_after = match self {
+            WebhookError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(retry_after_secs),
+            _ => None,
+        };
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// `405` with `Allow`.
+pub fn method_not_allowed(allow: &'static str, message: &str) -> Response<Full<Bytes>> {
+    let mut response = error_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        message,
+    );
+    response
+        .headers_mut()
+        .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// A JSON error answer. Used for routing errors (404, 405) too.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
+    let body = serde_json::json!({ "error": message, "code": code });
+    json_response(status, &body)
+}
+
+/// A JSON answer with the right content type.
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::BodyExt;
+
+    #[tokio::test]
+    async fn every_error_is_json_with_a_code() {
+        let err = WebhookError::UnknownSource("nope".into());
+        let response = err.to_response(5);
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(json["code"], "unknown_source");
+        assert_eq!(json["error"], "no source named `nope` is configured");
+    }
+
+    #[test]
+    fn statuses_follow_the_contract() {
+        let cases: Vec<(WebhookError, u16)> = vec![
+            (IntakeError::TooLarge { limit: 1 }.into(), 413),
+            (AuthError::InvalidCredentials.into(), 401),
+            (
+                PayloadError::UnsupportedMediaType("text/plain".into()).into(),
+                415,
+            ),
+            (PayloadError::Empty.into(), 400),
+            (EventError::MissingEventType("x".into()).into(), 400),
+            (
+                EventError::NotAllowed {
+                    event_type: "x".into(),
+                    rule: "allowed_events",
+                }
+                .into(),
+                422,
+            ),
+            (
+                SchemaError::Missing {
+                    provider: "p".into(),
+                    event_type: "e".into(),
+                }
+                .into(),
+                422,
+            ),
+            (
+                PublishError::Delivery(rdkafka::error::KafkaError::MessageProduction(
+                    rdkafka::error::RDKafkaErrorCode::MessageTimedOut,
+                ))
+                .into(),
+                503,
+            ),
+            (
+                PublishError::Delivery(rdkafka::error::KafkaError::MessageProduction(
+                    rdkafka::error::RDKafkaErrorCode::MessageSizeTooLarge,
+                ))
+                .into(),
+                413,
+            ),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status().as_u16(), status, "{err}");
+        }
+        let unavailable = WebhookError::Publish(PublishError::Delivery(
+            rdkafka::error::KafkaError::MessageProduction(
+                rdkafka::error::RDKafkaErrorCode::MessageTimedOut,
+            ),
+        ));
+        assert_eq!(unavailable.to_response(7).headers()[RETRY_AFTER], "7");
+    }
+}

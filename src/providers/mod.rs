@@ -1,0 +1,706 @@
+//! Provider presets: what known providers send, as data.
+//!
+//! Owns: the table of presets. A preset is a value (how deliveries are signed and where the
+//! event type, delivery id, event time and context live), never code of its own; the generic
+//! machinery in `auth` and `event` does the work. A source's own keys override any of it.
+//! Each arm cites where its facts come from (the provider's docs or official SDK).
+//!
+//! Adding a provider: add its name to [`NAMES`] and one arm to [`preset`], then a test below
+//! with the provider's published vector (or one its official SDK produced).
+
+pub mod catalog;
+
+use crate::config::{AuthConfig, FieldsConfig, SignatureConfig, SuccessReply};
+use crate::ingest::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
+use crate::ingest::event::Locator;
+use crate::ingest::handshake::HandshakeKind;
+
+/// Defaults a provider brings to a source.
+#[derive(Debug, Clone)]
+pub struct Preset {
+    /// `None` when the provider's docs do not say how deliveries authenticate: the source
+    /// must then set `auth` itself.
+    pub auth: Option<AuthConfig>,
+    pub event_type: Option<Locator>,
+    pub delivery_id: Option<Locator>,
+    pub event_time: Option<Locator>,
+    pub context: Option<Locator>,
+    /// How the provider checks the endpoint, if it does.
+    pub handshake: Option<HandshakeKind>,
+    /// Form field that carries the JSON payload in form-encoded deliveries.
+    pub form_json_field: Option<&'static str>,
+    /// What the provider must get back on success, when it is not the default `202`.
+    pub success: Option<SuccessReply>,
+}
+
+/// Names of every preset.
+pub const NAMES: &[&str] = &[
+    "adyen",
+    "bitbucket",
+    "calendly",
+    "cidaas",
+    "clerk",
+    "coinbase-commerce",
+    "cryptlex",
+    "discord",
+    "easypost",
+    "github",
+    "github-sha1",
+    "gitlab",
+    "gitlab-signing-token",
+    "gocardless",
+    "hubspot",
+    "intercom",
+    "lemonsqueezy",
+    "linear",
+    "lithic",
+    "mailgun",
+    "modern-treasury",
+    "mux",
+    "okta",
+    "onfido",
+    "openai",
+    "paddle",
+    "pagerduty",
+    "paystack",
+    "polar",
+    "pusher",
+    "razorpay",
+    "replicate",
+    "resend",
+    "sanity",
+    "sendgrid",
+    "shopify",
+    "slack",
+    "square",
+    "standard-webhooks",
+    "stripe",
+    "svix",
+    "telnyx",
+    "twilio",
+    "typeform",
+    "workos",
+    "x",
+    "xero",
+    "zoom",
+];
+
+/// Presets whose providers let the user choose the secret (the webhook form has a field for
+/// it), so the admin API may generate one; the others issue their own signing secret or key,
+/// which must be passed in.
+pub const USER_CHOSEN_SECRET: &[&str] = &[
+    "bitbucket",
+    "calendly",
+    "cidaas",
+    "easypost",
+    "github",
+    "github-sha1",
+    "gitlab",
+    "lemonsqueezy",
+    "okta",
+    "razorpay",
+    "typeform",
+];
+
+/// HMAC-SHA256 of the raw body, hex, no prefix, in `header`: the starting point of most presets.
+fn hmac(header: &str) -> SignatureConfig {
+    SignatureConfig::body_hmac_sha256(header)
+}
+
+/// Standard Webhooks' scheme under a header prefix (`webhook` or `svix`): HMAC-SHA256 of
+/// `{id}.{timestamp}.{body}`, base64, space-separated `v1,<sig>` list, `whsec_` base64 keys,
+/// ±5 minutes (standard-webhooks spec v1.0.0 and its reference libraries).
+fn standard_webhooks(prefix: &str) -> SignatureConfig {
+    SignatureConfig {
+        encoding: Encoding::Base64,
+        prefix: "v1,".to_owned(),
+        separator: Some(" ".to_owned()),
+        signed: format!("{{header:{prefix}-id}}.{{timestamp}}.{{body}}"),
+        timestamp_header: Some(format!("{prefix}-timestamp")),
+        key_encoding: KeyEncoding::Base64,
+        key_prefix: "whsec_".to_owned(),
+        ..hmac(&format!("{prefix}-signature"))
+    }
+}
+
+/// Stripe's layout, which Mux, WorkOS, Calendly and Sanity share: `t=<ts>,v1=<sig>[,v1=…]`
+/// fields in `header`, signing `{t}.{body}`.
+fn t_v1_fields(header: &str) -> SignatureConfig {
+    SignatureConfig {
+        fields: Some(fields(",", "v1", "t")),
+        signed: "{timestamp}.{body}".to_owned(),
+        ..hmac(header)
+    }
+}
+
+fn with(auth: SignatureConfig) -> Option<AuthConfig> {
+    Some(AuthConfig::Hmac(auth))
+}
+
+fn ptr(p: &str) -> Option<Locator> {
+    Some(Locator::pointer(p))
+}
+
+fn hdr(h: &str) -> Option<Locator> {
+    Some(Locator::header(h))
+}
+
+fn base(auth: Option<AuthConfig>, event_type: Option<Locator>) -> Preset {
+    Preset {
+        auth,
+        event_type,
+        delivery_id: None,
+        event_time: None,
+        context: None,
+        handshake: None,
+        form_json_field: None,
+        success: None,
+    }
+}
+
+/// The preset for `provider`, if it is one we know.
+pub fn preset(provider: &str) -> Option<Preset> {
+    Some(match provider {
+        // Adyen standard notifications: an HMAC per item inside the body (hex key); Adyen
+        // requires `200` with the body `[accepted]`.
+        "adyen" => Preset {
+            success: Some(SuccessReply {
+                status: 200,
+                body: Some("[accepted]".to_owned()),
+            }),
+            ..base(
+                Some(AuthConfig::AdyenHmac),
+                ptr("/notificationItems/0/NotificationRequestItem/eventCode"),
+            )
+        },
+        // Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>` of the body; event in `X-Event-Key`.
+        "bitbucket" => base(
+            with(SignatureConfig {
+                prefix: "sha256=".to_owned(),
+                ..hmac("X-Hub-Signature")
+            }),
+            hdr("X-Event-Key"),
+        ),
+        // Calendly: `Calendly-Webhook-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`, ~3 min.
+        "calendly" => Preset {
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    tolerance_secs: 180,
+                    ..t_v1_fields("Calendly-Webhook-Signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        // cidaas (seed 002): a pre-shared API key whose header the docs leave to the setup, so
+        // `auth` must be given; body `{event_time, event_type, current_context, data}`.
+        "cidaas" => Preset {
+            event_time: ptr("/event_time"),
+            context: ptr("/current_context"),
+            ..base(
+                None,
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/event_type"),
+                    Locator::pointer("/eventtype"),
+                ])),
+            )
+        },
+        // Clerk signs with Svix (Standard Webhooks under `svix-` headers).
+        "clerk" | "resend" | "svix" => Preset {
+            delivery_id: hdr("svix-id"),
+            ..base(with(standard_webhooks("svix")), ptr("/type"))
+        },
+        // Coinbase Commerce: `X-CC-Webhook-Signature`, hex HMAC-SHA256 of the body
+        // (coinbase-commerce `Webhook.construct_event`); the event is wrapped in the delivery.
+        "coinbase-commerce" => Preset {
+            delivery_id: ptr("/event/id"),
+            event_time: ptr("/event/created_at"),
+            ..base(with(hmac("X-CC-Webhook-Signature")), ptr("/event/type"))
+        },
+        // Cryptlex: `Webhook-Signature`, base64 HMAC-SHA256 of the body; `{event, data,
+        // triggeredAt}`.
+        "cryptlex" => Preset {
+            event_time: ptr("/triggeredAt"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("Webhook-Signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        // Discord interactions: Ed25519 over `{timestamp}{body}`, hex signature and hex public
+        // key (discord-interactions `verify_key`). The SDKs check no timestamp window; we keep
+        // the usual 5 minutes against replays.
+        "discord" => Preset {
+            delivery_id: ptr("/id"),
+            handshake: Some(HandshakeKind::DiscordPing),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::Ed25519,
+                    signed: "{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("X-Signature-Timestamp".to_owned()),
+                    key_encoding: KeyEncoding::Hex,
+                    ..hmac("X-Signature-Ed25519")
+                })),
+                ptr("/type"),
+            )
+        },
+        // EasyPost: `X-Hmac-Signature: hmac-sha256-hex=<hex>` of the body (easypost
+        // `validate_webhook`, which NFKD-normalizes the secret: give it normalized).
+        "easypost" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "hmac-sha256-hex=".to_owned(),
+                    ..hmac("X-Hmac-Signature")
+                }),
+                ptr("/description"),
+            )
+        },
+        // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
+        // body; event in `X-GitHub-Event`, delivery GUID in `X-GitHub-Delivery`. GitHub signs
+        // no timestamp, so there is no replay window.
+        "github" => Preset {
+            delivery_id: hdr("X-GitHub-Delivery"),
+            form_json_field: Some("payload"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature-256")
+                }),
+                hdr("X-GitHub-Event"),
+            )
+        },
+        // GitHub's legacy SHA-1 header, for old GitHub Enterprise servers.
+        "github-sha1" => Preset {
+            delivery_id: hdr("X-GitHub-Delivery"),
+            form_json_field: Some("payload"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    prefix: "sha1=".to_owned(),
+                    ..hmac("X-Hub-Signature")
+                }),
+                hdr("X-GitHub-Event"),
+            )
+        },
+        // GitLab: the secret token is sent as is in `X-Gitlab-Token`; `X-Gitlab-Event` is e.g.
+        // `Push Hook`; `Idempotency-Key` (17.4+) is stable across retries.
+        "gitlab" => Preset {
+            delivery_id: gitlab_delivery_id(),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("X-Gitlab-Token".to_owned()),
+                }),
+                hdr("X-Gitlab-Event"),
+            )
+        },
+        // GitLab's signing token: Standard Webhooks (`webhook-*` headers).
+        "gitlab-signing-token" => Preset {
+            delivery_id: gitlab_delivery_id(),
+            ..base(with(standard_webhooks("webhook")), hdr("X-Gitlab-Event"))
+        },
+        // GoCardless: `Webhook-Signature`, hex HMAC-SHA256 of the body (gocardless_pro
+        // `webhooks.parse`); a delivery carries a batch of events, the first names it.
+        "gocardless" => Preset {
+            delivery_id: ptr("/meta/webhook_id"),
+            event_time: ptr("/events/0/created_at"),
+            ..base(
+                with(hmac("Webhook-Signature")),
+                ptr("/events/0/resource_type"),
+            )
+        },
+        // HubSpot v3: base64 HMAC-SHA256 of method + URL + body + timestamp (ms), 5 minutes.
+        // The body is a JSON array of events; the first one names the batch.
+        "hubspot" => Preset {
+            delivery_id: ptr("/0/eventId"),
+            event_time: ptr("/0/occurredAt"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{method}{url}{body}{timestamp}".to_owned(),
+                    timestamp_header: Some("X-HubSpot-Request-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("X-HubSpot-Signature-v3")
+                }),
+                ptr("/0/subscriptionType"),
+            )
+        },
+        // Intercom: `X-Hub-Signature: sha1=<hex>` of the body; `{type, id, topic, data}`.
+        "intercom" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    prefix: "sha1=".to_owned(),
+                    ..hmac("X-Hub-Signature")
+                }),
+                ptr("/topic"),
+            )
+        },
+        // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
+        "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),
+        // Linear: `Linear-Signature`, hex HMAC-SHA256 of the body, and the signed body's
+        // `webhookTimestamp` (ms) within 60 s (@linear/sdk `LinearWebhookClient.verify`).
+        "linear" => Preset {
+            delivery_id: hdr("Linear-Delivery"),
+            event_time: ptr("/createdAt"),
+            ..base(
+                with(SignatureConfig {
+                    timestamp_pointer: Some("/webhookTimestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    tolerance_secs: 60,
+                    ..hmac("Linear-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Lithic signs with Standard Webhooks (lithic `webhooks.verify_signature`).
+        "lithic" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
+        },
+        // Mailgun: `signature {timestamp, token, signature}` in the body, 15 minutes (the
+        // official `mailgun` SDK's `SecurityGuard.verify_webhook`). Only timestamp + token are
+        // signed, not `event-data`, so the token is the delivery id: a captured signature
+        // cannot carry a second event.
+        "mailgun" => Preset {
+            delivery_id: ptr("/signature/token"),
+            event_time: ptr("/event-data/timestamp"),
+            ..base(Some(AuthConfig::Mailgun), ptr("/event-data/event"))
+        },
+        // Modern Treasury: `X-Signature`, hex HMAC-SHA256 of the body (modern-treasury
+        // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
+        // the body, so none is assumed (set `delivery_id` to dedup).
+        "modern-treasury" => base(with(hmac("X-Signature")), ptr("/event")),
+        // Mux: `mux-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`; @mux/mux-node allows
+        // 300 s into the past and any time ahead.
+        "mux" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    limit_future: false,
+                    ..t_v1_fields("mux-signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Okta event hooks: the secret configured in Okta arrives as the whole
+        // `Authorization` header value.
+        "okta" => Preset {
+            delivery_id: ptr("/eventId"),
+            handshake: Some(HandshakeKind::OktaVerification),
+            event_time: ptr("/eventTime"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Authorization".to_owned()),
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/data/events/0/eventType"),
+                    Locator::pointer("/eventType"),
+                ])),
+            )
+        },
+        // Onfido: `X-SHA2-Signature`, hex HMAC-SHA256 of the body with the webhook token
+        // (@onfido/api `WebhookEventVerifier`); `payload.action` such as `check.completed`.
+        "onfido" => Preset {
+            event_time: ptr("/payload/object/completed_at_iso8601"),
+            ..base(with(hmac("X-SHA2-Signature")), ptr("/payload/action"))
+        },
+        // OpenAI signs with Standard Webhooks, `whsec_` secrets (openai `webhooks.unwrap`).
+        "openai" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/created_at"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
+        // Paddle Billing: `Paddle-Signature: ts=<ts>;h1=<hex>[;h1=…]` over `{ts}:{body}`; the
+        // SDKs allow 5 seconds.
+        "paddle" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/occurred_at"),
+            ..base(
+                with(SignatureConfig {
+                    fields: Some(fields(";", "h1", "ts")),
+                    signed: "{timestamp}:{body}".to_owned(),
+                    tolerance_secs: 5,
+                    ..hmac("Paddle-Signature")
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // PagerDuty v3: `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>]` of the body.
+        "pagerduty" => Preset {
+            delivery_id: hdr("X-Webhook-Id"),
+            event_time: ptr("/event/occurred_at"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(",".to_owned()),
+                    ..hmac("X-PagerDuty-Signature")
+                }),
+                ptr("/event/event_type"),
+            )
+        },
+        // Paystack: `x-paystack-signature`, hex HMAC-SHA512 of the body, keyed with the secret
+        // API key.
+        "paystack" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::Sha512,
+                ..hmac("x-paystack-signature")
+            }),
+            ptr("/event"),
+        ),
+        // Polar: Standard Webhooks headers, but the key is the whole secret's text, not a
+        // base64 `whsec_` value (@polar-sh/sdk `validateEvent`).
+        "polar" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Pusher Channels: `X-Pusher-Signature`, hex HMAC-SHA256 of the body with the app
+        // secret (pusher `WebHook.isValid`); `X-Pusher-Key` names the app. A delivery carries a
+        // batch of events, the first names it.
+        "pusher" => Preset {
+            event_time: ptr("/time_ms"),
+            ..base(with(hmac("X-Pusher-Signature")), ptr("/events/0/name"))
+        },
+        // Razorpay: `X-Razorpay-Signature`, hex HMAC-SHA256 of the body; `x-razorpay-event-id`.
+        "razorpay" => Preset {
+            delivery_id: hdr("x-razorpay-event-id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("X-Razorpay-Signature")), ptr("/event"))
+        },
+        // Replicate signs with Standard Webhooks (replicate `validateWebhook`); a delivery is
+        // the prediction, named by its status.
+        "replicate" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/status"))
+        },
+        // Sanity GROQ webhooks: `sanity-webhook-signature: t=<ms>,v1=<base64url>` over
+        // `{t}.{body}` (@sanity/webhook); the body is the projected document, named by `_type`.
+        // The SDK checks no window; we keep 5 minutes against replays.
+        "sanity" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64Url,
+                timestamp_format: TimestampFormat::UnixMillis,
+                ..t_v1_fields("sanity-webhook-signature")
+            }),
+            ptr("/_type"),
+        ),
+        // SendGrid Event Webhook: ECDSA P-256/SHA-256 over `{timestamp}{body}`, base64 DER
+        // signature, base64 DER public key. The body is a JSON array of events.
+        "sendgrid" => Preset {
+            delivery_id: ptr("/0/sg_event_id"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::EcdsaP256Sha256,
+                    encoding: Encoding::Base64,
+                    signed: "{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("X-Twilio-Email-Event-Webhook-Timestamp".to_owned()),
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("X-Twilio-Email-Event-Webhook-Signature")
+                })),
+                ptr("/0/event"),
+            )
+        },
+        // Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC-SHA256 of the body; topic, webhook id
+        // and trigger time in headers.
+        "shopify" => Preset {
+            delivery_id: hdr("X-Shopify-Webhook-Id"),
+            event_time: hdr("X-Shopify-Triggered-At"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("X-Shopify-Hmac-Sha256")
+                }),
+                hdr("X-Shopify-Topic"),
+            )
+        },
+        // Slack: `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}`, ±5 minutes. The
+        // event type is the inner `event.type` of Events API callbacks, else the envelope's.
+        "slack" => Preset {
+            delivery_id: ptr("/event_id"),
+            handshake: Some(HandshakeKind::SlackUrlVerification),
+            form_json_field: Some("payload"),
+            event_time: ptr("/event_time"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v0=".to_owned(),
+                    signed: "v0:{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("X-Slack-Request-Timestamp".to_owned()),
+                    ..hmac("X-Slack-Signature")
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/event/type"),
+                    Locator::pointer("/type"),
+                    Locator::pointer("/command"),
+                ])),
+            )
+        },
+        // Square: `x-square-hmacsha256-signature`, base64 HMAC-SHA256 of notification URL +
+        // body (square-python-sdk `verify_signature`); needs the source's `public_url`.
+        "square" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{url}{body}".to_owned(),
+                    ..hmac("x-square-hmacsha256-signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        "standard-webhooks" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
+        // Stripe: `Stripe-Signature: t=<ts>,v1=<hex>[,v1=…]` over `{t}.{body}`, secret used as
+        // text; the SDKs check only the age (300 s).
+        "stripe" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created"),
+            ..base(
+                with(SignatureConfig {
+                    limit_future: false,
+                    ..t_v1_fields("Stripe-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Telnyx: Ed25519 over `{timestamp}|{body}`, base64 signature in
+        // `telnyx-signature-ed25519`, base64 public key, 5 minutes (telnyx
+        // `verify_webhook_signature`).
+        "telnyx" => Preset {
+            delivery_id: ptr("/data/id"),
+            event_time: ptr("/data/occurred_at"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::Ed25519,
+                    encoding: Encoding::Base64,
+                    signed: "{timestamp}|{body}".to_owned(),
+                    timestamp_header: Some("telnyx-timestamp".to_owned()),
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("telnyx-signature-ed25519")
+                })),
+                ptr("/data/event_type"),
+            )
+        },
+        // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
+        // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by
+        // the URL's `bodySHA256`. Needs the source's `public_url`. Twilio has no common event
+        // field; the status fields of Messaging and Voice are tried in turn.
+        "twilio" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::Sha1,
+                encoding: Encoding::Base64,
+                signed: "{url}{form_params}".to_owned(),
+                ..hmac("X-Twilio-Signature")
+            }),
+            Some(Locator::FirstOf(vec![
+                Locator::pointer("/EventType"),
+                Locator::pointer("/MessageStatus"),
+                Locator::pointer("/SmsStatus"),
+                Locator::pointer("/CallStatus"),
+            ])),
+        ),
+        // Typeform: `Typeform-Signature: sha256=<base64>` of the body.
+        "typeform" => Preset {
+            delivery_id: ptr("/event_id"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("Typeform-Signature")
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // WorkOS: `WorkOS-Signature: t=<ms>, v1=<hex>` over `{t}.{body}`; @workos-inc/node
+        // allows 180 s into the past and any time ahead.
+        "workos" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    tolerance_secs: 180,
+                    limit_future: false,
+                    ..t_v1_fields("WorkOS-Signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        // X (Twitter): `x-twitter-webhooks-signature: sha256=<base64>` of the body, keyed with
+        // the consumer secret; Activity API envelopes carry `event_type` and `event_uuid`.
+        "x" => Preset {
+            delivery_id: ptr("/event_uuid"),
+            handshake: Some(HandshakeKind::XCrc),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("x-twitter-webhooks-signature")
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // Xero: `x-xero-signature`, base64 HMAC-SHA256 of the body; events in a batch.
+        "xero" => Preset {
+            handshake: Some(HandshakeKind::XeroIntentToReceive),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("x-xero-signature")
+                }),
+                ptr("/events/0/eventCategory"),
+            )
+        },
+        // Zoom: `x-zm-signature: v0=<hex>` over `v0:{timestamp}:{body}` (zoom/webhook-sample);
+        // `event`, `event_ts` in ms.
+        "zoom" => Preset {
+            event_time: ptr("/event_ts"),
+            handshake: Some(HandshakeKind::ZoomUrlValidation),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v0=".to_owned(),
+                    signed: "v0:{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("x-zm-request-timestamp".to_owned()),
+                    ..hmac("x-zm-signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        _ => return None,
+    })
+}
+
+fn fields(separator: &str, signature: &str, timestamp: &str) -> FieldsConfig {
+    FieldsConfig {
+        separator: separator.to_owned(),
+        signature: signature.to_owned(),
+        timestamp: Some(timestamp.to_owned()),
+    }
+}
+
+fn gitlab_delivery_id() -> Option<Locator> {
+    Some(Locator::FirstOf(vec![
+        Locator::header("Idempotency-Key"),
+        Locator::header("X-Gitlab-Event-UUID"),
+    ]))
+}
+
+#[cfg(test)]
+mod tests;
