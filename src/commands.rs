@@ -10,10 +10,12 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use hookgate::base::metrics::Metrics;
 use hookgate::cli::replay::revive;
-use hookgate::config::{Brokers, MissingSchema, Source};
+use hookgate::delivery::kafka::Brokers;
 use hookgate::delivery::publish::Publisher;
 use hookgate::ingest::deadletter::DeadLetter;
+use hookgate::ingest::schema::MissingSchema;
 use hookgate::ingest::schema::SchemaError;
+use hookgate::ingest::source::Source;
 use rdkafka::consumer::BaseConsumer;
 use std::io::Write as _;
 use time::format_description::well_known::Rfc3339;
@@ -33,7 +35,7 @@ fn load_with_api_sources(
         return Ok((settings, schemas));
     };
     let bootstrap = match (&admin.store.kind, &settings.kafka.brokers) {
-        (hookgate::config::StoreKind::Kafka, Brokers::Embedded) => {
+        (hookgate::control::settings::StoreKind::Kafka, Brokers::Embedded) => {
             eprintln!("note: the admin store is a Kafka topic on the embedded broker, gone with the gateway: API-created sources are not loaded");
             return Ok((settings, schemas));
         }

@@ -75,3 +75,6 @@ pub mod delivery;
 pub mod http;
 pub mod ingest;
 pub mod providers;
+
+#[cfg(test)]
+mod layers_test;

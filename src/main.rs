@@ -12,11 +12,13 @@ use std::time::Duration;
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
 use hookgate::base::metrics::Metrics;
-use hookgate::config::{self, Brokers, Settings};
+use hookgate::config::{self, Settings};
+use hookgate::delivery::kafka::Brokers;
 use hookgate::delivery::publish::Publisher;
-use hookgate::http::{self, App, Routes};
+use hookgate::http::{self, App};
 use hookgate::ingest::dedup::Dedup;
 use hookgate::ingest::schema::SchemaRegistry;
+use hookgate::ingest::source::Routes;
 
 /// mimalloc: every request allocates (its body, the parsed document, the record). It was chosen
 /// when payloads were parsed into `serde_json::Value`, measured ~30% faster than the system
@@ -236,8 +238,10 @@ fn check_config(path: &Path) -> anyhow::Result<()> {
             admin.listen,
             admin.keys.len(),
             match admin.store.kind {
-                config::StoreKind::Local => format!("local, {}", admin.store.path.display()),
-                config::StoreKind::Kafka => format!("Kafka topic {}", admin.store.topic),
+                hookgate::control::settings::StoreKind::Local =>
+                    format!("local, {}", admin.store.path.display()),
+                hookgate::control::settings::StoreKind::Kafka =>
+                    format!("Kafka topic {}", admin.store.topic),
             }
         );
     }
@@ -317,7 +321,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             shutdown_grace: settings.shutdown_grace,
         };
         let app = Arc::new(App {
-            routes: http::Live::new(Routes {
+            routes: hookgate::base::live::Live::new(Routes {
                 configured: Arc::new(settings.sources.into_iter().collect::<HashMap<_, _>>()),
                 managed: Arc::default(),
                 schemas: Arc::new(schemas),
@@ -482,12 +486,12 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
 /// secret does not open with the configured key stops start-up (a wrong key must not silently
 /// drop sources).
 pub(crate) async fn open_store(
-    admin: &hookgate::config::AdminSettings,
+    admin: &hookgate::control::settings::AdminSettings,
     bootstrap: &str,
-    kafka: &hookgate::config::KafkaSettings,
-    defaults: &hookgate::config::SourceDefaults,
+    kafka: &hookgate::delivery::kafka::KafkaSettings,
+    defaults: &hookgate::providers::build::SourceDefaults,
 ) -> anyhow::Result<hookgate::control::store::Store> {
-    use hookgate::config::StoreKind;
+    use hookgate::control::settings::StoreKind;
     use hookgate::control::store::{kafka::KafkaStore, local::LocalStore, Backend, Sealer, Store};
     let settings = &admin.store;
     let sealer = Sealer::new(&settings.encryption_key)

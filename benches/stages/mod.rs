@@ -16,10 +16,10 @@ use base64::Engine as _;
 use bytes::Bytes;
 use hmac::Mac;
 use hookgate::base::secret::Secret;
-use hookgate::config::{self, AuthConfig, MissingSchema, Source, SourceConfig, SourceDefaults};
 use hookgate::delivery::publish::Record;
 use hookgate::delivery::topic::TopicTemplate;
 use hookgate::ingest::access;
+use hookgate::ingest::auth::AuthConfig;
 use hookgate::ingest::auth::{Verified, Verifier};
 use hookgate::ingest::dedup::{Check, Dedup};
 use hookgate::ingest::envelope::{self, Context, RecordFormat};
@@ -27,8 +27,11 @@ use hookgate::ingest::event::Identified;
 use hookgate::ingest::intake::Inbound;
 use hookgate::ingest::payload::{self, Payload};
 use hookgate::ingest::pipeline::{self, Origin, Prepared};
+use hookgate::ingest::schema::MissingSchema;
 use hookgate::ingest::schema::SchemaRegistry;
+use hookgate::ingest::source::Source;
 use hookgate::providers as provider;
+use hookgate::providers::build::{SourceConfig, SourceDefaults};
 use hyper::header::{HeaderMap, HeaderName, HeaderValue};
 use rdkafka::producer::FutureRecord;
 use time::OffsetDateTime;
@@ -531,7 +534,8 @@ fn github_source(name: &str, extra: &str) -> Source {
         max_topics_per_source: 100,
         body_timeout: Duration::from_secs(10),
     };
-    config::build_source(name, raw, secrets(SECRET), &defaults, &mut Vec::new()).expect("source")
+    hookgate::providers::build::build_source(name, raw, secrets(SECRET), &defaults, &mut Vec::new())
+        .expect("source")
 }
 
 fn secrets(secret: &str) -> Vec<Secret> {

@@ -10,7 +10,7 @@ use std::io::Write;
 
 use bytes::Bytes;
 use hookgate::ingest::auth::Verifier;
-use hookgate::config::AuthConfig;
+use hookgate::ingest::auth::AuthConfig;
 use hookgate::ingest::intake::{self, Limits};
 use hookgate::base::json::{MAX_DEPTH_LIMIT, WORKER_STACK_BYTES};
 use hookgate::ingest::payload;

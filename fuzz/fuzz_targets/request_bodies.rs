@@ -8,7 +8,7 @@
 
 use bytes::Bytes;
 use hookgate::ingest::auth::Verifier;
-use hookgate::config::AuthConfig;
+use hookgate::ingest::auth::AuthConfig;
 use hookgate::ingest::intake::{self, Limits};
 use hookgate::ingest::payload;
 use http::Request;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use hookgate::ingest::auth::Verifier;
-use hookgate::config::AuthConfig;
+use hookgate::ingest::auth::AuthConfig;
 use hookgate::ingest::intake::Inbound;
 use hookgate::providers;
 use hookgate::base::secret::Secret;
@@ -34,8 +34,8 @@ fn targets() -> &'static [Target] {
     static TARGETS: OnceLock<Vec<Target>> = OnceLock::new();
     TARGETS.get_or_init(|| {
         let mut out = Vec::new();
-        for name in provider::NAMES {
-            let Some(auth) = provider::preset(name).and_then(|p| p.auth) else {
+        for name in providers::NAMES {
+            let Some(auth) = providers::preset(name).and_then(|p| p.auth) else {
                 continue;
             };
             let mut headers = Vec::new();

@@ -16,8 +16,8 @@ use hyper::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::config::{AuthConfig, Source};
 use crate::delivery::topic::TopicBudget;
+use crate::ingest::auth::AuthConfig;
 use crate::ingest::auth::{Verification, Verifier};
 use crate::ingest::deadletter::DeadLetter;
 use crate::ingest::error::WebhookError;
@@ -25,6 +25,7 @@ use crate::ingest::intake::Inbound;
 use crate::ingest::payload;
 use crate::ingest::pipeline::{prepare, Origin, Prepared};
 use crate::ingest::schema::SchemaRegistry;
+use crate::ingest::source::Source;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {

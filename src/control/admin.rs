@@ -26,13 +26,15 @@ use subtle::ConstantTimeEq as _;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::config::{
-    AdminKey, AdminSettings, OnInvalid, Scope, Source, StatusPage, MAX_ROTATION_GRACE_SECS,
+use crate::control::settings::{
+    AdminKey, AdminSettings, Scope, StatusPage, MAX_ROTATION_GRACE_SECS,
 };
 use crate::control::status;
 use crate::control::store::{self, Record, SecretOrigin, Store, StoredSecret};
-use crate::http::{App, Routes};
+use crate::http::App;
 use crate::ingest::error::{json_response, AdminError};
+use crate::ingest::source::Routes;
+use crate::ingest::source::{OnInvalid, Source};
 use crate::providers;
 use crate::providers::catalog;
 
@@ -186,7 +188,7 @@ fn status_page<B>(admin: &Admin, app: &App, req: &Request<B>) -> Answer {
         }
         StatusPage::Open => {}
     }
-    let now = crate::http::now_ms();
+    let now = crate::base::clock::now_ms();
     let routes = app.routes.get();
     let mut rows: Vec<status::Row> = routes
         .configured

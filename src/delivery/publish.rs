@@ -20,7 +20,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use crate::base::metrics::Metrics;
-use crate::config::KafkaSettings;
+use crate::delivery::kafka::KafkaSettings;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {

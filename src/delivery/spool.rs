@@ -478,6 +478,40 @@ fn read_segment_range(
     Ok(out)
 }
 
+/// `[spool]`: where events go when Kafka cannot take them in time.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpoolConfig {
+    /// Directory of the spool; unset: no spool (a broker failure answers 503).
+    pub dir: Option<PathBuf>,
+    /// Most bytes spooled; beyond it webhooks get 503 `spool_full` (nothing is dropped).
+    #[serde(default = "SpoolConfig::default_max_bytes")]
+    pub max_bytes: u64,
+    /// Oldest spooled record allowed; beyond it the spool counts as full.
+    #[serde(default = "SpoolConfig::default_max_age_secs")]
+    pub max_age_secs: u64,
+}
+
+impl SpoolConfig {
+    const fn default_max_bytes() -> u64 {
+        1024 * 1024 * 1024
+    }
+    /// A day: past that, something is badly wrong and providers should see it.
+    const fn default_max_age_secs() -> u64 {
+        86_400
+    }
+}
+
+impl Default for SpoolConfig {
+    fn default() -> Self {
+        SpoolConfig {
+            dir: None,
+            max_bytes: Self::default_max_bytes(),
+            max_age_secs: Self::default_max_age_secs(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,6 @@
 
 pub mod tls;
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -31,8 +30,9 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
+use crate::base::clock::now_ms;
+use crate::base::live::Live;
 use crate::base::metrics::Metrics;
-use crate::config::Source;
 use crate::control::admin;
 use crate::delivery::publish::Publisher;
 use crate::delivery::spool::Spool;
@@ -41,29 +41,8 @@ use crate::ingest::access::ClientIpRule;
 use crate::ingest::dedup::Dedup;
 use crate::ingest::error::{error_response, json_response, method_not_allowed};
 use crate::ingest::pipeline;
-use crate::ingest::schema::SchemaRegistry;
+use crate::ingest::source::Routes;
 use crate::providers::catalog;
-
-/// The sources and schemas in force. A request takes the current value when it starts and
-/// keeps it to the end, so a change never alters the rules under a request in flight. A config
-/// reload (`SIGHUP`) replaces `configured` and `schemas`; a change through the admin API
-/// replaces `managed`; each keeps the other's part.
-#[derive(Debug, Clone)]
-pub struct Routes {
-    /// Sources from the config file.
-    pub configured: Arc<HashMap<String, Source>>,
-    /// Sources created through the admin API ([`crate::control::store`]).
-    pub managed: Arc<HashMap<String, Source>>,
-    pub schemas: Arc<SchemaRegistry>,
-}
-
-impl Routes {
-    /// The source behind `POST /webhooks/{name}`; a config source wins over an admin-created
-    /// one of the same name.
-    pub fn source(&self, name: &str) -> Option<&Source> {
-        self.configured.get(name).or_else(|| self.managed.get(name))
-    }
-}
 
 /// Everything a request needs, shared by all connections.
 #[derive(Debug)]
@@ -146,40 +125,6 @@ async fn probe_broker(app: &App) -> bool {
     app.broker.set(up, now_ms());
     app.metrics.observe_readiness(up, up || app.spool.is_some());
     up
-}
-
-/// Unix time in milliseconds.
-pub fn now_ms() -> i64 {
-    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
-        .unwrap_or(i64::MAX)
-}
-
-/// A value that can be replaced while readers hold on to the one they took: each reader gets
-/// an `Arc` of the current value and keeps it as long as it needs.
-#[derive(Debug)]
-pub struct Live<T>(std::sync::RwLock<Arc<T>>);
-
-impl<T> Live<T> {
-    pub fn new(value: T) -> Self {
-        Live(std::sync::RwLock::new(Arc::new(value)))
-    }
-
-    /// The value in force now.
-    pub fn get(&self) -> Arc<T> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    /// Puts `value` in force for every `get` from now on.
-    pub fn replace(&self, value: T) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(value);
-    }
-
-    /// Puts `change(current)` in force, with writers serialized, so two changes of different
-    /// parts (a reload and an admin call) cannot lose each other.
-    pub fn update(&self, change: impl FnOnce(&T) -> T) {
-        let mut slot = self.0.write().unwrap_or_else(|e| e.into_inner());
-        *slot = Arc::new(change(&slot));
-    }
 }
 
 /// Connection-level limits.

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use tokio_rustls::TlsAcceptor;
 
 use crate::base::metrics::Metrics;
-use crate::config::TlsConfig;
+use serde::Deserialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
@@ -203,5 +203,22 @@ impl std::fmt::Debug for Reloading {
 impl ResolvesServerCert for Reloading {
     fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
         Some(self.read().key.clone())
+    }
+}
+
+/// `[server.tls]`: the certificate (PEM chain, leaf first) and its private key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    /// How often the files are checked for a renewed certificate.
+    #[serde(default = "TlsConfig::default_reload_interval_secs")]
+    pub reload_interval_secs: u64,
+}
+
+impl TlsConfig {
+    const fn default_reload_interval_secs() -> u64 {
+        30
     }
 }

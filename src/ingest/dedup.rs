@@ -448,6 +448,45 @@ impl Drop for Guard<'_> {
     }
 }
 
+/// `[dedup]`: suppression of provider redeliveries by delivery id.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DedupConfig {
+    #[serde(default = "crate::base::setting::default_true")]
+    pub enabled: bool,
+    /// How long an accepted delivery id is remembered.
+    #[serde(default = "DedupConfig::default_window_secs")]
+    pub window_secs: u64,
+    /// Most delivery ids remembered (oldest forgotten first); about 150 bytes each.
+    #[serde(default = "DedupConfig::default_capacity")]
+    pub capacity: usize,
+    /// Journal file, so a restart remembers; unset: memory only.
+    pub journal: Option<PathBuf>,
+}
+
+impl DedupConfig {
+    /// A day: covers the retry schedules of most providers (Shopify 4 h, Svix ~27 h, Stripe's
+    /// 3 days being the long exception).
+    const fn default_window_secs() -> u64 {
+        86_400
+    }
+    /// 200,000 ids ≈ 30 MB.
+    const fn default_capacity() -> usize {
+        200_000
+    }
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig {
+            enabled: true,
+            window_secs: Self::default_window_secs(),
+            capacity: Self::default_capacity(),
+            journal: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

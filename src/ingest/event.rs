@@ -276,6 +276,25 @@ fn parse_time_text(
         .or_else(|| s.parse::<f64>().ok().and_then(from_number))
 }
 
+/// `fields = { separator = ",", signature = "v1", timestamp = "t" }`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldsConfig {
+    /// Between fields.
+    #[serde(default = "FieldsConfig::default_separator")]
+    pub separator: String,
+    /// Name of the signature field(s).
+    pub signature: String,
+    /// Name of the timestamp field, if the header carries one.
+    pub timestamp: Option<String>,
+}
+
+impl FieldsConfig {
+    fn default_separator() -> String {
+        ",".to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,3 +12,4 @@ pub mod intake;
 pub mod payload;
 pub mod pipeline;
 pub mod schema;
+pub mod source;

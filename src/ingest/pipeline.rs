@@ -18,10 +18,9 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::base::metrics::UNKNOWN_SOURCE;
-use crate::config::{OnInvalid, Source, SuccessReply};
 use crate::delivery::publish::Record;
 use crate::delivery::topic::TopicBudget;
-use crate::http::{App, Routes};
+use crate::http::App;
 use crate::ingest::auth::{Verification, Verified};
 use crate::ingest::dedup::{Check, Guard};
 use crate::ingest::envelope::{self, Context};
@@ -30,6 +29,7 @@ use crate::ingest::event::Identified;
 use crate::ingest::handshake::Reply;
 use crate::ingest::payload::Payload;
 use crate::ingest::schema::{SchemaError, SchemaRegistry};
+use crate::ingest::source::{OnInvalid, Routes, Source, SuccessReply};
 use crate::ingest::{deadletter, intake, payload};
 
 /// What a webhook request came to.
@@ -170,7 +170,7 @@ fn observe(
     app.metrics
         .observe_webhook(label, outcome, started.elapsed());
     app.activity
-        .record(label, outcome, refusal, crate::http::now_ms());
+        .record(label, outcome, refusal, crate::base::clock::now_ms());
 }
 
 /// The success answer: `202 {"id": …}` unless the source asks for another; the envelope id is
@@ -204,7 +204,7 @@ fn accepted_response(id: Uuid, success: Option<&SuccessReply>) -> Response<Full<
 
 /// Spends one of the source's rate-limit tokens (only authenticated deliveries do, so nobody
 /// else can exhaust a provider's quota).
-fn rate_limit(source: &crate::config::Source) -> Result<(), WebhookError> {
+fn rate_limit(source: &Source) -> Result<(), WebhookError> {
     use governor::clock::Clock as _;
     let Some(limiter) = &source.rate_limiter else {
         return Ok(());

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::base::json::{Document, Sonic};
-use crate::config::MissingSchema;
+use serde::Deserialize;
 
 /// The schema of a provider's common wrapper, for event types without their own.
 const ENVELOPE_FILE: &str = "_envelope.json";
@@ -464,4 +464,38 @@ mod tests {
         );
         assert_eq!(own.expect("valid").as_deref(), Some("svc/special.json"));
     }
+}
+
+/// `[schemas]`: where the per-event JSON Schemas live.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemasConfig {
+    /// Directory holding `{provider}/{event_type}.json`. Relative paths are taken from the
+    /// working directory.
+    #[serde(default = "SchemasConfig::default_dir")]
+    pub dir: PathBuf,
+}
+
+impl SchemasConfig {
+    fn default_dir() -> PathBuf {
+        PathBuf::from("schemas")
+    }
+}
+
+impl Default for SchemasConfig {
+    fn default() -> Self {
+        SchemasConfig {
+            dir: Self::default_dir(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MissingSchema {
+    /// Publish events whose type has no schema file (they are marked `"schema": null`).
+    #[default]
+    Accept,
+    /// Answer 422 `no_schema`.
+    Reject,
 }

@@ -8,12 +8,15 @@
 //! Adding a provider: add its name to [`NAMES`] and one arm to [`preset`], then a test below
 //! with the provider's published vector (or one its official SDK produced).
 
+pub mod build;
 pub mod catalog;
 
-use crate::config::{AuthConfig, FieldsConfig, SignatureConfig, SuccessReply};
 use crate::ingest::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
+use crate::ingest::auth::{AuthConfig, SignatureConfig};
+use crate::ingest::event::FieldsConfig;
 use crate::ingest::event::Locator;
 use crate::ingest::handshake::HandshakeKind;
+use crate::ingest::source::SuccessReply;
 
 /// Defaults a provider brings to a source.
 #[derive(Debug, Clone)]

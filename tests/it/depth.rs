@@ -457,7 +457,7 @@ max_json_depth = {MAX_DEPTH_LIMIT}
     assert!(hookgate::base::json::check_depth(body.as_bytes(), MAX_DEPTH_LIMIT - 1).is_err());
 
     let verifier = hookgate::ingest::auth::Verifier::new(
-        &hookgate::config::AuthConfig::None,
+        &hookgate::ingest::auth::AuthConfig::None,
         Vec::new(),
         None,
     )

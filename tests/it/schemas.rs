@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use hookgate::config::MissingSchema;
+use hookgate::ingest::schema::MissingSchema;
 use hookgate::ingest::schema::SchemaRegistry;
 
 fn repo(rel: &str) -> PathBuf {

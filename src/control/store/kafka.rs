@@ -17,7 +17,7 @@ use rdkafka::{Message as _, Offset, TopicPartitionList};
 use tokio::sync::mpsc;
 
 use super::{Record, StoreError};
-use crate::config::KafkaSettings;
+use crate::delivery::kafka::KafkaSettings;
 
 /// How long opening may take to read the topic to its end.
 const LOAD_TIMEOUT: Duration = Duration::from_secs(30);

@@ -21,9 +21,11 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::base::live::Live;
 use crate::base::secret::Secret;
-use crate::config::{self, ConfigError, Source, SourceConfig, SourceDefaults};
-use crate::http::{Live, Routes};
+use crate::base::setting::ConfigError;
+use crate::ingest::source::{Routes, Source};
+use crate::providers::build::{self, SourceConfig, SourceDefaults};
 
 pub use seal::Sealer;
 
@@ -132,13 +134,13 @@ pub fn build(
     }
     let raw: SourceConfig =
         serde_json::from_value(Value::Object(raw)).map_err(|e| e.to_string())?;
-    if matches!(raw.auth, Some(config::AuthConfig::None)) {
+    if matches!(raw.auth, Some(crate::ingest::auth::AuthConfig::None)) {
         return Err(
             "`auth`: type \"none\" is not allowed for sources created through the API".to_owned(),
         );
     }
     let mut warnings = Vec::new();
-    config::build_source(&record.id, raw, secrets, defaults, &mut warnings).map_err(|e| match e {
+    build::build_source(&record.id, raw, secrets, defaults, &mut warnings).map_err(|e| match e {
         ConfigError::Invalid { key, reason, .. } => format!("`{key}`: {reason}"),
         other => other.to_string(),
     })

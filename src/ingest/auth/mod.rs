@@ -22,7 +22,7 @@ use hyper::header::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use crate::base::secret::Secret;
-use crate::config::AuthConfig;
+use crate::ingest::event::FieldsConfig;
 use crate::ingest::intake::Inbound;
 
 /// Signature algorithm. HMAC ones take shared secrets; the others take the provider's public key.
@@ -314,10 +314,107 @@ fn header_name(name: &str) -> Result<HeaderName, VerifierConfigError> {
         .map_err(|_| VerifierConfigError::HeaderName(name.to_owned()))
 }
 
+/// `auth = { type = "…", … }`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthConfig {
+    /// An HMAC of (parts of) the request, sent in a header. Secrets are shared keys.
+    Hmac(SignatureConfig),
+    /// A public-key signature (Ed25519, ECDSA P-256), sent in a header. Secrets are the
+    /// provider's public keys.
+    PublicKey(SignatureConfig),
+    /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
+    ApiKey { header: Option<String> },
+    /// Adyen standard notifications: an HMAC per notification item, inside the body; secrets
+    /// are the hex HMAC keys.
+    AdyenHmac,
+    /// Mailgun: `signature {timestamp, token, signature}` inside the JSON body.
+    Mailgun,
+    /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
+    None,
+}
+
+/// A signature recipe: where the signature (and timestamp) are, what was signed, how keys and
+/// signatures are encoded. Presets are values of this type.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignatureConfig {
+    /// Header carrying the signature.
+    pub header: String,
+    #[serde(default)]
+    pub algorithm: Algorithm,
+    #[serde(default)]
+    pub encoding: Encoding,
+    /// Text before each signature, e.g. `sha256=`, `v1,` (compared case-insensitively).
+    #[serde(default)]
+    pub prefix: String,
+    /// When set, the header holds several `<prefix><signature>` items separated by this
+    /// (`" "` for Standard Webhooks, `","` for PagerDuty); items with another prefix are
+    /// ignored. Any one valid signature is enough.
+    pub separator: Option<String>,
+    /// When set, the header is a list of `key=value` fields (Stripe `t=…,v1=…`, Paddle
+    /// `ts=…;h1=…`).
+    pub fields: Option<FieldsConfig>,
+    /// What is signed: `{body}` (default), or a recipe such as `{timestamp}.{body}`,
+    /// `{header:Webhook-Id}.{timestamp}.{body}`, `{method}{url}{body}{timestamp}`.
+    #[serde(default = "SignatureConfig::default_signed")]
+    pub signed: String,
+    /// Header carrying the timestamp (or use `fields.timestamp`); enables the replay window.
+    pub timestamp_header: Option<String>,
+    /// JSON pointer to a timestamp inside the body, checked once the signature matched
+    /// (Linear's `/webhookTimestamp`). Cannot be part of the signed recipe.
+    pub timestamp_pointer: Option<String>,
+    #[serde(default)]
+    pub timestamp_format: TimestampFormat,
+    /// Largest accepted age of the timestamp (and distance ahead, see `limit_future`).
+    #[serde(default = "SignatureConfig::default_tolerance_secs")]
+    pub tolerance_secs: u64,
+    /// Also refuse timestamps more than `tolerance_secs` ahead of now (Stripe's SDK does not).
+    #[serde(default = "crate::base::setting::default_true")]
+    pub limit_future: bool,
+    /// How the configured secrets turn into key bytes.
+    #[serde(default)]
+    pub key_encoding: KeyEncoding,
+    /// Removed from secrets before decoding, when present (e.g. `whsec_`).
+    #[serde(default)]
+    pub key_prefix: String,
+}
+
+impl SignatureConfig {
+    /// HMAC-SHA256 of the raw body, hex, no prefix, in `header`, 5-minute window if a timestamp
+    /// is added: the defaults of every key, and the starting point of most presets.
+    pub fn body_hmac_sha256(header: &str) -> Self {
+        SignatureConfig {
+            header: header.to_owned(),
+            algorithm: Algorithm::Sha256,
+            encoding: Encoding::Hex,
+            prefix: String::new(),
+            separator: None,
+            fields: None,
+            signed: Self::default_signed(),
+            timestamp_header: None,
+            timestamp_pointer: None,
+            timestamp_format: TimestampFormat::UnixSeconds,
+            tolerance_secs: Self::default_tolerance_secs(),
+            limit_future: true,
+            key_encoding: KeyEncoding::Utf8,
+            key_prefix: String::new(),
+        }
+    }
+
+    fn default_signed() -> String {
+        "{body}".to_owned()
+    }
+    /// Five minutes: what Stripe, Slack and Standard Webhooks use.
+    const fn default_tolerance_secs() -> u64 {
+        300
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SignatureConfig;
+    use crate::ingest::auth::SignatureConfig;
     use bytes::Bytes;
     use hyper::header::HeaderMap;
 

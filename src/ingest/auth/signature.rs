@@ -9,7 +9,7 @@ use hyper::header::{HeaderMap, HeaderName};
 use super::keys::{Keys, BASE64_LENIENT, BASE64_URL_LENIENT};
 use super::{header_name, AuthError, Encoding, TimestampFormat, VerifierConfigError};
 use crate::base::secret::Secret;
-use crate::config::SignatureConfig;
+use crate::ingest::auth::SignatureConfig;
 use crate::ingest::intake::Inbound;
 
 #[derive(Debug)]
