@@ -271,7 +271,7 @@ impl Metrics {
     }
 
     /// Sets the spool gauges from a snapshot.
-    pub fn observe_spool(&self, depth: crate::delivery::spool::Depth) {
+    pub fn observe_spool(&self, depth: SpoolDepth) {
         self.spool_records.set(depth.records as i64);
         self.spool_bytes.set(depth.bytes as i64);
         let now_ms = time::OffsetDateTime::now_utc().unix_timestamp() * 1000;
@@ -340,6 +340,14 @@ impl Metrics {
         }
         String::from_utf8_lossy(&buf).into_owned()
     }
+}
+
+/// A snapshot for metrics and `/readyz`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SpoolDepth {
+    pub records: u64,
+    pub bytes: u64,
+    pub oldest_ms: Option<i64>,
 }
 
 #[cfg(test)]

@@ -32,7 +32,8 @@ use crate::control::settings::{
 use crate::control::status;
 use crate::control::store::{self, Record, SecretOrigin, Store, StoredSecret};
 use crate::http::App;
-use crate::ingest::error::{json_response, AdminError};
+use crate::control::error::AdminError;
+use crate::http::response::json_response;
 use crate::ingest::source::Routes;
 use crate::ingest::source::{OnInvalid, Source};
 use crate::providers;

@@ -19,6 +19,8 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use crate::base::metrics::SpoolDepth;
+
 const MAGIC: &[u8; 4] = b"HKS1";
 const HEADER_LEN: usize = 12;
 /// A segment is closed and a new one started beyond this size.
@@ -120,14 +122,6 @@ impl std::fmt::Debug for Spool {
     }
 }
 
-/// A snapshot for metrics and `/readyz`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Depth {
-    pub records: u64,
-    pub bytes: u64,
-    pub oldest_ms: Option<i64>,
-}
-
 impl Spool {
     /// Opens (or creates) the spool in `dir`, reading what an earlier run left.
     pub fn open(dir: &Path, limits: SpoolLimits) -> Result<Self, SpoolError> {
@@ -205,9 +199,9 @@ impl Spool {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn depth(&self) -> Depth {
+    pub fn depth(&self) -> SpoolDepth {
         let s = self.lock();
-        Depth {
+        SpoolDepth {
             records: s.pending_times.len() as u64,
             bytes: s.bytes,
             oldest_ms: s.pending_times.front().map(|(_, at)| *at),
@@ -595,7 +589,7 @@ mod tests {
         let seq = spool.append(record(3), 2_000).expect("append");
         assert!(seq > peeked[1].seq);
         spool.mark_drained(seq).expect("ack all");
-        assert_eq!(spool.depth(), Depth::default());
+        assert_eq!(spool.depth(), SpoolDepth::default());
         assert!(!spool.is_draining());
         let segments = std::fs::read_dir(dir.path())
             .expect("dir")
@@ -632,7 +626,7 @@ mod tests {
         }
         let expected: Vec<String> = (0..14).map(|n| format!("k{n}")).collect();
         assert_eq!(seen, expected);
-        assert_eq!(spool.depth(), Depth::default());
+        assert_eq!(spool.depth(), SpoolDepth::default());
     }
 
     #[test]

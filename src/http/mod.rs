@@ -9,6 +9,7 @@
 //! Shutdown: stop accepting, let open connections finish their in-flight requests within the
 //! grace period, then return so the caller can flush the producer.
 
+pub mod response;
 pub mod tls;
 
 use std::convert::Infallible;
@@ -39,7 +40,7 @@ use crate::delivery::spool::Spool;
 use crate::http::tls::Tls;
 use crate::ingest::access::ClientIpRule;
 use crate::ingest::dedup::Dedup;
-use crate::ingest::error::{error_response, json_response, method_not_allowed};
+use crate::http::response::{error_response, json_response, method_not_allowed};
 use crate::ingest::pipeline;
 use crate::ingest::source::Routes;
 use crate::providers::catalog;

@@ -1,16 +1,18 @@
-//! Errors to HTTP answers, in one place.
+//! The webhook plane's errors and their HTTP answers, in one place.
 //!
 //! Owns: [`WebhookError`], the union of every stage's error, and the single mapping from it to
-//! a status code and the JSON body `{"error": "…", "code": "…"}`. Messages come from the stage
-//! errors, which never hold secrets, expected signatures or payload values.
+//! a status code and the JSON body `{"error": "…", "code": "…"}` (the shape is
+//! `http::response`'s; the admin plane's errors map in `control::error`). Messages come from
+//! the stage errors, which never hold secrets, expected signatures or payload values.
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{HeaderValue, CONTENT_TYPE, RETRY_AFTER};
+use hyper::header::{HeaderValue, RETRY_AFTER};
 use hyper::{Response, StatusCode};
 
 use crate::delivery::publish::PublishError;
 use crate::delivery::spool::SpoolError;
+use crate::http::response::{error_response, json_response};
 use crate::ingest::access::AccessError;
 use crate::ingest::auth::AuthError;
 use crate::ingest::event::EventError;
@@ -18,83 +20,6 @@ use crate::ingest::handshake::HandshakeError;
 use crate::ingest::intake::IntakeError;
 use crate::ingest::payload::PayloadError;
 use crate::ingest::schema::SchemaError;
-
-/// Why an admin API call was refused. Bodies are `{"error": "…"}` (seed 004's shape), plus
-/// `unknown_events` for [`AdminError::UnknownEvents`].
-#[derive(Debug, thiserror::Error)]
-pub enum AdminError {
-    #[error("no such admin endpoint")]
-    NoEndpoint,
-    #[error("{message}")]
-    Method {
-        allow: &'static str,
-        message: &'static str,
-    },
-    #[error("a valid admin API key is required: Authorization: Bearer <key>")]
-    Unauthenticated,
-    #[error("this key lacks the `{0}` scope")]
-    Forbidden(&'static str),
-    #[error("{0}")]
-    BadRequest(String),
-    #[error("Some events are not available for provider `{provider}`: {}", .events.join(", "))]
-    UnknownEvents {
-        provider: String,
-        events: Vec<String>,
-    },
-    /// The message differs between reading and deleting, as in seed 004.
-    #[error("{0}")]
-    NotFound(&'static str),
-    #[error("webhook `{0}` comes from the config file and is read-only here: edit the file and send SIGHUP")]
-    ReadOnly(String),
-    #[error("the request body is larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("the body must be JSON (Content-Type: application/json)")]
-    MediaType,
-    #[error("the change was not saved: {0}")]
-    Store(#[from] crate::control::store::StoreError),
-    #[error("the gateway could not make a secret: {0}")]
-    Seal(#[from] crate::control::store::seal::SealError),
-}
-
-impl AdminError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            AdminError::NoEndpoint | AdminError::NotFound(_) => StatusCode::NOT_FOUND,
-            AdminError::Method { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AdminError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AdminError::BadRequest(_) | AdminError::UnknownEvents { .. } => StatusCode::BAD_REQUEST,
-            AdminError::ReadOnly(_) => StatusCode::CONFLICT,
-            AdminError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AdminError::MediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            AdminError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-            AdminError::Seal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The HTTP answer: status, `{"error"}` body, and `Allow` / `Retry-After` where they apply.
-    pub fn response(&self) -> Response<Full<Bytes>> {
-        let mut body = serde_json::json!({ "error": self.to_string() });
-        if let AdminError::UnknownEvents { events, .. } = self {
-            body["unknown_events"] = serde_json::json!(events);
-        }
-        let mut response = json_response(self.status(), &body);
-        match self {
-            AdminError::Method { allow, .. } => {
-                response
-                    .headers_mut()
-                    .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
-            }
-            AdminError::Store(_) => {
-                response
-                    .headers_mut()
-                    .insert(RETRY_AFTER, HeaderValue::from_static("5"));
-            }
-            _ => {}
-        }
-        response
-    }
-}
 
 /// Why a webhook was not accepted.
 #[derive(Debug, thiserror::Error)]
@@ -220,38 +145,10 @@ impl WebhookError {
     }
 }
 
-/// `405` with `Allow`.
-pub fn method_not_allowed(allow: &'static str, message: &str) -> Response<Full<Bytes>> {
-    let mut response = error_response(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
-        message,
-    );
-    response
-        .headers_mut()
-        .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
-    response
-}
-
-/// A JSON error answer. Used for routing errors (404, 405) too.
-pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response<Full<Bytes>> {
-    let body = serde_json::json!({ "error": message, "code": code });
-    json_response(status, &body)
-}
-
-/// A JSON answer with the right content type.
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::header::CONTENT_TYPE;
     use http_body_util::BodyExt;
 
     #[tokio::test]
