@@ -67,6 +67,7 @@
 //!   has the topic's acknowledgement) before it swaps the routes; secrets stay sealed in the
 //!   store and are opened only to build a source.
 
+pub mod app;
 pub mod base;
 pub mod cli;
 pub mod config;

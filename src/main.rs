@@ -11,14 +11,16 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use clap::{Parser, Subcommand, ValueEnum};
+use hookgate::app::router::{Listener, Surface};
 use hookgate::base::metrics::Metrics;
 use hookgate::config::{self, Settings};
 use hookgate::delivery::kafka::Brokers;
 use hookgate::delivery::publish::Publisher;
-use hookgate::http::{self, App};
+use hookgate::http;
 use hookgate::ingest::dedup::Dedup;
 use hookgate::ingest::schema::SchemaRegistry;
 use hookgate::ingest::source::Routes;
+use hookgate::ingest::Gateway;
 
 /// mimalloc: every request allocates (its body, the parsed document, the record). It was chosen
 /// when payloads were parsed into `serde_json::Value`, measured ~30% faster than the system
@@ -320,7 +322,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             header_read_timeout: settings.header_read_timeout,
             shutdown_grace: settings.shutdown_grace,
         };
-        let app = Arc::new(App {
+        let app = Arc::new(Gateway {
             routes: hookgate::base::live::Live::new(Routes {
                 configured: Arc::new(settings.sources.into_iter().collect::<HashMap<_, _>>()),
                 managed: Arc::default(),
@@ -333,8 +335,8 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
             dedup,
             client_ip: settings.client_ip.clone(),
             spool,
-            activity: hookgate::control::status::Activity::default(),
-            broker: http::BrokerState::default(),
+            activity: hookgate::ingest::activity::Activity::default(),
+            broker: hookgate::ingest::health::BrokerState::default(),
             topics: hookgate::delivery::topic::TopicBudget::new(settings.kafka.max_topics),
         });
         // The admin listener first, so its address is printed before the ingest line; its
@@ -415,7 +417,7 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         let broker_watch = {
             let app = app.clone();
             let stopped = stop_drain.subscribe();
-            tokio::spawn(async move { http::watch_broker(&app, stopped).await })
+            tokio::spawn(async move { hookgate::ingest::health::watch_broker(&app, stopped).await })
         };
         let reloader = {
             let app = app.clone();
@@ -436,16 +438,21 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         });
         let admin = admin_listener.map(|(listener, admin)| {
             let app = app.clone();
-            let surface = http::Surface::Admin(admin);
+            let handler = Arc::new(Listener {
+                gateway: app,
+                surface: Surface::Admin(admin),
+            });
             tokio::spawn(async move {
-                http::serve(listener, app, surface, None, shutdown_signal(), limits).await
+                http::serve(listener, handler, None, shutdown_signal(), limits).await
             })
         });
 
         http::serve(
             listener,
-            app.clone(),
-            http::Surface::Ingest,
+            Arc::new(Listener {
+                gateway: app.clone(),
+                surface: Surface::Ingest,
+            }),
             tls,
             shutdown_signal(),
             limits,
@@ -523,7 +530,7 @@ pub(crate) async fn open_store(
 /// old ones). A config or schema that does not load is refused with a log line and the old
 /// one keeps serving. Runs until `stop` turns true.
 async fn reload_on_sighup(
-    app: &App,
+    app: &Gateway,
     path: &Path,
     hangups: std::io::Result<tokio::signal::unix::Signal>,
     mut stop: tokio::sync::watch::Receiver<bool>,

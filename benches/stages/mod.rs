@@ -513,7 +513,7 @@ fn kafka_record(record: &Record<'_>) {
 // Inputs.
 // ---------------------------------------------------------------------------------------------
 
-/// The gateway's bound on event-type topics, as `App` holds it.
+/// The gateway's bound on event-type topics, as `Gateway` holds it.
 fn budget() -> &'static hookgate::delivery::topic::TopicBudget {
     static BUDGET: std::sync::LazyLock<hookgate::delivery::topic::TopicBudget> =
         std::sync::LazyLock::new(|| hookgate::delivery::topic::TopicBudget::new(1_000));

@@ -26,16 +26,16 @@ use subtle::ConstantTimeEq as _;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::control::error::AdminError;
 use crate::control::settings::{
     AdminKey, AdminSettings, Scope, StatusPage, MAX_ROTATION_GRACE_SECS,
 };
 use crate::control::status;
 use crate::control::store::{self, Record, SecretOrigin, Store, StoredSecret};
-use crate::http::App;
-use crate::control::error::AdminError;
 use crate::http::response::json_response;
 use crate::ingest::source::Routes;
 use crate::ingest::source::{OnInvalid, Source};
+use crate::ingest::Gateway;
 use crate::providers;
 use crate::providers::catalog;
 
@@ -66,7 +66,7 @@ pub struct Admin {
 type Answer = Result<Response<Full<Bytes>>, AdminError>;
 
 /// Routes one admin request.
-pub async fn route<B>(admin: &Admin, app: &App, req: Request<B>) -> Response<Full<Bytes>>
+pub async fn route<B>(admin: &Admin, app: &Gateway, req: Request<B>) -> Response<Full<Bytes>>
 where
     B: Body,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -76,7 +76,7 @@ where
         .unwrap_or_else(|e| e.response())
 }
 
-async fn handle<B>(admin: &Admin, app: &App, req: Request<B>) -> Answer
+async fn handle<B>(admin: &Admin, app: &Gateway, req: Request<B>) -> Answer
 where
     B: Body,
     B::Error: std::error::Error + Send + Sync + 'static,
@@ -162,7 +162,7 @@ where
 
 /// `GET /healthz` and `GET /readyz` (for probes: no key, same answers as on the ingest
 /// listener) and `GET /status`, the status page.
-async fn operational<B>(admin: &Admin, app: &App, req: &Request<B>, what: &str) -> Answer {
+async fn operational<B>(admin: &Admin, app: &Gateway, req: &Request<B>, what: &str) -> Answer {
     if req.method() != Method::GET {
         return Err(AdminError::Method {
             allow: "GET",
@@ -171,14 +171,14 @@ async fn operational<B>(admin: &Admin, app: &App, req: &Request<B>, what: &str) 
     }
     match what {
         "healthz" => Ok(json_response(StatusCode::OK, &json!({"status": "ok"}))),
-        "readyz" => Ok(crate::http::readyz(app).await),
+        "readyz" => Ok(crate::ingest::health::readyz(app).await),
         _ => status_page(admin, app, req),
     }
 }
 
 /// `GET /status`: each source with its last accepted and refused delivery and its answers per
 /// outcome in the last hour; Kafka and spool state.
-fn status_page<B>(admin: &Admin, app: &App, req: &Request<B>) -> Answer {
+fn status_page<B>(admin: &Admin, app: &Gateway, req: &Request<B>) -> Answer {
     match admin.settings.status_page {
         StatusPage::Off => return Err(AdminError::NoEndpoint),
         StatusPage::Key => {
@@ -467,7 +467,7 @@ fn webhook_types(admin: &Admin, routes: &Routes, query: Option<&str>) -> Answer 
 /// One change, by one key.
 struct Call<'a> {
     admin: &'a Admin,
-    app: &'a App,
+    app: &'a Gateway,
     actor: &'a str,
 }
 

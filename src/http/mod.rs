@@ -1,10 +1,10 @@
-//! The HTTP server: accepting connections, routing, and graceful shutdown.
+//! Serving a listener: accepting connections, TLS handshakes, connection limits, a panic in a
+//! handler turned into a `500`, and graceful shutdown. It routes nothing: what a request means
+//! is the [`Handler`]'s business (the app layer's router).
 //!
-//! Owns: sockets and hyper. Routing is one `match` on method and path; webhook requests go to
-//! [`pipeline::handle`], the rest are operational endpoints. [`serve`] takes an already-bound
-//! listener and any shutdown future, so tests run it on port 0. With TLS, each connection's
-//! handshake runs in its own task under the header-read timeout, so a stalled client holds only
-//! its own connection slot.
+//! [`serve`] takes an already-bound listener and any shutdown future, so tests run it on port
+//! 0. With TLS, each connection's handshake runs in its own task under the header-read timeout,
+//! so a stalled client holds only its own connection slot.
 //!
 //! Shutdown: stop accepting, let open connections finish their in-flight requests within the
 //! grace period, then return so the caller can flush the producer.
@@ -23,110 +23,17 @@ use bytes::Bytes;
 use futures_util::FutureExt as _;
 use http_body_util::Full;
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_TYPE};
+
 use hyper::service::service_fn;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 
-use crate::base::clock::now_ms;
-use crate::base::live::Live;
 use crate::base::metrics::Metrics;
-use crate::control::admin;
-use crate::delivery::publish::Publisher;
-use crate::delivery::spool::Spool;
+use crate::http::response::error_response;
 use crate::http::tls::Tls;
-use crate::ingest::access::ClientIpRule;
-use crate::ingest::dedup::Dedup;
-use crate::http::response::{error_response, json_response, method_not_allowed};
-use crate::ingest::pipeline;
-use crate::ingest::source::Routes;
-use crate::providers::catalog;
-
-/// Everything a request needs, shared by all connections.
-#[derive(Debug)]
-pub struct App {
-    /// The sources and schemas in force; a SIGHUP replaces them.
-    pub routes: Live<Routes>,
-    pub publisher: Publisher,
-    pub metrics: Metrics,
-    /// Seconds sent in `Retry-After` with a 503.
-    pub retry_after_secs: u64,
-    /// One permit per request being processed (`server.max_in_flight`).
-    pub in_flight: tokio::sync::Semaphore,
-    /// Recently accepted delivery ids; `None` when dedup is off.
-    pub dedup: Option<Dedup>,
-    /// How to find the client's address behind trusted proxies.
-    pub client_ip: ClientIpRule,
-    /// Where records go when Kafka cannot take them; `None`: answer 503 instead.
-    pub spool: Option<Spool>,
-    /// Recent answers per source, for the status page.
-    pub activity: crate::control::status::Activity,
-    /// The last broker probe ([`watch_broker`]).
-    pub broker: BrokerState,
-    /// The event-type topics routed to so far, bounded by `kafka.max_topics`; outlives
-    /// reloads, so a SIGHUP does not reset the bound.
-    pub topics: crate::delivery::topic::TopicBudget,
-}
-
-/// What the last broker probe found.
-#[derive(Debug, Default)]
-pub struct BrokerState {
-    /// 0: not probed yet, 1: reachable, 2: unreachable.
-    up: std::sync::atomic::AtomicU8,
-    checked_ms: std::sync::atomic::AtomicI64,
-}
-
-impl BrokerState {
-    /// `None` before the first probe.
-    pub fn up(&self) -> Option<bool> {
-        match self.up.load(std::sync::atomic::Ordering::Relaxed) {
-            1 => Some(true),
-            2 => Some(false),
-            _ => None,
-        }
-    }
-
-    /// When the last probe ran (Unix ms), if one has.
-    pub fn checked_ms(&self) -> Option<i64> {
-        self.up()
-            .map(|_| self.checked_ms.load(std::sync::atomic::Ordering::Relaxed))
-    }
-
-    fn set(&self, up: bool, now_ms: i64) {
-        self.checked_ms
-            .store(now_ms, std::sync::atomic::Ordering::Relaxed);
-        self.up
-            .store(if up { 1 } else { 2 }, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-/// How often [`watch_broker`] probes.
-pub const BROKER_PROBE_EVERY: Duration = Duration::from_secs(10);
-
-/// Probes the brokers every [`BROKER_PROBE_EVERY`] until `stop` turns true, keeping
-/// `hookgate_kafka_up`, `hookgate_ready` and the status page's broker line current, so
-/// alerts do not depend on anyone calling `/readyz`.
-pub async fn watch_broker(app: &App, mut stop: tokio::sync::watch::Receiver<bool>) {
-    loop {
-        probe_broker(app).await;
-        tokio::select! {
-            () = tokio::time::sleep(BROKER_PROBE_EVERY) => {}
-            _ = stop.changed() => return,
-        }
-    }
-}
-
-/// Asks the brokers for metadata and records the answer for the status page and the
-/// `hookgate_kafka_up` / `hookgate_ready` gauges. Returns whether a broker answered.
-async fn probe_broker(app: &App) -> bool {
-    let up = app.publisher.ready(Duration::from_secs(2)).await;
-    app.broker.set(up, now_ms());
-    app.metrics.observe_readiness(up, up || app.spool.is_some());
-    up
-}
 
 /// Connection-level limits.
 #[derive(Debug, Clone, Copy)]
@@ -136,20 +43,23 @@ pub struct ConnectionLimits {
     pub shutdown_grace: Duration,
 }
 
-/// Which routes a listener serves.
-#[derive(Debug, Clone)]
-pub enum Surface {
-    /// Webhooks and the operational endpoints.
-    Ingest,
-    /// The management API ([`admin`]).
-    Admin(Arc<admin::Admin>),
+/// What a listener serves: one answer per request. A panic inside `handle` ends only that
+/// request (answered `500`, counted in `metrics`).
+pub trait Handler: Send + Sync + 'static {
+    fn handle(
+        &self,
+        request: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send;
+
+    /// Where panics and failed TLS handshakes are counted.
+    fn metrics(&self) -> &Metrics;
 }
 
 /// Serves until `shutdown` resolves, then drains connections for at most the grace period.
-pub async fn serve(
+pub async fn serve<H: Handler>(
     listener: TcpListener,
-    app: Arc<App>,
-    surface: Surface,
+    handler: Arc<H>,
     tls: Option<Arc<Tls>>,
     shutdown: impl Future<Output = ()>,
     limits: ConnectionLimits,
@@ -183,20 +93,13 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let metrics_app = app.clone();
-                let app = app.clone();
-                let surface = surface.clone();
+                let metrics_handler = handler.clone();
+                let handler = handler.clone();
                 let service = service_fn(move |req| {
-                    let app = app.clone();
-                    let surface = surface.clone();
+                    let handler = handler.clone();
                     async move {
-                        let handled = async {
-                            match &surface {
-                                Surface::Ingest => route(&app, req, remote).await,
-                                Surface::Admin(admin) => admin::route(admin, &app, req).await,
-                            }
-                        };
-                        Ok::<_, Infallible>(or_internal_error(handled, &app.metrics, remote).await)
+                        let handled = handler.handle(req, remote);
+                        Ok::<_, Infallible>(or_internal_error(handled, handler.metrics(), remote).await)
                     }
                 });
                 let builder = builder.clone();
@@ -217,12 +120,12 @@ pub async fn serve(
                                     watcher.watch(connection.into_owned()).await
                                 }
                                 Ok(Err(e)) => {
-                                    metrics_app.metrics.tls_handshake_error();
+                                    metrics_handler.metrics().tls_handshake_error();
                                     tracing::debug!(error = %e, %remote, "TLS handshake failed");
                                     Ok(())
                                 }
                                 Err(_) => {
-                                    metrics_app.metrics.tls_handshake_error();
+                                    metrics_handler.metrics().tls_handshake_error();
                                     tracing::debug!(%remote, "TLS handshake timed out");
                                     Ok(())
                                 }
@@ -270,135 +173,10 @@ async fn or_internal_error(
         })
 }
 
-/// Routes one request.
-async fn route(app: &App, req: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
-    let _in_flight = InFlight::new(&app.metrics);
-    let path = req.uri().path().to_owned();
-    // A trailing slash is a common slip when pasting a webhook URL; it is tolerated.
-    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (req.method(), segments.as_slice()) {
-        (&Method::POST, ["webhooks", source]) if !source.is_empty() => {
-            // Beyond `max_in_flight`, answer at once rather than queue: the provider retries.
-            match app.in_flight.try_acquire() {
-                Ok(_permit) => pipeline::handle(app, source, req, Some(remote)).await,
-                Err(_) => pipeline::overloaded(app, source),
-            }
-        }
-        (&Method::GET, ["webhooks", source]) if !source.is_empty() => {
-            pipeline::handle_get(app, source, &req)
-        }
-        (_, ["webhooks", source]) if !source.is_empty() => {
-            method_not_allowed("POST", "webhooks are delivered with POST")
-        }
-        (&Method::GET, ["healthz"]) => {
-            json_response(StatusCode::OK, &serde_json::json!({"status": "ok"}))
-        }
-        (&Method::GET, ["readyz"]) => readyz(app).await,
-        (&Method::GET, ["metrics"]) => metrics(app),
-        (&Method::GET, ["v1", "event-types"]) => event_types(req.uri().query()),
-        (_, ["healthz" | "readyz" | "metrics"] | ["v1", "event-types"]) => {
-            method_not_allowed("GET", "use GET")
-        }
-        _ => error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            "no such endpoint; webhooks go to POST /webhooks/{source}",
-        ),
-    }
-}
-
-/// `GET /v1/event-types[?provider=NAME]`: the shipped event catalogs.
-fn event_types(query: Option<&str>) -> Response<Full<Bytes>> {
-    let provider = form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "provider")
-        .map(|(_, v)| v.into_owned());
-    match provider {
-        None => json_response(
-            StatusCode::OK,
-            &serde_json::json!({ "providers": catalog::all() }),
-        ),
-        Some(p) => match catalog::events(&p) {
-            Some(events) => json_response(StatusCode::OK, &serde_json::json!(events)),
-            None => error_response(
-                StatusCode::NOT_FOUND,
-                "unknown_catalog",
-                &format!(
-                    "no event catalog for provider `{p}` (catalogs: {})",
-                    catalog::all()
-                        .keys()
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ),
-        },
-    }
-}
-
-pub(crate) async fn readyz(app: &App) -> Response<Full<Bytes>> {
-    let reachable = probe_broker(app).await;
-    if let Some(spool) = &app.spool {
-        let depth = spool.depth();
-        if depth.records > 0 || !reachable {
-            // Still taking webhooks (into the spool), so still ready, but say so.
-            return json_response(
-                StatusCode::OK,
-                &serde_json::json!({"status": "degraded",
-                    "kafka": if reachable { "reachable" } else { "unreachable" },
-                    "spool": {"records": depth.records, "bytes": depth.bytes}}),
-            );
-        }
-    }
-    if reachable {
-        json_response(
-            StatusCode::OK,
-            &serde_json::json!({"status": "ready", "kafka": "reachable"}),
-        )
-    } else {
-        let mut r = json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &serde_json::json!({"status": "not_ready", "kafka": "unreachable",
-                "error": "no Kafka broker answered a metadata request within 2 s", "code": "broker_unreachable"}),
-        );
-        r.headers_mut().insert(
-            hyper::header::RETRY_AFTER,
-            HeaderValue::from(app.retry_after_secs),
-        );
-        r
-    }
-}
-
-fn metrics(app: &App) -> Response<Full<Bytes>> {
-    if let Some(spool) = &app.spool {
-        app.metrics.observe_spool(spool.depth());
-    }
-    let mut response = Response::new(Full::new(Bytes::from(app.metrics.render())));
-    response.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-    );
-    response
-}
-
-/// Counts a request in the in-flight gauge for as long as it lives.
-struct InFlight<'a>(&'a Metrics);
-
-impl<'a> InFlight<'a> {
-    fn new(metrics: &'a Metrics) -> Self {
-        metrics.in_flight().inc();
-        InFlight(metrics)
-    }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight().dec();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::response::json_response;
 
     #[tokio::test]
     async fn a_panicking_handler_is_answered_500_and_counted() {

@@ -148,8 +148,8 @@ impl WebhookError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hyper::header::CONTENT_TYPE;
     use http_body_util::BodyExt;
+    use hyper::header::CONTENT_TYPE;
 
     #[tokio::test]
     async fn every_error_is_json_with_a_code() {

@@ -20,17 +20,17 @@ use uuid::Uuid;
 use crate::base::metrics::UNKNOWN_SOURCE;
 use crate::delivery::publish::Record;
 use crate::delivery::topic::TopicBudget;
-use crate::http::App;
+use crate::http::response::{json_response, method_not_allowed};
 use crate::ingest::auth::{Verification, Verified};
 use crate::ingest::dedup::{Check, Guard};
 use crate::ingest::envelope::{self, Context};
-use crate::http::response::{json_response, method_not_allowed};
 use crate::ingest::error::WebhookError;
 use crate::ingest::event::Identified;
 use crate::ingest::handshake::Reply;
 use crate::ingest::payload::Payload;
 use crate::ingest::schema::{SchemaError, SchemaRegistry};
 use crate::ingest::source::{OnInvalid, Routes, Source, SuccessReply};
+use crate::ingest::Gateway;
 use crate::ingest::{deadletter, intake, payload};
 
 /// What a webhook request came to.
@@ -57,7 +57,7 @@ struct Delivery {
 
 /// Handles `POST /webhooks/{source_name}`: runs the pipeline, records metrics, answers.
 pub async fn handle<B>(
-    app: &App,
+    app: &Gateway,
     source_name: &str,
     request: Request<B>,
     remote_addr: Option<SocketAddr>,
@@ -74,7 +74,11 @@ where
 
 /// Handles `GET /webhooks/{source_name}`: the verification requests of providers whose
 /// handshake is a `GET` (Okta, X); `405` for every other source.
-pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Response<Full<Bytes>> {
+pub fn handle_get<B>(
+    app: &Gateway,
+    source_name: &str,
+    request: &Request<B>,
+) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let routes = app.routes.get();
     let result = match routes.source(source_name) {
@@ -91,7 +95,7 @@ pub fn handle_get<B>(app: &App, source_name: &str, request: &Request<B>) -> Resp
 }
 
 /// The answer when the gateway is at `max_in_flight`.
-pub fn overloaded(app: &App, source_name: &str) -> Response<Full<Bytes>> {
+pub fn overloaded(app: &Gateway, source_name: &str) -> Response<Full<Bytes>> {
     answer(
         app,
         &app.routes.get(),
@@ -103,7 +107,7 @@ pub fn overloaded(app: &App, source_name: &str) -> Response<Full<Bytes>> {
 
 /// Turns an outcome into the HTTP answer, with its metric and log line.
 fn answer(
-    app: &App,
+    app: &Gateway,
     routes: &Routes,
     source_name: &str,
     started: Instant,
@@ -162,7 +166,7 @@ fn answer(
 
 /// Counts one answer in the metrics and in the status page's activity.
 fn observe(
-    app: &App,
+    app: &Gateway,
     label: &str,
     outcome: &'static str,
     refusal: Option<&'static str>,
@@ -236,7 +240,7 @@ fn duplicate_response(id: Uuid, success: Option<&SuccessReply>) -> Response<Full
 }
 
 async fn pipeline<B>(
-    app: &App,
+    app: &Gateway,
     routes: &Routes,
     source_name: &str,
     request: Request<B>,
@@ -331,7 +335,7 @@ enum Admitted {
 /// The stages after authentication, up to the record: parse, answer handshakes, identify,
 /// dedup, validate, wrap. `dedup` holds this delivery's dedup claim once it has one.
 fn admit<'a>(
-    app: &'a App,
+    app: &'a Gateway,
     schemas: &SchemaRegistry,
     source: &Source,
     verified: &Verified,
@@ -470,7 +474,7 @@ pub fn prepare(
 /// Publishes an authentic delivery that `err` kept from becoming an event to the source's
 /// dead-letter topic, with the reason and what a replay needs; returns the record's id.
 async fn dead_letter(
-    app: &App,
+    app: &Gateway,
     source: &Source,
     verified: &Verified,
     delivery: Delivery,
@@ -573,7 +577,7 @@ const SPOOL_HANDOVER_PATIENCE: std::time::Duration = std::time::Duration::from_s
 /// (or records are already waiting in the spool, so order holds), writes it to the spool
 /// instead. Either way the event is safe when this returns `Ok`.
 async fn publish_or_spool(
-    app: &App,
+    app: &Gateway,
     record: Record<'_>,
     now_ms: i64,
 ) -> Result<&'static str, WebhookError> {
