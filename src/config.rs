@@ -49,6 +49,10 @@ pub enum ConfigError {
         index: usize,
         reason: String,
     },
+    /// A `[kafka.properties]` value that cannot be used; `reason` names the variable or file of
+    /// a secret reference, never its value.
+    #[error("[kafka.properties] `{key}`: {reason}")]
+    Property { key: String, reason: String },
 }
 
 impl ConfigError {
@@ -418,11 +422,24 @@ pub struct KafkaConfig {
     /// (unless a source sets `on_invalid = "reject"` or its own `dead_letter_topic`).
     #[serde(default = "KafkaConfig::default_dead_letter_topic")]
     pub dead_letter_topic: String,
-    /// Any further librdkafka producer property (`security.protocol`, `sasl.*`, `ssl.*`,
-    /// `compression.type`, …). Values here override the gateway's own settings except the
-    /// delivery guarantees (`enable.idempotence`, `acks`), which are fixed.
+    /// Any further librdkafka property (`security.protocol`, `sasl.*`, `ssl.*`,
+    /// `compression.type`, …), for every Kafka client of the gateway and of its commands.
+    /// Values here override the gateway's own settings except the delivery guarantees
+    /// (`enable.idempotence`, `acks`), which are fixed. A value is text or a secret reference.
     #[serde(default)]
-    pub properties: BTreeMap<String, String>,
+    pub properties: BTreeMap<String, PropertyValue>,
+}
+
+/// A `[kafka.properties]` value as written: text, or a secret reference (`{ env = "…" }`,
+/// `{ file = "…" }`) for passwords and keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a string, { env = \"VARIABLE\" } or { file = \"/path\" }"
+)]
+pub enum PropertyValue {
+    Text(String),
+    Secret(SecretRef),
 }
 
 impl KafkaConfig {
@@ -870,7 +887,61 @@ pub struct KafkaSettings {
     pub topic_replication: i32,
     pub delivery_timeout: Duration,
     pub retry_after_secs: u64,
-    pub properties: BTreeMap<String, String>,
+    pub properties: KafkaProperties,
+}
+
+/// `[kafka.properties]` with their secret references resolved. `Debug` shows the keys only:
+/// a value may be a password, written in the file or read from a secret reference.
+#[derive(Clone, Default)]
+pub struct KafkaProperties(BTreeMap<String, PropertyText>);
+
+#[derive(Clone)]
+enum PropertyText {
+    Text(String),
+    /// Read from a secret reference; checked to be UTF-8 when read.
+    Secret(Secret),
+}
+
+impl KafkaProperties {
+    /// Sets `key` to plain text.
+    pub fn set_text(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(key.into(), PropertyText::Text(value.into()));
+    }
+
+    /// Sets `key` to a secret: its value is never shown by this type.
+    pub fn set_secret(&mut self, key: impl Into<String>, value: Secret) {
+        self.0.insert(key.into(), PropertyText::Secret(value));
+    }
+
+    /// Every property and its value, for a Kafka client's config only: callers must not log
+    /// or return the values.
+    pub fn expose(&self) -> impl Iterator<Item = (&str, std::borrow::Cow<'_, str>)> {
+        self.0.iter().map(|(key, value)| {
+            let text = match value {
+                PropertyText::Text(t) => std::borrow::Cow::Borrowed(t.as_str()),
+                PropertyText::Secret(s) => String::from_utf8_lossy(s.expose()),
+            };
+            (key.as_str(), text)
+        })
+    }
+
+    /// The values read from secret references, for scrubbing them out of error messages.
+    pub fn secret_values(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.values().filter_map(|value| match value {
+            PropertyText::Secret(s) => Some(s.expose()),
+            PropertyText::Text(_) => None,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for KafkaProperties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -932,6 +1003,23 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
     parse(&text, &|name| std::env::var(name).ok())
 }
 
+/// Reads only the `[kafka]` section of a config file (the rest must still be valid TOML with
+/// known keys, but is not checked), resolving its secret references from the process
+/// environment: what a command that only reads Kafka (`tail`) needs.
+pub fn load_kafka(path: &Path) -> Result<KafkaSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_kafka(&text, &|name| std::env::var(name).ok())
+}
+
+/// [`load_kafka`] on config text.
+pub fn parse_kafka(text: &str, env: EnvLookup<'_>) -> Result<KafkaSettings, ConfigError> {
+    let file: FileConfig = toml::from_str(text)?;
+    validate_kafka(&file.kafka, env)
+}
+
 /// Parses and validates config text. Pure apart from reading `file` secrets.
 pub fn parse(text: &str, env: EnvLookup<'_>) -> Result<Settings, ConfigError> {
     let file: FileConfig = toml::from_str(text)?;
@@ -949,7 +1037,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         ));
     }
     check_json_depth("server", server.max_json_depth)?;
-    let kafka = validate_kafka(&file.kafka)?;
+    let kafka = validate_kafka(&file.kafka, env)?;
     if file.dedup.enabled && (file.dedup.capacity == 0 || file.dedup.window_secs == 0) {
         return Err(ConfigError::invalid(
             "dedup",
@@ -1148,7 +1236,7 @@ fn validate_store(s: &StoreConfig, env: EnvLookup<'_>) -> Result<StoreSettings, 
     })
 }
 
-fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
+fn validate_kafka(k: &KafkaConfig, env: EnvLookup<'_>) -> Result<KafkaSettings, ConfigError> {
     let brokers = match k.brokers.trim() {
         "" => {
             return Err(ConfigError::invalid(
@@ -1204,6 +1292,23 @@ fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
             return Err(ConfigError::invalid("kafka", key, "must be >= 1"));
         }
     }
+    let mut properties = KafkaProperties::default();
+    for (key, value) in &k.properties {
+        match value {
+            PropertyValue::Text(text) => properties.set_text(key, text),
+            PropertyValue::Secret(reference) => {
+                let property = |reason: String| ConfigError::Property {
+                    key: key.clone(),
+                    reason,
+                };
+                let secret = resolve_secret(reference, env).map_err(property)?;
+                if std::str::from_utf8(secret.expose()).is_err() {
+                    return Err(property("the secret is not UTF-8 text".to_owned()));
+                }
+                properties.set_secret(key, secret);
+            }
+        }
+    }
     Ok(KafkaSettings {
         brokers,
         create_topics: k.create_topics,
@@ -1213,7 +1318,7 @@ fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
         topic_replication: k.topic_replication,
         delivery_timeout: Duration::from_millis(k.delivery_timeout_ms),
         retry_after_secs: k.retry_after_secs,
-        properties: k.properties.clone(),
+        properties,
     })
 }
 
@@ -1777,6 +1882,32 @@ mod tests {
         check_err(
             "[kafka.properties]\n\"acks\" = \"1\"\n",
             "`acks` is set by the gateway",
+        );
+    }
+
+    #[test]
+    fn kafka_properties_take_secret_references_and_errors_name_only_the_reference() {
+        let s = parse(
+            "[kafka.properties]\n\"sasl.username\" = \"gw\"\n\"sasl.password\" = { env = \"GH_SECRET\" }\n",
+            &env,
+        )
+        .expect("valid");
+        let values: BTreeMap<&str, String> = s
+            .kafka
+            .properties
+            .expose()
+            .map(|(k, v)| (k, v.into_owned()))
+            .collect();
+        assert_eq!(values["sasl.username"], "gw");
+        assert_eq!(values["sasl.password"], "s3cr3t");
+        assert!(!format!("{:?}", s.kafka).contains("s3cr3t"));
+        check_err(
+            "[kafka.properties]\n\"sasl.password\" = { env = \"NOPE\" }\n",
+            "[kafka.properties] `sasl.password`: environment variable `NOPE` is not set",
+        );
+        check_err(
+            "[kafka.properties]\n\"sasl.password\" = { vault = \"x\" }\n",
+            "a string, { env = \"VARIABLE\" } or { file = \"/path\" }",
         );
     }
 
