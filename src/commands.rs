@@ -366,9 +366,10 @@ fn from_beginning(
         .fetch_metadata(Some(topic), METADATA_TIMEOUT)
         .with_context(|| {
             format!(
-                "no metadata of topic `{topic}` from {bootstrap} within {} s: check the brokers \
-                 (`kafka.brokers` or --brokers) and that `[kafka.properties]` in the config has \
-                 what the cluster requires (security.protocol, sasl.*, ssl.*)",
+                "cannot read the metadata of topic `{topic}` from {bootstrap} (waited {} s at \
+                 most): check the brokers (`kafka.brokers` or --brokers) and that \
+                 `[kafka.properties]` in the config has what the cluster requires \
+                 (security.protocol, sasl.*, ssl.*)",
                 METADATA_TIMEOUT.as_secs()
             )
         })?;
