@@ -206,8 +206,7 @@ pub fn replay(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let publisher = Publisher::new(&bootstrap, &settings.kafka, false)
-        .context("cannot create the Kafka producer")?;
+    let publisher = Publisher::new(&bootstrap, &settings.kafka, false)?;
     let metrics = Metrics::new(std::iter::empty()).context("metrics")?;
     let budget = hookgate::topic::TopicBudget::new(settings.kafka.max_topics);
 

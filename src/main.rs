@@ -305,8 +305,8 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let publisher = Publisher::new(&bootstrap, &settings.kafka, is_embedded)
-            .context("cannot create the Kafka producer")?;
+        // Its error names the client ("cannot create the Kafka producer: …").
+        let publisher = Publisher::new(&bootstrap, &settings.kafka, is_embedded)?;
         let now_ms =
             i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
                 .unwrap_or(i64::MAX);
