@@ -9,8 +9,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use hookgate::base::metrics::Metrics;
+use hookgate::base::setting::ConfigError;
 use hookgate::cli::replay::revive;
-use hookgate::delivery::kafka::Brokers;
+use hookgate::delivery::client::{self as kafka_client, Role};
+use hookgate::delivery::kafka::{Brokers, KafkaSettings};
 use hookgate::delivery::publish::Publisher;
 use hookgate::ingest::deadletter::DeadLetter;
 use hookgate::ingest::schema::MissingSchema;
@@ -178,13 +180,7 @@ pub fn replay(
     dry_run: bool,
 ) -> anyhow::Result<()> {
     let (settings, schemas) = load_with_api_sources(config)?;
-    let bootstrap = match (brokers, &settings.kafka.brokers) {
-        (Some(b), _) => b.to_owned(),
-        (None, Brokers::Bootstrap(b)) => b.clone(),
-        (None, Brokers::Embedded) => bail!(
-            "kafka.brokers is \"embedded\" (in-process, gone with the gateway): pass --brokers"
-        ),
-    };
+    let bootstrap = bootstrap(brokers, &settings.kafka)?;
     let time = |t: &Option<String>, flag: &str| {
         t.as_deref()
             .map(|t| OffsetDateTime::parse(t, &Rfc3339))
@@ -211,13 +207,12 @@ pub fn replay(
         topics.to_vec()
     };
 
-    let letters = read_all(&bootstrap, &topics)?;
+    let letters = read_all(&bootstrap, &settings.kafka, &topics)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let publisher = Publisher::new(&bootstrap, &settings.kafka, false)
-        .context("cannot create the Kafka producer")?;
+    let publisher = Publisher::new(&bootstrap, &settings.kafka, false)?;
     let metrics = Metrics::new(std::iter::empty()).context("metrics")?;
     let budget = hookgate::delivery::topic::TopicBudget::new(settings.kafka.max_topics);
 
@@ -284,11 +279,27 @@ pub fn replay(
     Ok(())
 }
 
+/// The bootstrap servers of a command: `--brokers`, else `kafka.brokers`.
+fn bootstrap(brokers: Option<&str>, kafka: &KafkaSettings) -> anyhow::Result<String> {
+    match (brokers, &kafka.brokers) {
+        (Some(b), _) => Ok(b.to_owned()),
+        (None, Brokers::Bootstrap(b)) => Ok(b.clone()),
+        (None, Brokers::Embedded) => bail!(
+            "kafka.brokers is \"embedded\" (in-process, gone with the gateway): pass --brokers \
+             with the bootstrap address the gateway printed at start-up"
+        ),
+    }
+}
+
 /// Every record of `topics`, from the beginning to the end each partition had when read.
-fn read_all(bootstrap: &str, topics: &[String]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+fn read_all(
+    bootstrap: &str,
+    kafka: &KafkaSettings,
+    topics: &[String],
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut out = Vec::new();
     for topic in topics {
-        read_topic(bootstrap, topic, &mut out)?;
+        read_topic(bootstrap, kafka, topic, &mut out)?;
     }
     Ok(out)
 }
@@ -297,15 +308,16 @@ fn read_all(bootstrap: &str, topics: &[String]) -> anyhow::Result<Vec<(String, V
 /// unambiguous.
 fn read_topic(
     bootstrap: &str,
+    kafka: &KafkaSettings,
     topic: &str,
     out: &mut Vec<(String, Vec<u8>)>,
 ) -> anyhow::Result<()> {
     use rdkafka::consumer::Consumer;
     use rdkafka::message::Message;
 
-    let consumer = reader(bootstrap, "replay", true)?;
+    let consumer = reader(bootstrap, kafka, "replay", true)?;
     let mut assignment = rdkafka::TopicPartitionList::new();
-    let mut open: HashSet<i32> = from_beginning(&consumer, topic, &mut assignment)?
+    let mut open: HashSet<i32> = from_beginning(&consumer, bootstrap, topic, &mut assignment)?
         .into_iter()
         .collect();
     if open.is_empty() {
@@ -331,33 +343,41 @@ fn read_topic(
     Ok(())
 }
 
-/// A consumer outside any consumer group (it assigns partitions itself and commits nothing);
-/// `eof` asks for an event at the end of each partition.
-fn reader(bootstrap: &str, purpose: &str, eof: bool) -> anyhow::Result<BaseConsumer> {
-    rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .set(
-            "group.id",
-            format!("hookgate-{purpose}-{}", uuid::Uuid::now_v7()),
-        )
-        .set("enable.auto.commit", "false")
-        .set("enable.partition.eof", if eof { "true" } else { "false" })
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .context("cannot create a Kafka consumer")
+/// A consumer outside any consumer group (it assigns partitions itself and commits nothing),
+/// with `kafka`'s properties; `eof` asks for an event at the end of each partition.
+fn reader(
+    bootstrap: &str,
+    kafka: &KafkaSettings,
+    command: &str,
+    eof: bool,
+) -> anyhow::Result<BaseConsumer> {
+    let role = Role::CliConsumer {
+        command,
+        partition_eof: eof,
+    };
+    Ok(kafka_client::build(bootstrap, kafka, role)?)
 }
 
 /// Adds every partition of `topic`, from its beginning, to `assignment`; returns their numbers
 /// (none when the topic does not exist).
 fn from_beginning(
     consumer: &BaseConsumer,
+    bootstrap: &str,
     topic: &str,
     assignment: &mut rdkafka::TopicPartitionList,
 ) -> anyhow::Result<Vec<i32>> {
     use rdkafka::consumer::Consumer;
     let metadata = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .with_context(|| format!("cannot read metadata of topic `{topic}`"))?;
+        .fetch_metadata(Some(topic), METADATA_TIMEOUT)
+        .with_context(|| {
+            format!(
+                "cannot read the metadata of topic `{topic}` from {bootstrap} (waited {} s at \
+                 most): check the brokers (`kafka.brokers` or --brokers) and that \
+                 `[kafka.properties]` in the config has what the cluster requires \
+                 (security.protocol, sasl.*, ssl.*)",
+                METADATA_TIMEOUT.as_secs()
+            )
+        })?;
     let partitions = metadata
         .topics()
         .first()
@@ -369,20 +389,63 @@ fn from_beginning(
     Ok((0..partitions).collect())
 }
 
+/// How long a command waits for a topic's metadata: no answer by then is a broker that cannot
+/// be reached (or that refuses the client: wrong or missing security settings).
+const METADATA_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Where `tail` reads: the config's `[kafka]` section, and `--brokers`.
+pub struct TailKafka<'a> {
+    pub config: &'a Path,
+    /// `--config` (or `HOOKGATE_CONFIG`) was given; otherwise `config` is the default path.
+    pub config_given: bool,
+    pub brokers: Option<&'a str>,
+}
+
+impl TailKafka<'_> {
+    /// The `[kafka]` section and the bootstrap servers. Without a config file (none given, and
+    /// the default path does not exist) `--brokers` alone does, with no properties.
+    fn resolve(&self) -> anyhow::Result<(KafkaSettings, String)> {
+        let kafka = match hookgate::config::load_kafka(self.config) {
+            Ok(kafka) => kafka,
+            Err(ConfigError::Read { source, .. })
+                if !self.config_given
+                    && self.brokers.is_some()
+                    && source.kind() == std::io::ErrorKind::NotFound =>
+            {
+                eprintln!(
+                    "note: no config file ({} does not exist): reading with --brokers and no \
+                     [kafka.properties]",
+                    self.config.display()
+                );
+                hookgate::config::parse_kafka("", &|_| None)?
+            }
+            Err(e) => return Err(e).with_context(|| format!("config {}", self.config.display())),
+        };
+        let bootstrap = bootstrap(self.brokers, &kafka)?;
+        Ok((kafka, bootstrap))
+    }
+}
+
 /// Prints every record of `topics` as a JSON line, from the beginning. Without `follow` it
 /// stops once each partition has reached the end it had when `tail` started (its high
 /// watermark), and fails, naming the partitions still short, when `idle` passes without a record before the ends are reached (a
 /// stalled broker must not look like an empty topic).
-pub fn tail(brokers: &str, topics: &[String], follow: bool, idle: Duration) -> anyhow::Result<()> {
+pub fn tail(
+    kafka: &TailKafka<'_>,
+    topics: &[String],
+    follow: bool,
+    idle: Duration,
+) -> anyhow::Result<()> {
     use rdkafka::consumer::Consumer;
     use rdkafka::message::{Headers, Message};
 
-    let consumer = reader(brokers, "tail", false)?;
+    let (settings, brokers) = kafka.resolve()?;
+    let consumer = reader(&brokers, &settings, "tail", false)?;
     let mut assignment = rdkafka::TopicPartitionList::new();
     // (topic, partition) -> the offset one past the last record to print.
     let mut open: BTreeMap<(String, i32), i64> = BTreeMap::new();
     for topic in topics {
-        let partitions = from_beginning(&consumer, topic, &mut assignment)?;
+        let partitions = from_beginning(&consumer, &brokers, topic, &mut assignment)?;
         if partitions.is_empty() {
             bail!("topic `{topic}` does not exist (yet)");
         }

@@ -30,6 +30,7 @@
 //! | [`deadletter`] | the dead-letter record: authentic deliveries that cannot become events, with the reason | `envelope` (its `Context`, time format) |
 //! | [`topic`] | topic templates, overrides, legal Kafka names; the bounds on event-type topics (catalog, per source, [`topic::TopicBudget`] per process) and the fallback topic | — |
 //! | [`publish`] | rdkafka: idempotent producer, topic creation, readiness, flush | `metrics` |
+//! | [`kafka_client`] | the one builder of rdkafka client configs from `[kafka]` (brokers, resolved `[kafka.properties]`) for each role: event producer, admin store producer / consumer / admin client, the commands' consumers | `config` |
 //! | [`error`] | the one mapping from stage errors (and admin errors) to HTTP status + JSON body | — |
 //! | [`config`] | the TOML file, secret references, validation into [`config::Settings`] | `auth`, `event`, `handshake`, `topic`, `provider` (to compile per-source parts) |
 //! | [`catalog`] | the event types each provider documents (embedded `config/catalogs/`) | — |

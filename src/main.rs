@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use hookgate::app::router::{Listener, Surface};
 use hookgate::base::metrics::Metrics;
 use hookgate::config::{self, Settings};
@@ -96,11 +97,15 @@ enum Command {
     },
     /// Republish dead letters that the current config and schemas now accept to their normal
     /// topics (each at most once per run, under its original id); reports what it did.
+    ///
+    /// Reads and publishes with the config file's `[kafka]` section (--config): its brokers and
+    /// its `[kafka.properties]` (security.protocol, sasl.*, ssl.*…, secret references resolved),
+    /// as the gateway does.
     Replay {
         /// Dead-letter topic(s) to read; default: those of the configured sources.
         #[arg(long)]
         topic: Vec<String>,
-        /// Bootstrap servers, overriding `kafka.brokers`.
+        /// Bootstrap servers, overriding `kafka.brokers` (`[kafka.properties]` still apply).
         #[arg(long)]
         brokers: Option<String>,
         /// Only dead letters of this source.
@@ -122,10 +127,16 @@ enum Command {
     /// Print the records of Kafka topics as JSON lines (from the beginning), to see what the
     /// gateway published. Exits once it has printed what the topics held when it started,
     /// unless --follow.
+    ///
+    /// Connects with the config file's `[kafka]` section (--config; only that section is read):
+    /// its brokers and its `[kafka.properties]` (security.protocol, sasl.*, ssl.*…, secret
+    /// references resolved), as the gateway does. Without a config file (no --config and no
+    /// config/default.toml) --brokers alone does, with no properties.
     Tail {
-        /// Bootstrap servers (for the embedded broker: the address printed at start-up).
+        /// Bootstrap servers, overriding `kafka.brokers` (`[kafka.properties]` still apply);
+        /// for the embedded broker: the address the gateway printed at start-up.
         #[arg(long)]
-        brokers: String,
+        brokers: Option<String>,
         /// Topic(s) to read.
         #[arg(long, required = true)]
         topic: Vec<String>,
@@ -140,7 +151,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    // `tail` may go on without the default config file; a config someone named must exist.
+    let config_given = matches.value_source("config") != Some(ValueSource::DefaultValue);
     init_logging(cli.log_format);
     let serving = matches!(cli.command, None | Some(Command::Run { .. }));
     let result = match cli.command {
@@ -160,7 +174,14 @@ fn main() -> ExitCode {
             idle_timeout,
         }) => Duration::try_from_secs_f64(idle_timeout)
             .map_err(|_| anyhow::anyhow!("--idle-timeout must be a number of seconds, 0 or more"))
-            .and_then(|idle| commands::tail(&brokers, &topic, follow, idle)),
+            .and_then(|idle| {
+                let kafka = commands::TailKafka {
+                    config: &cli.config,
+                    config_given,
+                    brokers: brokers.as_deref(),
+                };
+                commands::tail(&kafka, &topic, follow, idle)
+            }),
         Some(Command::Validate {
             source,
             event_type,
@@ -290,8 +311,8 @@ fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async move {
-        let publisher = Publisher::new(&bootstrap, &settings.kafka, is_embedded)
-            .context("cannot create the Kafka producer")?;
+        // Its error names the client ("cannot create the Kafka producer: …").
+        let publisher = Publisher::new(&bootstrap, &settings.kafka, is_embedded)?;
         let now_ms =
             i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
                 .unwrap_or(i64::MAX);

@@ -30,6 +30,10 @@ pub enum ConfigError {
         index: usize,
         reason: String,
     },
+    /// A `[kafka.properties]` value that cannot be used; `reason` names the variable or file of
+    /// a secret reference, never its value.
+    #[error("[kafka.properties] `{key}`: {reason}")]
+    Property { key: String, reason: String },
 }
 
 impl ConfigError {

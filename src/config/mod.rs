@@ -198,6 +198,23 @@ pub fn load(path: &Path) -> Result<Settings, ConfigError> {
     parse(&text, &|name| std::env::var(name).ok())
 }
 
+/// Reads only the `[kafka]` section of a config file (the rest must still be valid TOML with
+/// known keys, but is not checked), resolving its secret references from the process
+/// environment: what a command that only reads Kafka (`tail`) needs.
+pub fn load_kafka(path: &Path) -> Result<KafkaSettings, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse_kafka(&text, &|name| std::env::var(name).ok())
+}
+
+/// [`load_kafka`] on config text.
+pub fn parse_kafka(text: &str, env: EnvLookup<'_>) -> Result<KafkaSettings, ConfigError> {
+    let file: FileConfig = toml::from_str(text)?;
+    validate_kafka(&file.kafka, env)
+}
+
 /// Parses and validates config text. Pure apart from reading `file` secrets.
 pub fn parse(text: &str, env: EnvLookup<'_>) -> Result<Settings, ConfigError> {
     let file: FileConfig = toml::from_str(text)?;
@@ -215,7 +232,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         ));
     }
     check_json_depth("server", server.max_json_depth)?;
-    let kafka = validate_kafka(&file.kafka)?;
+    let kafka = validate_kafka(&file.kafka, env)?;
     if file.dedup.enabled && (file.dedup.capacity == 0 || file.dedup.window_secs == 0) {
         return Err(ConfigError::invalid(
             "dedup",
@@ -505,6 +522,32 @@ mod tests {
         check_err(
             "[kafka.properties]\n\"acks\" = \"1\"\n",
             "`acks` is set by the gateway",
+        );
+    }
+
+    #[test]
+    fn kafka_properties_take_secret_references_and_errors_name_only_the_reference() {
+        let s = parse(
+            "[kafka.properties]\n\"sasl.username\" = \"gw\"\n\"sasl.password\" = { env = \"GH_SECRET\" }\n",
+            &env,
+        )
+        .expect("valid");
+        let values: BTreeMap<&str, String> = s
+            .kafka
+            .properties
+            .expose()
+            .map(|(k, v)| (k, v.into_owned()))
+            .collect();
+        assert_eq!(values["sasl.username"], "gw");
+        assert_eq!(values["sasl.password"], "s3cr3t");
+        assert!(!format!("{:?}", s.kafka).contains("s3cr3t"));
+        check_err(
+            "[kafka.properties]\n\"sasl.password\" = { env = \"NOPE\" }\n",
+            "[kafka.properties] `sasl.password`: environment variable `NOPE` is not set",
+        );
+        check_err(
+            "[kafka.properties]\n\"sasl.password\" = { vault = \"x\" }\n",
+            "a string, { env = \"VARIABLE\" } or { file = \"/path\" }",
         );
     }
 

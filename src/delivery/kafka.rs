@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::base::setting::ConfigError;
+use crate::base::secret::Secret;
+use crate::base::setting::{resolve_secret, ConfigError, EnvLookup, SecretRef};
 use crate::delivery::topic::TopicTemplate;
 
 /// `[kafka]`: where and how events are published.
@@ -51,11 +52,24 @@ pub struct KafkaConfig {
     /// (unless a source sets `on_invalid = "reject"` or its own `dead_letter_topic`).
     #[serde(default = "KafkaConfig::default_dead_letter_topic")]
     pub dead_letter_topic: String,
-    /// Any further librdkafka producer property (`security.protocol`, `sasl.*`, `ssl.*`,
-    /// `compression.type`, …). Values here override the gateway's own settings except the
-    /// delivery guarantees (`enable.idempotence`, `acks`), which are fixed.
+    /// Any further librdkafka property (`security.protocol`, `sasl.*`, `ssl.*`,
+    /// `compression.type`, …), for every Kafka client of the gateway and of its commands.
+    /// Values here override the gateway's own settings except the delivery guarantees
+    /// (`enable.idempotence`, `acks`), which are fixed. A value is text or a secret reference.
     #[serde(default)]
-    pub properties: BTreeMap<String, String>,
+    pub properties: BTreeMap<String, PropertyValue>,
+}
+
+/// A `[kafka.properties]` value as written: text, or a secret reference (`{ env = "…" }`,
+/// `{ file = "…" }`) for passwords and keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a string, { env = \"VARIABLE\" } or { file = \"/path\" }"
+)]
+pub enum PropertyValue {
+    Text(String),
+    Secret(SecretRef),
 }
 
 impl KafkaConfig {
@@ -116,13 +130,67 @@ pub struct KafkaSettings {
     pub create_topics: bool,
     /// Templates a topic must match to be created; empty: any.
     pub create_topics_only: Vec<TopicTemplate>,
-    /// The process-wide bound on event-type topics ([`crate::delivery::topic::TopicBudget`]).
+    /// The process-wide bound on event-type topics ([`crate::topic::TopicBudget`]).
     pub max_topics: usize,
     pub topic_partitions: i32,
     pub topic_replication: i32,
     pub delivery_timeout: Duration,
     pub retry_after_secs: u64,
-    pub properties: BTreeMap<String, String>,
+    pub properties: KafkaProperties,
+}
+
+/// `[kafka.properties]` with their secret references resolved. `Debug` shows the keys only:
+/// a value may be a password, written in the file or read from a secret reference.
+#[derive(Clone, Default)]
+pub struct KafkaProperties(BTreeMap<String, PropertyText>);
+
+#[derive(Clone)]
+enum PropertyText {
+    Text(String),
+    /// Read from a secret reference; checked to be UTF-8 when read.
+    Secret(Secret),
+}
+
+impl KafkaProperties {
+    /// Sets `key` to plain text.
+    pub fn set_text(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.insert(key.into(), PropertyText::Text(value.into()));
+    }
+
+    /// Sets `key` to a secret: its value is never shown by this type.
+    pub fn set_secret(&mut self, key: impl Into<String>, value: Secret) {
+        self.0.insert(key.into(), PropertyText::Secret(value));
+    }
+
+    /// Every property and its value, for a Kafka client's config only: callers must not log
+    /// or return the values.
+    pub fn expose(&self) -> impl Iterator<Item = (&str, std::borrow::Cow<'_, str>)> {
+        self.0.iter().map(|(key, value)| {
+            let text = match value {
+                PropertyText::Text(t) => std::borrow::Cow::Borrowed(t.as_str()),
+                PropertyText::Secret(s) => String::from_utf8_lossy(s.expose()),
+            };
+            (key.as_str(), text)
+        })
+    }
+
+    /// The values read from secret references, for scrubbing them out of error messages.
+    pub fn secret_values(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.values().filter_map(|value| match value {
+            PropertyText::Secret(s) => Some(s.expose()),
+            PropertyText::Text(_) => None,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Debug for KafkaProperties {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +199,7 @@ pub enum Brokers {
     Bootstrap(String),
 }
 
-pub fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
+pub fn validate_kafka(k: &KafkaConfig, env: EnvLookup<'_>) -> Result<KafkaSettings, ConfigError> {
     let brokers = match k.brokers.trim() {
         "" => {
             return Err(ConfigError::invalid(
@@ -187,6 +255,23 @@ pub fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
             return Err(ConfigError::invalid("kafka", key, "must be >= 1"));
         }
     }
+    let mut properties = KafkaProperties::default();
+    for (key, value) in &k.properties {
+        match value {
+            PropertyValue::Text(text) => properties.set_text(key, text),
+            PropertyValue::Secret(reference) => {
+                let property = |reason: String| ConfigError::Property {
+                    key: key.clone(),
+                    reason,
+                };
+                let secret = resolve_secret(reference, env).map_err(property)?;
+                if std::str::from_utf8(secret.expose()).is_err() {
+                    return Err(property("the secret is not UTF-8 text".to_owned()));
+                }
+                properties.set_secret(key, secret);
+            }
+        }
+    }
     Ok(KafkaSettings {
         brokers,
         create_topics: k.create_topics,
@@ -196,6 +281,6 @@ pub fn validate_kafka(k: &KafkaConfig) -> Result<KafkaSettings, ConfigError> {
         topic_replication: k.topic_replication,
         delivery_timeout: Duration::from_millis(k.delivery_timeout_ms),
         retry_after_secs: k.retry_after_secs,
-        properties: k.properties.clone(),
+        properties,
     })
 }

@@ -1,5 +1,6 @@
 //! Getting records onto Kafka: the producer, topics, the spool and its drain.
 
+pub mod client;
 pub mod drain;
 pub mod kafka;
 pub mod publish;

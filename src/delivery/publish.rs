@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use crate::base::metrics::Metrics;
+use crate::delivery::client::{self as kafka_client, ClientError, Role};
 use crate::delivery::kafka::KafkaSettings;
 
 #[derive(Debug, thiserror::Error)]
@@ -170,40 +170,14 @@ impl Publisher {
         bootstrap: &str,
         settings: &KafkaSettings,
         embedded: bool,
-    ) -> Result<Self, KafkaError> {
-        let mut config = ClientConfig::new();
-        config
-            .set("client.id", "hookgate")
-            .set(
-                "message.timeout.ms",
-                settings.delivery_timeout.as_millis().to_string(),
-            )
-            // Every answer waits for a produce round trip, so produce requests are sent at once
-            // rather than held by Nagle's algorithm (README "Producer settings": 0-5% more
-            // webhooks/s in paired runs, within the noise). Overridable below.
-            .set("socket.nagle.disable", "true")
-            // Batches wait 3 ms, not librdkafka's 5: in paired runs (README "Producer
-            // settings") 3 gave the highest rate and the least CPU per webhook at 256
-            // connections, and 1.4 times 5's rate at 64 (where 2 doubles it, for 20-30% less
-            // at 256: an idempotent partition has one request in flight and librdkafka's broker
-            // thread spins while it waits once the next batch has lingered). Overridable below.
-            .set("linger.ms", "3");
-        for (key, value) in &settings.properties {
-            config.set(key, value);
-        }
-        // With an allow-list of topics to create, librdkafka must not ask the broker to create
-        // the others on first use either (brokers allow that by default).
-        if !settings.create_topics_only.is_empty() && !embedded {
-            config.set("allow.auto.create.topics", "false");
-        }
-        // Fixed: these are the delivery guarantee that makes a 202 mean "safe".
-        config
-            .set("bootstrap.servers", bootstrap)
-            .set("enable.idempotence", "true")
-            .set("acks", "all");
-        let producer: FutureProducer = config.create()?;
+    ) -> Result<Self, ClientError> {
+        let role = Role::Producer { embedded };
+        let config = kafka_client::client_config(bootstrap, settings, role);
+        let producer: FutureProducer = kafka_client::create(&config, settings, role)?;
         let admin = if settings.create_topics && !embedded {
-            Some(config.create::<AdminClient<DefaultClientContext>>()?)
+            Some(kafka_client::create::<AdminClient<DefaultClientContext>>(
+                &config, settings, role,
+            )?)
         } else {
             None
         };

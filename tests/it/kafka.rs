@@ -11,6 +11,10 @@
 //!   itself, and every topic the previous borrower left is deleted first, so each test starts
 //!   on an empty cluster and may use any topic name.
 //!
+//! [`Kafka::start_sasl_plain`] starts a broker of its own whose client listener requires
+//! SASL_PLAINTEXT with mechanism PLAIN; [`Kafka::client_config`] is how a test's clients reach
+//! either kind.
+//!
 //! Every broker process dies with the test binary (it is started with a parent-death signal
 //! from a thread that lives as long as the binary), so a failed or interrupted run leaves no
 //! JVM behind.
@@ -49,6 +53,8 @@ pub struct Kafka {
     /// Where `dir` is, kept or not.
     path: std::path::PathBuf,
     starts: u32,
+    /// SASL/PLAIN user and password the client listener requires; `None`: PLAINTEXT.
+    sasl_plain: Option<(String, String)>,
 }
 
 fn repo() -> &'static Path {
@@ -107,9 +113,21 @@ impl Kafka {
         Self::try_start().unwrap_or_else(|e| panic!("cannot start Apache Kafka: {e}"))
     }
 
+    /// Starts a broker whose client listener requires SASL_PLAINTEXT with mechanism PLAIN, for
+    /// one user (`user` and `password`: letters, digits, `.`, `_`, `-`); panics with the cause
+    /// when it cannot. Not from the pool: the test owns it.
+    pub fn start_sasl_plain(user: &str, password: &str) -> Kafka {
+        Self::try_start_with(Some((user.to_owned(), password.to_owned())))
+            .unwrap_or_else(|e| panic!("cannot start Apache Kafka (SASL/PLAIN): {e}"))
+    }
+
     /// Starts a broker on free ports in a new data dir. A port taken between choosing it and
     /// the broker binding it is retried with new ports.
     pub fn try_start() -> Result<Kafka, String> {
+        Self::try_start_with(None)
+    }
+
+    fn try_start_with(sasl_plain: Option<(String, String)>) -> Result<Kafka, String> {
         let mut last = String::new();
         for _ in 0..3 {
             let dir = tempfile::Builder::new()
@@ -129,6 +147,7 @@ impl Kafka {
                 path: dir.path().to_owned(),
                 dir: Some(dir),
                 starts: 0,
+                sasl_plain: sasl_plain.clone(),
             };
             match kafka.launch() {
                 Ok(()) => return Ok(kafka),
@@ -137,6 +156,12 @@ impl Kafka {
             }
         }
         Err(last)
+    }
+
+    /// A client config that reaches this broker: its bootstrap address, and the SASL settings
+    /// its client listener requires, if any.
+    pub fn client_config(&self) -> ClientConfig {
+        client_config(&self.bootstrap, self.sasl_plain.as_ref())
     }
 
     /// The broker's data dir and log (`broker.log`, appended by every start).
@@ -194,6 +219,12 @@ impl Kafka {
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(err_log);
+        match &self.sasl_plain {
+            Some((user, password)) => {
+                command.env("HOOKGATE_KAFKA_SASL_PLAIN", format!("{user}:{password}"))
+            }
+            None => command.env_remove("HOOKGATE_KAFKA_SASL_PLAIN"),
+        };
         let child = spawn(command).map_err(|e| format!("scripts/kafka-broker: {e}"))?;
         self.child = Some(child);
         self.starts += 1;
@@ -201,8 +232,8 @@ impl Kafka {
     }
 
     fn wait_ready(&mut self) -> Result<(), String> {
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.bootstrap)
+        let consumer: BaseConsumer = self
+            .client_config()
             .set("log_level", "0")
             .create()
             .map_err(|e| format!("client: {e}"))?;
@@ -288,7 +319,7 @@ impl Kafka {
 
     /// Creates `topic` with `partitions` partitions and waits until it has leaders.
     pub fn create_topic(&self, topic: &str, partitions: i32) {
-        create_topic(&self.bootstrap, topic, partitions);
+        create_topic(self.client_config(), topic, partitions);
     }
 }
 
@@ -309,19 +340,29 @@ impl Drop for Kafka {
     }
 }
 
+/// A client config for `bootstrap`, with SASL/PLAIN as `user`/`password` when given.
+fn client_config(bootstrap: &str, sasl_plain: Option<&(String, String)>) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", bootstrap);
+    if let Some((user, password)) = sasl_plain {
+        config
+            .set("security.protocol", "SASL_PLAINTEXT")
+            .set("sasl.mechanism", "PLAIN")
+            .set("sasl.username", user)
+            .set("sasl.password", password);
+    }
+    config
+}
+
 /// Runs an admin future to completion on a runtime of its own (callers may be inside one).
 fn admin<T: Send + 'static>(
-    bootstrap: &str,
+    config: ClientConfig,
     work: impl FnOnce(AdminClient<DefaultClientContext>) -> futures_util::future::BoxFuture<'static, T>
         + Send
         + 'static,
 ) -> T {
-    let bootstrap = bootstrap.to_owned();
     std::thread::spawn(move || {
-        let client: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", &bootstrap)
-            .create()
-            .expect("admin client");
+        let client: AdminClient<DefaultClientContext> = config.create().expect("admin client");
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -349,10 +390,10 @@ pub fn topics(bootstrap: &str) -> Vec<String> {
         .collect()
 }
 
-/// Creates `topic` and waits until every partition has a leader.
-pub fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+/// Creates `topic` with the client `config` and waits until every partition has a leader.
+fn create_topic(config: ClientConfig, topic: &str, partitions: i32) {
     let name = topic.to_owned();
-    admin(bootstrap, move |client| {
+    admin(config.clone(), move |client| {
         Box::pin(async move {
             let new = NewTopic::new(&name, partitions, TopicReplication::Fixed(1));
             let result = client
@@ -368,10 +409,7 @@ pub fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
             }
         })
     });
-    let consumer: BaseConsumer = ClientConfig::new()
-        .set("bootstrap.servers", bootstrap)
-        .create()
-        .expect("consumer");
+    let consumer: BaseConsumer = config.create().expect("consumer");
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let ready = consumer
@@ -400,7 +438,7 @@ fn delete_all_topics(bootstrap: &str) {
         return;
     }
     let to_delete = names.clone();
-    admin(bootstrap, move |client| {
+    admin(client_config(bootstrap, None), move |client| {
         Box::pin(async move {
             let refs: Vec<&str> = to_delete.iter().map(String::as_str).collect();
             let _ = client.delete_topics(&refs, &AdminOptions::new()).await;
@@ -557,6 +595,14 @@ mod harness_errors {
         assert_eq!(code, 2, "{err}");
         assert!(
             err.contains(&format!("port {busy_port} on 127.0.0.1 is busy")),
+            "{err}"
+        );
+
+        let (code, err) = run(launcher(dir.path(), free, free + 1)
+            .env("HOOKGATE_KAFKA_SASL_PLAIN", "user-without-password"));
+        assert_eq!(code, 2, "{err}");
+        assert!(
+            err.contains("HOOKGATE_KAFKA_SASL_PLAIN must be USER:PASSWORD"),
             "{err}"
         );
 

@@ -20,6 +20,7 @@ mod lifecycle;
 mod limits;
 mod outages;
 mod reload;
+mod sasl;
 mod schemas;
 mod sdk;
 mod seed_providers;

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -17,6 +16,7 @@ use rdkafka::{Message as _, Offset, TopicPartitionList};
 use tokio::sync::mpsc;
 
 use super::{Record, StoreError};
+use crate::delivery::client::{self as kafka_client, Role};
 use crate::delivery::kafka::KafkaSettings;
 
 /// How long opening may take to read the topic to its end.
@@ -41,15 +41,6 @@ impl std::fmt::Debug for KafkaStore {
     }
 }
 
-fn client_config(bootstrap: &str, settings: &KafkaSettings) -> ClientConfig {
-    let mut config = ClientConfig::new();
-    for (key, value) in &settings.properties {
-        config.set(key, value);
-    }
-    config.set("bootstrap.servers", bootstrap);
-    config
-}
-
 fn kafka(e: impl std::fmt::Display) -> StoreError {
     StoreError::Kafka(e.to_string())
 }
@@ -62,33 +53,14 @@ impl KafkaStore {
         settings: &KafkaSettings,
         topic: &str,
     ) -> Result<(Self, BTreeMap<String, Record>), StoreError> {
-        let base = client_config(bootstrap, settings);
         if settings.create_topics {
-            create_topic(&base, topic, settings).await?;
+            create_topic(bootstrap, topic, settings).await?;
         }
-        let producer: FutureProducer = base
-            .clone()
-            .set("client.id", "hookgate-admin-store")
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set(
-                "message.timeout.ms",
-                settings.delivery_timeout.as_millis().to_string(),
-            )
-            .create()
-            .map_err(kafka)?;
-        // Every replica reads everything: no group membership, no committed offsets.
-        let group = format!("hookgate-admin-store-{}", uuid::Uuid::now_v7().simple());
-        let consumer: StreamConsumer = base
-            .clone()
-            .set("client.id", "hookgate-admin-store")
-            .set("group.id", &group)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("enable.partition.eof", "true")
-            .set("auto.offset.reset", "earliest")
-            .create()
-            .map_err(kafka)?;
+        let producer: FutureProducer =
+            kafka_client::build(bootstrap, settings, Role::StoreProducer).map_err(kafka)?;
+        // Every replica reads everything (the role gives each consumer a group of its own).
+        let consumer: StreamConsumer =
+            kafka_client::build(bootstrap, settings, Role::StoreConsumer).map_err(kafka)?;
         let mut assignment = TopicPartitionList::new();
         assignment
             .add_partition_offset(topic, 0, Offset::Beginning)
@@ -225,11 +197,12 @@ fn is_transient(e: &KafkaError) -> bool {
 }
 
 async fn create_topic(
-    base: &ClientConfig,
+    bootstrap: &str,
     topic: &str,
     settings: &KafkaSettings,
 ) -> Result<(), StoreError> {
-    let admin: AdminClient<DefaultClientContext> = base.create().map_err(kafka)?;
+    let admin: AdminClient<DefaultClientContext> =
+        kafka_client::build(bootstrap, settings, Role::StoreAdmin).map_err(kafka)?;
     let new = NewTopic::new(
         topic,
         1,
