@@ -131,15 +131,28 @@ def toml_value(value):
 
 
 def to_toml(config, path=()):
+    """Top-level tables, and deeper ones holding tables, get a [header]; the rest (secret
+    references, `auth`, `[server.tls]`, …) are written inline."""
+    def inline(value):
+        return path and not any(isinstance(v, dict) for v in value.values())
+
     out = []
-    plain = [(k, v) for k, v in config.items() if not isinstance(v, dict)]
-    tables = [(k, v) for k, v in config.items() if isinstance(v, dict)]
+    plain = [(k, v) for k, v in config.items() if not isinstance(v, dict) or inline(v)]
+    tables = [(k, v) for k, v in config.items() if isinstance(v, dict) and not inline(v)]
     if path and (plain or not tables):
         out.append("[" + ".".join(toml_key(p) for p in path) + "]")
     out += [f"{toml_key(k)} = {toml_value(v)}" for k, v in plain]
     for k, v in tables:
         out += to_toml(v, path + (k,))
     return out
+
+
+def on_page(message, page, first):
+    """Adds the page's line to the first "line N" of a message about a block checked as written."""
+    m = re.search(r"\bline (\d+)", message)
+    if not m:
+        return message
+    return message + f"\n(line {m.group(1)} of the block is {page}:{first + int(m.group(1)) - 1})"
 
 
 def main():
@@ -163,7 +176,7 @@ def main():
                 try:
                     config = tomllib.loads(text)
                 except tomllib.TOMLDecodeError as e:
-                    failures.append((where, f"not valid TOML: {e}", None))
+                    failures.append((where, f"not valid TOML: {on_page(str(e), page, line)}", None))
                     continue
                 env, notes = {}, []
                 added = complete(config, base)
@@ -179,6 +192,8 @@ def main():
                                      env={**os.environ, **env}, capture_output=True, text=True)
                 if run.returncode != 0:
                     message = (run.stderr + run.stdout).strip().replace(file, "<block>")
+                    if not (added or replaced):
+                        message = on_page(message, page, line)
                     if added or replaced:
                         message += "\n(checked as completed from " + base_path + \
                             (", " + "; ".join(notes) if notes else "") + ":)\n" + open(file).read()
