@@ -500,7 +500,7 @@ secrets = [{{ insecure_dev_value = "{SECRET}" }}]
             report.abandoned
         );
         println!("{line}");
-        // The newest figures of each scenario, for the README to quote.
+        // The newest figures of each scenario, for the docs to quote (docs/src/benchmarks.md).
         let results = repo_path("target/outage-results");
         if std::fs::create_dir_all(&results).is_ok() {
             let _ = std::fs::write(
