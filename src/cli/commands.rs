@@ -1,23 +1,23 @@
 //! The offline commands of the binary: `validate` (a payload file against a source's rules
 //! and schema), `replay` (dead letters the current config and schemas now accept, back to
-//! their topics) and `tail` (a topic's records as JSON lines). Part of the binary, not the library; the rules they apply are the library's
-//! (`replay::revive`, `SchemaRegistry::check`).
+//! their topics) and `tail` (a topic's records as JSON lines). The rules they apply are the
+//! pipeline's (`cli::replay::revive`, `SchemaRegistry::check`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::base::metrics::Metrics;
+use crate::base::setting::ConfigError;
+use crate::cli::replay::revive;
+use crate::delivery::client::{self as kafka_client, Role};
+use crate::delivery::kafka::{Brokers, KafkaSettings};
+use crate::delivery::publish::Publisher;
+use crate::ingest::deadletter::DeadLetter;
+use crate::ingest::schema::MissingSchema;
+use crate::ingest::schema::SchemaError;
+use crate::ingest::source::Source;
 use anyhow::{bail, Context as _};
-use hookgate::base::metrics::Metrics;
-use hookgate::base::setting::ConfigError;
-use hookgate::cli::replay::revive;
-use hookgate::delivery::client::{self as kafka_client, Role};
-use hookgate::delivery::kafka::{Brokers, KafkaSettings};
-use hookgate::delivery::publish::Publisher;
-use hookgate::ingest::deadletter::DeadLetter;
-use hookgate::ingest::schema::MissingSchema;
-use hookgate::ingest::schema::SchemaError;
-use hookgate::ingest::source::Source;
 use rdkafka::consumer::BaseConsumer;
 use std::io::Write as _;
 use time::format_description::well_known::Rfc3339;
@@ -29,15 +29,15 @@ use time::OffsetDateTime;
 fn load_with_api_sources(
     config: &Path,
 ) -> anyhow::Result<(
-    hookgate::config::Settings,
-    hookgate::ingest::schema::SchemaRegistry,
+    crate::config::Settings,
+    crate::ingest::schema::SchemaRegistry,
 )> {
-    let (mut settings, schemas) = crate::load(config)?;
+    let (mut settings, schemas) = crate::app::load(config)?;
     let Some(admin) = settings.admin.clone() else {
         return Ok((settings, schemas));
     };
     let bootstrap = match (&admin.store.kind, &settings.kafka.brokers) {
-        (hookgate::control::settings::StoreKind::Kafka, Brokers::Embedded) => {
+        (crate::control::settings::StoreKind::Kafka, Brokers::Embedded) => {
             eprintln!("note: the admin store is a Kafka topic on the embedded broker, gone with the gateway: API-created sources are not loaded");
             return Ok((settings, schemas));
         }
@@ -48,7 +48,7 @@ fn load_with_api_sources(
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let store = runtime.block_on(crate::open_store(
+    let store = runtime.block_on(crate::app::open_store(
         &admin,
         &bootstrap,
         &settings.kafka,
@@ -94,7 +94,7 @@ pub fn validate(
     let text = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     // The source's own nesting limit: a file the gateway would refuse as too deep is refused
     // here too, before anything recursive reads it.
-    let payload = hookgate::base::json::parse(&text, source.max_json_depth).with_context(|| {
+    let payload = crate::base::json::parse(&text, source.max_json_depth).with_context(|| {
         format!(
             "{} is not a JSON document source `{source_name}` accepts",
             file.display()
@@ -145,7 +145,7 @@ pub fn validate(
                 "invalid: {} does not match {schema} ({} violation(s){}):",
                 file.display(),
                 violations.len(),
-                if violations.len() >= hookgate::ingest::schema::MAX_REPORTED_VIOLATIONS {
+                if violations.len() >= crate::ingest::schema::MAX_REPORTED_VIOLATIONS {
                     ", the first ones"
                 } else {
                     ""
@@ -214,7 +214,7 @@ pub fn replay(
         .context("cannot start the async runtime")?;
     let publisher = Publisher::new(&bootstrap, &settings.kafka, false)?;
     let metrics = Metrics::new(std::iter::empty()).context("metrics")?;
-    let budget = hookgate::delivery::topic::TopicBudget::new(settings.kafka.max_topics);
+    let budget = crate::delivery::topic::TopicBudget::new(settings.kafka.max_topics);
 
     let mut seen = HashSet::new();
     let mut report: BTreeMap<String, u64> = BTreeMap::new();
@@ -405,7 +405,7 @@ impl TailKafka<'_> {
     /// The `[kafka]` section and the bootstrap servers. Without a config file (none given, and
     /// the default path does not exist) `--brokers` alone does, with no properties.
     fn resolve(&self) -> anyhow::Result<(KafkaSettings, String)> {
-        let kafka = match hookgate::config::load_kafka(self.config) {
+        let kafka = match crate::config::load_kafka(self.config) {
             Ok(kafka) => kafka,
             Err(ConfigError::Read { source, .. })
                 if !self.config_given
@@ -417,7 +417,7 @@ impl TailKafka<'_> {
                      [kafka.properties]",
                     self.config.display()
                 );
-                hookgate::config::parse_kafka("", &|_| None)?
+                crate::config::parse_kafka("", &|_| None)?
             }
             Err(e) => return Err(e).with_context(|| format!("config {}", self.config.display())),
         };
