@@ -15,8 +15,10 @@ RUN mkdir src benches && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
  && cargo build --profile production --locked \
  && rm -rf src
 COPY src ./src
-# The event catalogs in config/catalogs are built into the binary.
+# The event catalogs in config/catalogs and the code map (the crate's documentation) are
+# built into the binary.
 COPY config ./config
+COPY docs/src/architecture.md ./docs/src/architecture.md
 RUN touch src/main.rs src/lib.rs && cargo build --profile production --locked
 
 FROM debian:bookworm-slim

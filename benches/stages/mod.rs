@@ -392,7 +392,7 @@ fn route<V: Visitor>(fx: &Fixtures, v: &mut V) {
 }
 
 /// `pipeline`: one GitHub push from a read request to the Kafka record, in the order of
-/// `webhook::pipeline`: client address and allow-list, verify, parse, handshake, identify,
+/// `ingest::pipeline`: client address and allow-list, verify, parse, handshake, identify,
 /// event-type rule, dedup, then `pipeline::prepare` (schema, envelope, topic, key) and the
 /// record with its headers. Not included: reading the socket (`intake::read`), the rate
 /// limiter (none configured), publishing, and the HTTP answer.

@@ -101,6 +101,8 @@ pub struct Options {
     pub embedded: bool,
     /// On SIGHUP, reload sources and schemas from this file; `None`: no reload.
     pub reload_from: Option<PathBuf>,
+    /// Told once every listener takes requests (when the `listening` line is printed).
+    pub ready: Option<std::sync::mpsc::Sender<()>>,
 }
 
 /// Runs the gateway on `listeners` until `shutdown` resolves, then drains and flushes. Prints
@@ -173,6 +175,9 @@ pub async fn run(
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("hookgate listening on {scheme}://{addr}");
     let _ = std::io::stdout().flush();
+    if let Some(ready) = &options.ready {
+        let _ = ready.send(());
+    }
 
     // One shutdown for every listener.
     let (stop_serving, serving) = tokio::sync::watch::channel(false);

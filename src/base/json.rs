@@ -5,8 +5,8 @@
 //! validate a [`Document`] in place ([`Sonic`]). Calls nothing of the gateway.
 //!
 //! Why not `serde_json::Value`: under load, building a `Value` (a `BTreeMap` per object, a
-//! `String` per string) and freeing it was the largest single cost of a webhook (README
-//! "Performance"). sonic-rs parses into one arena per document, about five times cheaper for a
+//! `String` per string) and freeing it was the largest single cost of a webhook (docs/src/decisions.md,
+//! "sonic-rs documents"). sonic-rs parses into one arena per document, about five times cheaper for a
 //! 1 KB push, and `jsonschema` validates any representation that implements its `json` traits.
 //! `serde_json` stays for what the gateway writes (envelopes, answers) and for schemas.
 //!

@@ -40,6 +40,7 @@ pub fn run(path: &Path, listen: Option<String>) -> anyhow::Result<()> {
         bootstrap,
         embedded: embedded.is_some(),
         reload_from: Some(path.to_owned()),
+        ready: None,
     };
 
     let mut runtime = tokio::runtime::Builder::new_multi_thread();

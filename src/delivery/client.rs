@@ -64,11 +64,11 @@ impl Role<'_> {
                         kafka.delivery_timeout.as_millis().to_string(),
                     )
                     // Every answer waits for a produce round trip, so produce requests are sent
-                    // at once rather than held by Nagle's algorithm (README "Producer
-                    // settings": 0-5% more webhooks/s in paired runs, within the noise).
+                    // at once rather than held by Nagle's algorithm (docs/src/decisions.md,
+                    // "socket.nagle.disable": 0-5% more webhooks/s in paired runs, within the noise).
                     .set("socket.nagle.disable", "true")
-                    // Batches wait 3 ms, not librdkafka's 5: in paired runs (README "Producer
-                    // settings") 3 gave the highest rate and the least CPU per webhook at 256
+                    // Batches wait 3 ms, not librdkafka's 5: in paired runs (docs/src/decisions.md,
+                    // "linger.ms 3") 3 gave the highest rate and the least CPU per webhook at 256
                     // connections, and 1.4 times 5's rate at 64 (where 2 doubles it, for 20-30%
                     // less at 256: an idempotent partition has one request in flight and
                     // librdkafka's broker thread spins while it waits once the next batch has

@@ -1,6 +1,6 @@
 //! Dead letters: authenticated deliveries that cannot become events, kept with the reason.
 //!
-//! Owns: the dead-letter record contract (documented in README, "Dead letters"). A delivery
+//! Owns: the dead-letter record contract (documented in docs/src/consumers.md, "Dead letters"). A delivery
 //! that passed authentication but cannot be parsed, has no usable or allowed event type, or
 //! fails its schema is not lost: with `on_invalid = "dead-letter"` (the default) it is published
 //! to the source's dead-letter topic as this record and the provider gets a 2xx. The record

@@ -1,6 +1,6 @@
 //! Envelope: the one JSON shape every published event has, whatever its provider.
 //!
-//! Owns: the envelope contract downstream consumers rely on (documented in README, "The
+//! Owns: the envelope contract downstream consumers rely on (documented in docs/src/consumers.md, "The
 //! envelope"). Pure: ids and clocks are passed in, so building is deterministic and testable.
 //! Fields are only ever added, never renamed or removed, within an `envelope_version`.
 
@@ -107,7 +107,7 @@ pub fn build<'a>(
 #[serde(rename_all = "lowercase")]
 /// The shape of published records (a source's `format`).
 pub enum RecordFormat {
-    /// The envelope (README, "The envelope").
+    /// The envelope (docs/src/consumers.md, "The envelope").
     #[default]
     Envelope,
     /// A CloudEvents 1.0 structured-mode JSON record (`content-type:

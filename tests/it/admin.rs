@@ -224,7 +224,7 @@ fn schemathesis_finds_no_mismatch_with_the_openapi_document() {
         st.display()
     );
     let store = tempfile::tempdir().expect("tempdir");
-    let gw = Gateway::start(&config(store.path()));
+    let gw = Gateway::in_process(&config(store.path()));
     let admin = gw.admin_addr.expect("admin listener");
     let out = std::process::Command::new(st)
         .args([

@@ -572,7 +572,7 @@ fn offline_commands_see_api_sources_and_a_wrong_store_key_stops_start_up() {
     let text = config("embedded", &local_store(store.path()));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let id = {
-        let gw = Gateway::start_env(&text, ENV);
+        let gw = Gateway::in_process_env(&text, ENV);
         let admin = gw.admin_addr.expect("admin listener");
         let created = rt.block_on(call(
             admin,
@@ -736,7 +736,7 @@ async fn two_gateways_sharing_the_kafka_store_see_each_others_changes() {
 #[tokio::test]
 async fn a_change_the_store_cannot_save_is_refused_and_not_put_in_force() {
     let store = tempfile::tempdir().expect("tempdir");
-    let gw = Gateway::start_env(&config("embedded", &local_store(store.path())), ENV);
+    let gw = Gateway::in_process_env(&config("embedded", &local_store(store.path())), ENV);
     let admin = gw.admin_addr.expect("admin listener");
     // The atomic replace writes this file first; a directory in its place makes it fail.
     let blocker = store.path().join("webhooks.json.tmp");

@@ -8,7 +8,7 @@ use crate::common::{github_signature, post, read_topic, Broker, Gateway};
 #[tokio::test]
 async fn a_cloudevents_source_publishes_structured_cloudevents() {
     let broker = Broker::start();
-    let gw = Gateway::start(&format!(
+    let gw = Gateway::in_process(&format!(
         r#"
 [kafka]
 brokers = "{}"

@@ -1,5 +1,7 @@
-//! Test harness for black-box tests: a real Apache Kafka broker lent to each test
-//! (`crate::kafka`), the real `hookgate` binary on port 0, an HTTP client, and a Kafka consumer
+//! Test harness: a real Apache Kafka broker lent to each test (`crate::kafka`), the gateway on
+//! port 0 — the real `hookgate` binary ([`Gateway::start`]) for tests of process behaviour
+//! (signals, logs, exit codes, restarts), or the library's `app::run` on its own runtime in this
+//! process ([`Gateway::in_process`]) for everything else — an HTTP client, and a Kafka consumer
 //! that reads topics back.
 //!
 //! Nothing here fakes Kafka: records are read back from the broker with librdkafka.
@@ -42,9 +44,12 @@ fn wait_for_port(addr: &str, timeout: Duration) {
     panic!("nothing listens on {addr} after {timeout:?}");
 }
 
-/// The gateway binary, started with a config written to a temp dir.
+/// The gateway, started with a config written to a temp dir: a process, or `app::run` in this
+/// process.
 pub struct Gateway {
     pub child: Option<Child>,
+    /// Set for an in-process gateway.
+    in_process: Option<InProcess>,
     pub addr: SocketAddr,
     /// Set when the config uses the embedded broker.
     pub embedded_bootstrap: Option<String>,
@@ -120,6 +125,7 @@ impl Gateway {
         std::thread::spawn(move || for _ in lines {});
         Gateway {
             child: Some(child),
+            in_process: None,
             addr,
             embedded_bootstrap,
             admin_addr,
@@ -128,7 +134,13 @@ impl Gateway {
         }
     }
 
+    /// The process's log (stderr). An in-process gateway has none: a test that reads logs runs
+    /// the binary.
     pub fn logs(&self) -> String {
+        assert!(
+            self.in_process.is_none(),
+            "an in-process gateway keeps no log: start this test's gateway with Gateway::start"
+        );
         std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
     }
 
@@ -136,8 +148,13 @@ impl Gateway {
         format!("http://{}{path}", self.addr)
     }
 
-    /// Sends SIGTERM.
-    pub fn terminate(&self) {
+    /// Sends SIGTERM (in process: resolves `app::run`'s shutdown future).
+    pub fn terminate(&mut self) {
+        if let Some(p) = &mut self.in_process {
+            if let Some(stop) = p.stop.take() {
+                let _ = stop.send(());
+            }
+        }
         if let Some(child) = &self.child {
             let pid = nix::unistd::Pid::from_raw(child.id() as i32);
             nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("kill");
@@ -146,6 +163,9 @@ impl Gateway {
 
     /// Waits for the process to exit and returns whether it exited successfully.
     pub fn wait(&mut self, timeout: Duration) -> bool {
+        if let Some(p) = self.in_process.take() {
+            return p.join(timeout).is_ok();
+        }
         let mut child = self.child.take().expect("running");
         let deadline = Instant::now() + timeout;
         loop {
@@ -167,8 +187,182 @@ impl Drop for Gateway {
             let _ = child.kill();
             let _ = child.wait();
         }
+        if let Some(p) = self.in_process.take() {
+            if let Err(e) = p.join(Duration::from_secs(30)) {
+                eprintln!("--- in-process gateway ---\n{e}");
+            }
+            return;
+        }
         if std::thread::panicking() {
             eprintln!("--- hookgate stderr ---\n{}", self.logs());
+        }
+    }
+}
+
+/// A gateway running `hookgate::app::run` on its own runtime thread.
+struct InProcess {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<Result<(), String>>>,
+}
+
+impl InProcess {
+    /// Stops the gateway (if not yet) and waits for `app::run` to return.
+    fn join(mut self, timeout: Duration) -> Result<(), String> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let Some(thread) = self.thread.take() else {
+            return Ok(());
+        };
+        let deadline = Instant::now() + timeout;
+        while !thread.is_finished() {
+            if Instant::now() > deadline {
+                return Err(format!("app::run did not return within {timeout:?}"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        thread
+            .join()
+            .map_err(|_| "app::run panicked".to_owned())
+            .and_then(|r| r)
+    }
+}
+
+impl Gateway {
+    /// Starts `hookgate::app::run` in this process with `config` (TOML, `{schemas}` as for
+    /// [`Gateway::start`]) on port 0. Secrets are read from `env`, then the process
+    /// environment. No SIGHUP reload and no log: tests of those start the binary.
+    pub fn in_process(config: &str) -> Gateway {
+        Self::in_process_env(config, &[])
+    }
+
+    /// Like [`Gateway::in_process`], with extra variables for secret references.
+    pub fn in_process_env(config: &str, env: &[(&str, &str)]) -> Gateway {
+        use hookgate::app::{self, Listeners, Options};
+        use hookgate::delivery::kafka::Brokers;
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let schemas_dir = repo_path("tests/schemas-min");
+        let text = config.replace("{schemas}", &schemas_dir.display().to_string());
+        std::fs::write(dir.path().join("gateway.toml"), &text).expect("write config");
+        let vars: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let settings = hookgate::config::parse(&text, &|name| {
+            vars.get(name).cloned().or_else(|| std::env::var(name).ok())
+        })
+        .expect("config");
+        let schemas =
+            hookgate::ingest::schema::SchemaRegistry::load(&settings.schemas_dir).expect("schemas");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound, addrs) = std::sync::mpsc::channel();
+        let (ready, serving) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || -> Result<(), String> {
+            let (bootstrap, cluster) = match &settings.kafka.brokers {
+                Brokers::Bootstrap(list) => (list.clone(), None),
+                Brokers::Embedded => {
+                    let cluster =
+                        rdkafka::mocking::MockCluster::new(1).map_err(|e| e.to_string())?;
+                    (cluster.bootstrap_servers(), Some(cluster))
+                }
+            };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(hookgate::base::json::WORKER_STACK_BYTES)
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let embedded = cluster.as_ref().map(|_| bootstrap.clone());
+            let result = runtime.block_on(async move {
+                let ingest = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let admin = match &settings.admin {
+                    Some(a) => Some(
+                        tokio::net::TcpListener::bind(&a.listen)
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    None => None,
+                };
+                let _ = bound.send((
+                    ingest.local_addr().map_err(|e| e.to_string())?,
+                    admin.as_ref().and_then(|a| a.local_addr().ok()),
+                    embedded.clone(),
+                ));
+                let options = Options {
+                    bootstrap,
+                    embedded: embedded.is_some(),
+                    reload_from: None,
+                    ready: Some(ready),
+                };
+                let shutdown = async move {
+                    let _ = stopped.await;
+                };
+                app::run(
+                    settings,
+                    schemas,
+                    Listeners { ingest, admin },
+                    options,
+                    shutdown,
+                )
+                .await
+                .map_err(|e| e.to_string())
+            });
+            drop(cluster);
+            result
+        });
+        let Ok((addr, admin_addr, embedded_bootstrap)) = addrs.recv() else {
+            let error = thread
+                .join()
+                .map_err(|_| "panicked".to_owned())
+                .and_then(|r| r)
+                .err()
+                .unwrap_or_default();
+            panic!("the in-process gateway did not start: {error}");
+        };
+        let mut gateway = Gateway {
+            child: None,
+            in_process: Some(InProcess {
+                stop: Some(stop),
+                thread: Some(thread),
+            }),
+            addr,
+            embedded_bootstrap,
+            admin_addr,
+            stderr_path: dir.path().join("no-log"),
+            dir,
+        };
+        gateway.wait_until_serving(&serving);
+        gateway
+    }
+
+    /// Waits until `app::run` says every listener takes requests (start-up, e.g. the admin
+    /// store, happens between binding and serving); panics with its error if it returned.
+    fn wait_until_serving(&mut self, serving: &std::sync::mpsc::Receiver<()>) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if serving.recv_timeout(Duration::from_millis(20)).is_ok() {
+                return;
+            }
+            let stopped = self
+                .in_process
+                .as_ref()
+                .is_some_and(|p| p.thread.as_ref().is_some_and(|t| t.is_finished()));
+            if stopped {
+                let error = self
+                    .in_process
+                    .take()
+                    .map(|p| p.join(Duration::from_secs(1)))
+                    .and_then(Result::err)
+                    .unwrap_or_default();
+                panic!("the in-process gateway stopped during start-up: {error}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the in-process gateway never served"
+            );
         }
     }
 }

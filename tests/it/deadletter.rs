@@ -58,7 +58,7 @@ fn sign_bytes(body: &[u8]) -> String {
 #[tokio::test]
 async fn authentic_but_invalid_deliveries_are_dead_lettered_not_lost() {
     let broker = Broker::start();
-    let gw = Gateway::start(&config(&broker.bootstrap));
+    let gw = Gateway::in_process(&config(&broker.bootstrap));
     let addr = gw.addr;
 
     // A schema violation: 202, marked, and its id is the dead letter's.
@@ -256,7 +256,7 @@ fn hookgate(args: &[&str]) -> std::process::Output {
 #[tokio::test]
 async fn replay_republishes_what_the_fixed_schema_now_accepts_once() {
     let broker = Broker::start();
-    let gw = Gateway::start(&config(&broker.bootstrap));
+    let gw = Gateway::in_process(&config(&broker.bootstrap));
     let sig = github_signature(SECRET, BAD_PUSH);
     let bad = post(
         gw.addr,

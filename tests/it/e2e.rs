@@ -158,7 +158,7 @@ async fn github_webhook_reaches_kafka_as_an_envelope() {
 #[tokio::test]
 async fn rejected_webhooks_get_precise_answers_and_never_reach_kafka() {
     let broker = Broker::start();
-    let gw = Gateway::start_env(&config(&broker.bootstrap), ENV);
+    let gw = Gateway::in_process_env(&config(&broker.bootstrap), ENV);
     let addr = gw.addr;
     let bad_push = r#"{"ref": 12345, "before": "x"}"#;
     let bad_push_sig = github_signature(OCTOKIT_SECRET, bad_push);
@@ -320,7 +320,7 @@ async fn rejected_webhooks_get_precise_answers_and_never_reach_kafka() {
 #[tokio::test]
 async fn generic_hmac_and_api_key_sources_are_verified_and_normalized() {
     let broker = Broker::start();
-    let gw = Gateway::start_env(&config(&broker.bootstrap), ENV);
+    let gw = Gateway::in_process_env(&config(&broker.bootstrap), ENV);
     let addr = gw.addr;
 
     // Generic HMAC: hex HMAC-SHA256 of "<timestamp>.<body>", prefixed "v1=".

@@ -26,7 +26,7 @@ async fn broker_faults_answer_503_and_recovery_answers_202() {
     let mock = MockCluster::new(1).expect("mock cluster");
     mock.create_topic(TOPIC, 1, 1).expect("topic");
     let bootstrap = mock.bootstrap_servers();
-    let gw = Gateway::start(&format!(
+    let gw = Gateway::in_process(&format!(
         r#"
 [kafka]
 brokers = "{bootstrap}"

@@ -39,7 +39,7 @@ secrets = [{ insecure_dev_value = "gh-secret" }]
 #[tokio::test]
 async fn handshakes_are_answered_and_forms_published() {
     let broker = Broker::start();
-    let gw = Gateway::start(&CONFIG.replace("BOOTSTRAP", &broker.bootstrap));
+    let gw = Gateway::in_process(&CONFIG.replace("BOOTSTRAP", &broker.bootstrap));
     let now = unix_now().to_string();
 
     // Slack url_verification: signed like any delivery, answered with the challenge.

@@ -53,7 +53,7 @@ fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Durati
 #[tokio::test]
 async fn slow_clients_are_cut_off() {
     let broker = Broker::start();
-    let gw = Gateway::start(&config(&broker.bootstrap));
+    let gw = Gateway::in_process(&config(&broker.bootstrap));
 
     // Slow-loris: headers that never finish are dropped after header_read_timeout.
     let mut stream = TcpStream::connect(gw.addr).expect("connect");
@@ -80,7 +80,7 @@ async fn slow_clients_are_cut_off() {
 #[tokio::test]
 async fn gzip_bodies_are_accepted_and_bombs_refused() {
     let broker = Broker::start();
-    let gw = Gateway::start(&config(&broker.bootstrap));
+    let gw = Gateway::in_process(&config(&broker.bootstrap));
     let body = r#"{"zen":"Keep it logically awesome.","hook_id":7}"#;
     let sig = github_signature(SECRET, body);
     let packed = gzip(body.as_bytes());
@@ -125,7 +125,7 @@ async fn gzip_bodies_are_accepted_and_bombs_refused() {
 #[tokio::test]
 async fn rate_limits_answer_429_with_retry_after() {
     let broker = Broker::start();
-    let gw = Gateway::start(&config(&broker.bootstrap));
+    let gw = Gateway::in_process(&config(&broker.bootstrap));
     let body = r#"{"zen":"z","hook_id":1}"#;
     let sig = github_signature(SECRET, body);
     let headers = [
@@ -166,7 +166,7 @@ async fn rate_limits_answer_429_with_retry_after() {
 #[tokio::test]
 async fn beyond_max_in_flight_answers_503() {
     let broker = Broker::start();
-    let gw = Gateway::start(&config(&broker.bootstrap));
+    let gw = Gateway::in_process(&config(&broker.bootstrap));
     // One request in flight (its body is still arriving)...
     let mut stream = TcpStream::connect(gw.addr).expect("connect");
     stream
@@ -193,7 +193,7 @@ async fn beyond_max_in_flight_answers_503() {
 #[tokio::test]
 async fn allow_lists_use_the_client_behind_trusted_proxies() {
     let broker = Broker::start();
-    let gw = Gateway::start(&format!(
+    let gw = Gateway::in_process(&format!(
         r#"
 [server]
 client_ip_header = "X-Forwarded-For"

@@ -492,7 +492,7 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             e = c.extra
         ));
     }
-    let gw = Gateway::start(&config);
+    let gw = Gateway::in_process(&config);
 
     let requests: Vec<Value> = cases
         .iter()

@@ -56,7 +56,7 @@ async fn every_seed_fixture_is_routed_validated_and_published() {
              event_type = {{ value = \"{event}\" }}\n"
         ));
     }
-    let gw = Gateway::start_env(&config, SECRETS);
+    let gw = Gateway::in_process_env(&config, SECRETS);
     // The same config, loaded here, signs each delivery as its source expects.
     for (k, v) in SECRETS {
         std::env::set_var(k, v);

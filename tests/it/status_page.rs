@@ -108,7 +108,7 @@ async fn the_status_page_shows_each_sources_recent_deliveries() {
         tempfile::tempdir().expect("tempdir"),
         tempfile::tempdir().expect("tempdir"),
     );
-    let gw = Gateway::start(&config(store.path(), spool.path(), "open"));
+    let gw = Gateway::in_process(&config(store.path(), spool.path(), "open"));
     let admin = gw.admin_addr.expect("admin listener");
 
     assert_eq!(github(&gw, "d-1", "gh-secret").await, 202);
@@ -157,7 +157,7 @@ async fn the_status_page_can_require_a_key_or_be_off() {
         tempfile::tempdir().expect("tempdir"),
         tempfile::tempdir().expect("tempdir"),
     );
-    let gw = Gateway::start(&config(store.path(), spool.path(), "key"));
+    let gw = Gateway::in_process(&config(store.path(), spool.path(), "key"));
     let admin = gw.admin_addr.expect("admin listener");
     assert_eq!(send(admin, "GET", "/status", &[], "").await.status, 401);
     let page = send(
@@ -173,7 +173,7 @@ async fn the_status_page_can_require_a_key_or_be_off() {
     assert_eq!(send(admin, "POST", "/status", &[], "").await.status, 405);
     drop(gw);
 
-    let gw = Gateway::start(&config(store.path(), spool.path(), "off"));
+    let gw = Gateway::in_process(&config(store.path(), spool.path(), "off"));
     let admin = gw.admin_addr.expect("admin listener");
     assert_eq!(send(admin, "GET", "/status", &[], "").await.status, 404);
     assert_eq!(send(admin, "GET", "/healthz", &[], "").await.status, 200);

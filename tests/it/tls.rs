@@ -110,7 +110,7 @@ async fn webhooks_over_https_and_certificates_reload_in_place() {
     let certs = tempfile::tempdir().expect("tempdir");
     let first = self_signed();
     write(certs.path(), &first);
-    let gw = Gateway::start(&config(&broker.bootstrap, certs.path()));
+    let gw = Gateway::in_process(&config(&broker.bootstrap, certs.path()));
 
     // A signed delivery over HTTPS is accepted and published.
     let body = r#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
