@@ -1,13 +1,15 @@
 //! Configuration: the TOML file as written by an operator, and its validation into the
-//! runtime [`Settings`] the server uses.
+//! runtime [`Settings`] the app runs.
 //!
-//! Owns: every config key, its default and its documentation; resolving secret references
-//! (environment variables, files); cross-field validation with messages that name the source
-//! and the key. It does not bind sockets, talk to Kafka or read schemas: those happen after a
-//! config is known to be good.
+//! Owns: the file's top level ([`FileConfig`]) and `[server]`, and the order of validation.
+//! Every other section is a type of the layer that uses it (`[kafka]` in `delivery::kafka`,
+//! `[spool]` in `delivery::spool`, `[dedup]` and `[schemas]` in `ingest`, `[sources.*]` in
+//! `providers::build`, `[admin]` in `control::settings`), checked by that layer's function with
+//! messages that name the section and the key (`base::setting::ConfigError`). It does not bind
+//! sockets, talk to Kafka or read schemas: those happen after a config is known to be good.
 //!
 //! Invariant: a [`Settings`] value only exists for a config that passed every check, so nothing
-//! downstream re-validates. Secrets are wrapped in [`Secret`] as soon as they are read.
+//! downstream re-validates. Secrets are wrapped in `Secret` as soon as they are read.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -130,7 +130,7 @@ pub struct KafkaSettings {
     pub create_topics: bool,
     /// Templates a topic must match to be created; empty: any.
     pub create_topics_only: Vec<TopicTemplate>,
-    /// The process-wide bound on event-type topics ([`crate::topic::TopicBudget`]).
+    /// The process-wide bound on event-type topics ([`crate::delivery::topic::TopicBudget`]).
     pub max_topics: usize,
     pub topic_partitions: i32,
     pub topic_replication: i32,

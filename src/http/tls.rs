@@ -1,7 +1,7 @@
 //! HTTPS: the server certificate, and its reload without a restart.
 //!
 //! Owns: the certificate and private key read from `[server.tls]` and the rustls acceptor built
-//! on them. Every handshake asks [`Reloading`] for the current certificate, so a background task
+//! on them. Every handshake asks `Reloading` for the current certificate, so a background task
 //! ([`Tls::watch`]) can swap in a renewed one (cert-manager, certbot and the like rewrite the
 //! files in place) while connections are open. A file that does not parse, or a key that does
 //! not match its certificate, is refused: the old pair keeps serving and the error is logged and

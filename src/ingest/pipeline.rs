@@ -1,7 +1,7 @@
 //! The pipeline: what happens to a webhook, top to bottom, one stage per line.
 //!
 //! Owns: the order of the stages and nothing else. Each stage lives in its own module and knows
-//! nothing of sockets; [`pipeline`] (who sent it) and [`admit`] (what it is) are the only
+//! nothing of sockets; `pipeline` (who sent it) and `admit` (what it is) are the only
 //! place that strings them together. The answer is sent only after the last stage, so a 202
 //! always means "Kafka has it" (as the event, or as a dead letter).
 
@@ -393,7 +393,7 @@ pub struct Origin<'a> {
     pub verified: &'a Verification,
 }
 
-/// An event ready to publish: what [`admit`] makes and `replay` republishes.
+/// An event ready to publish: what `admit` makes and `replay` republishes.
 #[derive(Debug)]
 pub struct Prepared {
     pub topic: Arc<str>,
