@@ -91,7 +91,11 @@ results_env() { # name default
   if [[ -n ${!name+set} ]]; then
     results_envs+=("env $name: ${!name}")
   else
-    results_envs+=("env $name: ${default:-(unset)} (default)")
+    if [[ -n $default ]]; then
+      results_envs+=("env $name: $default (default)")
+    else
+      results_envs+=("env $name: (unset, the default)")
+    fi
   fi
 }
 
@@ -102,14 +106,17 @@ results_partial() { results_partials+=("$1"); }
 # A cargo profile as Cargo.toml sets it: `production (inherits = "release", lto = "fat", ...)`.
 results_profile() { # name [what builds with it]
   local name=$1 what=${2:-} section
-  section=$(awk -v s="[profile.$name]" '
-    $0 == s { on = 1; next }
-    /^\[/ { on = 0 }
-    on && /=/ { sub(/[ \t]*#.*/, ""); gsub(/[ \t]+/, " "); printf "%s%s", (n++ ? ", " : ""), $0 }' Cargo.toml)
+  section=$(results_profile_keys "$name")
   if [[ $name == bench && -z $section ]]; then
-    section="cargo's bench profile, inherits release: $(results_profile release)"
+    section="cargo's default: inherits release: $(results_profile_keys release)"
   fi
   echo "$name${section:+ ($section)}${what:+; $what}"
+}
+results_profile_keys() { # name
+  awk -v s="[profile.$1]" '
+    $0 == s { on = 1; next }
+    /^\[/ { on = 0 }
+    on && /=/ { sub(/[ \t]*#.*/, ""); gsub(/[ \t]+/, " "); printf "%s%s", (n++ ? ", " : ""), $0 }' Cargo.toml
 }
 
 # Apache Kafka as scripts/install-kafka installed it, and the JVM that runs it.
