@@ -138,16 +138,17 @@ results_file() { # status body-file
   local end stamp class="" reason=""
   end=$(date -u +%s)
   stamp=$(date -u -d "@$results_start" +%Y%m%dT%H%M%SZ)
+  # The class is the first that applies of smoke, failed, partial; the reasons name them all.
   if [[ ${#results_smokes[@]} -gt 0 ]]; then
     class=smoke
-    reason=$(printf '%s; ' "${results_smokes[@]}")
   elif [[ $status != ok ]]; then
     class=failed
-    reason="status: $status"
   elif [[ ${#results_partials[@]} -gt 0 ]]; then
     class=partial
-    reason=$(printf '%s; ' "${results_partials[@]}")
   fi
+  if [[ ${#results_smokes[@]} -gt 0 ]]; then reason+="smoke: $(printf '%s; ' "${results_smokes[@]}")"; fi
+  if [[ $status != ok ]]; then reason+="failed: $status; "; fi
+  if [[ ${#results_partials[@]} -gt 0 ]]; then reason+="partial: $(printf '%s; ' "${results_partials[@]}")"; fi
   reason=${reason%; }
   local dir=$results_root/$results_kind
   mkdir -p "$dir"
