@@ -147,12 +147,18 @@ results_file() { # status body-file
     class=partial
   fi
   if [[ ${#results_smokes[@]} -gt 0 ]]; then reason+="smoke: $(printf '%s; ' "${results_smokes[@]}")"; fi
-  if [[ $status != ok ]]; then reason+="failed: $status; "; fi
+  if [[ $status != ok ]]; then reason+="failed: the status is not ok; "; fi
   if [[ ${#results_partials[@]} -gt 0 ]]; then reason+="partial: $(printf '%s; ' "${results_partials[@]}")"; fi
   reason=${reason%; }
   local dir=$results_root/$results_kind
   mkdir -p "$dir"
-  local file=$dir/$stamp-$results_short${class:+.$class}.txt
+  local file=$dir/$stamp-$results_short${class:+.$class}.txt n=2
+  # Two runs started in the same second: the second gets _2 after its commit (sorting after the
+  # first), never overwrites it.
+  while [[ -e $file ]]; do
+    file=$dir/$stamp-${results_short}_$n${class:+.$class}.txt
+    n=$((n + 1))
+  done
   local args="(none)"
   if [[ ${#results_args[@]} -gt 0 ]]; then args=$(printf '%q ' "${results_args[@]}"); args=${args% }; fi
   {
