@@ -38,6 +38,7 @@ use crate::delivery::topic::TopicBudget;
 use crate::http::{self, ConnectionLimits};
 use crate::ingest::activity::Activity;
 use crate::ingest::dedup::{Dedup, DedupError};
+use crate::ingest::dedup_redis::{Deduper, RedisDedup};
 use crate::ingest::health::{self, BrokerState};
 use crate::ingest::schema::{SchemaLoadError, SchemaRegistry};
 use crate::ingest::source::{Routes, Source};
@@ -56,6 +57,8 @@ pub enum StartError {
     Producer(#[from] ClientError),
     #[error(transparent)]
     Dedup(#[from] DedupError),
+    #[error("[dedup] redis_url: not usable as a Redis client URL")]
+    DedupRedis,
     #[error(transparent)]
     Spool(#[from] SpoolError),
     #[error("cannot register metrics: {0}")]
@@ -203,7 +206,7 @@ pub async fn run(
             }
         }));
     }
-    if gateway.dedup.is_some() {
+    if gateway.dedup.as_ref().and_then(Deduper::memory).is_some() {
         let g = gateway.clone();
         let stopped = tasks_stopped.clone();
         tasks.push(tokio::spawn(maintain_dedup(g, stopped)));
@@ -278,13 +281,18 @@ fn assemble(
     options: &Options,
 ) -> Result<Gateway, StartError> {
     let publisher = Publisher::new(&options.bootstrap, &settings.kafka, options.embedded)?;
-    let dedup = match &settings.dedup {
-        Some(d) => {
+    let dedup = match (&settings.dedup, &settings.dedup_redis) {
+        (Some(_), Some(r)) => {
+            let dedup = RedisDedup::new(r).map_err(|_| StartError::DedupRedis)?;
+            tracing::info!(key_prefix = %r.key_prefix, timeout_ms = r.timeout.as_millis() as u64, on_unavailable = ?r.on_unavailable, "dedup ready (shared, in Redis)");
+            Some(Deduper::Redis(Box::new(dedup)))
+        }
+        (Some(d), None) => {
             let dedup = Dedup::open(d.window_secs, d.capacity, d.journal.as_deref(), now_ms())?;
             tracing::info!(remembered = dedup.len(), journal = ?d.journal, "dedup ready");
-            Some(dedup)
+            Some(Deduper::Memory(dedup))
         }
-        None => None,
+        (None, _) => None,
     };
     let spool = match &settings.spool.dir {
         Some(dir) => {
@@ -327,8 +335,13 @@ async fn maintain_dedup(gateway: Arc<Gateway>, mut stopped: tokio::sync::watch::
             _ = stopped.changed() => return,
         }
         let g = gateway.clone();
-        let done =
-            tokio::task::spawn_blocking(move || g.dedup.as_ref().map(|d| d.maintain())).await;
+        let done = tokio::task::spawn_blocking(move || {
+            g.dedup
+                .as_ref()
+                .and_then(Deduper::memory)
+                .map(|d| d.maintain())
+        })
+        .await;
         match done {
             Ok(Some(Ok(true))) => tracing::debug!("dedup journal compacted"),
             Ok(Some(Err(e))) => {

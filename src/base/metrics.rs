@@ -49,6 +49,10 @@ pub struct Metrics {
     topics_created: prometheus::IntCounter,
     /// Topics it did not create because `create_topics_only` matched none.
     topics_not_created: prometheus::IntCounter,
+    /// Calls to the shared dedup backend (Redis) that failed or timed out.
+    dedup_backend_errors: prometheus::IntCounter,
+    /// Whether the shared dedup backend answered its last call (1 while none is configured).
+    dedup_backend_up: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -185,6 +189,17 @@ impl Metrics {
         registry.register(Box::new(topic_fallbacks.clone()))?;
         registry.register(Box::new(topics_created.clone()))?;
         registry.register(Box::new(topics_not_created.clone()))?;
+        let dedup_backend_errors = prometheus::IntCounter::new(
+            "dedup_backend_errors_total",
+            "Calls to the shared dedup backend (Redis) that failed or timed out",
+        )?;
+        let dedup_backend_up = IntGauge::new(
+            "dedup_backend_up",
+            "1 when the shared dedup backend (Redis) answered its last call, or none is configured; 0 when it did not",
+        )?;
+        dedup_backend_up.set(1);
+        registry.register(Box::new(dedup_backend_errors.clone()))?;
+        registry.register(Box::new(dedup_backend_up.clone()))?;
         // A restart resets every counter; this gauge makes a crash loop (an abort cannot be
         // counted by the process that dies) visible as changes of its value.
         let start_time = prometheus::Gauge::new(
@@ -227,7 +242,19 @@ impl Metrics {
             topic_fallbacks,
             topics_created,
             topics_not_created,
+            dedup_backend_errors,
+            dedup_backend_up,
         })
+    }
+
+    /// Counts a failed or timed-out call to the shared dedup backend.
+    pub fn dedup_backend_error(&self) {
+        self.dedup_backend_errors.inc();
+    }
+
+    /// Sets whether the shared dedup backend answers.
+    pub fn set_dedup_backend_up(&self, up: bool) {
+        self.dedup_backend_up.set(i64::from(up));
     }
 
     /// Counts an event sent to its source's fallback topic.

@@ -25,6 +25,7 @@ use crate::delivery::topic::TopicTemplate;
 use crate::http::tls::{Tls, TlsConfig};
 use crate::ingest::access::ClientIpRule;
 use crate::ingest::dedup::DedupConfig;
+use crate::ingest::dedup_redis::RedisSettings;
 use crate::ingest::schema::SchemasConfig;
 use crate::ingest::source::Source;
 use crate::providers::build::{check_json_depth, validate_source, SourceConfig, SourceDefaults};
@@ -180,6 +181,8 @@ pub struct Settings {
     pub schemas_dir: PathBuf,
     /// `None` when deduplication is disabled.
     pub dedup: Option<DedupConfig>,
+    /// `[dedup] backend = "redis"`, checked (and its URL read); `None` otherwise.
+    pub dedup_redis: Option<RedisSettings>,
     pub spool: SpoolConfig,
     pub sources: BTreeMap<String, Source>,
     /// What sources inherit from `[server]` and `[kafka]`; sources created through the admin
@@ -242,6 +245,11 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
             "capacity and window_secs must be > 0 (or set enabled = false)",
         ));
     }
+    let dedup_redis = if file.dedup.enabled {
+        crate::ingest::dedup_redis::check_settings(&file.dedup, env)?
+    } else {
+        None
+    };
     let default_topic = TopicTemplate::parse(&file.kafka.topic_template)
         .map_err(|e| ConfigError::invalid("kafka", "topic_template", e.to_string()))?;
 
@@ -324,6 +332,7 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
         kafka,
         schemas_dir: file.schemas.dir,
         dedup: file.dedup.enabled.then_some(file.dedup),
+        dedup_redis,
         spool: file.spool,
         sources,
         source_defaults,

@@ -462,6 +462,39 @@ pub struct DedupConfig {
     pub capacity: usize,
     /// Journal file, so a restart remembers; unset: memory only.
     pub journal: Option<PathBuf>,
+    /// Where accepted deliveries are remembered: this process (`memory`) or a Redis server
+    /// every replica shares (`redis`, see `ingest::dedup_redis`).
+    #[serde(default)]
+    pub backend: Backend,
+    /// `redis`: the server's URL (`redis://[user:password@]host:port[/db]`), a secret reference
+    /// since it may hold a password.
+    pub redis_url: Option<crate::base::setting::SecretRef>,
+    /// `redis`: prefix of every key (default `hookgate:dedup:`).
+    pub key_prefix: Option<String>,
+    /// `redis`: the most any Redis call may take, in milliseconds (default 200).
+    pub timeout_ms: Option<u64>,
+    /// `redis`: what a delivery gets when Redis cannot answer in time (default `accept`).
+    pub on_unavailable: Option<OnUnavailable>,
+}
+
+/// `[dedup] backend`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    #[default]
+    Memory,
+    Redis,
+}
+
+/// `[dedup] on_unavailable`: what happens to a delivery when the shared backend cannot answer.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnUnavailable {
+    /// Processed as new: at-least-once holds, a redelivery may be published twice.
+    #[default]
+    Accept,
+    /// Answered 503 `dedup_unavailable`, so the provider retries later.
+    Reject,
 }
 
 impl DedupConfig {
@@ -483,6 +516,11 @@ impl Default for DedupConfig {
             window_secs: Self::default_window_secs(),
             capacity: Self::default_capacity(),
             journal: None,
+            backend: Backend::Memory,
+            redis_url: None,
+            key_prefix: None,
+            timeout_ms: None,
+            on_unavailable: None,
         }
     }
 }

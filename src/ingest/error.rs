@@ -32,6 +32,8 @@ pub enum WebhookError {
     Overloaded,
     #[error("another copy of this delivery is being processed; retry shortly")]
     DuplicateInFlight,
+    #[error("the shared dedup backend (Redis) does not answer; retry shortly")]
+    DedupUnavailable,
     #[error(transparent)]
     Access(#[from] AccessError),
     #[error(transparent)]
@@ -68,9 +70,9 @@ impl WebhookError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             WebhookError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            WebhookError::Overloaded | WebhookError::DuplicateInFlight => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            WebhookError::Overloaded
+            | WebhookError::DuplicateInFlight
+            | WebhookError::DedupUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             WebhookError::Auth(_) => StatusCode::UNAUTHORIZED,
             WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -96,6 +98,7 @@ impl WebhookError {
             WebhookError::RateLimited { .. } => "rate_limited",
             WebhookError::Overloaded => "overloaded",
             WebhookError::DuplicateInFlight => "duplicate_in_flight",
+            WebhookError::DedupUnavailable => "dedup_unavailable",
             WebhookError::Intake(e) => e.code(),
             WebhookError::Auth(e) => e.code(),
             WebhookError::Payload(e) => e.code(),

@@ -6,6 +6,7 @@ pub mod activity;
 pub mod auth;
 pub mod deadletter;
 pub mod dedup;
+pub mod dedup_redis;
 pub mod envelope;
 pub mod error;
 pub mod event;
@@ -24,7 +25,7 @@ use crate::delivery::spool::Spool;
 use crate::delivery::topic::TopicBudget;
 use crate::ingest::access::ClientIpRule;
 use crate::ingest::activity::Activity;
-use crate::ingest::dedup::Dedup;
+use crate::ingest::dedup_redis::Deduper;
 use crate::ingest::health::BrokerState;
 use crate::ingest::source::Routes;
 
@@ -39,8 +40,8 @@ pub struct Gateway {
     pub retry_after_secs: u64,
     /// One permit per request being processed (`server.max_in_flight`).
     pub in_flight: tokio::sync::Semaphore,
-    /// Recently accepted delivery ids; `None` when dedup is off.
-    pub dedup: Option<Dedup>,
+    /// Recently accepted delivery ids (here or in Redis); `None` when dedup is off.
+    pub dedup: Option<Deduper>,
     /// How to find the client's address behind trusted proxies.
     pub client_ip: ClientIpRule,
     /// Where records go when Kafka cannot take them; `None`: answer 503 instead.

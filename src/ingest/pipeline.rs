@@ -22,7 +22,7 @@ use crate::delivery::publish::Record;
 use crate::delivery::topic::TopicBudget;
 use crate::http::response::{json_response, method_not_allowed};
 use crate::ingest::auth::{Verification, Verified};
-use crate::ingest::dedup::{Check, Guard};
+use crate::ingest::dedup_redis::{Claim, Verdict};
 use crate::ingest::envelope::{self, Context};
 use crate::ingest::error::WebhookError;
 use crate::ingest::event::Identified;
@@ -279,11 +279,13 @@ where
         &verified,
         delivery,
         &mut dedup,
-    ) {
+    )
+    .await
+    {
         Err(err) if err.is_invalid_content() && source.on_invalid == OnInvalid::DeadLetter => {
             let id = dead_letter(app, source, &verified, delivery, &err).await?;
-            if let Some(guard) = dedup {
-                guard.commit(id, delivery.now_ms);
+            if let Some(claim) = dedup {
+                claim.commit(&app.metrics, id, delivery.now_ms).await;
             }
             return Ok(Outcome::DeadLettered {
                 id,
@@ -317,8 +319,8 @@ where
         outcome,
         "webhook accepted"
     );
-    if let Some(guard) = dedup.take() {
-        guard.commit(id, delivery.now_ms);
+    if let Some(claim) = dedup.take() {
+        claim.commit(&app.metrics, id, delivery.now_ms).await;
     }
     Ok(Outcome::Accepted { id })
 }
@@ -334,13 +336,13 @@ enum Admitted {
 
 /// The stages after authentication, up to the record: parse, answer handshakes, identify,
 /// dedup, validate, wrap. `dedup` holds this delivery's dedup claim once it has one.
-fn admit<'a>(
+async fn admit<'a>(
     app: &'a Gateway,
     schemas: &SchemaRegistry,
     source: &Source,
     verified: &Verified,
     delivery: Delivery,
-    dedup: &mut Option<Guard<'a>>,
+    dedup: &mut Option<Claim<'a>>,
 ) -> Result<Admitted, WebhookError> {
     let payload = payload::parse(
         verified,
@@ -359,10 +361,14 @@ fn admit<'a>(
         .identify(&verified.inbound().headers, &payload.value)?;
     source.check_event_type(&event.event_type)?;
     if let (Some(d), Some(delivery_id)) = (&app.dedup, &event.delivery_id) {
-        match d.check(&source.name, delivery_id, delivery.now_ms) {
-            Check::New(guard) => *dedup = Some(guard),
-            Check::Duplicate { id } => return Ok(Admitted::Answered(Outcome::Duplicate { id })),
-            Check::InFlight => return Err(WebhookError::DuplicateInFlight),
+        match d
+            .check(&app.metrics, &source.name, delivery_id, delivery.now_ms)
+            .await
+        {
+            Verdict::New(claim) => *dedup = Some(claim),
+            Verdict::Duplicate { id } => return Ok(Admitted::Answered(Outcome::Duplicate { id })),
+            Verdict::InFlight => return Err(WebhookError::DuplicateInFlight),
+            Verdict::Unavailable => return Err(WebhookError::DedupUnavailable),
         }
     }
     let id = Uuid::now_v7();

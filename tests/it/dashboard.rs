@@ -44,6 +44,7 @@ const SIGNATURE_FAILURES: &[&str] = &[
 const SERVER_ERRORS: &[&str] = &[
     "overloaded",
     "duplicate_in_flight",
+    "dedup_unavailable",
     "broker_unavailable",
     "topic_unavailable",
     "spool_full",
@@ -67,6 +68,10 @@ const TOPICS: &[(&str, &str)] = &[
         "hookgate_kafka_delivery_errors_total",
     ),
     ("broker reachability", "hookgate_kafka_up"),
+    (
+        "Redis (shared dedup) reachability",
+        "hookgate_dedup_backend_up",
+    ),
     ("readiness", "hookgate_ready"),
     ("dead letters", "hookgate_dead_letters_total"),
     ("spool depth", "hookgate_spool_records"),

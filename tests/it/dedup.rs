@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::common::{github_signature, post, read_topic, Broker, Gateway};
+use crate::redis::Redis;
 
 #[tokio::test]
 async fn redeliveries_are_published_once_even_across_a_restart() {
@@ -85,4 +86,204 @@ secrets = [{{ insecure_dev_value = "s" }}]
         metrics.contains(r#"hookgate_webhooks_total{outcome="duplicate",source="gh"} 1"#),
         "{metrics}"
     );
+}
+
+/// A `[dedup] backend = "redis"` gateway config on `broker`, reading the Redis URL from
+/// `HOOKGATE_TEST_REDIS_URL`.
+fn redis_config(bootstrap: &str, on_unavailable: &str) -> String {
+    format!(
+        r#"
+[kafka]
+brokers = "{bootstrap}"
+[schemas]
+dir = "{{schemas}}"
+[dedup]
+window_secs = 3600
+backend = "redis"
+redis_url = {{ env = "HOOKGATE_TEST_REDIS_URL" }}
+timeout_ms = 200
+on_unavailable = "{on_unavailable}"
+[sources.gh]
+provider = "github"
+secrets = [{{ insecure_dev_value = "s" }}]
+"#
+    )
+}
+
+const STAR: &str = r#"{"action":"created","starred_at":null}"#;
+
+/// A signed GitHub star delivery with `delivery_id`, sent to `gw`.
+async fn star(gw: &Gateway, delivery_id: &str) -> crate::common::Answer {
+    let sig = github_signature("s", STAR);
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-github-event", "star"),
+        ("x-github-delivery", delivery_id),
+        ("x-hub-signature-256", sig.as_str()),
+    ];
+    post(gw.addr, "/webhooks/gh", &headers, STAR).await
+}
+
+/// The delivery ids (record keys) on `webhooks.github.star`, once `done` holds.
+fn star_keys(bootstrap: &str, done: impl Fn(&[String]) -> bool) -> Vec<String> {
+    let records = read_topic(
+        bootstrap,
+        "webhooks.github.star",
+        Duration::from_secs(30),
+        |r| {
+            let keys: Vec<String> = r
+                .iter()
+                .map(|r| r.key.clone().unwrap_or_default())
+                .collect();
+            done(&keys)
+        },
+    );
+    let mut keys: Vec<String> = records
+        .into_iter()
+        .map(|r| r.key.unwrap_or_default())
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn three_replicas_sharing_redis_publish_each_delivery_once() {
+    let redis = Redis::start();
+    let broker = Broker::start();
+    let config = redis_config(&broker.bootstrap, "accept");
+    let url = redis.url();
+    let env = [("HOOKGATE_TEST_REDIS_URL", url.as_str())];
+    let gws: Vec<Gateway> = (0..3)
+        .map(|_| Gateway::in_process_env(&config, &env))
+        .collect();
+
+    // Sequentially: the first replica accepts, the others answer with its id.
+    let first = star(&gws[0], "seq-1").await;
+    assert_eq!(first.status, 202, "{first:?}");
+    let id = first.json()["id"].as_str().expect("id").to_owned();
+    for gw in &gws[1..] {
+        let again = star(gw, "seq-1").await;
+        assert_eq!(
+            (again.status, again.json()),
+            (200, serde_json::json!({"id": id, "duplicate": true})),
+            "{again:?}"
+        );
+    }
+
+    // Concurrently: one accepts, the others are duplicates or in flight.
+    let (a, b, c) = tokio::join!(
+        star(&gws[0], "conc-1"),
+        star(&gws[1], "conc-1"),
+        star(&gws[2], "conc-1")
+    );
+    let answers = [a, b, c];
+    let accepted: Vec<_> = answers.iter().filter(|a| a.status == 202).collect();
+    assert_eq!(accepted.len(), 1, "{answers:?}");
+    let conc_id = accepted[0].json()["id"].as_str().expect("id").to_owned();
+    for a in answers.iter().filter(|a| a.status != 202) {
+        match a.status {
+            200 => assert_eq!(a.json()["id"].as_str(), Some(conc_id.as_str()), "{a:?}"),
+            503 => assert_eq!(a.code(), "duplicate_in_flight", "{a:?}"),
+            _ => panic!("unexpected answer {a:?}"),
+        }
+    }
+    // The provider's retries of the in-flight copies: duplicates now.
+    for gw in &gws {
+        let again = star(gw, "conc-1").await;
+        assert_eq!(
+            (again.status, again.json()["id"].as_str()),
+            (200, Some(conc_id.as_str())),
+            "{again:?}"
+        );
+    }
+
+    let keys = star_keys(&broker.bootstrap, |k| {
+        k.iter().any(|k| k == "seq-1") && k.iter().any(|k| k == "conc-1")
+    });
+    assert_eq!(keys, vec!["conc-1", "seq-1"], "each delivery once on Kafka");
+}
+
+/// `hookgate_dedup_backend_up` on `gw`'s `/metrics`.
+async fn backend_up(gw: &Gateway) -> Option<String> {
+    let metrics = crate::common::send(gw.addr, "GET", "/metrics", &[], "")
+        .await
+        .body;
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("hookgate_dedup_backend_up "))
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn a_redis_outage_accepts_or_rejects_as_configured_and_dedup_resumes() {
+    let mut redis = Redis::start();
+    let broker = Broker::start();
+    let url = redis.url();
+    let env = [("HOOKGATE_TEST_REDIS_URL", url.as_str())];
+    let accept = Gateway::in_process_env(&redis_config(&broker.bootstrap, "accept"), &env);
+    let reject = Gateway::in_process_env(&redis_config(&broker.bootstrap, "reject"), &env);
+    assert_eq!(star(&accept, "before-1").await.status, 202);
+    assert_eq!(star(&reject, "before-1").await.status, 200, "shared");
+
+    redis.stop();
+    let mut accepted = vec!["before-1".to_owned()];
+    for n in 0..5 {
+        let delivery = format!("down-{n}");
+        let a = star(&accept, &delivery).await;
+        assert!(
+            (200..300).contains(&a.status),
+            "accept: a 2xx without Redis: {a:?}"
+        );
+        if a.status == 202 {
+            accepted.push(delivery.clone());
+        }
+        let r = star(&reject, &format!("down-reject-{n}")).await;
+        assert_eq!(
+            (r.status, r.code()),
+            (503, "dedup_unavailable".to_owned()),
+            "{r:?}"
+        );
+    }
+    assert_eq!(backend_up(&accept).await.as_deref(), Some("0"));
+    assert_eq!(backend_up(&reject).await.as_deref(), Some("0"));
+
+    redis.restart();
+    // Both replicas reconnect by themselves; each probe is a new delivery.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    for gw in [&accept, &reject] {
+        while backend_up(gw).await.as_deref() != Some("1") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no reconnect to Redis"
+            );
+            n += 1;
+            let probe = format!("probe-{n}");
+            if star(gw, &probe).await.status == 202 {
+                accepted.push(probe);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let first = star(&accept, "after-1").await;
+    assert_eq!(first.status, 202, "{first:?}");
+    accepted.push("after-1".to_owned());
+    let again = star(&reject, "after-1").await;
+    assert_eq!(
+        (again.status, again.json()["id"].as_str()),
+        (200, first.json()["id"].as_str()),
+        "deduplicated across replicas again: {again:?}"
+    );
+
+    // Every 2xx that published is on Kafka.
+    accepted.sort();
+    let keys = star_keys(&broker.bootstrap, |k| {
+        accepted.iter().all(|a| k.contains(a))
+    });
+    for a in &accepted {
+        assert!(
+            keys.contains(a),
+            "{a} answered 202 but is not on Kafka: {keys:?}"
+        );
+    }
 }

@@ -19,6 +19,7 @@ mod handshakes;
 mod lifecycle;
 mod limits;
 mod outages;
+mod redis;
 mod reload;
 mod sasl;
 mod schemas;
