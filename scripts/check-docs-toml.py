@@ -12,7 +12,7 @@ For each block:
   the keys of the base's table of that name that the block lacks are added, recursively. Tables
   the block does not have are not added, so `[spool]` alone stays a config without `[admin]`;
 - `{ env = "NAME" }` references get a dummy value (64 hex digits: an admin key, a store key and
-  an HMAC secret all accept it) unless NAME is set; `{ file = "…" }` secrets and
+  an HMAC secret all accept it; a `redis_url` gets `redis://127.0.0.1:6379`) unless NAME is set; `{ file = "…" }` secrets and
   `[server.tls]` files that do not exist here are replaced by scratch stand-ins;
 - a block marked ```toml,ignore is skipped (its page must say why).
 A block checked as written is passed to check-config as is, so its messages give the block's own
@@ -29,6 +29,7 @@ import tempfile
 import tomllib
 
 DUMMY_SECRET = "0123456789abcdef" * 4
+DUMMY_REDIS_URL = "redis://127.0.0.1:6379"
 
 
 def blocks(path):
@@ -77,12 +78,13 @@ def stand_ins(config, scratch, env, notes):
     """Dummy env values; scratch files for file references that do not exist here."""
     changed = False
 
-    def walk(value):
+    def walk(value, key=None):
         nonlocal changed
         if isinstance(value, dict):
             if set(value) == {"env"} and isinstance(value["env"], str):
                 if not os.environ.get(value["env"]):
-                    env[value["env"]] = DUMMY_SECRET
+                    # A URL where one is expected; check-config does not connect to it.
+                    env[value["env"]] = DUMMY_REDIS_URL if key == "redis_url" else DUMMY_SECRET
             elif set(value) == {"file"} and isinstance(value["file"], str):
                 if not os.path.exists(value["file"]):
                     stand_in = os.path.join(scratch, f"secret-{len(notes)}")
@@ -91,8 +93,8 @@ def stand_ins(config, scratch, env, notes):
                     notes.append(f"secret file {value['file']} -> a scratch file")
                     value["file"] = stand_in
                     changed = True
-            for v in value.values():
-                walk(v)
+            for k, v in value.items():
+                walk(v, k)
         elif isinstance(value, list):
             for v in value:
                 walk(v)
