@@ -287,3 +287,53 @@ async fn a_redis_outage_accepts_or_rejects_as_configured_and_dedup_resumes() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_redis_that_stops_answering_costs_at_most_timeout_ms() {
+    let redis = Redis::start();
+    let broker = Broker::start();
+    let url = redis.url();
+    let env = [("HOOKGATE_TEST_REDIS_URL", url.as_str())];
+    let accept = Gateway::in_process_env(&redis_config(&broker.bootstrap, "accept"), &env);
+    let reject = Gateway::in_process_env(&redis_config(&broker.bootstrap, "reject"), &env);
+    let first = star(&accept, "slow-0").await;
+    assert_eq!(first.status, 202, "{first:?}");
+    assert_eq!(star(&reject, "slow-0").await.status, 200, "shared");
+
+    // Connected, but nothing answers (timeout_ms = 200).
+    redis.pause();
+    let started = std::time::Instant::now();
+    let a = star(&accept, "slow-1").await;
+    assert_eq!(a.status, 202, "accepted unchecked: {a:?}");
+    let r = star(&reject, "slow-2").await;
+    assert_eq!(
+        (r.status, r.code()),
+        (503, "dedup_unavailable".to_owned()),
+        "{r:?}"
+    );
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(3),
+        "two deliveries took {took:?} with Redis silent"
+    );
+    assert_eq!(backend_up(&reject).await.as_deref(), Some("0"));
+
+    redis.resume();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut n = 0;
+    while backend_up(&reject).await.as_deref() != Some("1") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Redis never answered again"
+        );
+        n += 1;
+        star(&reject, &format!("slow-probe-{n}")).await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let again = star(&reject, "slow-0").await;
+    assert_eq!(
+        (again.status, again.json()["id"].as_str()),
+        (200, first.json()["id"].as_str()),
+        "{again:?}"
+    );
+}

@@ -42,6 +42,22 @@ impl Redis {
         }
     }
 
+    /// Stops the server's process (SIGSTOP): connections stay open and nothing answers, as
+    /// with an overloaded or partitioned server. [`Redis::resume`] continues it.
+    pub fn pause(&self) {
+        self.signal(nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    pub fn resume(&self) {
+        self.signal(nix::sys::signal::Signal::SIGCONT);
+    }
+
+    fn signal(&self, signal: nix::sys::signal::Signal) {
+        let child = self.child.as_ref().expect("redis-server is running");
+        let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+        nix::sys::signal::kill(pid, signal).expect("signal redis-server");
+    }
+
     /// Starts the server again on the same port (with nothing in it).
     pub fn restart(&mut self) {
         self.stop();
@@ -90,6 +106,11 @@ impl Redis {
 
 impl Drop for Redis {
     fn drop(&mut self) {
+        // A paused server would not die of SIGKILL any later, but resume it anyway so that
+        // nothing is left stopped.
+        if self.child.is_some() {
+            self.resume();
+        }
         self.stop();
     }
 }
