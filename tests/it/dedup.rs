@@ -153,9 +153,9 @@ async fn three_replicas_sharing_redis_publish_each_delivery_once() {
     let config = redis_config(&broker.bootstrap, "accept");
     let url = redis.url();
     let env = [("HOOKGATE_TEST_REDIS_URL", url.as_str())];
-    let gws: Vec<Gateway> = (0..3)
-        .map(|_| Gateway::in_process_env(&config, &env))
-        .collect();
+    // Three gateway processes, as replicas behind a load balancer are: nothing but Redis and
+    // Kafka is shared between them.
+    let gws: Vec<Gateway> = (0..3).map(|_| Gateway::start_env(&config, &env)).collect();
 
     // Sequentially: the first replica accepts, the others answer with its id.
     let first = star(&gws[0], "seq-1").await;
