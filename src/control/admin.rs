@@ -129,6 +129,7 @@ where
     let query = req.uri().query().map(str::to_owned);
     let segments: Vec<String> = segments.iter().map(|s| (*s).to_owned()).collect();
     let actor = key.name.clone();
+    let if_match = if_match(&req);
     let body = if writes { read_body(req).await? } else { None };
     let call = Call {
         admin,
@@ -141,15 +142,30 @@ where
         }
         (Method::GET, [_, _]) => return webhook_types(admin, &routes, query.as_deref()),
         (Method::GET, [_, _, id]) => {
+            if !routes.configured.contains_key(id.as_str()) {
+                if let Some(record) = admin.store.get(id) {
+                    let found = managed(&admin.settings, &record, None);
+                    return Ok(with_etag(json_response(StatusCode::OK, &found), &record));
+                }
+            }
             return match find(admin, &routes, id) {
                 Some(found) => Ok(json_response(StatusCode::OK, &found)),
                 None => Err(AdminError::NotFound("Webhook not found.")),
-            }
+            };
         }
         (Method::POST, [_, _]) => ("create", call.create(body).await),
-        (Method::PATCH, [_, _, id]) => ("update", call.update(id, &routes, body).await),
-        (Method::DELETE, [_, _, id]) => ("delete", call.delete(id, &routes).await),
-        (_, [_, _, id, _]) => ("rotate", call.rotate(id, &routes, body).await),
+        (Method::PATCH, [_, _, id]) => (
+            "update",
+            call.update(id, &routes, if_match.as_deref(), body).await,
+        ),
+        (Method::DELETE, [_, _, id]) => (
+            "delete",
+            call.delete(id, &routes, if_match.as_deref()).await,
+        ),
+        (_, [_, _, id, _]) => (
+            "rotate",
+            call.rotate(id, &routes, if_match.as_deref(), body).await,
+        ),
         _ => return Err(AdminError::NoEndpoint),
     };
     let status = match &answer {
@@ -258,6 +274,65 @@ fn authenticate<'a, B>(admin: &'a AdminSettings, req: &Request<B>) -> Option<&'a
         }
     }
     found
+}
+
+/// The `If-Match` header of a request, its fields joined (RFC 9110 §5.3); `None` when absent.
+/// A value that is not visible ASCII is kept as `\u{0}`, which matches nothing.
+fn if_match<B>(req: &Request<B>) -> Option<String> {
+    let values: Vec<&str> = req
+        .headers()
+        .get_all(hyper::header::IF_MATCH)
+        .iter()
+        .map(|v| v.to_str().unwrap_or("\u{0}"))
+        .collect();
+    (!values.is_empty()).then(|| values.join(","))
+}
+
+/// The entity tag of a record: its revision in quotes, e.g. `"3"`. Just the revision, because
+/// an entity tag is scoped to its URL (`/v1/webhooks/{id}`) and ids are random and never
+/// reused, so the id would add nothing. The revision goes up by one with every change to the
+/// record, so on one replica a tag names one version of the record: what `If-Match` needs.
+/// Two limits: `previous_token_expires_at` turns `null` when a grace period ends without a new
+/// revision (the tag validates the record, not every byte of the answer), and across replicas
+/// of a Kafka store two racing changes can both make the same revision (docs/src/admin-api.md,
+/// "Concurrent changes").
+fn etag(record: &Record) -> String {
+    etag_of_revision(record.revision)
+}
+
+fn etag_of_revision(revision: u64) -> String {
+    format!("\"{revision}\"")
+}
+
+/// `response` with the `ETag` of `record`.
+fn with_etag(mut response: Response<Full<Bytes>>, record: &Record) -> Response<Full<Bytes>> {
+    if let Ok(value) = hyper::header::HeaderValue::from_str(&etag(record)) {
+        response.headers_mut().insert(hyper::header::ETAG, value);
+    }
+    response
+}
+
+/// Whether `if_match` (an `If-Match` value) lets a change to the record at `revision` go ahead
+/// (RFC 9110 §13.1.1): absent, `*` (the record exists), or a list of entity tags one of which
+/// is the record's under strong comparison (a weak tag `W/"…"` never matches). Anything malformed
+/// cannot match.
+fn precondition(if_match: Option<&str>, revision: u64) -> Result<(), AdminError> {
+    let Some(value) = if_match else {
+        return Ok(());
+    };
+    let value = value.trim();
+    let current = etag_of_revision(revision);
+    let matches = value == "*"
+        || value
+            .split(',')
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .any(|t| t == current);
+    if matches {
+        Ok(())
+    } else {
+        Err(AdminError::PreconditionFailed(revision))
+    }
 }
 
 /// The JSON body of a change (`None` when empty), at most [`MAX_BODY`] bytes.
@@ -639,14 +714,20 @@ impl Call<'_> {
         record.revision += 1;
     }
 
-    /// Checks `record`, saves it, puts it in force, and logs the audit line.
+    /// Checks `record`, then `If-Match` against the revision the change was made from (`read`:
+    /// after every other check, so an unusable request is `400` whatever `If-Match` says; under
+    /// `turn`, so no other change on this replica comes between check and save), saves it, puts
+    /// it in force, and logs the audit line.
     async fn commit(
         &self,
         record: &Record,
         action: &str,
         turn: &store::Turn<'_>,
+        if_match: Option<&str>,
+        read: u64,
     ) -> Result<(), AdminError> {
         self.check(record)?;
+        precondition(if_match, read)?;
         self.store()
             .put(record.clone(), &self.app.routes, turn)
             .await?;
@@ -710,10 +791,14 @@ impl Call<'_> {
             revision: 1,
         };
         let turn = self.store().turn().await;
-        self.commit(&record, "webhook.create", &turn).await?;
-        let mut response = json_response(
-            StatusCode::CREATED,
-            &managed(&self.admin.settings, &record, token.as_deref()),
+        self.commit(&record, "webhook.create", &turn, None, 0)
+            .await?;
+        let mut response = with_etag(
+            json_response(
+                StatusCode::CREATED,
+                &managed(&self.admin.settings, &record, token.as_deref()),
+            ),
+            &record,
         );
         if let Ok(location) = hyper::header::HeaderValue::from_str(&format!("/v1/webhooks/{id}")) {
             response
@@ -737,9 +822,16 @@ impl Call<'_> {
     }
 
     /// `PATCH /v1/webhooks/{id}`
-    async fn update(&self, id: &str, routes: &Routes, body: Option<Value>) -> Answer {
+    async fn update(
+        &self,
+        id: &str,
+        routes: &Routes,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let turn = self.store().turn().await;
         let mut record = self.existing(id, routes, "Webhook not found.")?;
+        let read = record.revision;
         let mut w = webhook_object(body)?;
         if w.contains_key("provider") {
             return Err(AdminError::BadRequest(
@@ -762,18 +854,24 @@ impl Call<'_> {
         }
         merge_options(&mut record.options, w)?;
         self.touch(&mut record);
-        self.commit(&record, "webhook.update", &turn).await?;
-        Ok(json_response(
-            StatusCode::OK,
-            &managed(&self.admin.settings, &record, None),
+        self.commit(&record, "webhook.update", &turn, if_match, read)
+            .await?;
+        Ok(with_etag(
+            json_response(
+                StatusCode::OK,
+                &managed(&self.admin.settings, &record, None),
+            ),
+            &record,
         ))
     }
 
     /// `DELETE /v1/webhooks/{id}`
-    async fn delete(&self, id: &str, routes: &Routes) -> Answer {
+    async fn delete(&self, id: &str, routes: &Routes, if_match: Option<&str>) -> Answer {
         let missing = "Webhook not found. Unable to delete unknown resource";
         let turn = self.store().turn().await;
         let record = self.existing(id, routes, missing)?;
+        // Under the turn: no other change on this replica comes between check and delete.
+        precondition(if_match, record.revision)?;
         if !self.store().delete(id, &self.app.routes, &turn).await? {
             return Err(AdminError::NotFound(missing));
         }
@@ -786,9 +884,16 @@ impl Call<'_> {
 
     /// `POST /v1/webhooks/{id}/rotate`: a new secret; the old one verifies until the grace
     /// period ends.
-    async fn rotate(&self, id: &str, routes: &Routes, body: Option<Value>) -> Answer {
+    async fn rotate(
+        &self,
+        id: &str,
+        routes: &Routes,
+        if_match: Option<&str>,
+        body: Option<Value>,
+    ) -> Answer {
         let turn = self.store().turn().await;
         let mut record = self.existing(id, routes, "Webhook not found.")?;
+        let read = record.revision;
         let mut given = match body {
             None => Map::new(),
             Some(Value::Object(m)) => m,
@@ -847,10 +952,14 @@ impl Call<'_> {
         record.secrets = secrets;
         record.secret_origin = origin;
         self.touch(&mut record);
-        self.commit(&record, "webhook.rotate", &turn).await?;
-        Ok(json_response(
-            StatusCode::OK,
-            &managed(&self.admin.settings, &record, token.as_deref()),
+        self.commit(&record, "webhook.rotate", &turn, if_match, read)
+            .await?;
+        Ok(with_etag(
+            json_response(
+                StatusCode::OK,
+                &managed(&self.admin.settings, &record, token.as_deref()),
+            ),
+            &record,
         ))
     }
 }

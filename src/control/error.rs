@@ -34,6 +34,9 @@ pub enum AdminError {
     NotFound(&'static str),
     #[error("webhook `{0}` comes from the config file and is read-only here: edit the file and send SIGHUP")]
     ReadOnly(String),
+    /// `If-Match` named a version other than the current one (the current revision).
+    #[error("the webhook changed since you read it (now revision {0}): GET it again")]
+    PreconditionFailed(u64),
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
     #[error("the body must be JSON (Content-Type: application/json)")]
@@ -53,6 +56,7 @@ impl AdminError {
             AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::BadRequest(_) | AdminError::UnknownEvents { .. } => StatusCode::BAD_REQUEST,
             AdminError::ReadOnly(_) => StatusCode::CONFLICT,
+            AdminError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AdminError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AdminError::MediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AdminError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,

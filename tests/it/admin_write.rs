@@ -760,3 +760,163 @@ async fn a_change_the_store_cannot_save_is_refused_and_not_put_in_force() {
     let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
     assert!(metrics.contains(r#"hookgate_admin_changes_total{action="create",result="error"} 1"#));
 }
+
+/// Like [`call`], with an `If-Match` header.
+async fn call_if(
+    admin: SocketAddr,
+    method: &str,
+    path: &str,
+    if_match: &str,
+    body: &Value,
+) -> Answer {
+    let auth = format!("Bearer {WRITER}");
+    let body = if body.is_null() {
+        String::new()
+    } else {
+        body.to_string()
+    };
+    send(
+        admin,
+        method,
+        path,
+        &[
+            ("authorization", auth.as_str()),
+            ("content-type", "application/json"),
+            ("if-match", if_match),
+        ],
+        body,
+    )
+    .await
+}
+
+fn etag_of(answer: &Answer) -> String {
+    answer.headers["etag"]
+        .to_str()
+        .expect("ETag is ASCII")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn admin_changes_with_if_match_apply_only_to_the_version_read() {
+    let broker = Broker::start();
+    let store = tempfile::tempdir().expect("tempdir");
+    let text = config(&broker.bootstrap, &local_store(store.path()));
+    let gw = Gateway::start_env(&text, ENV);
+    let admin = gw.admin_addr.expect("admin listener");
+
+    let created = call(
+        admin,
+        "POST",
+        "/v1/webhooks",
+        WRITER,
+        &json!({"webhook": {"name": "Tagged", "provider": "github", "events": ["push"]}}),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{created:?}");
+    assert_eq!(etag_of(&created), "\"1\"");
+    let id = created.json()["id"].as_str().expect("id").to_owned();
+    let path = format!("/v1/webhooks/{id}");
+    let rotate = format!("{path}/rotate");
+
+    // GET gives the ETag; config-file sources have none (they have no revision).
+    let read = call(admin, "GET", &path, READER, &Value::Null).await;
+    assert_eq!(read.status, 200, "{read:?}");
+    let v1 = etag_of(&read);
+    assert_eq!(v1, "\"1\"");
+    let file = call(admin, "GET", "/v1/webhooks/from-file", READER, &Value::Null).await;
+    assert_eq!(file.status, 200, "{file:?}");
+    assert!(file.headers.get("etag").is_none(), "{file:?}");
+
+    // PATCH with the current ETag goes through and answers with the new one.
+    let patched = call_if(
+        admin,
+        "PATCH",
+        &path,
+        &v1,
+        &json!({"webhook": {"name": "Tagged twice"}}),
+    )
+    .await;
+    assert_eq!(patched.status, 200, "{patched:?}");
+    let v2 = etag_of(&patched);
+    assert_eq!(v2, "\"2\"");
+    assert_eq!(patched.json()["name"], "Tagged twice");
+
+    // With the stale one, PATCH, rotate and DELETE are refused, naming the current revision,
+    // and change nothing.
+    let stale = call_if(
+        admin,
+        "PATCH",
+        &path,
+        &v1,
+        &json!({"webhook": {"name": "lost update"}}),
+    )
+    .await;
+    assert_eq!(stale.status, 412, "{stale:?}");
+    assert_eq!(
+        error_of(&stale),
+        "the webhook changed since you read it (now revision 2): GET it again"
+    );
+    let stale = call_if(admin, "POST", &rotate, &v1, &json!({"grace_seconds": 0})).await;
+    assert_eq!(stale.status, 412, "{stale:?}");
+    let stale = call_if(admin, "DELETE", &path, &v1, &Value::Null).await;
+    assert_eq!(stale.status, 412, "{stale:?}");
+    // An unusable body is 400 whatever If-Match says.
+    let unusable = call_if(
+        admin,
+        "PATCH",
+        &path,
+        &v1,
+        &json!({"webhook": {"provider": "stripe"}}),
+    )
+    .await;
+    assert_eq!(unusable.status, 400, "{unusable:?}");
+    // Malformed or weak values cannot match either.
+    for bad in ["2", "W/\"2\"", "\"2", "", "\"2\" junk"] {
+        let refused = call_if(admin, "DELETE", &path, bad, &Value::Null).await;
+        assert_eq!(refused.status, 412, "If-Match: {bad}: {refused:?}");
+    }
+    let now = call(admin, "GET", &path, READER, &Value::Null).await;
+    assert_eq!(now.status, 200, "{now:?}");
+    assert_eq!(etag_of(&now), v2);
+    assert_eq!(now.json()["name"], "Tagged twice");
+    assert_eq!(now.json()["previous_token_expires_at"], Value::Null);
+
+    // A list naming the current tag matches; rotate answers with the next ETag.
+    let rotated = call_if(
+        admin,
+        "POST",
+        &rotate,
+        &format!("\"7\", {v2}"),
+        &json!({"grace_seconds": 60}),
+    )
+    .await;
+    assert_eq!(rotated.status, 200, "{rotated:?}");
+    assert_eq!(etag_of(&rotated), "\"3\"");
+
+    // `*` matches any version of an existing webhook; a missing one stays 404.
+    let any = call_if(
+        admin,
+        "PATCH",
+        &path,
+        "*",
+        &json!({"webhook": {"description": "any version"}}),
+    )
+    .await;
+    assert_eq!(any.status, 200, "{any:?}");
+    assert_eq!(etag_of(&any), "\"4\"");
+    // Without If-Match: last write wins, as before.
+    let blind = call(
+        admin,
+        "PATCH",
+        &path,
+        WRITER,
+        &json!({"webhook": {"description": "blind"}}),
+    )
+    .await;
+    assert_eq!(blind.status, 200, "{blind:?}");
+    assert_eq!(etag_of(&blind), "\"5\"");
+    let deleted = call_if(admin, "DELETE", &path, "*", &Value::Null).await;
+    assert_eq!(deleted.status, 200, "{deleted:?}");
+    let gone = call_if(admin, "DELETE", &path, "*", &Value::Null).await;
+    assert_eq!(gone.status, 404, "{gone:?}");
+}
