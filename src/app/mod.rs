@@ -220,9 +220,11 @@ pub async fn run(
     }
     if let (Some(path), Some(hangups)) = (options.reload_from.clone(), hangups) {
         let g = gateway.clone();
+        let admin = admin.as_ref().map(|(_, a)| a.clone());
         let stopped = tasks_stopped.clone();
         tasks.push(tokio::spawn(async move {
-            reload::on_sighup(&g, &path, hangups, stopped).await
+            let store = admin.as_ref().map(|a| &a.store);
+            reload::on_sighup(&g, store, &path, hangups, stopped).await
         }));
     }
     if let Some(tls) = tls.clone() {

@@ -131,7 +131,7 @@ pub fn validate_source(
 }
 
 /// What a source takes from the rest of the config when it does not set it itself.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceDefaults {
     /// `kafka.topic_template`
     pub topic: TopicTemplate,

@@ -920,3 +920,96 @@ async fn admin_changes_with_if_match_apply_only_to_the_version_read() {
     let gone = call_if(admin, "DELETE", &path, "*", &Value::Null).await;
     assert_eq!(gone.status, 404, "{gone:?}");
 }
+
+/// A GitHub `star` delivery of about `bytes` bytes, signed with `token`.
+async fn deliver_sized(
+    gw: &Gateway,
+    id: &str,
+    token: &str,
+    delivery: &str,
+    bytes: usize,
+) -> Answer {
+    let body = format!(
+        r#"{{"zen":"{}","hook_id":1}}"#,
+        "z".repeat(bytes.saturating_sub(24))
+    );
+    let sig = github_signature(token, &body);
+    post(
+        gw.addr,
+        &format!("/webhooks/{id}"),
+        &[
+            ("content-type", "application/json"),
+            ("x-github-event", "star"),
+            ("x-github-delivery", delivery),
+            ("x-hub-signature-256", sig.as_str()),
+        ],
+        &body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_sighup_rebuilds_api_sources_with_the_new_server_and_kafka_defaults() {
+    let broker = Broker::start();
+    let store = tempfile::tempdir().expect("tempdir");
+    let text = config(&broker.bootstrap, &local_store(store.path()));
+    let gw = Gateway::start_env(&text, ENV);
+    let admin = gw.admin_addr.expect("admin listener");
+    let webhook = json!({"webhook": {"name": "x", "provider": "github", "events": ["star"]}});
+    let created = call(admin, "POST", "/v1/webhooks", WRITER, &webhook).await;
+    assert_eq!(created.status, 201, "{created:?}");
+    let id = created.json()["id"].as_str().expect("id").to_owned();
+    let token = created.json()["token"].as_str().expect("token").to_owned();
+    let before = deliver_sized(&gw, &id, &token, "big-before", 4096).await;
+    assert_eq!(before.status, 202, "{before:?}");
+
+    // The same file with a smaller body limit and another topic template.
+    let changed = format!(
+        "[server]\nmax_body_bytes = 1024\n{}",
+        text.replace(
+            "delivery_timeout_ms = 10000",
+            "delivery_timeout_ms = 10000\ntopic_template = \"reloaded.{provider}.{event_type}\""
+        )
+    );
+    let schemas = crate::common::repo_path("tests/schemas-min");
+    let changed = changed.replace("{schemas}", &schemas.display().to_string());
+    std::fs::write(gw.dir.path().join("gateway.toml"), changed).expect("write config");
+    let pid = gw.child.as_ref().expect("child").id();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid as i32),
+        nix::sys::signal::Signal::SIGHUP,
+    )
+    .expect("SIGHUP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
+        if metrics.contains(r#"hookgate_config_reloads_total{result="ok"} 1"#) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no reload: {metrics}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The API-created source follows the file's new defaults, as the file's sources do.
+    let big = deliver_sized(&gw, &id, &token, "big-after", 4096).await;
+    assert_eq!(
+        (big.status, error_of(&big).contains("1024")),
+        (413, true),
+        "{big:?}"
+    );
+    let small = deliver_sized(&gw, &id, &token, "small-after", 200).await;
+    assert_eq!(small.status, 202, "{small:?}");
+    let records = read_topic(
+        &broker.bootstrap,
+        "reloaded.github.star",
+        READ_TIMEOUT,
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records[0].value["source"], id.as_str());
+    assert_eq!(records[0].value["delivery_id"], "small-after");
+    assert!(
+        gw.logs().contains("api_sources_rebuilt=true"),
+        "the reload line says the API sources were rebuilt: {}",
+        gw.logs()
+    );
+}

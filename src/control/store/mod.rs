@@ -164,8 +164,12 @@ pub enum Backend {
 pub struct Store {
     backend: Backend,
     sealer: Sealer,
-    defaults: SourceDefaults,
+    /// The `[server]`/`[kafka]` values sources are built with; a SIGHUP may change them.
+    defaults: Mutex<SourceDefaults>,
     records: Mutex<BTreeMap<String, Record>>,
+    /// Held from reading the records and defaults to putting the built sources in force, so
+    /// the last [`Store::apply`] to finish is built from the newest of both.
+    applying: Mutex<()>,
     /// One change at a time, so saves reach the backend in the order they are applied.
     writing: tokio::sync::Mutex<()>,
     /// Wakes [`Store::follow`] after a change, which may have started a grace period.
@@ -183,8 +187,9 @@ impl Store {
         Store {
             backend,
             sealer,
-            defaults,
+            defaults: Mutex::new(defaults),
             records: Mutex::new(records),
+            applying: Mutex::new(()),
             writing: tokio::sync::Mutex::new(()),
             changed: tokio::sync::Notify::new(),
         }
@@ -194,8 +199,27 @@ impl Store {
         &self.sealer
     }
 
-    pub fn defaults(&self) -> &SourceDefaults {
-        &self.defaults
+    /// The defaults sources are built with now.
+    pub fn defaults(&self) -> SourceDefaults {
+        self.defaults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Builds every API-created source again with `defaults` (from a reloaded config) and puts
+    /// them in force. Returns whether the defaults changed; when they did not, nothing is
+    /// rebuilt.
+    pub fn set_defaults(&self, defaults: SourceDefaults, routes: &Live<Routes>) -> bool {
+        {
+            let mut current = self.defaults.lock().unwrap_or_else(|e| e.into_inner());
+            if *current == defaults {
+                return false;
+            }
+            *current = defaults;
+        }
+        self.apply(routes);
+        true
     }
 
     pub fn backend(&self) -> &Backend {
@@ -284,11 +308,13 @@ impl Store {
     /// Rotated-out secrets past their grace are left out, so calling this when a grace period
     /// ends retires the old secret.
     pub fn apply(&self, routes: &Live<Routes>) {
+        let _applying = self.applying.lock().unwrap_or_else(|e| e.into_inner());
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let records = self.list();
+        let defaults = self.defaults();
         let mut sources = HashMap::with_capacity(records.len());
         for record in &records {
-            match self.source_of(record, now) {
+            match self.build_record(record, &defaults, now) {
                 Ok(source) => {
                     sources.insert(record.id.clone(), source);
                 }
@@ -307,6 +333,15 @@ impl Store {
 
     /// The [`Source`] of one record, with the secrets that still verify at `now`.
     pub fn source_of(&self, record: &Record, now: i64) -> Result<Source, String> {
+        self.build_record(record, &self.defaults(), now)
+    }
+
+    fn build_record(
+        &self,
+        record: &Record,
+        defaults: &SourceDefaults,
+        now: i64,
+    ) -> Result<Source, String> {
         let mut secrets = Vec::with_capacity(record.secrets.len());
         for s in &record.secrets {
             if s.expires_at.is_some_and(|t| t <= now) {
@@ -318,7 +353,7 @@ impl Store {
                     .map_err(|e| format!("its secret {e}"))?,
             );
         }
-        build(record, secrets, &self.defaults)
+        build(record, secrets, defaults)
     }
 
     /// The next moment a rotated-out secret stops verifying, after `now`.
