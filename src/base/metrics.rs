@@ -53,6 +53,9 @@ pub struct Metrics {
     dedup_backend_errors: prometheus::IntCounter,
     /// Whether the shared dedup backend answered its last call (1 while none is configured).
     dedup_backend_up: IntGauge,
+    /// Deliveries processed as new without a dedup check (backend down, `on_unavailable =
+    /// "accept"`), by source: the most duplicates such an outage can have published.
+    dedup_unchecked: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -198,8 +201,16 @@ impl Metrics {
             "1 when the shared dedup backend (Redis) answered its last call, or none is configured; 0 when it did not",
         )?;
         dedup_backend_up.set(1);
+        let dedup_unchecked = IntCounterVec::new(
+            Opts::new(
+                "dedup_unchecked_total",
+                "Deliveries processed as new without a dedup check because the shared backend (Redis) did not answer (on_unavailable = \"accept\")",
+            ),
+            &["source"],
+        )?;
         registry.register(Box::new(dedup_backend_errors.clone()))?;
         registry.register(Box::new(dedup_backend_up.clone()))?;
+        registry.register(Box::new(dedup_unchecked.clone()))?;
         // A restart resets every counter; this gauge makes a crash loop (an abort cannot be
         // counted by the process that dies) visible as changes of its value.
         let start_time = prometheus::Gauge::new(
@@ -244,12 +255,18 @@ impl Metrics {
             topics_not_created,
             dedup_backend_errors,
             dedup_backend_up,
+            dedup_unchecked,
         })
     }
 
     /// Counts a failed or timed-out call to the shared dedup backend.
     pub fn dedup_backend_error(&self) {
         self.dedup_backend_errors.inc();
+    }
+
+    /// Counts a delivery of `source` processed as new without a dedup check.
+    pub fn dedup_unchecked(&self, source: &str) {
+        self.dedup_unchecked.with_label_values(&[source]).inc();
     }
 
     /// Sets whether the shared dedup backend answers.

@@ -365,7 +365,12 @@ async fn admit<'a>(
             .check(&app.metrics, &source.name, delivery_id, delivery.now_ms)
             .await
         {
-            Verdict::New(claim) => *dedup = Some(claim),
+            Verdict::New(claim) => {
+                if matches!(claim, Claim::Unclaimed) {
+                    app.metrics.dedup_unchecked(&source.name);
+                }
+                *dedup = Some(claim);
+            }
             Verdict::Duplicate { id } => return Ok(Admitted::Answered(Outcome::Duplicate { id })),
             Verdict::InFlight => return Err(WebhookError::DuplicateInFlight),
             Verdict::Unavailable => return Err(WebhookError::DedupUnavailable),

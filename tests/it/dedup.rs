@@ -114,6 +114,11 @@ const STAR: &str = r#"{"action":"created","starred_at":null}"#;
 
 /// A signed GitHub star delivery with `delivery_id`, sent to `gw`.
 async fn star(gw: &Gateway, delivery_id: &str) -> crate::common::Answer {
+    star_to(gw.addr, delivery_id).await
+}
+
+/// [`star`] by address (for tasks that do not borrow the gateway).
+async fn star_to(addr: std::net::SocketAddr, delivery_id: &str) -> crate::common::Answer {
     let sig = github_signature("s", STAR);
     let headers = [
         ("content-type", "application/json"),
@@ -121,7 +126,7 @@ async fn star(gw: &Gateway, delivery_id: &str) -> crate::common::Answer {
         ("x-github-delivery", delivery_id),
         ("x-hub-signature-256", sig.as_str()),
     ];
-    post(gw.addr, "/webhooks/gh", &headers, STAR).await
+    post(addr, "/webhooks/gh", &headers, STAR).await
 }
 
 /// The delivery ids (record keys) on `webhooks.github.star`, once `done` holds.
@@ -335,5 +340,207 @@ async fn a_redis_that_stops_answering_costs_at_most_timeout_ms() {
         (again.status, again.json()["id"].as_str()),
         (200, first.json()["id"].as_str()),
         "{again:?}"
+    );
+}
+
+/// A counter's value on `gw`'s `/metrics`, summed over its label sets.
+async fn counter(gw: &Gateway, family: &str) -> u64 {
+    let metrics = crate::common::send(gw.addr, "GET", "/metrics", &[], "")
+        .await
+        .body;
+    metrics
+        .lines()
+        .filter(|l| {
+            l.strip_prefix(family)
+                .is_some_and(|rest| rest.starts_with(' ') || rest.starts_with('{'))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// One delivery sent to a replica, then once more to the next replica after the answer (a
+/// provider's redelivery landing elsewhere), with the load's phase at its start and end.
+#[derive(Debug)]
+struct Pair {
+    delivery: String,
+    phases: (usize, usize),
+    answers: [crate::common::Answer; 2],
+}
+
+/// Phases of the outage test, in order.
+const BEFORE: usize = 0;
+const DOWN: usize = 1;
+const RESTARTED: usize = 2;
+const AFTER: usize = 3;
+
+#[tokio::test]
+async fn redis_killed_mid_load_loses_no_2xx_and_the_duplicates_are_counted() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    let mut redis = Redis::start();
+    let broker = Broker::start();
+    let config = redis_config(&broker.bootstrap, "accept");
+    let url = redis.url();
+    let env = [("HOOKGATE_TEST_REDIS_URL", url.as_str())];
+    let gws: Vec<Gateway> = (0..3).map(|_| Gateway::start_env(&config, &env)).collect();
+    let addrs: Vec<_> = gws.iter().map(|g| g.addr).collect();
+
+    // Four providers' worth of load: each sender sends its deliveries one pair at a time.
+    let phase = Arc::new(AtomicUsize::new(BEFORE));
+    let started_after = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicUsize::new(0));
+    const PAIRS_AFTER: usize = 120;
+    let mut senders = Vec::new();
+    for sender in 0..4 {
+        let (addrs, phase, started_after, done) = (
+            addrs.clone(),
+            phase.clone(),
+            started_after.clone(),
+            done.clone(),
+        );
+        senders.push(tokio::spawn(async move {
+            let mut pairs = Vec::new();
+            for n in 0.. {
+                let start = phase.load(Ordering::SeqCst);
+                if start == AFTER && started_after.fetch_add(1, Ordering::SeqCst) >= PAIRS_AFTER {
+                    break;
+                }
+                let delivery = format!("load-{sender}-{n}");
+                let first = star_to(addrs[n % 3], &delivery).await;
+                let again = star_to(addrs[(n + 1) % 3], &delivery).await;
+                pairs.push(Pair {
+                    delivery,
+                    phases: (start, phase.load(Ordering::SeqCst)),
+                    answers: [first, again],
+                });
+                done.fetch_add(1, Ordering::SeqCst);
+            }
+            pairs
+        }));
+    }
+    let wait_for = |count: usize| {
+        let done = done.clone();
+        async move {
+            let deadline = std::time::Instant::now() + Duration::from_secs(120);
+            while done.load(Ordering::SeqCst) < count {
+                assert!(std::time::Instant::now() < deadline, "the load stalled");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+
+    // Under load: kill Redis, let the load run on without it, start it again (empty).
+    wait_for(150).await;
+    phase.store(DOWN, Ordering::SeqCst);
+    redis.stop();
+    let killed_at = done.load(Ordering::SeqCst);
+    wait_for(killed_at + 150).await;
+    phase.store(RESTARTED, Ordering::SeqCst);
+    redis.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    for gw in &gws {
+        while backend_up(gw).await.as_deref() != Some("1") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no reconnect to Redis"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    phase.store(AFTER, Ordering::SeqCst);
+    let mut pairs = Vec::new();
+    for s in senders {
+        pairs.extend(s.await.expect("sender"));
+    }
+
+    // Every answer is one a provider can act on, and every 2xx is on Kafka.
+    let mut answered_2xx = Vec::new();
+    for p in &pairs {
+        for a in &p.answers {
+            match a.status {
+                202 | 200 => answered_2xx.push(p.delivery.clone()),
+                503 => assert_eq!(a.code(), "duplicate_in_flight", "{p:?}"),
+                _ => panic!("unexpected answer: {p:?}"),
+            }
+        }
+    }
+    answered_2xx.sort();
+    answered_2xx.dedup();
+    let keys = star_keys(&broker.bootstrap, |k| {
+        let seen: std::collections::HashSet<&String> = k.iter().collect();
+        answered_2xx.iter().all(|d| seen.contains(d))
+    });
+    let missing: Vec<_> = answered_2xx
+        .iter()
+        .filter(|d| keys.binary_search(d).is_err())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "answered 2xx, not on Kafka: {missing:?}"
+    );
+
+    // Duplicates: published more than once. Only deliveries that met the outage may be.
+    let mut published = std::collections::HashMap::<&str, usize>::new();
+    for k in &keys {
+        *published.entry(k.as_str()).or_default() += 1;
+    }
+    let duplicates: Vec<&Pair> = pairs
+        .iter()
+        .filter(|p| published.get(p.delivery.as_str()).copied().unwrap_or(0) > 1)
+        .collect();
+    for p in &duplicates {
+        assert!(
+            p.phases.1 >= DOWN && p.phases.0 <= RESTARTED,
+            "published twice outside the outage: {p:?}"
+        );
+    }
+    // Outside it, the redelivery is a duplicate of the first acceptance, on any replica.
+    let calm: Vec<&Pair> = pairs
+        .iter()
+        .filter(|p| p.phases == (BEFORE, BEFORE) || p.phases == (AFTER, AFTER))
+        .collect();
+    assert!(
+        calm.iter().any(|p| p.phases.0 == AFTER),
+        "no pair after Redis came back"
+    );
+    for p in &calm {
+        let [first, again] = &p.answers;
+        assert_eq!(first.status, 202, "{p:?}");
+        assert_eq!(
+            (again.status, again.json()["id"].as_str()),
+            (200, first.json()["id"].as_str()),
+            "{p:?}"
+        );
+        assert_eq!(published.get(p.delivery.as_str()), Some(&1), "{p:?}");
+    }
+
+    // What the replicas report about the outage.
+    let mut unchecked = 0;
+    let mut errors = 0;
+    for gw in &gws {
+        unchecked += counter(gw, "hookgate_dedup_unchecked_total").await;
+        errors += counter(gw, "hookgate_dedup_backend_errors_total").await;
+    }
+    let outage = pairs
+        .iter()
+        .filter(|p| !calm.iter().any(|c| std::ptr::eq(*c, *p)))
+        .count();
+    println!(
+        "redis killed mid-load: {} pairs ({} met the outage), {} deliveries answered 2xx, \
+         {} records on Kafka, {} published twice; replicas report {} unchecked deliveries \
+         and {} failed Redis calls",
+        pairs.len(),
+        outage,
+        answered_2xx.len(),
+        keys.len(),
+        duplicates.len(),
+        unchecked,
+        errors
+    );
+    assert!(unchecked > 0, "the outage went unnoticed");
+    assert!(
+        duplicates.len() as u64 <= unchecked + errors,
+        "a duplicate without a failed Redis call"
     );
 }
