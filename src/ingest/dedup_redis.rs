@@ -11,14 +11,14 @@
 //! `ConnectionManager` that reconnects by itself. A newer major version would bring nothing
 //! this module needs.
 //!
-//! `redis_mode` picks the topology; one [`Conn`] hides which, so the protocol below has one path:
+//! `redis_mode` picks the topology; one `Conn` hides which, so the protocol below has one path:
 //! - `single`: one URL, a `ConnectionManager` (one multiplexed connection for every request,
 //!   reconnected after the server went away);
 //! - `cluster`: the URLs are seed nodes of a `ClusterClient`, whose connection learns the slot
 //!   map, follows `MOVED`/`ASK` and reconnects. Every command and script here touches one key,
 //!   so each goes to one slot's master;
 //! - `sentinel`: the URLs are sentinels, asked for the master of `sentinel_master`. The
-//!   connection to it is held in [`SentinelLink`]; any failed call drops it and one background
+//!   connection to it is held in a `SentinelLink`; any failed call drops it and one background
 //!   task at a time asks the sentinels again (after a failover, the new master), while requests
 //!   keep their `timeout_ms`. The URLs' user and password go to the sentinels and to the master
 //!   alike, and their database number to the master.
