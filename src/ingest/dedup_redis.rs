@@ -18,7 +18,8 @@
 //!   map, follows `MOVED`/`ASK` and reconnects. Every command and script here touches one key,
 //!   so each goes to one slot's master;
 //! - `sentinel`: the URLs are sentinels, asked for the master of `sentinel_master`. The
-//!   connection to it is held in a `SentinelLink`; any failed call drops it and one background
+//!   connection to it is held in a `SentinelLink`; a call that fails on the connection (broken,
+//!   silent for `timeout_ms`, or `READONLY` from a demoted master) drops it, and one background
 //!   task at a time asks the sentinels again (after a failover, the new master), while requests
 //!   keep their `timeout_ms`. The URLs' user and password go to the sentinels and to the master
 //!   alike, and their database number to the master.
@@ -122,12 +123,21 @@ pub struct RedisSettings {
 }
 
 /// The TLS files of `[dedup]`, read and parsed once.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RedisTls {
     /// PEM of `redis_ca_file`.
     pub ca: Option<Vec<u8>>,
     /// PEM of `redis_client_cert_file` and of its key.
     pub client: Option<(Vec<u8>, Secret)>,
+}
+
+impl std::fmt::Debug for RedisTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisTls")
+            .field("ca", &self.ca.is_some())
+            .field("client_certificate", &self.client.is_some())
+            .finish()
+    }
 }
 
 impl RedisTls {
@@ -574,9 +584,9 @@ impl Links {
         }
     }
 
-    /// A call on the connection of `generation` failed. Single and cluster connections
-    /// reconnect by themselves; a sentinel-found master may no longer be the master, so it is
-    /// dropped and the sentinels are asked again.
+    /// A call on the connection of `generation` failed in a way that suspects the connection.
+    /// Single and cluster connections reconnect by themselves; a sentinel-found master may no
+    /// longer be the master, so it is dropped and the sentinels are asked again.
     fn failed(&self, generation: u64) {
         if let Links::Sentinel(link) = self {
             link.drop_connection(generation);
@@ -826,6 +836,27 @@ enum CallError {
     Unexpected,
 }
 
+impl CallError {
+    /// Whether the connection itself may be at fault (broken, silent, or to a server that is no
+    /// longer the master), rather than one answer.
+    fn connection_suspect(&self) -> bool {
+        match self {
+            CallError::Timeout => true,
+            CallError::Redis(e) => {
+                e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_timeout()
+                    || e.is_unrecoverable_error()
+                    || matches!(
+                        e.kind(),
+                        redis::ErrorKind::ReadOnly | redis::ErrorKind::MasterDown
+                    )
+            }
+            CallError::NoMaster(_) | CallError::Unexpected => false,
+        }
+    }
+}
+
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -907,7 +938,7 @@ impl RedisDedup {
             Err(_) => Err(CallError::Timeout),
         };
         if let (Err(e), Some(generation)) = (&result, used) {
-            if !matches!(e, CallError::Unexpected) {
+            if e.connection_suspect() {
                 self.links.failed(generation);
             }
         }
@@ -1353,6 +1384,16 @@ redis_url = { env = "REDIS_URL" }
         )
         .expect_err("mismatch");
         assert!(!err.contains("PRIVATE KEY"), "{err}");
+    }
+
+    #[test]
+    fn only_connection_failures_make_a_sentinel_master_suspect() {
+        let server = |kind| CallError::Redis(redis::RedisError::from((kind, "test")));
+        assert!(CallError::Timeout.connection_suspect());
+        assert!(server(redis::ErrorKind::ReadOnly).connection_suspect());
+        assert!(server(redis::ErrorKind::IoError).connection_suspect());
+        assert!(!server(redis::ErrorKind::ResponseError).connection_suspect());
+        assert!(!CallError::Unexpected.connection_suspect());
     }
 
     #[test]
