@@ -12,8 +12,10 @@ For each block:
   the keys of the base's table of that name that the block lacks are added, recursively. Tables
   the block does not have are not added, so `[spool]` alone stays a config without `[admin]`;
 - `{ env = "NAME" }` references get a dummy value (64 hex digits: an admin key, a store key and
-  an HMAC secret all accept it; a `redis_url` gets `redis://127.0.0.1:6379`) unless NAME is set; `{ file = "…" }` secrets and
-  `[server.tls]` files that do not exist here are replaced by scratch stand-ins;
+  an HMAC secret all accept it; a `redis_url` gets `redis://127.0.0.1:6379`, or
+  `rediss://127.0.0.1:6380` beside `[dedup]` Redis TLS files) unless NAME is set; `{ file = "…" }`
+  secrets, `[server.tls]` files and `[dedup]` Redis TLS files that do not exist here are replaced
+  by scratch stand-ins;
 - a block marked ```toml,ignore is skipped (its page must say why).
 A block checked as written is passed to check-config as is, so its messages give the block's own
 line numbers; a completed one is written out again, and the file's text is printed with the
@@ -30,6 +32,7 @@ import tomllib
 
 DUMMY_SECRET = "0123456789abcdef" * 4
 DUMMY_REDIS_URL = "redis://127.0.0.1:6379"
+DUMMY_REDISS_URL = "rediss://127.0.0.1:6380"
 
 
 def blocks(path):
@@ -102,16 +105,36 @@ def stand_ins(config, scratch, env, notes):
     walk(config)
     tls = config.get("server", {}).get("tls")
     if isinstance(tls, dict) and not all(os.path.exists(str(tls.get(k, ""))) for k in ("cert_file", "key_file")):
-        cert, key = os.path.join(scratch, "tls.crt"), os.path.join(scratch, "tls.key")
-        if not os.path.exists(cert):
-            subprocess.run(
-                ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                 "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "2"],
-                check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cert, key = scratch_pair(scratch)
         notes.append(f"TLS pair {tls.get('cert_file')}, {tls.get('key_file')} -> a scratch self-signed pair")
         tls["cert_file"], tls["key_file"] = cert, key
         changed = True
+    dedup = config.get("dedup")
+    redis_files = ("redis_ca_file", "redis_client_cert_file", "redis_client_key_file")
+    if isinstance(dedup, dict) and any(k in dedup for k in redis_files):
+        # TLS files go with rediss:// URLs.
+        url = dedup.get("redis_url")
+        if isinstance(url, dict) and set(url) == {"env"} and not os.environ.get(str(url["env"])):
+            env[url["env"]] = DUMMY_REDISS_URL
+        if not all(os.path.exists(str(dedup[k])) for k in redis_files if k in dedup):
+            cert, key = scratch_pair(scratch)
+            notes.append("[dedup] Redis TLS files -> a scratch self-signed pair")
+            for k, path in zip(redis_files, (cert, cert, key)):
+                if k in dedup:
+                    dedup[k] = path
+            changed = True
     return changed
+
+
+def scratch_pair(scratch):
+    """A self-signed certificate and its key in scratch (made once): (cert, key) paths."""
+    cert, key = os.path.join(scratch, "tls.crt"), os.path.join(scratch, "tls.key")
+    if not os.path.exists(cert):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+             "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "2"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
 
 
 def toml_key(key):

@@ -286,7 +286,7 @@ fn assemble(
     let dedup = match (&settings.dedup, &settings.dedup_redis) {
         (Some(_), Some(r)) => {
             let dedup = RedisDedup::new(r).map_err(|_| StartError::DedupRedis)?;
-            tracing::info!(key_prefix = %r.key_prefix, timeout_ms = r.timeout.as_millis() as u64, on_unavailable = ?r.on_unavailable, "dedup ready (shared, in Redis)");
+            tracing::info!(mode = ?r.mode, key_prefix = %r.key_prefix, timeout_ms = r.timeout.as_millis() as u64, on_unavailable = ?r.on_unavailable, "dedup ready (shared, in Redis)");
             Some(Deduper::Redis(Box::new(dedup)))
         }
         (Some(d), None) => {

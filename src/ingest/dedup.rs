@@ -466,9 +466,21 @@ pub struct DedupConfig {
     /// every replica shares (`redis`, see `ingest::dedup_redis`).
     #[serde(default)]
     pub backend: Backend,
-    /// `redis`: the server's URL (`redis://[user:password@]host:port[/db]`), a secret reference
-    /// since it may hold a password.
+    /// `redis`: the server's URL (`redis[s]://[user:password@]host:port[/db]`), a secret
+    /// reference since it may hold a password; in `cluster` and `sentinel` mode a comma-separated
+    /// list (seed nodes, or the sentinels).
     pub redis_url: Option<crate::base::setting::SecretRef>,
+    /// `redis`: what `redis_url` points at (default `single`).
+    pub redis_mode: Option<RedisMode>,
+    /// `redis_mode = "sentinel"`: the name the sentinels monitor the master under.
+    pub sentinel_master: Option<String>,
+    /// `rediss://` URLs: PEM file of the CA(s) the server certificates are checked against
+    /// (default: the system's trust store).
+    pub redis_ca_file: Option<PathBuf>,
+    /// `rediss://` URLs: PEM certificate chain this gateway presents (mutual TLS).
+    pub redis_client_cert_file: Option<PathBuf>,
+    /// `rediss://` URLs: PEM private key of `redis_client_cert_file`.
+    pub redis_client_key_file: Option<PathBuf>,
     /// `redis`: prefix of every key (default `hookgate:dedup:`).
     pub key_prefix: Option<String>,
     /// `redis`: the most any Redis call may take, in milliseconds (default 200).
@@ -484,6 +496,21 @@ pub enum Backend {
     #[default]
     Memory,
     Redis,
+}
+
+/// `[dedup] redis_mode`: the Redis topology `redis_url` points at.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedisMode {
+    /// One server (or a proxy in front of several): one URL.
+    #[default]
+    Single,
+    /// Redis Cluster: the URLs are seed nodes; the client finds the others and follows
+    /// `MOVED`/`ASK`.
+    Cluster,
+    /// Redis Sentinel: the URLs are sentinels, asked for the current master of
+    /// `sentinel_master`.
+    Sentinel,
 }
 
 /// `[dedup] on_unavailable`: what happens to a delivery when the shared backend cannot answer.
@@ -518,6 +545,11 @@ impl Default for DedupConfig {
             journal: None,
             backend: Backend::Memory,
             redis_url: None,
+            redis_mode: None,
+            sentinel_master: None,
+            redis_ca_file: None,
+            redis_client_cert_file: None,
+            redis_client_key_file: None,
             key_prefix: None,
             timeout_ms: None,
             on_unavailable: None,

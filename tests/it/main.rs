@@ -20,6 +20,7 @@ mod lifecycle;
 mod limits;
 mod outages;
 mod redis;
+mod redis_modes;
 mod reload;
 mod sasl;
 mod schemas;
