@@ -39,25 +39,38 @@ pub struct Preset {
 /// Names of every preset.
 pub const NAMES: &[&str] = &[
     "adyen",
+    "auth0",
     "bitbucket",
+    "brex",
     "calendly",
+    "chargebee",
+    "checkout-com",
     "cidaas",
+    "circleci",
     "clerk",
     "coinbase-commerce",
     "cryptlex",
+    "customer-io",
     "discord",
     "easypost",
+    "finch",
     "github",
     "github-sha1",
     "gitlab",
     "gitlab-signing-token",
     "gocardless",
+    "heroku",
     "hubspot",
+    "incident-io",
+    "increase",
     "intercom",
+    "jira",
     "lemonsqueezy",
     "linear",
     "lithic",
+    "liveblocks",
     "mailgun",
+    "mandrill",
     "modern-treasury",
     "mux",
     "okta",
@@ -67,24 +80,32 @@ pub const NAMES: &[&str] = &[
     "pagerduty",
     "paystack",
     "polar",
+    "postmark",
     "pusher",
     "razorpay",
+    "render",
     "replicate",
     "resend",
     "sanity",
     "sendgrid",
+    "sentry",
     "shopify",
     "slack",
     "square",
     "standard-webhooks",
     "stripe",
+    "stytch",
     "svix",
+    "telegram",
     "telnyx",
     "twilio",
     "typeform",
+    "vercel",
+    "woocommerce",
     "workos",
     "x",
     "xero",
+    "zendesk",
     "zoom",
 ];
 
@@ -92,17 +113,22 @@ pub const NAMES: &[&str] = &[
 /// it), so the admin API may generate one; the others issue their own signing secret or key,
 /// which must be passed in.
 pub const USER_CHOSEN_SECRET: &[&str] = &[
+    "auth0",
     "bitbucket",
     "calendly",
     "cidaas",
+    "circleci",
     "easypost",
     "github",
     "github-sha1",
     "gitlab",
+    "jira",
     "lemonsqueezy",
     "okta",
     "razorpay",
+    "telegram",
     "typeform",
+    "woocommerce",
 ];
 
 /// HMAC-SHA256 of the raw body, hex, no prefix, in `header`: the starting point of most presets.
@@ -176,6 +202,18 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/notificationItems/0/NotificationRequestItem/eventCode"),
             )
         },
+        // Auth0 custom log streams (auth0.com/docs/customize/log-streams/custom-log-streams): the
+        // `Authorization` value set on the stream arrives as is; a delivery is a batch of logs.
+        "auth0" => Preset {
+            delivery_id: ptr("/0/log_id"),
+            event_time: ptr("/0/data/date"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Authorization".to_owned()),
+                }),
+                ptr("/0/data/type"),
+            )
+        },
         // Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>` of the body; event in `X-Event-Key`.
         "bitbucket" => base(
             with(SignatureConfig {
@@ -184,6 +222,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             hdr("X-Event-Key"),
         ),
+        // Brex (developer.brex.com/docs/webhooks): Standard Webhooks headers; the secrets that
+        // `GET /v1/webhooks/secrets` lists are base64 without `whsec_` (accepted either way),
+        // two of them during a rotation.
+        "brex" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
+        },
         // Calendly: `Calendly-Webhook-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`, ~3 min.
         "calendly" => Preset {
             event_time: ptr("/created_at"),
@@ -194,6 +239,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/event"),
             )
+        },
+        // Chargebee (chargebee.com/docs/2.0/webhook_settings.html): no signature; the webhook's
+        // Basic-auth credentials arrive as `Authorization: Basic <base64(user:password)>`, so
+        // the secret is that whole value.
+        "chargebee" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/occurred_at"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Authorization".to_owned()),
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // Checkout.com (checkout.com/docs/developer-resources/webhooks): `Cko-Signature`, hex
+        // HMAC-SHA256 of the body with the webhook's secret key.
+        "checkout-com" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_on"),
+            ..base(with(hmac("Cko-Signature")), ptr("/type"))
         },
         // cidaas (seed 002): a pre-shared API key whose header the docs leave to the setup, so
         // `auth` must be given; body `{event_time, event_type, current_context, data}`.
@@ -206,6 +271,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     Locator::pointer("/event_type"),
                     Locator::pointer("/eventtype"),
                 ])),
+            )
+        },
+        // CircleCI outbound webhooks (circleci.com/docs/webhooks): `circleci-signature:
+        // v1=<hex>[,…]`, HMAC-SHA256 of the body with the secret token set on the webhook; the
+        // event type in `circleci-event-type`.
+        "circleci" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/happened_at"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(",".to_owned()),
+                    ..hmac("circleci-signature")
+                }),
+                hdr("circleci-event-type"),
             )
         },
         // Clerk signs with Svix (Standard Webhooks under `svix-` headers).
@@ -230,6 +310,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("Webhook-Signature")
                 }),
                 ptr("/event"),
+            )
+        },
+        // Customer.io reporting webhooks (customer.io/docs/api/webhooks): `x-cio-signature`, hex
+        // HMAC-SHA256 of `v0:{x-cio-timestamp}:{body}`.
+        "customer-io" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    signed: "v0:{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("x-cio-timestamp".to_owned()),
+                    ..hmac("x-cio-signature")
+                }),
+                ptr("/metric"),
             )
         },
         // Discord interactions: Ed25519 over `{timestamp}{body}`, hex signature and hex public
@@ -260,6 +354,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-Hmac-Signature")
                 }),
                 ptr("/description"),
+            )
+        },
+        // Finch: Standard Webhooks' scheme under its own header names (`finch-event-id`,
+        // `finch-timestamp`, `finch-signature`) and a base64 secret without prefix, ±5 minutes
+        // (finch-api `webhooks.verify_signature`).
+        "finch" => Preset {
+            delivery_id: hdr("finch-event-id"),
+            ..base(
+                with(SignatureConfig {
+                    signed: "{header:finch-event-id}.{timestamp}.{body}".to_owned(),
+                    timestamp_header: Some("finch-timestamp".to_owned()),
+                    key_prefix: String::new(),
+                    ..standard_webhooks("finch")
+                }),
+                ptr("/event_type"),
             )
         },
         // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
@@ -315,6 +424,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/events/0/resource_type"),
             )
         },
+        // Heroku app webhooks (devcenter.heroku.com/articles/app-webhooks):
+        // `Heroku-Webhook-Hmac-SHA256`, base64 HMAC-SHA256 of the body; `{id, action, resource,
+        // data, created_at}`, named by the resource (`release`, `build`, …).
+        "heroku" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("Heroku-Webhook-Hmac-SHA256")
+                }),
+                ptr("/resource"),
+            )
+        },
         // HubSpot v3: base64 HMAC-SHA256 of method + URL + body + timestamp (ms), 5 minutes.
         // The body is a JSON array of events; the first one names the batch.
         "hubspot" => Preset {
@@ -331,6 +454,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/0/subscriptionType"),
             )
         },
+        // incident.io (api-docs.incident.io, "Webhooks"): sent through Svix under the
+        // `webhook-*` header names, `whsec_` secrets; the body names its `event_type`.
+        "incident-io" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
+        },
+        // Increase: Standard Webhooks headers, but its SDK keys the HMAC with the secret's text
+        // (increase `events.unwrap` passes the UTF-8 bytes to `standardwebhooks`).
+        "increase" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/category"),
+            )
+        },
         // Intercom: `X-Hub-Signature: sha1=<hex>` of the body; `{type, id, topic, data}`.
         "intercom" => Preset {
             delivery_id: ptr("/id"),
@@ -342,6 +485,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-Hub-Signature")
                 }),
                 ptr("/topic"),
+            )
+        },
+        // Jira Cloud admin webhooks with a secret (developer.atlassian.com/cloud/jira/platform/
+        // webhooks): `X-Hub-Signature: sha256=<hex>` of the body; `webhookEvent` such as
+        // `jira:issue_created`, `X-Atlassian-Webhook-Identifier` stable across retries.
+        "jira" => Preset {
+            delivery_id: hdr("X-Atlassian-Webhook-Identifier"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature")
+                }),
+                ptr("/webhookEvent"),
             )
         },
         // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
@@ -361,6 +518,12 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Liveblocks: Standard Webhooks (`webhook-*`, `whsec_` secrets, ±5 minutes;
+        // @liveblocks/node `WebhookHandler.verifyRequest`).
+        "liveblocks" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
         // Lithic signs with Standard Webhooks (lithic `webhooks.verify_signature`).
         "lithic" => Preset {
             delivery_id: hdr("webhook-id"),
@@ -374,6 +537,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: ptr("/signature/token"),
             event_time: ptr("/event-data/timestamp"),
             ..base(Some(AuthConfig::Mailgun), ptr("/event-data/event"))
+        },
+        // Mandrill (Mailchimp Transactional, "How to Authenticate Webhook Requests"):
+        // `X-Mandrill-Signature`, base64 HMAC-SHA1 of the webhook URL followed by each form
+        // field's name and value sorted by name; the events are a JSON array in the
+        // `mandrill_events` field. Needs the source's `public_url`, exactly as registered.
+        "mandrill" => Preset {
+            delivery_id: ptr("/0/_id"),
+            event_time: ptr("/0/ts"),
+            form_json_field: Some("mandrill_events"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    encoding: Encoding::Base64,
+                    signed: "{url}{form_params}".to_owned(),
+                    ..hmac("X-Mandrill-Signature")
+                }),
+                ptr("/0/event"),
+            )
         },
         // Modern Treasury: `X-Signature`, hex HMAC-SHA256 of the body (modern-treasury
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
@@ -471,6 +652,18 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Postmark (postmarkapp.com/developer/webhooks/webhooks-overview): no signature; the
+        // Basic-auth credentials of the webhook URL arrive as `Authorization: Basic <…>`, so the
+        // secret is that whole value.
+        "postmark" => Preset {
+            delivery_id: ptr("/MessageID"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Authorization".to_owned()),
+                }),
+                ptr("/RecordType"),
+            )
+        },
         // Pusher Channels: `X-Pusher-Signature`, hex HMAC-SHA256 of the body with the app
         // secret (pusher `WebHook.isValid`); `X-Pusher-Key` names the app. A delivery carries a
         // batch of events, the first names it.
@@ -483,6 +676,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("x-razorpay-event-id"),
             event_time: ptr("/created_at"),
             ..base(with(hmac("X-Razorpay-Signature")), ptr("/event"))
+        },
+        // Render (render.com/docs/webhooks): Standard Webhooks headers and `whsec_` secrets;
+        // `{type, timestamp, data}`.
+        "render" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
         // Replicate signs with Standard Webhooks (replicate `validateWebhook`); a delivery is
         // the prediction, named by its status.
@@ -515,6 +715,17 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-Twilio-Email-Event-Webhook-Signature")
                 })),
                 ptr("/0/event"),
+            )
+        },
+        // Sentry integration platform (docs.sentry.io/integrations/integration-platform/
+        // webhooks): `Sentry-Hook-Signature`, hex HMAC-SHA256 of the body with the integration's
+        // client secret; the resource (`issue`, `error`, …) in `Sentry-Hook-Resource`.
+        // `Sentry-Hook-Timestamp` is not signed, so it opens no replay window.
+        "sentry" => Preset {
+            delivery_id: hdr("Request-ID"),
+            ..base(
+                with(hmac("Sentry-Hook-Signature")),
+                hdr("Sentry-Hook-Resource"),
             )
         },
         // Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC-SHA256 of the body; topic, webhook id
@@ -583,6 +794,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Stytch (stytch.com/docs/b2b/guides/webhooks): sent through Svix (`svix-*` headers).
+        // The event's name is `source.object_type.action`, three body fields; the entity type
+        // names the topic and `action` stays in the payload.
+        "stytch" => Preset {
+            delivery_id: hdr("svix-id"),
+            event_time: ptr("/timestamp"),
+            ..base(with(standard_webhooks("svix")), ptr("/object_type"))
+        },
+        // Telegram Bot API (`setWebhook`'s `secret_token`): the token arrives in
+        // `X-Telegram-Bot-Api-Secret-Token`. An update names its kind by which field it carries
+        // (`message`, `callback_query`, …), not by a value, so every update has the type `update`.
+        "telegram" => Preset {
+            delivery_id: ptr("/update_id"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("X-Telegram-Bot-Api-Secret-Token".to_owned()),
+                }),
+                Some(Locator::Value("update".to_owned())),
+            )
+        },
         // Telnyx: Ed25519 over `{timestamp}|{body}`, base64 signature in
         // `telnyx-signature-ed25519`, base64 public key, 5 minutes (telnyx
         // `verify_webhook_signature`).
@@ -631,6 +862,32 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/event_type"),
             )
         },
+        // Vercel (vercel.com/docs/webhooks): `x-vercel-signature`, hex HMAC-SHA1 of the body with
+        // the webhook's secret (or an integration's client secret).
+        "vercel" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/createdAt"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    ..hmac("x-vercel-signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // WooCommerce (woocommerce.github.io/woocommerce-rest-api-docs/#webhooks):
+        // `X-WC-Webhook-Signature`, base64 HMAC-SHA256 of the body with the secret set on the
+        // webhook; topic and delivery id in headers.
+        "woocommerce" => Preset {
+            delivery_id: hdr("X-WC-Webhook-Delivery-ID"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("X-WC-Webhook-Signature")
+                }),
+                hdr("X-WC-Webhook-Topic"),
+            )
+        },
         // WorkOS: `WorkOS-Signature: t=<ms>, v1=<hex>` over `{t}.{body}`; @workos-inc/node
         // allows 180 s into the past and any time ahead.
         "workos" => Preset {
@@ -669,6 +926,22 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("x-xero-signature")
                 }),
                 ptr("/events/0/eventCategory"),
+            )
+        },
+        // Zendesk (developer.zendesk.com/documentation/webhooks/verifying):
+        // `X-Zendesk-Webhook-Signature`, base64 HMAC-SHA256 of
+        // `{X-Zendesk-Webhook-Signature-Timestamp}{body}`. That timestamp is RFC 3339, which the
+        // replay window does not read: it is signed but not checked for age.
+        "zendesk" => Preset {
+            delivery_id: hdr("x-zendesk-webhook-invocation-id"),
+            event_time: ptr("/time"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{header:X-Zendesk-Webhook-Signature-Timestamp}{body}".to_owned(),
+                    ..hmac("X-Zendesk-Webhook-Signature")
+                }),
+                ptr("/type"),
             )
         },
         // Zoom: `x-zm-signature: v0=<hex>` over `v0:{timestamp}:{body}` (zoom/webhook-sample);

@@ -236,8 +236,16 @@ const SW_SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
 #[test]
 fn standard_webhooks_sdk_vector() {
-    // standard-webhooks libraries/python/tests/test_webhooks.py test_sign_function.
-    for provider in ["standard-webhooks", "gitlab-signing-token"] {
+    // standard-webhooks libraries/python/tests/test_webhooks.py test_sign_function, for every
+    // preset that uses the scheme unchanged under the `webhook-*` names.
+    for provider in [
+        "standard-webhooks",
+        "gitlab-signing-token",
+        "brex",
+        "incident-io",
+        "liveblocks",
+        "render",
+    ] {
         check(Vector {
             now: 1614265330,
             other_key: SW_OTHER,
@@ -259,7 +267,7 @@ fn standard_webhooks_sdk_vector() {
 #[test]
 fn svix_sdk_vector_for_svix_clerk_and_resend() {
     // svix-webhooks python/tests/test_webhooks.py (same vector as Standard Webhooks).
-    for provider in ["svix", "clerk", "resend"] {
+    for provider in ["svix", "clerk", "resend", "stytch"] {
         check(Vector {
             now: 1614265330,
             other_key: SW_OTHER,
@@ -671,7 +679,14 @@ fn derived_vectors_that_sign_the_url() {
 
 #[test]
 fn token_presets_compare_the_header() {
-    for (provider, header) in [("gitlab", "X-Gitlab-Token"), ("okta", "Authorization")] {
+    for (provider, header) in [
+        ("gitlab", "X-Gitlab-Token"),
+        ("okta", "Authorization"),
+        ("auth0", "Authorization"),
+        ("chargebee", "Authorization"),
+        ("postmark", "Authorization"),
+        ("telegram", "X-Telegram-Bot-Api-Secret-Token"),
+    ] {
         let auth = preset(provider).and_then(|p| p.auth).expect("auth");
         let v = Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).expect("v");
         let mut headers = HeaderMap::new();
@@ -978,4 +993,172 @@ fn mailgun_sdk_vector() {
         matches!(&p.delivery_id, Some(Locator::Pointer(p)) if p == "/signature/token"),
         "the signed token is the delivery id"
     );
+}
+
+#[test]
+fn brex_secrets_come_without_the_whsec_prefix() {
+    // Brex lists its secrets as bare base64; the same key with or without `whsec_` verifies the
+    // Standard Webhooks vector.
+    let v = hmac_vector("brex", "standardwebhooks tests", SW_KEY, &[], SW_BODY);
+    let headers = [
+        ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+        ("webhook-timestamp", "1614265330"),
+        ("webhook-signature", SW_SIG),
+    ];
+    let bare = SW_KEY.trim_start_matches("whsec_");
+    assert_eq!(run(&v, bare, &headers, SW_BODY, 1614265330), Ok(0));
+}
+
+#[test]
+fn finch_uses_its_own_header_names() {
+    // The Standard Webhooks vector under Finch's header names, with the bare base64 secret that
+    // finch-api `webhooks.verify_signature` decodes (it also accepted this vector).
+    check(Vector {
+        now: 1614265330,
+        other_key: SW_OTHER.trim_start_matches("whsec_"),
+        ..hmac_vector(
+            "finch",
+            "standardwebhooks tests; finch-api verify_signature",
+            SW_KEY.trim_start_matches("whsec_"),
+            &[
+                ("finch-event-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+                ("finch-timestamp", "1614265330"),
+                ("finch-signature", SW_SIG),
+            ],
+            SW_BODY,
+        )
+    });
+}
+
+#[test]
+fn increase_keys_with_the_secret_text() {
+    // increase `events.unwrap` (0.552.0) accepted this and refused it with a changed body: the
+    // HMAC key is the secret's UTF-8 bytes, not a decoded `whsec_` value.
+    check(hmac_vector(
+        "increase",
+        "increase events.unwrap",
+        "increase-webhook-secret-example",
+        &[
+            ("webhook-id", "webhook_delivery_1700000000"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,pIJlOUpsq4iJiZchAH/FNVkBWrL2KfKdbFOTeZ2y0/4=",
+            ),
+        ],
+        br#"{"id":"event_001121bcd4c4b6bde8d5","category":"account.created","created_at":"2023-11-14T22:13:20Z","associated_object_id":"account_in71c4amph0vgo2qllky","associated_object_type":"account","type":"event"}"#,
+    ));
+}
+
+/// Header name and value pairs of a vector.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+#[test]
+fn derived_vectors_from_the_providers_docs() {
+    // Derived: `KEY` and `BODY` signed as each provider's doc describes, computed with Python's
+    // `hmac` module, not with this crate.
+    let cases: &[(&str, &str, Headers)] = &[
+        (
+            "checkout-com",
+            "https://www.checkout.com/docs/developer-resources/webhooks",
+            &[(
+                "Cko-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "circleci",
+            "https://circleci.com/docs/webhooks/",
+            &[(
+                "circleci-signature",
+                "v1=00,v1=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "customer-io",
+            "https://customer.io/docs/api/webhooks/",
+            &[
+                ("x-cio-timestamp", "1700000000"),
+                (
+                    "x-cio-signature",
+                    "b9df881b150ded7eea69bad6144312a1b51d5333412c665f0d91fc613f857db2",
+                ),
+            ],
+        ),
+        (
+            "heroku",
+            "https://devcenter.heroku.com/articles/app-webhooks",
+            &[(
+                "Heroku-Webhook-Hmac-SHA256",
+                "2a6M+5HPaP6Om3NK+HNrSnn/XI6YrG00Vju5ajSsSMM=",
+            )],
+        ),
+        (
+            "jira",
+            "https://developer.atlassian.com/cloud/jira/platform/webhooks/",
+            &[(
+                "X-Hub-Signature",
+                "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "sentry",
+            "https://docs.sentry.io/integrations/integration-platform/webhooks/",
+            &[(
+                "Sentry-Hook-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "vercel",
+            "https://vercel.com/docs/webhooks",
+            &[(
+                "x-vercel-signature",
+                "7402ff9763da693f82a47b9df4f11d1eb389fcc6",
+            )],
+        ),
+        (
+            "woocommerce",
+            "https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks",
+            &[(
+                "X-WC-Webhook-Signature",
+                "2a6M+5HPaP6Om3NK+HNrSnn/XI6YrG00Vju5ajSsSMM=",
+            )],
+        ),
+        (
+            "zendesk",
+            "https://developer.zendesk.com/documentation/webhooks/verifying/",
+            &[
+                (
+                    "X-Zendesk-Webhook-Signature-Timestamp",
+                    "2023-11-14T22:13:20Z",
+                ),
+                (
+                    "X-Zendesk-Webhook-Signature",
+                    "l9Z/tUojKQJL2aMoL7wMqwNl2tb54HAVjF5zZxT6Tb4=",
+                ),
+            ],
+        ),
+    ];
+    for (provider, doc, headers) in cases {
+        check(hmac_vector(provider, doc, KEY, headers, BODY));
+    }
+}
+
+#[test]
+fn mandrill_signs_the_url_and_sorted_form_fields() {
+    // Derived from https://mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks/
+    // ("Authenticating webhook requests"): base64 HMAC-SHA1 of the registered URL followed by
+    // each field's name and value, computed with Python's `hmac` module.
+    let body: &[u8] = b"mandrill_events=%5B%7B%22event%22%3A%22send%22%2C%22_id%22%3A%22abc123%22%2C%22ts%22%3A1700000000%7D%5D";
+    check(Vector {
+        public_url: Some("https://example.com/hook"),
+        ..hmac_vector(
+            "mandrill",
+            "derived from Mailchimp Transactional's docs",
+            KEY,
+            &[("X-Mandrill-Signature", "r+zvsZ5mEetOzDh1oSCHHPqItFo=")],
+            body,
+        )
+    });
 }

@@ -7,7 +7,8 @@
 // These SDKs sign: GitHub (@octokit/webhooks-methods; 4.1.0 for legacy SHA-1), Shopify
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
 // (@workos-inc/node), Pusher (pusher Token.sign). These only verify, so the body is signed with
-// node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom.
+// node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
+// Liveblocks.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
@@ -21,6 +22,7 @@ import { validateWebhook } from "replicate";
 import { validateEvent } from "@polar-sh/sdk/webhooks";
 import { WebhookEventVerifier } from "@onfido/api";
 import { AwsLambdaReceiver } from "@zoom/rivet/meetings";
+import { WebhookHandler } from "@liveblocks/node";
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -115,6 +117,13 @@ const signers = {
     const answer = await receiver.start()({ headers, body: r.body, isBase64Encoded: false }, {});
     console.debug = debug;
     return { headers, sdk: "@zoom/rivet AwsLambdaReceiver (oracle)", sdk_accepts: answer.statusCode === 200 };
+  },
+  async liveblocks(r) {
+    const key = Buffer.from(r.secret.replace(/^whsec_/, ""), "base64");
+    const signature = createHmac("sha256", key).update(`${r.msg_id}.${r.timestamp}.${r.body}`).digest("base64");
+    const headers = { "webhook-id": r.msg_id, "webhook-timestamp": String(r.timestamp), "webhook-signature": `v1,${signature}` };
+    const ok = await accepts(() => new WebhookHandler(r.secret).verifyRequest({ headers, rawBody: r.body }));
+    return { headers, sdk: "@liveblocks/node WebhookHandler.verifyRequest (oracle)", sdk_accepts: ok };
   },
 };
 
