@@ -39,21 +39,26 @@ pub struct Preset {
 /// Names of every preset.
 pub const NAMES: &[&str] = &[
     "adyen",
+    "airwallex",
     "auth0",
     "bitbucket",
     "brex",
+    "buildkite",
     "calendly",
     "chargebee",
     "checkout-com",
     "cidaas",
     "circleci",
     "clerk",
+    "clickup",
     "coinbase-commerce",
     "cryptlex",
     "customer-io",
     "discord",
     "easypost",
+    "elevenlabs",
     "finch",
+    "gitea",
     "github",
     "github-sha1",
     "gitlab",
@@ -61,16 +66,17 @@ pub const NAMES: &[&str] = &[
     "gocardless",
     "heroku",
     "hubspot",
+    "imagekit",
     "incident-io",
     "increase",
     "intercom",
     "jira",
     "lemonsqueezy",
+    "line",
     "linear",
     "lithic",
     "liveblocks",
     "mailgun",
-    "mandrill",
     "modern-treasury",
     "mux",
     "okta",
@@ -86,6 +92,8 @@ pub const NAMES: &[&str] = &[
     "render",
     "replicate",
     "resend",
+    "retell",
+    "revolut",
     "sanity",
     "sendgrid",
     "sentry",
@@ -93,14 +101,18 @@ pub const NAMES: &[&str] = &[
     "slack",
     "square",
     "standard-webhooks",
+    "stream",
     "stripe",
     "stytch",
     "svix",
     "telegram",
     "telnyx",
+    "terra",
+    "terraform-cloud",
     "twilio",
     "typeform",
     "vercel",
+    "webflow",
     "woocommerce",
     "workos",
     "x",
@@ -115,10 +127,12 @@ pub const NAMES: &[&str] = &[
 pub const USER_CHOSEN_SECRET: &[&str] = &[
     "auth0",
     "bitbucket",
+    "buildkite",
     "calendly",
     "cidaas",
     "circleci",
     "easypost",
+    "gitea",
     "github",
     "github-sha1",
     "gitlab",
@@ -127,6 +141,7 @@ pub const USER_CHOSEN_SECRET: &[&str] = &[
     "okta",
     "razorpay",
     "telegram",
+    "terraform-cloud",
     "typeform",
     "woocommerce",
 ];
@@ -202,6 +217,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/notificationItems/0/NotificationRequestItem/eventCode"),
             )
         },
+        // Airwallex (airwallex.com/docs/developer-tools/webhooks/listen-for-webhook-events):
+        // `x-signature`, hex HMAC-SHA256 of `{x-timestamp}{body}`, the timestamp in ms.
+        "airwallex" => Preset {
+            delivery_id: ptr("/id"),
+            ..base(
+                with(SignatureConfig {
+                    signed: "{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("x-timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("x-signature")
+                }),
+                ptr("/name"),
+            )
+        },
         // Auth0 custom log streams (auth0.com/docs/customize/log-streams/custom-log-streams): the
         // `Authorization` value set on the stream arrives as is; a delivery is a batch of logs.
         "auth0" => Preset {
@@ -229,6 +258,18 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("webhook-id"),
             ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
         },
+        // Buildkite pipeline webhooks (buildkite.com/docs/apis/webhooks/pipelines), with the
+        // token sent as a signature: `X-Buildkite-Signature: timestamp=<s>,signature=<hex>`,
+        // HMAC-SHA256 of `{timestamp}.{body}`. (The plain `X-Buildkite-Token` mode is the
+        // `api_key` auth.)
+        "buildkite" => base(
+            with(SignatureConfig {
+                fields: Some(fields(",", "signature", "timestamp")),
+                signed: "{timestamp}.{body}".to_owned(),
+                ..hmac("X-Buildkite-Signature")
+            }),
+            hdr("X-Buildkite-Event"),
+        ),
         // Calendly: `Calendly-Webhook-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`, ~3 min.
         "calendly" => Preset {
             event_time: ptr("/created_at"),
@@ -287,6 +328,12 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 hdr("circleci-event-type"),
             )
+        },
+        // ClickUp (developer.clickup.com/docs/webhooksignature): `X-Signature`, hex HMAC-SHA256
+        // of the body with the webhook's secret.
+        "clickup" => Preset {
+            delivery_id: ptr("/history_items/0/id"),
+            ..base(with(hmac("X-Signature")), ptr("/event"))
         },
         // Clerk signs with Svix (Standard Webhooks under `svix-` headers).
         "clerk" | "resend" | "svix" => Preset {
@@ -356,6 +403,22 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/description"),
             )
         },
+        // ElevenLabs: `ElevenLabs-Signature: t=<s>,v0=<hex>` over `{t}.{body}`; its SDKs refuse
+        // events older than 30 minutes and check no time ahead (elevenlabs
+        // `webhooks.construct_event`).
+        "elevenlabs" => Preset {
+            event_time: ptr("/event_timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    fields: Some(fields(",", "v0", "t")),
+                    signed: "{timestamp}.{body}".to_owned(),
+                    tolerance_secs: 1800,
+                    limit_future: false,
+                    ..hmac("ElevenLabs-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
         // Finch: Standard Webhooks' scheme under its own header names (`finch-event-id`,
         // `finch-timestamp`, `finch-signature`) and a base64 secret without prefix, ±5 minutes
         // (finch-api `webhooks.verify_signature`).
@@ -370,6 +433,12 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/event_type"),
             )
+        },
+        // Gitea (docs.gitea.com/usage/webhooks), and Forgejo, which sends the same header too:
+        // `X-Gitea-Signature`, hex HMAC-SHA256 of the body; event and delivery in headers.
+        "gitea" => Preset {
+            delivery_id: hdr("X-Gitea-Delivery"),
+            ..base(with(hmac("X-Gitea-Signature")), hdr("X-Gitea-Event"))
         },
         // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
         // body; event in `X-GitHub-Event`, delivery GUID in `X-GitHub-Delivery`. GitHub signs
@@ -454,6 +523,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/0/subscriptionType"),
             )
         },
+        // ImageKit: Standard Webhooks headers, keyed with the secret's text (imagekitio
+        // `webhooks.unwrap` base64-encodes the UTF-8 secret before handing it to
+        // `standardwebhooks`, which decodes it again).
+        "imagekit" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/type"),
+            )
+        },
         // incident.io (api-docs.incident.io, "Webhooks"): sent through Svix under the
         // `webhook-*` header names, `whsec_` secrets; the body names its `event_type`.
         "incident-io" => Preset {
@@ -503,6 +587,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
         "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),
+        // LINE Messaging API: `x-line-signature`, base64 HMAC-SHA256 of the body with the channel
+        // secret (line-bot-sdk `SignatureValidator`, @line/bot-sdk `validateSignature`). A
+        // delivery carries a batch of events; the console's "Verify" sends none, so it has no
+        // event type and is refused.
+        "line" => Preset {
+            delivery_id: ptr("/events/0/webhookEventId"),
+            event_time: ptr("/events/0/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("x-line-signature")
+                }),
+                ptr("/events/0/type"),
+            )
+        },
         // Linear: `Linear-Signature`, hex HMAC-SHA256 of the body, and the signed body's
         // `webhookTimestamp` (ms) within 60 s (@linear/sdk `LinearWebhookClient.verify`).
         "linear" => Preset {
@@ -537,24 +636,6 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: ptr("/signature/token"),
             event_time: ptr("/event-data/timestamp"),
             ..base(Some(AuthConfig::Mailgun), ptr("/event-data/event"))
-        },
-        // Mandrill (Mailchimp Transactional, "How to Authenticate Webhook Requests"):
-        // `X-Mandrill-Signature`, base64 HMAC-SHA1 of the webhook URL followed by each form
-        // field's name and value sorted by name; the events are a JSON array in the
-        // `mandrill_events` field. Needs the source's `public_url`, exactly as registered.
-        "mandrill" => Preset {
-            delivery_id: ptr("/0/_id"),
-            event_time: ptr("/0/ts"),
-            form_json_field: Some("mandrill_events"),
-            ..base(
-                with(SignatureConfig {
-                    algorithm: Algorithm::Sha1,
-                    encoding: Encoding::Base64,
-                    signed: "{url}{form_params}".to_owned(),
-                    ..hmac("X-Mandrill-Signature")
-                }),
-                ptr("/0/event"),
-            )
         },
         // Modern Treasury: `X-Signature`, hex HMAC-SHA256 of the body (modern-treasury
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
@@ -671,6 +752,34 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/time_ms"),
             ..base(with(hmac("X-Pusher-Signature")), ptr("/events/0/name"))
         },
+        // Revolut (developer.revolut.com, "Verify the payload signature"): `Revolut-Signature:
+        // v1=<hex>[,v1=…]`, HMAC-SHA256 of `v1.{Revolut-Request-Timestamp}.{body}`, the timestamp
+        // in ms, within 5 minutes.
+        "revolut" => Preset {
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(",".to_owned()),
+                    signed: "v1.{timestamp}.{body}".to_owned(),
+                    timestamp_header: Some("Revolut-Request-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("Revolut-Signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        // Retell AI: `x-retell-signature: v=<ms>,d=<hex>`, HMAC-SHA256 of `{body}{v}` with the API
+        // key, ±5 minutes (retell-sdk `webhook_auth` `sign` / `verify`).
+        "retell" => base(
+            with(SignatureConfig {
+                fields: Some(fields(",", "d", "v")),
+                signed: "{body}{timestamp}".to_owned(),
+                timestamp_format: TimestampFormat::UnixMillis,
+                ..hmac("x-retell-signature")
+            }),
+            ptr("/event"),
+        ),
         // Razorpay: `X-Razorpay-Signature`, hex HMAC-SHA256 of the body; `x-razorpay-event-id`.
         "razorpay" => Preset {
             delivery_id: hdr("x-razorpay-event-id"),
@@ -794,6 +903,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Stream (GetStream) Chat: `X-Signature`, hex HMAC-SHA256 of the body with the API
+        // secret (stream-chat `verify_webhook`); `X-Webhook-Id` names the delivery.
+        "stream" => Preset {
+            delivery_id: hdr("X-Webhook-Id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("X-Signature")), ptr("/type"))
+        },
         // Stytch (stytch.com/docs/b2b/guides/webhooks): sent through Svix (`svix-*` headers).
         // The event's name is `source.object_type.action`, three body fields; the entity type
         // names the topic and `action` stays in the payload.
@@ -832,6 +948,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/data/event_type"),
             )
         },
+        // HCP Terraform / Terraform Enterprise notifications (developer.hashicorp.com/terraform/
+        // cloud-docs/api-docs/notification-configurations): `X-TFE-Notification-Signature`, hex
+        // HMAC-SHA512 of the body with the configuration's token; a delivery carries a list of
+        // notifications, the first names it (`run:completed`, `verification`, …).
+        "terraform-cloud" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::Sha512,
+                ..hmac("X-TFE-Notification-Signature")
+            }),
+            ptr("/notifications/0/trigger"),
+        ),
+        // Terra: `terra-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`, ±300 s (terra-api
+        // `verifyTerraWebhookSignature`).
+        "terra" => base(with(t_v1_fields("terra-signature")), ptr("/type")),
         // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
         // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by
         // the URL's `bodySHA256`. Needs the source's `public_url`. Twilio has no common event
@@ -875,6 +1005,18 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Webflow: `x-webflow-signature`, hex HMAC-SHA256 of `{x-webflow-timestamp}:{body}`, the
+        // timestamp in ms (webflow-api `webhooks.verifySignature`); the docs reject requests
+        // older than 5 minutes.
+        "webflow" => base(
+            with(SignatureConfig {
+                signed: "{timestamp}:{body}".to_owned(),
+                timestamp_header: Some("x-webflow-timestamp".to_owned()),
+                timestamp_format: TimestampFormat::UnixMillis,
+                ..hmac("x-webflow-signature")
+            }),
+            ptr("/triggerType"),
+        ),
         // WooCommerce (woocommerce.github.io/woocommerce-rest-api-docs/#webhooks):
         // `X-WC-Webhook-Signature`, base64 HMAC-SHA256 of the body with the secret set on the
         // webhook; topic and delivery id in headers.

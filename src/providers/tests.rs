@@ -1059,6 +1059,25 @@ fn derived_vectors_from_the_providers_docs() {
     // `hmac` module, not with this crate.
     let cases: &[(&str, &str, Headers)] = &[
         (
+            "airwallex",
+            "https://www.airwallex.com/docs/developer-tools/webhooks/listen-for-webhook-events",
+            &[
+                ("x-timestamp", "1700000000000"),
+                (
+                    "x-signature",
+                    "e35025f17ec0e8dfe0034d4c3243f47acdf18f158c3ed237d16d6362954d1537",
+                ),
+            ],
+        ),
+        (
+            "buildkite",
+            "https://buildkite.com/docs/apis/webhooks/pipelines",
+            &[(
+                "X-Buildkite-Signature",
+                "timestamp=1700000000,signature=90bed5fc71ce011237325ee64b75b96beb9b6d20079d9f931a7a8724f2c86384",
+            )],
+        ),
+        (
             "checkout-com",
             "https://www.checkout.com/docs/developer-resources/webhooks",
             &[(
@@ -1075,6 +1094,14 @@ fn derived_vectors_from_the_providers_docs() {
             )],
         ),
         (
+            "clickup",
+            "https://developer.clickup.com/docs/webhooksignature",
+            &[(
+                "X-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
             "customer-io",
             "https://customer.io/docs/api/webhooks/",
             &[
@@ -1084,6 +1111,11 @@ fn derived_vectors_from_the_providers_docs() {
                     "b9df881b150ded7eea69bad6144312a1b51d5333412c665f0d91fc613f857db2",
                 ),
             ],
+        ),
+        (
+            "gitea",
+            "https://docs.gitea.com/usage/webhooks",
+            &[("X-Gitea-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
         ),
         (
             "heroku",
@@ -1108,6 +1140,11 @@ fn derived_vectors_from_the_providers_docs() {
                 "Sentry-Hook-Signature",
                 "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
             )],
+        ),
+        (
+            "terraform-cloud",
+            "https://developer.hashicorp.com/terraform/cloud-docs/api-docs/notification-configurations",
+            &[("X-TFE-Notification-Signature", "4733a9c2e388572f7d9d7268f44db6b9b50912282ded09cb5bfaba2e4d5301501f485ef7b2d5347eab8fd0445753ad4dfe1ccb3351b8a62ff797f5ad29a0b61f")],
         ),
         (
             "vercel",
@@ -1146,19 +1183,144 @@ fn derived_vectors_from_the_providers_docs() {
 }
 
 #[test]
-fn mandrill_signs_the_url_and_sorted_form_fields() {
-    // Derived from https://mailchimp.com/developer/transactional/guides/track-respond-activity-webhooks/
-    // ("Authenticating webhook requests"): base64 HMAC-SHA1 of the registered URL followed by
-    // each field's name and value, computed with Python's `hmac` module.
-    let body: &[u8] = b"mandrill_events=%5B%7B%22event%22%3A%22send%22%2C%22_id%22%3A%22abc123%22%2C%22ts%22%3A1700000000%7D%5D";
+fn line_sdk_vector() {
+    // line-bot-sdk-python tests/v3/test_webhook.py (SignatureValidator).
+    check(hmac_vector(
+        "line",
+        "line-bot-sdk tests",
+        "channel_secret",
+        &[(
+            "x-line-signature",
+            "/gg9a+LvFevTH1sd7XCQycD7tsWclCsInj7MhBHxN7k=",
+        )],
+        b"bodybodybodybody",
+    ));
+}
+
+#[test]
+fn p2_sdk_vectors() {
+    // Each SDK accepted its vector and refused it with a changed body.
+    check(hmac_vector(
+        "elevenlabs",
+        "elevenlabs webhooks.construct_event",
+        "wsec_elevenlabs_example",
+        &[(
+            "ElevenLabs-Signature",
+            "t=1700000000,v0=9a1ec2dab4cbf22c16cf1c1c3597f0273f88131b50ae2736c12bc93efd0a4a2d",
+        )],
+        br#"{"type":"post_call_transcription","event_timestamp":1700000000,"data":{"agent_id":"agent_1","conversation_id":"conv_1","status":"done"}}"#,
+    ));
+    check(hmac_vector(
+        "stream",
+        "stream-chat verify_webhook",
+        "stream-api-secret-example",
+        &[
+            ("X-Webhook-Id", "wh_1"),
+            (
+                "X-Signature",
+                "1c57ca10f544d6ac02c71266b9c25715fad4214943916041c142f9c2931d0315",
+            ),
+        ],
+        br#"{"type":"message.new","cid":"messaging:general","message":{"id":"m1","text":"hi"},"created_at":"2023-11-14T22:13:20Z"}"#,
+    ));
+    check(hmac_vector(
+        "webflow",
+        "webflow-api webhooks.verifySignature",
+        "webflow-signing-secret-example",
+        &[
+            ("x-webflow-timestamp", "1700000000000"),
+            (
+                "x-webflow-signature",
+                "21b6244fec41c57031c04660575e9e4c45a3d9150396f696711ca592f36698c7",
+            ),
+        ],
+        br#"{"triggerType":"form_submission","payload":{"name":"Contact","siteId":"s1","data":{"email":"a@b.c"},"id":"f1"}}"#,
+    ));
+}
+
+#[test]
+fn p3_sdk_vectors() {
+    // Retell: retell-sdk `webhook_auth.symmetric.sign` made this, and its `verify` accepted it.
+    check(hmac_vector(
+        "retell",
+        "retell-sdk webhook_auth sign",
+        "key_retell_example",
+        &[(
+            "x-retell-signature",
+            "v=1700000000000,d=5545879e745a3e8244f4b68c3bc35d6b9ef28f7e2f936566d796e1f36227e1d8",
+        )],
+        br#"{"event":"call_ended","call":{"call_id":"call_1","agent_id":"agent_1","call_status":"ended"}}"#,
+    ));
+    // Terra: terra-api `verifyTerraWebhookSignature` accepted this and refused a changed body.
+    check(hmac_vector(
+        "terra",
+        "terra-api verifyTerraWebhookSignature",
+        "terra-signing-secret",
+        &[(
+            "terra-signature",
+            "t=1700000000,v1=268da83d88e531100ed036e36dc0522fc27f0b40a6986e3d6e6ced4e88981a57",
+        )],
+        br#"{"type":"activity","user":{"user_id":"u1","provider":"GARMIN"},"data":[]}"#,
+    ));
+    // ImageKit: imagekitio `webhooks.unwrap` accepted this and refused a changed body; the key
+    // is the secret's text even though it looks like a `whsec_` value.
+    check(hmac_vector(
+        "imagekit",
+        "imagekitio webhooks.unwrap",
+        "whsec_imagekit_example_text",
+        &[
+            ("webhook-id", "msg_imagekit_1"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,N8FFl6hYu9Y4yQDKMDuwEe/bNMSix+w7R7h4TlQMqg0=",
+            ),
+        ],
+        br#"{"type":"video.transformation.ready","id":"evt_1","created_at":"2023-11-14T22:13:20.000Z","data":{"asset":{"url":"https://ik.imagekit.io/x/v.mp4"}},"request":{"x_request_id":"r1"}}"#,
+    ));
+}
+
+#[test]
+fn revolut_docs_example() {
+    // Derived: the signing secret and `payload_to_sign` of Revolut's "Verify the payload
+    // signature" guide (https://developer.revolut.com/docs/guides/merchant/monitor-and-observe/webhooks/verify-the-payload-signature),
+    // signed with Python's `hmac` module. The guide's example header value (kept first in the
+    // list, so rotation lists are exercised) was not made from this payload.
     check(Vector {
-        public_url: Some("https://example.com/hook"),
+        now: 1_683_650_202,
         ..hmac_vector(
-            "mandrill",
-            "derived from Mailchimp Transactional's docs",
-            KEY,
-            &[("X-Mandrill-Signature", "r+zvsZ5mEetOzDh1oSCHHPqItFo=")],
-            body,
+            "revolut",
+            "derived from Revolut's docs",
+            "wsk_r59a4HfWVAKycbCaNO1RvgCJec02gRd8",
+            &[
+                ("Revolut-Request-Timestamp", "1683650202360"),
+                (
+                    "Revolut-Signature",
+                    "v1=09a9989dd8d9282c1d34974fc730f5cbfc4f4296941247e90ae5256590a11e8c,v1=e0081c3c3d4019449671648596e1868a168d337d5ae711282f32eba42e02eeab",
+                ),
+            ],
+            br#"{"data":{"id":"645a7696-1234-aa47-1234-cbae0449cc46","new_state":"completed","old_state":"pending","request_id":"app_charges-9f5d5eb3-1234-1234-1234-3914763e0bcb"},"event":"TransactionStateChanged","timestamp":"2023-05-09T16:36:38.028960Z"}"#,
         )
     });
+}
+
+#[test]
+fn the_providers_page_lists_every_preset_once() {
+    // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
+    // paragraph states the total.
+    let page = include_str!("../../docs/src/providers.md");
+    let mut documented = Vec::new();
+    for row in page.lines().filter(|l| l.starts_with("| `")) {
+        let first_cell = row.split('|').nth(1).unwrap_or_default();
+        documented.extend(first_cell.split('`').skip(1).step_by(2));
+    }
+    let mut sorted = documented.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), documented.len(), "a preset has two rows");
+    let mut names = NAMES.to_vec();
+    names.sort_unstable();
+    assert_eq!(sorted, names, "the table and NAMES differ");
+    let total = format!("**Counts ({} presets).**", NAMES.len());
+    assert!(page.contains(&total), "the page must say {total}");
 }

@@ -8,7 +8,7 @@
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
 // (@workos-inc/node), Pusher (pusher Token.sign). These only verify, so the body is signed with
 // node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
-// Liveblocks.
+// Liveblocks, LINE, Webflow, Terra.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
@@ -23,6 +23,9 @@ import { validateEvent } from "@polar-sh/sdk/webhooks";
 import { WebhookEventVerifier } from "@onfido/api";
 import { AwsLambdaReceiver } from "@zoom/rivet/meetings";
 import { WebhookHandler } from "@liveblocks/node";
+import { validateSignature as lineValidate } from "@line/bot-sdk";
+import { WebflowClient } from "webflow-api";
+import { verifyTerraWebhookSignature } from "terra-api";
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -124,6 +127,23 @@ const signers = {
     const headers = { "webhook-id": r.msg_id, "webhook-timestamp": String(r.timestamp), "webhook-signature": `v1,${signature}` };
     const ok = await accepts(() => new WebhookHandler(r.secret).verifyRequest({ headers, rawBody: r.body }));
     return { headers, sdk: "@liveblocks/node WebhookHandler.verifyRequest (oracle)", sdk_accepts: ok };
+  },
+  async line(r) {
+    const signature = createHmac("sha256", r.secret).update(r.body).digest("base64");
+    const ok = await accepts(() => lineValidate(r.body, r.secret, signature));
+    return { headers: { "x-line-signature": signature }, sdk: "@line/bot-sdk validateSignature (oracle)", sdk_accepts: ok };
+  },
+  async webflow(r) {
+    const ts = String(r.timestamp * 1000);
+    const headers = { "x-webflow-timestamp": ts, "x-webflow-signature": hmacHex(r.secret, `${ts}:${r.body}`) };
+    const client = new WebflowClient({ accessToken: "oracle" });
+    const ok = await accepts(() => client.webhooks.verifySignature({ headers, body: r.body, secret: r.secret }));
+    return { headers, sdk: "webflow-api webhooks.verifySignature (oracle)", sdk_accepts: ok };
+  },
+  async terra(r) {
+    const header = `t=${r.timestamp},v1=${hmacHex(r.secret, `${r.timestamp}.${r.body}`)}`;
+    const ok = await accepts(() => verifyTerraWebhookSignature(r.body, header, r.secret));
+    return { headers: { "terra-signature": header }, sdk: "terra-api verifyTerraWebhookSignature (oracle)", sdk_accepts: ok };
   },
 };
 

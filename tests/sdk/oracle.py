@@ -12,9 +12,9 @@ Reads one JSON object from stdin and prints one JSON object:
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
 Twilio, Adyen, Coinbase Commerce, Modern Treasury, and Lithic through its `standardwebhooks`
 dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch with `svix`, the
-libraries their docs point to) the headers (for Adyen: the body, which carries the signatures)
+libraries their docs point to; Retell) the headers (for Adyen: the body, which carries the signatures)
 come from that SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost,
-GoCardless, Telnyx, Mailgun, Increase, Finch) the signature is made with a general crypto library and the official verifier
+GoCardless, Telnyx, Mailgun, Increase, Finch, Stream, ElevenLabs, ImageKit) the signature is made with a general crypto library and the official verifier
 is asked whether it accepts it (`sdk_accepts`); the gateway must then accept the same request.
 """
 
@@ -333,6 +333,51 @@ def sign_finch(r):
     return headers, "finch-api webhooks.verify_signature (oracle)", ok
 
 
+def sign_stream(r):
+    from stream_chat import StreamChat
+
+    sig = hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).hexdigest()
+    ok = StreamChat(api_key="oracle", api_secret=r["secret"]).verify_webhook(r["body"].encode(), sig)
+    return {"X-Signature": sig, "X-Webhook-Id": r["msg_id"]}, "stream-chat verify_webhook (oracle)", ok
+
+
+def sign_elevenlabs(r):
+    from elevenlabs.client import ElevenLabs
+
+    ts = str(r["timestamp"])
+    digest = hmac.new(r["secret"].encode(), f"{ts}.{r['body']}".encode(), hashlib.sha256).hexdigest()
+    header = f"t={ts},v0={digest}"
+    try:
+        ElevenLabs(api_key="oracle").webhooks.construct_event(r["body"], header, r["secret"])
+        ok = True
+    except Exception:  # the SDK raises BadRequestError
+        ok = False
+    return {"ElevenLabs-Signature": header}, "elevenlabs webhooks.construct_event (oracle)", ok
+
+
+def sign_retell(r):
+    from retell.lib.webhook_auth import symmetric
+
+    header = symmetric["sign"](r["body"], r["secret"], r["timestamp"] * 1000)
+    return {"x-retell-signature": header}, "retell-sdk webhook_auth sign", symmetric["verify"](r["body"], r["secret"], header)
+
+
+def sign_imagekit(r):
+    """ImageKit keys the HMAC with the secret's text; its SDK wraps standardwebhooks."""
+    from imagekitio import ImageKit
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    signed = f"{r['msg_id']}.{r['timestamp']}.{r['body']}".encode()
+    sig = base64.b64encode(hmac.new(r["secret"].encode(), signed, hashlib.sha256).digest()).decode()
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": f"v1,{sig}"}
+    try:
+        ImageKit(private_key="oracle").webhooks.unwrap(r["body"], headers=headers, key=r["secret"])
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "imagekitio webhooks.unwrap (oracle)", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -363,6 +408,10 @@ SIGNERS = {
     "stytch": sign_svix,
     "increase": sign_increase,
     "finch": sign_finch,
+    "stream": sign_stream,
+    "elevenlabs": sign_elevenlabs,
+    "retell": sign_retell,
+    "imagekit": sign_imagekit,
 }
 
 
