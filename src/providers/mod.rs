@@ -45,6 +45,7 @@ pub const NAMES: &[&str] = &[
     "brex",
     "buildkite",
     "calendly",
+    "cashfree",
     "chargebee",
     "checkout-com",
     "cidaas",
@@ -112,6 +113,7 @@ pub const NAMES: &[&str] = &[
     "twilio",
     "typeform",
     "vercel",
+    "viber",
     "webflow",
     "woocommerce",
     "workos",
@@ -292,6 +294,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     header: Some("Authorization".to_owned()),
                 }),
                 ptr("/event_type"),
+            )
+        },
+        // Cashfree Payments: `x-webhook-signature`, base64 HMAC-SHA256 of
+        // `{x-webhook-timestamp}{body}` with the client secret (cashfree-pg
+        // `PGVerifyWebhookSignature`). The timestamp is signed but, as in the SDK, not checked
+        // for age.
+        "cashfree" => Preset {
+            event_time: ptr("/event_time"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{header:x-webhook-timestamp}{body}".to_owned(),
+                    ..hmac("x-webhook-signature")
+                }),
+                ptr("/type"),
             )
         },
         // Checkout.com (checkout.com/docs/developer-resources/webhooks): `Cko-Signature`, hex
@@ -1004,6 +1021,14 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/type"),
             )
+        },
+        // Viber bots: `X-Viber-Content-Signature`, hex HMAC-SHA256 of the body with the bot's
+        // auth token (viber-bot `MessageValidator`); `set_webhook`'s own `webhook` event is signed
+        // too and is accepted like any other.
+        "viber" => Preset {
+            delivery_id: ptr("/message_token"),
+            event_time: ptr("/timestamp"),
+            ..base(with(hmac("X-Viber-Content-Signature")), ptr("/event"))
         },
         // Webflow: `x-webflow-signature`, hex HMAC-SHA256 of `{x-webflow-timestamp}:{body}`, the
         // timestamp in ms (webflow-api `webhooks.verifySignature`); the docs reject requests

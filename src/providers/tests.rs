@@ -1262,6 +1262,33 @@ fn p3_sdk_vectors() {
         )],
         br#"{"type":"activity","user":{"user_id":"u1","provider":"GARMIN"},"data":[]}"#,
     ));
+    // Cashfree: cashfree-pg (npm) `PGVerifyWebhookSignature` accepted this and refused a
+    // changed body.
+    check(hmac_vector(
+        "cashfree",
+        "cashfree-pg PGVerifyWebhookSignature",
+        "cf-client-secret-example",
+        &[
+            ("x-webhook-timestamp", "1700000000000"),
+            (
+                "x-webhook-signature",
+                "sZLAxI8PGnJSUfdBLq9uyaEn0SlH560TrEDUQxLP8/c=",
+            ),
+        ],
+        br#"{"data":{"order":{"order_id":"order_1","order_amount":1.0},"payment":{"cf_payment_id":"12345","payment_status":"SUCCESS"}},"event_time":"2023-11-14T22:13:20+00:00","type":"PAYMENT_SUCCESS_WEBHOOK"}"#,
+    ));
+    // Viber: viber-bot `MessageValidator.validateMessage` accepted this and refused a changed
+    // body.
+    check(hmac_vector(
+        "viber",
+        "viber-bot MessageValidator",
+        "viber-auth-token-example",
+        &[(
+            "X-Viber-Content-Signature",
+            "1c51b8d7d1de0954741b454dd0d6a5069fbbd9d0b451ecf3e6ca384f4c096152",
+        )],
+        br#"{"event":"message","timestamp":1700000000000,"message_token":4912661846655238145,"sender":{"id":"01234567890A="},"message":{"type":"text","text":"hi"}}"#,
+    ));
     // ImageKit: imagekitio `webhooks.unwrap` accepted this and refused a changed body; the key
     // is the secret's text even though it looks like a `whsec_` value.
     check(hmac_vector(

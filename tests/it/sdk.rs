@@ -55,6 +55,8 @@ const NODE_PROVIDERS: &[&str] = &[
     "line",
     "webflow",
     "terra",
+    "cashfree",
+    "viber",
 ];
 
 fn run_oracle(program: PathBuf, script: &str, request: &Value) -> Value {
@@ -629,6 +631,28 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             body: json!({"type": "activity", "user": {"user_id": n, "provider": "GARMIN"}, "data": []}).to_string(),
             headers: vec![],
             topic: "webhooks.terra.activity".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "cashfree",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"data": {"order": {"order_id": n}, "payment": {"payment_status": "SUCCESS"}},
+                "event_time": "2026-11-23T12:00:00+00:00", "type": "PAYMENT_SUCCESS_WEBHOOK"})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.cashfree.PAYMENT_SUCCESS_WEBHOOK".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "viber",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"event": "message", "timestamp": now * 1000, "message_token": n, "message": {"type": "text", "text": "hi"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.viber.message".into(),
             private: None,
         },
     ];

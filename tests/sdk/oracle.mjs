@@ -8,7 +8,7 @@
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
 // (@workos-inc/node), Pusher (pusher Token.sign). These only verify, so the body is signed with
 // node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
-// Liveblocks, LINE, Webflow, Terra.
+// Liveblocks, LINE, Webflow, Terra, Cashfree, Viber.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
@@ -26,6 +26,11 @@ import { WebhookHandler } from "@liveblocks/node";
 import { validateSignature as lineValidate } from "@line/bot-sdk";
 import { WebflowClient } from "webflow-api";
 import { verifyTerraWebhookSignature } from "terra-api";
+import { Cashfree, CFEnvironment } from "cashfree-pg";
+import { createRequire } from "node:module";
+
+// viber-bot exposes its validator only as a CommonJS file.
+const MessageValidator = createRequire(import.meta.url)("viber-bot/lib/message/message-validator.js");
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -144,6 +149,18 @@ const signers = {
     const header = `t=${r.timestamp},v1=${hmacHex(r.secret, `${r.timestamp}.${r.body}`)}`;
     const ok = await accepts(() => verifyTerraWebhookSignature(r.body, header, r.secret));
     return { headers: { "terra-signature": header }, sdk: "terra-api verifyTerraWebhookSignature (oracle)", sdk_accepts: ok };
+  },
+  async cashfree(r) {
+    const ts = String(r.timestamp * 1000);
+    const signature = createHmac("sha256", r.secret).update(ts + r.body).digest("base64");
+    const cashfree = new Cashfree(CFEnvironment.SANDBOX, "oracle", r.secret);
+    const ok = await accepts(() => cashfree.PGVerifyWebhookSignature(signature, r.body, ts));
+    return { headers: { "x-webhook-timestamp": ts, "x-webhook-signature": signature }, sdk: "cashfree-pg PGVerifyWebhookSignature (oracle)", sdk_accepts: ok };
+  },
+  async viber(r) {
+    const signature = hmacHex(r.secret, r.body);
+    const ok = new MessageValidator({ debug() {} }, r.secret).validateMessage(signature, r.body);
+    return { headers: { "X-Viber-Content-Signature": signature }, sdk: "viber-bot MessageValidator (oracle)", sdk_accepts: ok };
   },
 };
 

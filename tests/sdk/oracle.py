@@ -10,12 +10,14 @@ Reads one JSON object from stdin and prints one JSON object:
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen, Coinbase Commerce, Modern Treasury, and Lithic through its `standardwebhooks`
-dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch with `svix`, the
-libraries their docs point to; Retell) the headers (for Adyen: the body, which carries the signatures)
-come from that SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost,
-GoCardless, Telnyx, Mailgun, Increase, Finch, Stream, ElevenLabs, ImageKit) the signature is made with a general crypto library and the official verifier
-is asked whether it accepts it (`sdk_accepts`); the gateway must then accept the same request.
+Twilio, Adyen, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
+`standardwebhooks` dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch
+with `svix`, the reference libraries of the scheme they send) the headers (for Adyen: the body,
+which carries the signatures) come from that SDK. For verify-only SDKs (Square, SendGrid,
+Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase, Finch, Stream,
+ElevenLabs, ImageKit) the signature is made with a general crypto library and the official
+verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept the same
+request.
 """
 
 import base64
