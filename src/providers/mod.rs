@@ -39,9 +39,11 @@ pub struct Preset {
 /// Names of every preset.
 pub const NAMES: &[&str] = &[
     "adyen",
+    "airtable",
     "airwallex",
     "auth0",
     "bitbucket",
+    "bitbucket-server",
     "brex",
     "buildkite",
     "calendly",
@@ -72,6 +74,7 @@ pub const NAMES: &[&str] = &[
     "increase",
     "intercom",
     "jira",
+    "launchdarkly",
     "lemonsqueezy",
     "line",
     "linear",
@@ -129,6 +132,7 @@ pub const NAMES: &[&str] = &[
 pub const USER_CHOSEN_SECRET: &[&str] = &[
     "auth0",
     "bitbucket",
+    "bitbucket-server",
     "buildkite",
     "calendly",
     "cidaas",
@@ -139,6 +143,7 @@ pub const USER_CHOSEN_SECRET: &[&str] = &[
     "github-sha1",
     "gitlab",
     "jira",
+    "launchdarkly",
     "lemonsqueezy",
     "okta",
     "razorpay",
@@ -219,6 +224,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/notificationItems/0/NotificationRequestItem/eventCode"),
             )
         },
+        // Airtable (airtable.com/developers/web/api/webhooks-overview): `X-Airtable-Content-MAC:
+        // hmac-sha256=<hex>` of the body, keyed with the base64-decoded `macSecretBase64`. A
+        // notification only says that a base changed (the changes are fetched from the API), so
+        // every one has the type `notification`.
+        "airtable" => Preset {
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "hmac-sha256=".to_owned(),
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("X-Airtable-Content-MAC")
+                }),
+                Some(Locator::Value("notification".to_owned())),
+            )
+        },
         // Airwallex (airwallex.com/docs/developer-tools/webhooks/listen-for-webhook-events):
         // `x-signature`, hex HMAC-SHA256 of `{x-timestamp}{body}`, the timestamp in ms.
         "airwallex" => Preset {
@@ -253,6 +273,19 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             hdr("X-Event-Key"),
         ),
+        // Bitbucket Data Center / Server (confluence.atlassian.com/bitbucketserver, "Manage
+        // webhooks"): `X-Hub-Signature: sha256=<hex>` of the body; `X-Event-Key`, and
+        // `X-Request-Id` per request.
+        "bitbucket-server" => Preset {
+            delivery_id: hdr("X-Request-Id"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature")
+                }),
+                hdr("X-Event-Key"),
+            )
+        },
         // Brex (developer.brex.com/docs/webhooks): Standard Webhooks headers; the secrets that
         // `GET /v1/webhooks/secrets` lists are base64 without `whsec_` (accepted either way),
         // two of them during a rotation.
@@ -601,6 +634,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/webhookEvent"),
             )
+        },
+        // LaunchDarkly (launchdarkly.com/docs/home/infrastructure/webhooks): `X-LD-Signature`,
+        // hex HMAC-SHA256 of the body with the webhook's secret; the body is an audit-log entry.
+        "launchdarkly" => Preset {
+            delivery_id: ptr("/_id"),
+            event_time: ptr("/date"),
+            ..base(with(hmac("X-LD-Signature")), ptr("/kind"))
         },
         // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
         "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),

@@ -1070,6 +1070,11 @@ fn derived_vectors_from_the_providers_docs() {
             ],
         ),
         (
+            "bitbucket-server",
+            "https://confluence.atlassian.com/bitbucketserver/manage-webhooks-938025878.html",
+            &[("X-Hub-Signature", "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
+        ),
+        (
             "buildkite",
             "https://buildkite.com/docs/apis/webhooks/pipelines",
             &[(
@@ -1132,6 +1137,11 @@ fn derived_vectors_from_the_providers_docs() {
                 "X-Hub-Signature",
                 "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
             )],
+        ),
+        (
+            "launchdarkly",
+            "https://launchdarkly.com/docs/home/infrastructure/webhooks",
+            &[("X-LD-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
         ),
         (
             "sentry",
@@ -1350,4 +1360,24 @@ fn the_providers_page_lists_every_preset_once() {
     assert_eq!(sorted, names, "the table and NAMES differ");
     let total = format!("**Counts ({} presets).**", NAMES.len());
     assert!(page.contains(&total), "the page must say {total}");
+}
+
+#[test]
+fn airtable_keys_with_the_decoded_mac_secret() {
+    // Derived from https://airtable.com/developers/web/api/webhooks-overview: hex HMAC-SHA256 of
+    // the body keyed with the base64-decoded `macSecretBase64` (here the base64 of `KEY`),
+    // computed with Python's `hmac` module.
+    check(Vector {
+        other_key: "b3RoZXItbWFjLXNlY3JldA==",
+        ..hmac_vector(
+            "airtable",
+            "derived from Airtable's docs",
+            "d2hzZWNfZXhhbXBsZV9zZWNyZXQ=",
+            &[(
+                "X-Airtable-Content-MAC",
+                "hmac-sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+            BODY,
+        )
+    });
 }
