@@ -39,24 +39,47 @@ pub struct Preset {
 /// Names of every preset.
 pub const NAMES: &[&str] = &[
     "adyen",
+    "airtable",
+    "airwallex",
+    "auth0",
     "bitbucket",
+    "bitbucket-server",
+    "brex",
+    "buildkite",
     "calendly",
+    "cashfree",
+    "chargebee",
+    "checkout-com",
     "cidaas",
+    "circleci",
     "clerk",
+    "clickup",
     "coinbase-commerce",
     "cryptlex",
+    "customer-io",
     "discord",
     "easypost",
+    "elevenlabs",
+    "finch",
+    "gitea",
     "github",
     "github-sha1",
     "gitlab",
     "gitlab-signing-token",
     "gocardless",
+    "heroku",
     "hubspot",
+    "imagekit",
+    "incident-io",
+    "increase",
     "intercom",
+    "jira",
+    "launchdarkly",
     "lemonsqueezy",
+    "line",
     "linear",
     "lithic",
+    "liveblocks",
     "mailgun",
     "modern-treasury",
     "mux",
@@ -67,24 +90,39 @@ pub const NAMES: &[&str] = &[
     "pagerduty",
     "paystack",
     "polar",
+    "postmark",
     "pusher",
     "razorpay",
+    "render",
     "replicate",
     "resend",
+    "retell",
+    "revolut",
     "sanity",
     "sendgrid",
+    "sentry",
     "shopify",
     "slack",
     "square",
     "standard-webhooks",
+    "stream",
     "stripe",
+    "stytch",
     "svix",
+    "telegram",
     "telnyx",
+    "terra",
+    "terraform-cloud",
     "twilio",
     "typeform",
+    "vercel",
+    "viber",
+    "webflow",
+    "woocommerce",
     "workos",
     "x",
     "xero",
+    "zendesk",
     "zoom",
 ];
 
@@ -92,17 +130,27 @@ pub const NAMES: &[&str] = &[
 /// it), so the admin API may generate one; the others issue their own signing secret or key,
 /// which must be passed in.
 pub const USER_CHOSEN_SECRET: &[&str] = &[
+    "auth0",
     "bitbucket",
+    "bitbucket-server",
+    "buildkite",
     "calendly",
     "cidaas",
+    "circleci",
     "easypost",
+    "gitea",
     "github",
     "github-sha1",
     "gitlab",
+    "jira",
+    "launchdarkly",
     "lemonsqueezy",
     "okta",
     "razorpay",
+    "telegram",
+    "terraform-cloud",
     "typeform",
+    "woocommerce",
 ];
 
 /// HMAC-SHA256 of the raw body, hex, no prefix, in `header`: the starting point of most presets.
@@ -176,6 +224,47 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/notificationItems/0/NotificationRequestItem/eventCode"),
             )
         },
+        // Airtable (airtable.com/developers/web/api/webhooks-overview): `X-Airtable-Content-MAC:
+        // hmac-sha256=<hex>` of the body, keyed with the base64-decoded `macSecretBase64`. A
+        // notification only says that a base changed (the changes are fetched from the API), so
+        // every one has the type `notification`.
+        "airtable" => Preset {
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "hmac-sha256=".to_owned(),
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("X-Airtable-Content-MAC")
+                }),
+                Some(Locator::Value("notification".to_owned())),
+            )
+        },
+        // Airwallex (airwallex.com/docs/developer-tools/webhooks/listen-for-webhook-events):
+        // `x-signature`, hex HMAC-SHA256 of `{x-timestamp}{body}`, the timestamp in ms.
+        "airwallex" => Preset {
+            delivery_id: ptr("/id"),
+            ..base(
+                with(SignatureConfig {
+                    signed: "{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("x-timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("x-signature")
+                }),
+                ptr("/name"),
+            )
+        },
+        // Auth0 custom log streams (auth0.com/docs/customize/log-streams/custom-log-streams): the
+        // `Authorization` value set on the stream arrives as is; a delivery is a batch of logs.
+        "auth0" => Preset {
+            delivery_id: ptr("/0/log_id"),
+            event_time: ptr("/0/data/date"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Authorization".to_owned()),
+                }),
+                ptr("/0/data/type"),
+            )
+        },
         // Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>` of the body; event in `X-Event-Key`.
         "bitbucket" => base(
             with(SignatureConfig {
@@ -183,6 +272,38 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ..hmac("X-Hub-Signature")
             }),
             hdr("X-Event-Key"),
+        ),
+        // Bitbucket Data Center / Server (confluence.atlassian.com/bitbucketserver, "Manage
+        // webhooks"): `X-Hub-Signature: sha256=<hex>` of the body; `X-Event-Key`, and
+        // `X-Request-Id` per request.
+        "bitbucket-server" => Preset {
+            delivery_id: hdr("X-Request-Id"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature")
+                }),
+                hdr("X-Event-Key"),
+            )
+        },
+        // Brex (developer.brex.com/docs/webhooks): Standard Webhooks headers; the secrets that
+        // `GET /v1/webhooks/secrets` lists are base64 without `whsec_` (accepted either way),
+        // two of them during a rotation.
+        "brex" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
+        },
+        // Buildkite pipeline webhooks (buildkite.com/docs/apis/webhooks/pipelines), with the
+        // token sent as a signature: `X-Buildkite-Signature: timestamp=<s>,signature=<hex>`,
+        // HMAC-SHA256 of `{timestamp}.{body}`. (The plain `X-Buildkite-Token` mode is the
+        // `api_key` auth.)
+        "buildkite" => base(
+            with(SignatureConfig {
+                fields: Some(fields(",", "signature", "timestamp")),
+                signed: "{timestamp}.{body}".to_owned(),
+                ..hmac("X-Buildkite-Signature")
+            }),
+            hdr("X-Buildkite-Event"),
         ),
         // Calendly: `Calendly-Webhook-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`, ~3 min.
         "calendly" => Preset {
@@ -194,6 +315,41 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/event"),
             )
+        },
+        // Chargebee (chargebee.com/docs/2.0/webhook_settings.html): no signature; the webhook's
+        // Basic-auth credentials arrive as `Authorization: Basic <base64(user:password)>`, so
+        // the secret is that whole value.
+        "chargebee" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/occurred_at"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Authorization".to_owned()),
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // Cashfree Payments: `x-webhook-signature`, base64 HMAC-SHA256 of
+        // `{x-webhook-timestamp}{body}` with the client secret (cashfree-pg
+        // `PGVerifyWebhookSignature`). The timestamp is signed but, as in the SDK, not checked
+        // for age.
+        "cashfree" => Preset {
+            event_time: ptr("/event_time"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{header:x-webhook-timestamp}{body}".to_owned(),
+                    ..hmac("x-webhook-signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Checkout.com (checkout.com/docs/developer-resources/webhooks): `Cko-Signature`, hex
+        // HMAC-SHA256 of the body with the webhook's secret key.
+        "checkout-com" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_on"),
+            ..base(with(hmac("Cko-Signature")), ptr("/type"))
         },
         // cidaas (seed 002): a pre-shared API key whose header the docs leave to the setup, so
         // `auth` must be given; body `{event_time, event_type, current_context, data}`.
@@ -207,6 +363,27 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     Locator::pointer("/eventtype"),
                 ])),
             )
+        },
+        // CircleCI outbound webhooks (circleci.com/docs/webhooks): `circleci-signature:
+        // v1=<hex>[,…]`, HMAC-SHA256 of the body with the secret token set on the webhook; the
+        // event type in `circleci-event-type`.
+        "circleci" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/happened_at"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(",".to_owned()),
+                    ..hmac("circleci-signature")
+                }),
+                hdr("circleci-event-type"),
+            )
+        },
+        // ClickUp (developer.clickup.com/docs/webhooksignature): `X-Signature`, hex HMAC-SHA256
+        // of the body with the webhook's secret.
+        "clickup" => Preset {
+            delivery_id: ptr("/history_items/0/id"),
+            ..base(with(hmac("X-Signature")), ptr("/event"))
         },
         // Clerk signs with Svix (Standard Webhooks under `svix-` headers).
         "clerk" | "resend" | "svix" => Preset {
@@ -230,6 +407,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("Webhook-Signature")
                 }),
                 ptr("/event"),
+            )
+        },
+        // Customer.io reporting webhooks (customer.io/docs/api/webhooks): `x-cio-signature`, hex
+        // HMAC-SHA256 of `v0:{x-cio-timestamp}:{body}`.
+        "customer-io" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    signed: "v0:{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("x-cio-timestamp".to_owned()),
+                    ..hmac("x-cio-signature")
+                }),
+                ptr("/metric"),
             )
         },
         // Discord interactions: Ed25519 over `{timestamp}{body}`, hex signature and hex public
@@ -261,6 +452,43 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/description"),
             )
+        },
+        // ElevenLabs: `ElevenLabs-Signature: t=<s>,v0=<hex>` over `{t}.{body}`; its SDKs refuse
+        // events older than 30 minutes and check no time ahead (elevenlabs
+        // `webhooks.construct_event`).
+        "elevenlabs" => Preset {
+            event_time: ptr("/event_timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    fields: Some(fields(",", "v0", "t")),
+                    signed: "{timestamp}.{body}".to_owned(),
+                    tolerance_secs: 1800,
+                    limit_future: false,
+                    ..hmac("ElevenLabs-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Finch: Standard Webhooks' scheme under its own header names (`finch-event-id`,
+        // `finch-timestamp`, `finch-signature`) and a base64 secret without prefix, ±5 minutes
+        // (finch-api `webhooks.verify_signature`).
+        "finch" => Preset {
+            delivery_id: hdr("finch-event-id"),
+            ..base(
+                with(SignatureConfig {
+                    signed: "{header:finch-event-id}.{timestamp}.{body}".to_owned(),
+                    timestamp_header: Some("finch-timestamp".to_owned()),
+                    key_prefix: String::new(),
+                    ..standard_webhooks("finch")
+                }),
+                ptr("/event_type"),
+            )
+        },
+        // Gitea (docs.gitea.com/usage/webhooks), and Forgejo, which sends the same header too:
+        // `X-Gitea-Signature`, hex HMAC-SHA256 of the body; event and delivery in headers.
+        "gitea" => Preset {
+            delivery_id: hdr("X-Gitea-Delivery"),
+            ..base(with(hmac("X-Gitea-Signature")), hdr("X-Gitea-Event"))
         },
         // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
         // body; event in `X-GitHub-Event`, delivery GUID in `X-GitHub-Delivery`. GitHub signs
@@ -315,6 +543,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/events/0/resource_type"),
             )
         },
+        // Heroku app webhooks (devcenter.heroku.com/articles/app-webhooks):
+        // `Heroku-Webhook-Hmac-SHA256`, base64 HMAC-SHA256 of the body; `{id, action, resource,
+        // data, created_at}`, named by the resource (`release`, `build`, …).
+        "heroku" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("Heroku-Webhook-Hmac-SHA256")
+                }),
+                ptr("/resource"),
+            )
+        },
         // HubSpot v3: base64 HMAC-SHA256 of method + URL + body + timestamp (ms), 5 minutes.
         // The body is a JSON array of events; the first one names the batch.
         "hubspot" => Preset {
@@ -331,6 +573,41 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/0/subscriptionType"),
             )
         },
+        // ImageKit: Standard Webhooks headers, keyed with the secret's text (imagekitio
+        // `webhooks.unwrap` base64-encodes the UTF-8 secret before handing it to
+        // `standardwebhooks`, which decodes it again).
+        "imagekit" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/type"),
+            )
+        },
+        // incident.io (api-docs.incident.io, "Webhooks"): sent through Svix under the
+        // `webhook-*` header names, `whsec_` secrets; the body names its `event_type`.
+        "incident-io" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
+        },
+        // Increase: Standard Webhooks headers, but its SDK keys the HMAC with the secret's text
+        // (increase `events.unwrap` passes the UTF-8 bytes to `standardwebhooks`).
+        "increase" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/category"),
+            )
+        },
         // Intercom: `X-Hub-Signature: sha1=<hex>` of the body; `{type, id, topic, data}`.
         "intercom" => Preset {
             delivery_id: ptr("/id"),
@@ -344,8 +621,44 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/topic"),
             )
         },
+        // Jira Cloud admin webhooks with a secret (developer.atlassian.com/cloud/jira/platform/
+        // webhooks): `X-Hub-Signature: sha256=<hex>` of the body; `webhookEvent` such as
+        // `jira:issue_created`, `X-Atlassian-Webhook-Identifier` stable across retries.
+        "jira" => Preset {
+            delivery_id: hdr("X-Atlassian-Webhook-Identifier"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature")
+                }),
+                ptr("/webhookEvent"),
+            )
+        },
+        // LaunchDarkly (launchdarkly.com/docs/home/infrastructure/webhooks): `X-LD-Signature`,
+        // hex HMAC-SHA256 of the body with the webhook's secret; the body is an audit-log entry.
+        "launchdarkly" => Preset {
+            delivery_id: ptr("/_id"),
+            event_time: ptr("/date"),
+            ..base(with(hmac("X-LD-Signature")), ptr("/kind"))
+        },
         // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
         "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),
+        // LINE Messaging API: `x-line-signature`, base64 HMAC-SHA256 of the body with the channel
+        // secret (line-bot-sdk `SignatureValidator`, @line/bot-sdk `validateSignature`). A
+        // delivery carries a batch of events; the console's "Verify" sends none, so it has no
+        // event type and is refused.
+        "line" => Preset {
+            delivery_id: ptr("/events/0/webhookEventId"),
+            event_time: ptr("/events/0/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("x-line-signature")
+                }),
+                ptr("/events/0/type"),
+            )
+        },
         // Linear: `Linear-Signature`, hex HMAC-SHA256 of the body, and the signed body's
         // `webhookTimestamp` (ms) within 60 s (@linear/sdk `LinearWebhookClient.verify`).
         "linear" => Preset {
@@ -360,6 +673,12 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/type"),
             )
+        },
+        // Liveblocks: Standard Webhooks (`webhook-*`, `whsec_` secrets, ±5 minutes;
+        // @liveblocks/node `WebhookHandler.verifyRequest`).
+        "liveblocks" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
         // Lithic signs with Standard Webhooks (lithic `webhooks.verify_signature`).
         "lithic" => Preset {
@@ -471,6 +790,18 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Postmark (postmarkapp.com/developer/webhooks/webhooks-overview): no signature; the
+        // Basic-auth credentials of the webhook URL arrive as `Authorization: Basic <…>`, so the
+        // secret is that whole value.
+        "postmark" => Preset {
+            delivery_id: ptr("/MessageID"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Authorization".to_owned()),
+                }),
+                ptr("/RecordType"),
+            )
+        },
         // Pusher Channels: `X-Pusher-Signature`, hex HMAC-SHA256 of the body with the app
         // secret (pusher `WebHook.isValid`); `X-Pusher-Key` names the app. A delivery carries a
         // batch of events, the first names it.
@@ -478,11 +809,46 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/time_ms"),
             ..base(with(hmac("X-Pusher-Signature")), ptr("/events/0/name"))
         },
+        // Revolut (developer.revolut.com, "Verify the payload signature"): `Revolut-Signature:
+        // v1=<hex>[,v1=…]`, HMAC-SHA256 of `v1.{Revolut-Request-Timestamp}.{body}`, the timestamp
+        // in ms, within 5 minutes.
+        "revolut" => Preset {
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(",".to_owned()),
+                    signed: "v1.{timestamp}.{body}".to_owned(),
+                    timestamp_header: Some("Revolut-Request-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("Revolut-Signature")
+                }),
+                ptr("/event"),
+            )
+        },
+        // Retell AI: `x-retell-signature: v=<ms>,d=<hex>`, HMAC-SHA256 of `{body}{v}` with the API
+        // key, ±5 minutes (retell-sdk `webhook_auth` `sign` / `verify`).
+        "retell" => base(
+            with(SignatureConfig {
+                fields: Some(fields(",", "d", "v")),
+                signed: "{body}{timestamp}".to_owned(),
+                timestamp_format: TimestampFormat::UnixMillis,
+                ..hmac("x-retell-signature")
+            }),
+            ptr("/event"),
+        ),
         // Razorpay: `X-Razorpay-Signature`, hex HMAC-SHA256 of the body; `x-razorpay-event-id`.
         "razorpay" => Preset {
             delivery_id: hdr("x-razorpay-event-id"),
             event_time: ptr("/created_at"),
             ..base(with(hmac("X-Razorpay-Signature")), ptr("/event"))
+        },
+        // Render (render.com/docs/webhooks): Standard Webhooks headers and `whsec_` secrets;
+        // `{type, timestamp, data}`.
+        "render" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
         // Replicate signs with Standard Webhooks (replicate `validateWebhook`); a delivery is
         // the prediction, named by its status.
@@ -515,6 +881,17 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-Twilio-Email-Event-Webhook-Signature")
                 })),
                 ptr("/0/event"),
+            )
+        },
+        // Sentry integration platform (docs.sentry.io/integrations/integration-platform/
+        // webhooks): `Sentry-Hook-Signature`, hex HMAC-SHA256 of the body with the integration's
+        // client secret; the resource (`issue`, `error`, …) in `Sentry-Hook-Resource`.
+        // `Sentry-Hook-Timestamp` is not signed, so it opens no replay window.
+        "sentry" => Preset {
+            delivery_id: hdr("Request-ID"),
+            ..base(
+                with(hmac("Sentry-Hook-Signature")),
+                hdr("Sentry-Hook-Resource"),
             )
         },
         // Shopify: `X-Shopify-Hmac-Sha256`, base64 HMAC-SHA256 of the body; topic, webhook id
@@ -583,6 +960,33 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Stream (GetStream) Chat: `X-Signature`, hex HMAC-SHA256 of the body with the API
+        // secret (stream-chat `verify_webhook`); `X-Webhook-Id` names the delivery.
+        "stream" => Preset {
+            delivery_id: hdr("X-Webhook-Id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("X-Signature")), ptr("/type"))
+        },
+        // Stytch (stytch.com/docs/b2b/guides/webhooks): sent through Svix (`svix-*` headers).
+        // The event's name is `source.object_type.action`, three body fields; the entity type
+        // names the topic and `action` stays in the payload.
+        "stytch" => Preset {
+            delivery_id: hdr("svix-id"),
+            event_time: ptr("/timestamp"),
+            ..base(with(standard_webhooks("svix")), ptr("/object_type"))
+        },
+        // Telegram Bot API (`setWebhook`'s `secret_token`): the token arrives in
+        // `X-Telegram-Bot-Api-Secret-Token`. An update names its kind by which field it carries
+        // (`message`, `callback_query`, …), not by a value, so every update has the type `update`.
+        "telegram" => Preset {
+            delivery_id: ptr("/update_id"),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("X-Telegram-Bot-Api-Secret-Token".to_owned()),
+                }),
+                Some(Locator::Value("update".to_owned())),
+            )
+        },
         // Telnyx: Ed25519 over `{timestamp}|{body}`, base64 signature in
         // `telnyx-signature-ed25519`, base64 public key, 5 minutes (telnyx
         // `verify_webhook_signature`).
@@ -601,6 +1005,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/data/event_type"),
             )
         },
+        // HCP Terraform / Terraform Enterprise notifications (developer.hashicorp.com/terraform/
+        // cloud-docs/api-docs/notification-configurations): `X-TFE-Notification-Signature`, hex
+        // HMAC-SHA512 of the body with the configuration's token; a delivery carries a list of
+        // notifications, the first names it (`run:completed`, `verification`, …).
+        "terraform-cloud" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::Sha512,
+                ..hmac("X-TFE-Notification-Signature")
+            }),
+            ptr("/notifications/0/trigger"),
+        ),
+        // Terra: `terra-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`, ±300 s (terra-api
+        // `verifyTerraWebhookSignature`).
+        "terra" => base(with(t_v1_fields("terra-signature")), ptr("/type")),
         // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
         // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by
         // the URL's `bodySHA256`. Needs the source's `public_url`. Twilio has no common event
@@ -629,6 +1047,52 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("Typeform-Signature")
                 }),
                 ptr("/event_type"),
+            )
+        },
+        // Vercel (vercel.com/docs/webhooks): `x-vercel-signature`, hex HMAC-SHA1 of the body with
+        // the webhook's secret (or an integration's client secret).
+        "vercel" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/createdAt"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    ..hmac("x-vercel-signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // Viber bots: `X-Viber-Content-Signature`, hex HMAC-SHA256 of the body with the bot's
+        // auth token (viber-bot `MessageValidator`); `set_webhook`'s own `webhook` event is signed
+        // too and is accepted like any other.
+        "viber" => Preset {
+            delivery_id: ptr("/message_token"),
+            event_time: ptr("/timestamp"),
+            ..base(with(hmac("X-Viber-Content-Signature")), ptr("/event"))
+        },
+        // Webflow: `x-webflow-signature`, hex HMAC-SHA256 of `{x-webflow-timestamp}:{body}`, the
+        // timestamp in ms (webflow-api `webhooks.verifySignature`); the docs reject requests
+        // older than 5 minutes.
+        "webflow" => base(
+            with(SignatureConfig {
+                signed: "{timestamp}:{body}".to_owned(),
+                timestamp_header: Some("x-webflow-timestamp".to_owned()),
+                timestamp_format: TimestampFormat::UnixMillis,
+                ..hmac("x-webflow-signature")
+            }),
+            ptr("/triggerType"),
+        ),
+        // WooCommerce (woocommerce.github.io/woocommerce-rest-api-docs/#webhooks):
+        // `X-WC-Webhook-Signature`, base64 HMAC-SHA256 of the body with the secret set on the
+        // webhook; topic and delivery id in headers.
+        "woocommerce" => Preset {
+            delivery_id: hdr("X-WC-Webhook-Delivery-ID"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("X-WC-Webhook-Signature")
+                }),
+                hdr("X-WC-Webhook-Topic"),
             )
         },
         // WorkOS: `WorkOS-Signature: t=<ms>, v1=<hex>` over `{t}.{body}`; @workos-inc/node
@@ -669,6 +1133,22 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("x-xero-signature")
                 }),
                 ptr("/events/0/eventCategory"),
+            )
+        },
+        // Zendesk (developer.zendesk.com/documentation/webhooks/verifying):
+        // `X-Zendesk-Webhook-Signature`, base64 HMAC-SHA256 of
+        // `{X-Zendesk-Webhook-Signature-Timestamp}{body}`. That timestamp is RFC 3339, which the
+        // replay window does not read: it is signed but not checked for age.
+        "zendesk" => Preset {
+            delivery_id: hdr("x-zendesk-webhook-invocation-id"),
+            event_time: ptr("/time"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{header:X-Zendesk-Webhook-Signature-Timestamp}{body}".to_owned(),
+                    ..hmac("X-Zendesk-Webhook-Signature")
+                }),
+                ptr("/type"),
             )
         },
         // Zoom: `x-zm-signature: v0=<hex>` over `v0:{timestamp}:{body}` (zoom/webhook-sample);

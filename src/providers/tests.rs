@@ -236,8 +236,16 @@ const SW_SIG: &str = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
 
 #[test]
 fn standard_webhooks_sdk_vector() {
-    // standard-webhooks libraries/python/tests/test_webhooks.py test_sign_function.
-    for provider in ["standard-webhooks", "gitlab-signing-token"] {
+    // standard-webhooks libraries/python/tests/test_webhooks.py test_sign_function, for every
+    // preset that uses the scheme unchanged under the `webhook-*` names.
+    for provider in [
+        "standard-webhooks",
+        "gitlab-signing-token",
+        "brex",
+        "incident-io",
+        "liveblocks",
+        "render",
+    ] {
         check(Vector {
             now: 1614265330,
             other_key: SW_OTHER,
@@ -259,7 +267,7 @@ fn standard_webhooks_sdk_vector() {
 #[test]
 fn svix_sdk_vector_for_svix_clerk_and_resend() {
     // svix-webhooks python/tests/test_webhooks.py (same vector as Standard Webhooks).
-    for provider in ["svix", "clerk", "resend"] {
+    for provider in ["svix", "clerk", "resend", "stytch"] {
         check(Vector {
             now: 1614265330,
             other_key: SW_OTHER,
@@ -671,7 +679,14 @@ fn derived_vectors_that_sign_the_url() {
 
 #[test]
 fn token_presets_compare_the_header() {
-    for (provider, header) in [("gitlab", "X-Gitlab-Token"), ("okta", "Authorization")] {
+    for (provider, header) in [
+        ("gitlab", "X-Gitlab-Token"),
+        ("okta", "Authorization"),
+        ("auth0", "Authorization"),
+        ("chargebee", "Authorization"),
+        ("postmark", "Authorization"),
+        ("telegram", "X-Telegram-Bot-Api-Secret-Token"),
+    ] {
         let auth = preset(provider).and_then(|p| p.auth).expect("auth");
         let v = Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).expect("v");
         let mut headers = HeaderMap::new();
@@ -978,4 +993,391 @@ fn mailgun_sdk_vector() {
         matches!(&p.delivery_id, Some(Locator::Pointer(p)) if p == "/signature/token"),
         "the signed token is the delivery id"
     );
+}
+
+#[test]
+fn brex_secrets_come_without_the_whsec_prefix() {
+    // Brex lists its secrets as bare base64; the same key with or without `whsec_` verifies the
+    // Standard Webhooks vector.
+    let v = hmac_vector("brex", "standardwebhooks tests", SW_KEY, &[], SW_BODY);
+    let headers = [
+        ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+        ("webhook-timestamp", "1614265330"),
+        ("webhook-signature", SW_SIG),
+    ];
+    let bare = SW_KEY.trim_start_matches("whsec_");
+    assert_eq!(run(&v, bare, &headers, SW_BODY, 1614265330), Ok(0));
+}
+
+#[test]
+fn finch_uses_its_own_header_names() {
+    // The Standard Webhooks vector under Finch's header names, with the bare base64 secret that
+    // finch-api `webhooks.verify_signature` decodes (it also accepted this vector).
+    check(Vector {
+        now: 1614265330,
+        other_key: SW_OTHER.trim_start_matches("whsec_"),
+        ..hmac_vector(
+            "finch",
+            "standardwebhooks tests; finch-api verify_signature",
+            SW_KEY.trim_start_matches("whsec_"),
+            &[
+                ("finch-event-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+                ("finch-timestamp", "1614265330"),
+                ("finch-signature", SW_SIG),
+            ],
+            SW_BODY,
+        )
+    });
+}
+
+#[test]
+fn increase_keys_with_the_secret_text() {
+    // increase `events.unwrap` (0.552.0) accepted this and refused it with a changed body: the
+    // HMAC key is the secret's UTF-8 bytes, not a decoded `whsec_` value.
+    check(hmac_vector(
+        "increase",
+        "increase events.unwrap",
+        "increase-webhook-secret-example",
+        &[
+            ("webhook-id", "webhook_delivery_1700000000"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,pIJlOUpsq4iJiZchAH/FNVkBWrL2KfKdbFOTeZ2y0/4=",
+            ),
+        ],
+        br#"{"id":"event_001121bcd4c4b6bde8d5","category":"account.created","created_at":"2023-11-14T22:13:20Z","associated_object_id":"account_in71c4amph0vgo2qllky","associated_object_type":"account","type":"event"}"#,
+    ));
+}
+
+/// Header name and value pairs of a vector.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
+#[test]
+fn derived_vectors_from_the_providers_docs() {
+    // Derived: `KEY` and `BODY` signed as each provider's doc describes, computed with Python's
+    // `hmac` module, not with this crate.
+    let cases: &[(&str, &str, Headers)] = &[
+        (
+            "airwallex",
+            "https://www.airwallex.com/docs/developer-tools/webhooks/listen-for-webhook-events",
+            &[
+                ("x-timestamp", "1700000000000"),
+                (
+                    "x-signature",
+                    "e35025f17ec0e8dfe0034d4c3243f47acdf18f158c3ed237d16d6362954d1537",
+                ),
+            ],
+        ),
+        (
+            "bitbucket-server",
+            "https://confluence.atlassian.com/bitbucketserver/manage-webhooks-938025878.html",
+            &[("X-Hub-Signature", "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
+        ),
+        (
+            "buildkite",
+            "https://buildkite.com/docs/apis/webhooks/pipelines",
+            &[(
+                "X-Buildkite-Signature",
+                "timestamp=1700000000,signature=90bed5fc71ce011237325ee64b75b96beb9b6d20079d9f931a7a8724f2c86384",
+            )],
+        ),
+        (
+            "checkout-com",
+            "https://www.checkout.com/docs/developer-resources/webhooks",
+            &[(
+                "Cko-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "circleci",
+            "https://circleci.com/docs/webhooks/",
+            &[(
+                "circleci-signature",
+                "v1=00,v1=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "clickup",
+            "https://developer.clickup.com/docs/webhooksignature",
+            &[(
+                "X-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "customer-io",
+            "https://customer.io/docs/api/webhooks/",
+            &[
+                ("x-cio-timestamp", "1700000000"),
+                (
+                    "x-cio-signature",
+                    "b9df881b150ded7eea69bad6144312a1b51d5333412c665f0d91fc613f857db2",
+                ),
+            ],
+        ),
+        (
+            "gitea",
+            "https://docs.gitea.com/usage/webhooks",
+            &[("X-Gitea-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
+        ),
+        (
+            "heroku",
+            "https://devcenter.heroku.com/articles/app-webhooks",
+            &[(
+                "Heroku-Webhook-Hmac-SHA256",
+                "2a6M+5HPaP6Om3NK+HNrSnn/XI6YrG00Vju5ajSsSMM=",
+            )],
+        ),
+        (
+            "jira",
+            "https://developer.atlassian.com/cloud/jira/platform/webhooks/",
+            &[(
+                "X-Hub-Signature",
+                "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "launchdarkly",
+            "https://launchdarkly.com/docs/home/infrastructure/webhooks",
+            &[("X-LD-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
+        ),
+        (
+            "sentry",
+            "https://docs.sentry.io/integrations/integration-platform/webhooks/",
+            &[(
+                "Sentry-Hook-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "terraform-cloud",
+            "https://developer.hashicorp.com/terraform/cloud-docs/api-docs/notification-configurations",
+            &[("X-TFE-Notification-Signature", "4733a9c2e388572f7d9d7268f44db6b9b50912282ded09cb5bfaba2e4d5301501f485ef7b2d5347eab8fd0445753ad4dfe1ccb3351b8a62ff797f5ad29a0b61f")],
+        ),
+        (
+            "vercel",
+            "https://vercel.com/docs/webhooks",
+            &[(
+                "x-vercel-signature",
+                "7402ff9763da693f82a47b9df4f11d1eb389fcc6",
+            )],
+        ),
+        (
+            "woocommerce",
+            "https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks",
+            &[(
+                "X-WC-Webhook-Signature",
+                "2a6M+5HPaP6Om3NK+HNrSnn/XI6YrG00Vju5ajSsSMM=",
+            )],
+        ),
+        (
+            "zendesk",
+            "https://developer.zendesk.com/documentation/webhooks/verifying/",
+            &[
+                (
+                    "X-Zendesk-Webhook-Signature-Timestamp",
+                    "2023-11-14T22:13:20Z",
+                ),
+                (
+                    "X-Zendesk-Webhook-Signature",
+                    "l9Z/tUojKQJL2aMoL7wMqwNl2tb54HAVjF5zZxT6Tb4=",
+                ),
+            ],
+        ),
+    ];
+    for (provider, doc, headers) in cases {
+        check(hmac_vector(provider, doc, KEY, headers, BODY));
+    }
+}
+
+#[test]
+fn line_sdk_vector() {
+    // line-bot-sdk-python tests/v3/test_webhook.py (SignatureValidator).
+    check(hmac_vector(
+        "line",
+        "line-bot-sdk tests",
+        "channel_secret",
+        &[(
+            "x-line-signature",
+            "/gg9a+LvFevTH1sd7XCQycD7tsWclCsInj7MhBHxN7k=",
+        )],
+        b"bodybodybodybody",
+    ));
+}
+
+#[test]
+fn p2_sdk_vectors() {
+    // Each SDK accepted its vector and refused it with a changed body.
+    check(hmac_vector(
+        "elevenlabs",
+        "elevenlabs webhooks.construct_event",
+        "wsec_elevenlabs_example",
+        &[(
+            "ElevenLabs-Signature",
+            "t=1700000000,v0=9a1ec2dab4cbf22c16cf1c1c3597f0273f88131b50ae2736c12bc93efd0a4a2d",
+        )],
+        br#"{"type":"post_call_transcription","event_timestamp":1700000000,"data":{"agent_id":"agent_1","conversation_id":"conv_1","status":"done"}}"#,
+    ));
+    check(hmac_vector(
+        "stream",
+        "stream-chat verify_webhook",
+        "stream-api-secret-example",
+        &[
+            ("X-Webhook-Id", "wh_1"),
+            (
+                "X-Signature",
+                "1c57ca10f544d6ac02c71266b9c25715fad4214943916041c142f9c2931d0315",
+            ),
+        ],
+        br#"{"type":"message.new","cid":"messaging:general","message":{"id":"m1","text":"hi"},"created_at":"2023-11-14T22:13:20Z"}"#,
+    ));
+    check(hmac_vector(
+        "webflow",
+        "webflow-api webhooks.verifySignature",
+        "webflow-signing-secret-example",
+        &[
+            ("x-webflow-timestamp", "1700000000000"),
+            (
+                "x-webflow-signature",
+                "21b6244fec41c57031c04660575e9e4c45a3d9150396f696711ca592f36698c7",
+            ),
+        ],
+        br#"{"triggerType":"form_submission","payload":{"name":"Contact","siteId":"s1","data":{"email":"a@b.c"},"id":"f1"}}"#,
+    ));
+}
+
+#[test]
+fn p3_sdk_vectors() {
+    // Retell: retell-sdk `webhook_auth.symmetric.sign` made this, and its `verify` accepted it.
+    check(hmac_vector(
+        "retell",
+        "retell-sdk webhook_auth sign",
+        "key_retell_example",
+        &[(
+            "x-retell-signature",
+            "v=1700000000000,d=5545879e745a3e8244f4b68c3bc35d6b9ef28f7e2f936566d796e1f36227e1d8",
+        )],
+        br#"{"event":"call_ended","call":{"call_id":"call_1","agent_id":"agent_1","call_status":"ended"}}"#,
+    ));
+    // Terra: terra-api `verifyTerraWebhookSignature` accepted this and refused a changed body.
+    check(hmac_vector(
+        "terra",
+        "terra-api verifyTerraWebhookSignature",
+        "terra-signing-secret",
+        &[(
+            "terra-signature",
+            "t=1700000000,v1=268da83d88e531100ed036e36dc0522fc27f0b40a6986e3d6e6ced4e88981a57",
+        )],
+        br#"{"type":"activity","user":{"user_id":"u1","provider":"GARMIN"},"data":[]}"#,
+    ));
+    // Cashfree: cashfree-pg (npm) `PGVerifyWebhookSignature` accepted this and refused a
+    // changed body.
+    check(hmac_vector(
+        "cashfree",
+        "cashfree-pg PGVerifyWebhookSignature",
+        "cf-client-secret-example",
+        &[
+            ("x-webhook-timestamp", "1700000000000"),
+            (
+                "x-webhook-signature",
+                "sZLAxI8PGnJSUfdBLq9uyaEn0SlH560TrEDUQxLP8/c=",
+            ),
+        ],
+        br#"{"data":{"order":{"order_id":"order_1","order_amount":1.0},"payment":{"cf_payment_id":"12345","payment_status":"SUCCESS"}},"event_time":"2023-11-14T22:13:20+00:00","type":"PAYMENT_SUCCESS_WEBHOOK"}"#,
+    ));
+    // Viber: viber-bot `MessageValidator.validateMessage` accepted this and refused a changed
+    // body.
+    check(hmac_vector(
+        "viber",
+        "viber-bot MessageValidator",
+        "viber-auth-token-example",
+        &[(
+            "X-Viber-Content-Signature",
+            "1c51b8d7d1de0954741b454dd0d6a5069fbbd9d0b451ecf3e6ca384f4c096152",
+        )],
+        br#"{"event":"message","timestamp":1700000000000,"message_token":4912661846655238145,"sender":{"id":"01234567890A="},"message":{"type":"text","text":"hi"}}"#,
+    ));
+    // ImageKit: imagekitio `webhooks.unwrap` accepted this and refused a changed body; the key
+    // is the secret's text even though it looks like a `whsec_` value.
+    check(hmac_vector(
+        "imagekit",
+        "imagekitio webhooks.unwrap",
+        "whsec_imagekit_example_text",
+        &[
+            ("webhook-id", "msg_imagekit_1"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,N8FFl6hYu9Y4yQDKMDuwEe/bNMSix+w7R7h4TlQMqg0=",
+            ),
+        ],
+        br#"{"type":"video.transformation.ready","id":"evt_1","created_at":"2023-11-14T22:13:20.000Z","data":{"asset":{"url":"https://ik.imagekit.io/x/v.mp4"}},"request":{"x_request_id":"r1"}}"#,
+    ));
+}
+
+#[test]
+fn revolut_docs_example() {
+    // Derived: the signing secret and `payload_to_sign` of Revolut's "Verify the payload
+    // signature" guide (https://developer.revolut.com/docs/guides/merchant/monitor-and-observe/webhooks/verify-the-payload-signature),
+    // signed with Python's `hmac` module. The guide's example header value (kept first in the
+    // list, so rotation lists are exercised) was not made from this payload.
+    check(Vector {
+        now: 1_683_650_202,
+        ..hmac_vector(
+            "revolut",
+            "derived from Revolut's docs",
+            "wsk_r59a4HfWVAKycbCaNO1RvgCJec02gRd8",
+            &[
+                ("Revolut-Request-Timestamp", "1683650202360"),
+                (
+                    "Revolut-Signature",
+                    "v1=09a9989dd8d9282c1d34974fc730f5cbfc4f4296941247e90ae5256590a11e8c,v1=e0081c3c3d4019449671648596e1868a168d337d5ae711282f32eba42e02eeab",
+                ),
+            ],
+            br#"{"data":{"id":"645a7696-1234-aa47-1234-cbae0449cc46","new_state":"completed","old_state":"pending","request_id":"app_charges-9f5d5eb3-1234-1234-1234-3914763e0bcb"},"event":"TransactionStateChanged","timestamp":"2023-05-09T16:36:38.028960Z"}"#,
+        )
+    });
+}
+
+#[test]
+fn the_providers_page_lists_every_preset_once() {
+    // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
+    // paragraph states the total.
+    let page = include_str!("../../docs/src/providers.md");
+    let mut documented = Vec::new();
+    for row in page.lines().filter(|l| l.starts_with("| `")) {
+        let first_cell = row.split('|').nth(1).unwrap_or_default();
+        documented.extend(first_cell.split('`').skip(1).step_by(2));
+    }
+    let mut sorted = documented.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), documented.len(), "a preset has two rows");
+    let mut names = NAMES.to_vec();
+    names.sort_unstable();
+    assert_eq!(sorted, names, "the table and NAMES differ");
+    let total = format!("**Counts ({} presets).**", NAMES.len());
+    assert!(page.contains(&total), "the page must say {total}");
+}
+
+#[test]
+fn airtable_keys_with_the_decoded_mac_secret() {
+    // Derived from https://airtable.com/developers/web/api/webhooks-overview: hex HMAC-SHA256 of
+    // the body keyed with the base64-decoded `macSecretBase64` (here the base64 of `KEY`),
+    // computed with Python's `hmac` module.
+    check(Vector {
+        other_key: "b3RoZXItbWFjLXNlY3JldA==",
+        ..hmac_vector(
+            "airtable",
+            "derived from Airtable's docs",
+            "d2hzZWNfZXhhbXBsZV9zZWNyZXQ=",
+            &[(
+                "X-Airtable-Content-MAC",
+                "hmac-sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+            BODY,
+        )
+    });
 }

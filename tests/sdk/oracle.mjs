@@ -7,7 +7,8 @@
 // These SDKs sign: GitHub (@octokit/webhooks-methods; 4.1.0 for legacy SHA-1), Shopify
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
 // (@workos-inc/node), Pusher (pusher Token.sign). These only verify, so the body is signed with
-// node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom.
+// node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
+// Liveblocks, LINE, Webflow, Terra, Cashfree, Viber.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
@@ -21,6 +22,15 @@ import { validateWebhook } from "replicate";
 import { validateEvent } from "@polar-sh/sdk/webhooks";
 import { WebhookEventVerifier } from "@onfido/api";
 import { AwsLambdaReceiver } from "@zoom/rivet/meetings";
+import { WebhookHandler } from "@liveblocks/node";
+import { validateSignature as lineValidate } from "@line/bot-sdk";
+import { WebflowClient } from "webflow-api";
+import { verifyTerraWebhookSignature } from "terra-api";
+import { Cashfree, CFEnvironment } from "cashfree-pg";
+import { createRequire } from "node:module";
+
+// viber-bot exposes its validator only as a CommonJS file.
+const MessageValidator = createRequire(import.meta.url)("viber-bot/lib/message/message-validator.js");
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -115,6 +125,42 @@ const signers = {
     const answer = await receiver.start()({ headers, body: r.body, isBase64Encoded: false }, {});
     console.debug = debug;
     return { headers, sdk: "@zoom/rivet AwsLambdaReceiver (oracle)", sdk_accepts: answer.statusCode === 200 };
+  },
+  async liveblocks(r) {
+    const key = Buffer.from(r.secret.replace(/^whsec_/, ""), "base64");
+    const signature = createHmac("sha256", key).update(`${r.msg_id}.${r.timestamp}.${r.body}`).digest("base64");
+    const headers = { "webhook-id": r.msg_id, "webhook-timestamp": String(r.timestamp), "webhook-signature": `v1,${signature}` };
+    const ok = await accepts(() => new WebhookHandler(r.secret).verifyRequest({ headers, rawBody: r.body }));
+    return { headers, sdk: "@liveblocks/node WebhookHandler.verifyRequest (oracle)", sdk_accepts: ok };
+  },
+  async line(r) {
+    const signature = createHmac("sha256", r.secret).update(r.body).digest("base64");
+    const ok = await accepts(() => lineValidate(r.body, r.secret, signature));
+    return { headers: { "x-line-signature": signature }, sdk: "@line/bot-sdk validateSignature (oracle)", sdk_accepts: ok };
+  },
+  async webflow(r) {
+    const ts = String(r.timestamp * 1000);
+    const headers = { "x-webflow-timestamp": ts, "x-webflow-signature": hmacHex(r.secret, `${ts}:${r.body}`) };
+    const client = new WebflowClient({ accessToken: "oracle" });
+    const ok = await accepts(() => client.webhooks.verifySignature({ headers, body: r.body, secret: r.secret }));
+    return { headers, sdk: "webflow-api webhooks.verifySignature (oracle)", sdk_accepts: ok };
+  },
+  async terra(r) {
+    const header = `t=${r.timestamp},v1=${hmacHex(r.secret, `${r.timestamp}.${r.body}`)}`;
+    const ok = await accepts(() => verifyTerraWebhookSignature(r.body, header, r.secret));
+    return { headers: { "terra-signature": header }, sdk: "terra-api verifyTerraWebhookSignature (oracle)", sdk_accepts: ok };
+  },
+  async cashfree(r) {
+    const ts = String(r.timestamp * 1000);
+    const signature = createHmac("sha256", r.secret).update(ts + r.body).digest("base64");
+    const cashfree = new Cashfree(CFEnvironment.SANDBOX, "oracle", r.secret);
+    const ok = await accepts(() => cashfree.PGVerifyWebhookSignature(signature, r.body, ts));
+    return { headers: { "x-webhook-timestamp": ts, "x-webhook-signature": signature }, sdk: "cashfree-pg PGVerifyWebhookSignature (oracle)", sdk_accepts: ok };
+  },
+  async viber(r) {
+    const signature = hmacHex(r.secret, r.body);
+    const ok = new MessageValidator({ debug() {} }, r.secret).validateMessage(signature, r.body);
+    return { headers: { "X-Viber-Content-Signature": signature }, sdk: "viber-bot MessageValidator (oracle)", sdk_accepts: ok };
   },
 };
 

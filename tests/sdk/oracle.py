@@ -10,11 +10,14 @@ Reads one JSON object from stdin and prints one JSON object:
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen, Coinbase Commerce, Modern Treasury, and Lithic through its `standardwebhooks`
-dependency) the headers (for Adyen: the body, which carries the signatures) come from that SDK.
-For verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless,
-Telnyx, Mailgun) the signature is made with a general crypto library and the official verifier
-is asked whether it accepts it (`sdk_accepts`); the gateway must then accept the same request.
+Twilio, Adyen, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
+`standardwebhooks` dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch
+with `svix`, the reference libraries of the scheme they send) the headers (for Adyen: the body,
+which carries the signatures) come from that SDK. For verify-only SDKs (Square, SendGrid,
+Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase, Finch, Stream,
+ElevenLabs, ImageKit) the signature is made with a general crypto library and the official
+verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept the same
+request.
 """
 
 import base64
@@ -290,6 +293,93 @@ def sign_mailgun(r):
     return {}, "mailgun SecurityGuard.verify_webhook (oracle)", ok, json.dumps(body, separators=(",", ":"))
 
 
+def sign_svix_unbranded(r):
+    """Svix under the `webhook-*` header names, which its libraries accept (incident.io)."""
+    from svix.webhooks import Webhook
+
+    wh = Webhook(r["secret"])
+    sig = wh.sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    wh.verify(r["body"], headers)
+    return headers, "svix Webhook.sign (webhook-* headers)", True
+
+
+def sign_increase(r):
+    """Increase keys the HMAC with the secret's text; its SDK hands those bytes to standardwebhooks."""
+    from increase import Increase
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    signed = f"{r['msg_id']}.{r['timestamp']}.{r['body']}".encode()
+    sig = base64.b64encode(hmac.new(r["secret"].encode(), signed, hashlib.sha256).digest()).decode()
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": f"v1,{sig}"}
+    try:
+        Increase(api_key="oracle", webhook_secret=r["secret"]).events.unwrap(r["body"], headers=headers)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "increase events.unwrap (oracle)", ok
+
+
+def sign_finch(r):
+    from finch import Finch
+
+    signed = f"{r['msg_id']}.{r['timestamp']}.{r['body']}".encode()
+    key = base64.b64decode(r["secret"])
+    sig = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    headers = {"finch-event-id": r["msg_id"], "finch-timestamp": str(r["timestamp"]), "finch-signature": f"v1,{sig}"}
+    try:
+        Finch(access_token="oracle").webhooks.verify_signature(r["body"], headers, secret=r["secret"])
+        ok = True
+    except ValueError:
+        ok = False
+    return headers, "finch-api webhooks.verify_signature (oracle)", ok
+
+
+def sign_stream(r):
+    from stream_chat import StreamChat
+
+    sig = hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).hexdigest()
+    ok = StreamChat(api_key="oracle", api_secret=r["secret"]).verify_webhook(r["body"].encode(), sig)
+    return {"X-Signature": sig, "X-Webhook-Id": r["msg_id"]}, "stream-chat verify_webhook (oracle)", ok
+
+
+def sign_elevenlabs(r):
+    from elevenlabs.client import ElevenLabs
+
+    ts = str(r["timestamp"])
+    digest = hmac.new(r["secret"].encode(), f"{ts}.{r['body']}".encode(), hashlib.sha256).hexdigest()
+    header = f"t={ts},v0={digest}"
+    try:
+        ElevenLabs(api_key="oracle").webhooks.construct_event(r["body"], header, r["secret"])
+        ok = True
+    except Exception:  # the SDK raises BadRequestError
+        ok = False
+    return {"ElevenLabs-Signature": header}, "elevenlabs webhooks.construct_event (oracle)", ok
+
+
+def sign_retell(r):
+    from retell.lib.webhook_auth import symmetric
+
+    header = symmetric["sign"](r["body"], r["secret"], r["timestamp"] * 1000)
+    return {"x-retell-signature": header}, "retell-sdk webhook_auth sign", symmetric["verify"](r["body"], r["secret"], header)
+
+
+def sign_imagekit(r):
+    """ImageKit keys the HMAC with the secret's text; its SDK wraps standardwebhooks."""
+    from imagekitio import ImageKit
+    from standardwebhooks.webhooks import WebhookVerificationError
+
+    signed = f"{r['msg_id']}.{r['timestamp']}.{r['body']}".encode()
+    sig = base64.b64encode(hmac.new(r["secret"].encode(), signed, hashlib.sha256).digest()).decode()
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": f"v1,{sig}"}
+    try:
+        ImageKit(private_key="oracle").webhooks.unwrap(r["body"], headers=headers, key=r["secret"])
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "imagekitio webhooks.unwrap (oracle)", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -314,6 +404,16 @@ SIGNERS = {
     "modern-treasury": sign_modern_treasury,
     "telnyx": sign_telnyx,
     "mailgun": sign_mailgun,
+    "brex": sign_standard_webhooks,
+    "render": sign_standard_webhooks,
+    "incident-io": sign_svix_unbranded,
+    "stytch": sign_svix,
+    "increase": sign_increase,
+    "finch": sign_finch,
+    "stream": sign_stream,
+    "elevenlabs": sign_elevenlabs,
+    "retell": sign_retell,
+    "imagekit": sign_imagekit,
 }
 
 
