@@ -5,7 +5,7 @@
 //! public keys parsed, signed-content recipes compiled, header names parsed) and [`Verified`],
 //! the only way later stages can get at a request. Nothing outside this module can construct a
 //! `Verified`. Submodules: `signature` (where signatures and timestamps are, what is signed,
-//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256), `api_key` (static keys).
+//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256, RSA), `api_key` (static keys).
 //!
 //! Invariants: secrets are compared in constant time (`Mac::verify_slice`, `subtle`); error
 //! messages name headers and rules, never a secret or an expected signature; no clock is read
@@ -41,6 +41,16 @@ pub enum Algorithm {
     /// ECDSA over P-256 with SHA-256 (public key: DER SubjectPublicKeyInfo or SEC1; signature
     /// DER or 64-byte r‖s).
     EcdsaP256Sha256,
+    /// RSA PKCS#1 v1.5 with SHA-256 (`RS256`, `SHA256withRSA`). RSA public keys are PEM
+    /// (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`) or DER in the key encoding; 2048 bits
+    /// at least.
+    RsaPkcs1Sha256,
+    /// RSA PKCS#1 v1.5 with SHA-512 (`RS512`).
+    RsaPkcs1Sha512,
+    /// RSA PKCS#1 v1.5 with SHA-1 (`SHA1withRSA`), for legacy schemes only.
+    RsaPkcs1Sha1,
+    /// RSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (`PS256`).
+    RsaPssSha256,
 }
 
 impl Algorithm {
@@ -58,6 +68,10 @@ impl Algorithm {
             Algorithm::Sha512 => "hmac-sha512",
             Algorithm::Ed25519 => "ed25519",
             Algorithm::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+            Algorithm::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+            Algorithm::RsaPkcs1Sha512 => "rsa-pkcs1-sha512",
+            Algorithm::RsaPkcs1Sha1 => "rsa-pkcs1-sha1",
+            Algorithm::RsaPssSha256 => "rsa-pss-sha256",
         }
     }
 }
@@ -320,7 +334,7 @@ fn header_name(name: &str) -> Result<HeaderName, VerifierConfigError> {
 pub enum AuthConfig {
     /// An HMAC of (parts of) the request, sent in a header. Secrets are shared keys.
     Hmac(SignatureConfig),
-    /// A public-key signature (Ed25519, ECDSA P-256), sent in a header. Secrets are the
+    /// A public-key signature (Ed25519, ECDSA P-256, RSA), sent in a header. Secrets are the
     /// provider's public keys.
     PublicKey(SignatureConfig),
     /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
@@ -707,6 +721,137 @@ mod tests {
         assert!(bad("{bdy}", None).contains("unknown placeholder `{bdy}`"));
         assert!(bad("{timestamp}", Some("X-Ts")).contains("must include {body}"));
         assert!(bad("{header:bad header}.{body}", None).contains("not a valid HTTP header"));
+    }
+
+    const RSA_SPKI: &str = include_str!("../../../tests/fixtures/rsa/spki-2048.pem");
+    const RSA_PKCS1: &str = include_str!("../../../tests/fixtures/rsa/pkcs1-2048.pem");
+    const RSA_OTHER: &str = include_str!("../../../tests/fixtures/rsa/other-2048.pem");
+    const RSA_1024: &str = include_str!("../../../tests/fixtures/rsa/spki-1024.pem");
+    const RSA_BODY: &str = r#"{"id":"evt_1","type":"demo.event"}"#;
+
+    fn rsa(algorithm: Algorithm) -> AuthConfig {
+        AuthConfig::PublicKey(SignatureConfig {
+            algorithm,
+            encoding: Encoding::Base64,
+            key_encoding: KeyEncoding::Base64,
+            ..hmac("X-Signature")
+        })
+    }
+
+    /// The base64 between the armor lines: DER, as a secret in the `base64` key encoding.
+    fn der_base64(pem: &str) -> String {
+        pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    #[test]
+    fn rsa_algorithms_verify_openssl_vectors() {
+        // Signatures by `openssl dgst` over RSA_BODY with the key of spki-2048.pem
+        // (tests/fixtures/rsa/README.md says how).
+        let cases = [
+            (Algorithm::RsaPkcs1Sha256, "D9O0YxgUMIrSLJmghpH5jI7D25K4aKwZGC+l98+PhlXmGbrWwHu2kn53d7HyU1KkMMjBYR4Sid6Rh8pVbCyT+a6WuMs1CwZZqp5kxIcX1S9oqnIM3xOlL9bNosuVMdW+o/r9lZsRagh5fugoE3HXGpl0754zJv/ovajbEv3LLG1eD2da5sCUoKqSuel7sG0/+x7bbRUAQAvStSGfaJm9nYICDw+PKW800BzxnWfgZtAe27i+np/Oz67jESrzReVzd9ZmqiciN1vNYi1RSIBDPMDow478tZU4RtacujKVB3zFsQLjrBYRY+SpzWhaK9NwfQkG7//95wsY2d7k6SFBSA=="),
+            (Algorithm::RsaPkcs1Sha512, "M0CT4TLEiMg2w05pmN8NM/rLutMGVyfHKi8eKDo+Vz0rCVwbPD7YeN5EGxiPCgKUlht1XCUd6Qg3ZQTdL8r130rptw0enrU9BjUwUu/nHIYsz0lb3UmKFWyE8CLqQu/V8MBZhuU6C3IgUSx61iuviGL0Xp/2RqKGTFXX2IDy7RWfKyK6miLg5eWCJ+S70Z7QbyiM9h6MDV5fs1CX764jnXw/zpg4WlfvBxJ+nFmtq4mnEFPkAhdKYGO3NDHYLm3Q7XqWYOXhitdnsxxsGVR1KwoQJQnNoErgrWo3C4/O6Kvp/d8J8cp0DMmQT9pbEa1tYds1FYVMohKFr7BeTZFzLw=="),
+            (Algorithm::RsaPkcs1Sha1, "uuIoV1V09jlQnxXGOOy+wm0naZWGywtCurKawUiA6pSWaCyV0a9mRLcS7ZFzzsye2yK3Q5tjsRwf/LcVNGD1lqYH12NRamBY6PtSfFfE6YlaXUTEwGOlcZRq/JnaRb7+s8Rn6rcdfn1RnWTuPmrqsibCpxG7CKTpOwQhJZZdgV6NCXVli0cYADAv+Nz+jIih10moZjOmynRhJnvzKjPYsuDuKhQ4wG0Qo9AcVrY/N91ZyBnAgqCq0gyaN+ONIJ3N+6UDBNH789zkpLnbeWSX9jXIwopQfKYd3MvlF2ADHkQA4RAEISjsvSYXdwoyLkqf/Zv0RUchD17wAWSBeNohGA=="),
+            (Algorithm::RsaPssSha256, "B2d9at3P8l/A2b92ZjqCAiI6IlF6tojn2vPcBLvq5vK+7U170OlyOflPtHRXn/Nnm52zDZQCBoBvSCEwUztnK4+UMNV0kGEPWEhHWZ1V7QBsr2v7NH11Py9OphXnkFmDbyrnSbW71NKaS6YbBfow5VUZng7Ef1p7CP7qDqFjr81iuAqhuKjR1w8p8RulGFcLrKXdO1tGaLljfFFj/rGvz2KnzYT/Bifx39CJVDnWx1lIPq1T03QA7RkrIIXKG7JaM/4I4Hrw4gnr5mo0Jl27ewTaQbRmoHn0it1ls8GN1jkiHx4ZFYQBtWLya4MG9FNPFumWIzBswnv+QlK+YJjmNg=="),
+        ];
+        let spki_der = der_base64(RSA_SPKI);
+        let pkcs1_der = der_base64(RSA_PKCS1);
+        let one_line = RSA_SPKI.replace('\n', " ");
+        let crlf = RSA_PKCS1.replace('\n', "\r\n");
+        for (algorithm, sig) in cases {
+            let auth = rsa(algorithm);
+            let headers = [("X-Signature", sig)];
+            // Every form of the same key: both PEMs (also on one line, or with CRLF), and DER.
+            for key in [RSA_SPKI, RSA_PKCS1, &spki_der, &pkcs1_der, &one_line, &crlf] {
+                assert_eq!(
+                    check(&auth, &[key], &headers, RSA_BODY, 0),
+                    Ok(Some(0)),
+                    "{algorithm:?} {key}"
+                );
+            }
+            // Rotation: the second key matches.
+            assert_eq!(
+                check(&auth, &[RSA_OTHER, RSA_SPKI], &headers, RSA_BODY, 0),
+                Ok(Some(1)),
+                "{algorithm:?}"
+            );
+            let refused = [
+                (
+                    RSA_SPKI,
+                    &headers[..],
+                    "{\"id\":\"evt_2\",\"type\":\"demo.event\"}",
+                    "invalid_signature",
+                ),
+                (RSA_OTHER, &headers[..], RSA_BODY, "invalid_signature"),
+                (RSA_SPKI, &[], RSA_BODY, "missing_signature"),
+                (
+                    RSA_SPKI,
+                    &[("X-Signature", "%%%")],
+                    RSA_BODY,
+                    "malformed_signature",
+                ),
+                (
+                    RSA_SPKI,
+                    &[("X-Signature", "AAAA")],
+                    RSA_BODY,
+                    "invalid_signature",
+                ),
+            ];
+            for (key, headers, body, code) in refused {
+                assert_eq!(
+                    check(&auth, &[key], headers, body, 0),
+                    Err(code),
+                    "{algorithm:?} {headers:?} {body}"
+                );
+            }
+        }
+        // A signature is bound to its scheme: PKCS#1 v1.5 SHA-256 is not PSS, nor SHA-512.
+        let pkcs1_sha256 = [("X-Signature", cases[0].1)];
+        for other in [Algorithm::RsaPssSha256, Algorithm::RsaPkcs1Sha512] {
+            assert_eq!(
+                check(&rsa(other), &[RSA_SPKI], &pkcs1_sha256, RSA_BODY, 0),
+                Err("invalid_signature")
+            );
+        }
+    }
+
+    #[test]
+    fn rsa_keys_are_checked_at_start_up() {
+        let auth = rsa(Algorithm::RsaPkcs1Sha256);
+        let err = |keys: &[&str]| {
+            Verifier::new(&auth, secrets(keys), None)
+                .expect_err("refused")
+                .to_string()
+        };
+        let small = err(&[RSA_SPKI, RSA_1024]);
+        assert!(small.starts_with("secret #1 "), "{small}");
+        assert!(small.contains("fewer than 2048 bits"), "{small}");
+        assert!(err(&["AAAA"]).contains("not an RSA public key"));
+        assert!(err(&["not base64!"]).contains("cannot be decoded as base64"));
+        let cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(err(&[cert]).contains("neither `PUBLIC KEY` nor `RSA PUBLIC KEY`"));
+        let cut = &RSA_SPKI[..RSA_SPKI.len() - 30];
+        assert!(err(&[cut]).contains("without its `-----END` line"));
+        let garbled = RSA_SPKI.replace("MII", "MI!");
+        assert!(err(&[&garbled]).contains("not base64"));
+        // An RSA key does not fit another public-key algorithm, nor an HMAC type.
+        let p256 = AuthConfig::PublicKey(SignatureConfig {
+            algorithm: Algorithm::EcdsaP256Sha256,
+            ..hmac("X-Signature")
+        });
+        assert!(Verifier::new(&p256, secrets(&[RSA_SPKI]), None).is_err());
+        let as_hmac = AuthConfig::Hmac(SignatureConfig {
+            algorithm: Algorithm::RsaPkcs1Sha256,
+            ..hmac("X-Signature")
+        });
+        let text = Verifier::new(&as_hmac, secrets(&[RSA_SPKI]), None)
+            .expect_err("wrong type")
+            .to_string();
+        assert!(text.contains("does not take algorithm"), "{text}");
+        // The verifier's label names the scheme; the key never shows.
+        let v = Verifier::new(&auth, secrets(&[RSA_SPKI]), None).expect("verifier");
+        assert!(v.sign(b"{}", 0, &[]).is_err(), "a public key cannot sign");
+        assert_eq!(&*v.label, "rsa-pkcs1-sha256:x-signature");
+        assert!(!format!("{v:?}").contains("MIIB"));
     }
 
     #[test]
