@@ -47,6 +47,7 @@ pub const NAMES: &[&str] = &[
     "cryptlex",
     "discord",
     "easypost",
+    "fireblocks",
     "github",
     "github-sha1",
     "gitlab",
@@ -82,6 +83,7 @@ pub const NAMES: &[&str] = &[
     "telnyx",
     "twilio",
     "typeform",
+    "wise",
     "workos",
     "x",
     "xero",
@@ -260,6 +262,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-Hmac-Signature")
                 }),
                 ptr("/description"),
+            )
+        },
+        // Fireblocks webhooks v1: `Fireblocks-Signature`, base64 RSA-SHA512 (PKCS#1 v1.5) of the
+        // body, checked with the public key Fireblocks publishes for the workspace's
+        // environment (developers.fireblocks.com/reference/verify-requests: a 4096-bit
+        // production key, a 2048-bit sandbox key). `{type, tenantId, timestamp (ms), data}`.
+        // The v2 detached JWS (`Fireblocks-Webhook-Signature`, keys from a JWKS) is not covered.
+        "fireblocks" => Preset {
+            event_time: ptr("/timestamp"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::RsaPkcs1Sha512,
+                    encoding: Encoding::Base64,
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("Fireblocks-Signature")
+                })),
+                ptr("/type"),
             )
         },
         // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
@@ -628,6 +647,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     prefix: "sha256=".to_owned(),
                     ..hmac("Typeform-Signature")
                 }),
+                ptr("/event_type"),
+            )
+        },
+        // Wise: `X-Signature-SHA256`, base64 RSA-SHA256 (PKCS#1 v1.5) of the body, checked with
+        // Wise's public key (sandbox and production differ; Wise's "event handling" docs point
+        // to transferwise/digital-signatures-examples, which holds the sandbox key). A delivery
+        // UUID in `X-Delivery-Id`; v2 events carry `event_type` and `data.occurred_at`. Wise
+        // signs no timestamp, so there is no replay window.
+        "wise" => Preset {
+            delivery_id: hdr("X-Delivery-Id"),
+            event_time: ptr("/data/occurred_at"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::RsaPkcs1Sha256,
+                    encoding: Encoding::Base64,
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("X-Signature-SHA256")
+                })),
                 ptr("/event_type"),
             )
         },

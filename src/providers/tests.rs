@@ -709,6 +709,7 @@ fn every_listed_name_has_a_preset_and_builds() {
                         _ => "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
                     }
                 }
+                AuthConfig::PublicKey(c) if is_rsa(c.algorithm) => RSA_KEY,
                 AuthConfig::PublicKey(_) => SENDGRID_KEY,
                 AuthConfig::AdyenHmac => {
                     "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
@@ -979,3 +980,106 @@ fn mailgun_sdk_vector() {
         "the signed token is the delivery id"
     );
 }
+
+// ----------------------------------------------------------------------------------------
+// RSA presets.
+// ----------------------------------------------------------------------------------------
+
+fn is_rsa(algorithm: Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::RsaPkcs1Sha256
+            | Algorithm::RsaPkcs1Sha512
+            | Algorithm::RsaPkcs1Sha1
+            | Algorithm::RsaPssSha256
+    )
+}
+
+/// A 2048-bit test key and another one (tests/fixtures/rsa/README.md).
+const RSA_KEY: &str = include_str!("../../tests/fixtures/rsa/spki-2048.pem");
+const RSA_OTHER: &str = include_str!("../../tests/fixtures/rsa/other-2048.pem");
+
+/// Wise's sandbox public key as its examples give it: base64 DER, no PEM armor.
+const WISE_SANDBOX_KEY: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwpb91cEYuyJNQepZAVfPZIlPZfNUefH+n6w9SW3fykqKu938cR7WadQv87oF2VuT+fDt7kqeRziTmPSUhqPUys/V2Q1rlfJuXbE+Gga37t7zwd0egQ+KyOEHQOpcTwKmtZ81ieGHynAQzsn1We3jwt760MsCPJ7GMT141ByQM+yW1Bx+4SG3IGjXWyqOWrcXsxAvIXkpUD/jK/L958CgnZEgz0BSEh0QxYLITnW1lLokSx/dTianWPFEhMC9BgijempgNXHNfcVirg1lPSygz7KqoKUN0oHqWLr2U1A+7kqrl6O2nx3CKs1bj1hToT1+p4kcMoHXA7kA+VBLUpEsVwIDAQAB";
+
+#[test]
+fn wise_published_vector() {
+    // transferwise/digital-signatures-examples verify-webhook-signature/verify-signature.js
+    // (linked from Wise's "event handling" docs): the sandbox key, a body and its signature.
+    let body = br#"{"data":{"resource":{"id":49983981,"profile_id":16055450,"account_id":14124090,"type":"transfer"},"current_state":"incoming_payment_waiting","previous_state":null,"occurred_at":"2021-08-23T10:12:50Z"},"subscription_id":"90aa8e14-4ef1-4a56-861c-f3c9cde097ea","event_type":"transfers#state-change","schema_version":"2.0.0","sent_at":"2021-08-23T10:12:50Z"}"#;
+    let headers = [(
+        "X-Signature-SHA256",
+        "wKcKCYXAzxNgiu7xmoDm943NUni7Rz33QN8JkEA9dWSGebgndonabgSj18Y4C08OrwVmueGsED2s00M7DtJVcYKOS1i3G4TMVx+mgM3aL9djMBkQtiYNBFUd6wrPI7ZUNHv/TrlKSjTMc+6JFvUvJ7owY3z85e3I4jLRLJowMFvO8kvCJ60+1pY9wDwZvtZ//WS93LrwGjk9Dvwzpmu0w+P4J75tETT5qC3Uv0y5G2yO8SEoO3yNP/tg/BOli02niHb53vEOUWUb9bly6thnfMoXoiV/osoGxgF20R58RlvkAmezyyl1Sv542TfS2DpiwVnmjjjkCyXeSUcKookYLQ==",
+    )];
+    check(Vector {
+        other_key: RSA_OTHER,
+        ..hmac_vector(
+            "wise",
+            "Wise digital-signatures-examples",
+            WISE_SANDBOX_KEY,
+            &headers,
+            body,
+        )
+    });
+    // The same key as PEM, as a user would paste it.
+    let pem = format!("-----BEGIN PUBLIC KEY-----\n{WISE_SANDBOX_KEY}\n-----END PUBLIC KEY-----\n");
+    let v = hmac_vector("wise", "PEM", &pem, &headers, body);
+    assert_eq!(run(&v, &pem, &headers, body, v.now), Ok(0));
+}
+
+#[test]
+fn fireblocks_derived_vector_and_published_keys() {
+    // Derived: `openssl dgst -sha512 -sign` (PKCS#1 v1.5) over a v1-shaped event with the
+    // test key, per developers.fireblocks.com/reference/verify-requests
+    // (`Base64(RSA512(private key, SHA512(eventBody)))`); Fireblocks publishes no vector and
+    // its SDKs have no verifier.
+    check(Vector {
+        other_key: RSA_OTHER,
+        ..hmac_vector(
+            "fireblocks",
+            "openssl, derived",
+            RSA_KEY,
+            &[(
+                "Fireblocks-Signature",
+                "qMhTfyqPVRgu5cyQCohyWRcAGtMFfVxdeBjEsz1x1LTlGo0idRsFUCVE/SvVm2E06UVXDfA+pylBMSJpXacAMpp9j9WJOCGwWTaiAiTBI6Vr+4hk94yPx1KlUP88j3pmCWN5YscKVcksahtS/Z8nkVTgLsGWK/u0pz0y0azFnX8Rrv+IU/tGvCanu1aBZFn9dr3DzFSrUBhJtnHihL6VFBqnmw5bfn6YPXU66O5WpEkjT3uLYwzxbzHpno7uVPmbu4PMZCk589sF6b6VJ1QlMrn53c3lUXMn/B2XYWyMk2M5fprcniheRjIHrrzSIeWnO7LhhSFv9akr5EJnx2lfIA==",
+            )],
+            br#"{"type":"TRANSACTION_CREATED","tenantId":"6a7c2b1e-0000-4000-8000-000000000001","timestamp":1700000000000,"data":{"id":"tx_1","status":"SUBMITTED","assetId":"ETH"}}"#,
+        )
+    });
+    // The keys Fireblocks publishes (production 4096 bits, sandbox 2048) are accepted as
+    // configured secrets.
+    let auth = preset("fireblocks").and_then(|p| p.auth).expect("auth");
+    for key in [FIREBLOCKS_PRODUCTION_KEY, FIREBLOCKS_SANDBOX_KEY] {
+        Verifier::new(&auth, vec![Secret::new(key.as_bytes().to_vec())], None)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// developers.fireblocks.com/reference/verify-requests, production workspaces.
+const FIREBLOCKS_PRODUCTION_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAgEA0+6wd9OJQpK60ZI7qnZG
+jjQ0wNFUHfRv85Tdyek8+ahlg1Ph8uhwl4N6DZw5LwLXhNjzAbQ8LGPxt36RUZl5
+YlxTru0jZNKx5lslR+H4i936A4pKBjgiMmSkVwXD9HcfKHTp70GQ812+J0Fvti/v
+4nrrUpc011Wo4F6omt1QcYsi4GTI5OsEbeKQ24BtUd6Z1Nm/EP7PfPxeb4CP8KOH
+clM8K7OwBUfWrip8Ptljjz9BNOZUF94iyjJ/BIzGJjyCntho64ehpUYP8UJykLVd
+CGcu7sVYWnknf1ZGLuqqZQt4qt7cUUhFGielssZP9N9x7wzaAIFcT3yQ+ELDu1SZ
+dE4lZsf2uMyfj58V8GDOLLE233+LRsRbJ083x+e2mW5BdAGtGgQBusFfnmv5Bxqd
+HgS55hsna5725/44tvxll261TgQvjGrTxwe7e5Ia3d2Syc+e89mXQaI/+cZnylNP
+SwCCvx8mOM847T0XkVRX3ZrwXtHIA25uKsPJzUtksDnAowB91j7RJkjXxJcz3Vh1
+4k182UFOTPRW9jzdWNSyWQGl/vpe9oQ4c2Ly15+/toBo4YXJeDdDnZ5c/O+KKadc
+IMPBpnPrH/0O97uMPuED+nI6ISGOTMLZo35xJ96gPBwyG5s2QxIkKPXIrhgcgUnk
+tSM7QYNhlftT4/yVvYnk0YcCAwEAAQ==
+-----END PUBLIC KEY-----
+";
+
+/// developers.fireblocks.com/reference/verify-requests, sandbox workspaces.
+const FIREBLOCKS_SANDBOX_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAw+fZuC+0vDYTf8fYnCN6
+71iHg98lPHBmafmqZqb+TUexn9sH6qNIBZ5SgYFxFK6dYXIuJ5uoORzihREvZVZP
+8DphdeKOMUrMr6b+Cchb2qS8qz8WS7xtyLU9GnBn6M5mWfjkjQr1jbilH15Zvcpz
+ECC8aPUAy2EbHpnr10if2IHkIAWLYD+0khpCjpWtsfuX+LxqzlqQVW9xc6z7tshK
+eCSEa6Oh8+ia7Zlu0b+2xmy2Arb6xGl+s+Rnof4lsq9tZS6f03huc+XVTmd6H2We
+WxFMfGyDCX2akEg2aAvx7231/6S0vBFGiX0C+3GbXlieHDplLGoODHUt5hxbPJnK
+IwIDAQAB
+-----END PUBLIC KEY-----
+";
