@@ -40,6 +40,7 @@ pub struct Preset {
 pub const NAMES: &[&str] = &[
     "adyen",
     "bitbucket",
+    "braintree",
     "calendly",
     "cidaas",
     "clerk",
@@ -185,6 +186,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ..hmac("X-Hub-Signature")
             }),
             hdr("X-Event-Key"),
+        ),
+        // Braintree: form fields `bt_signature` and `bt_payload` (braintree
+        // `WebhookNotificationGateway.parse`): the signature is `&`-joined
+        // `<public key>|<hex HMAC-SHA1>` pairs, keyed with SHA-1 of the private key, over the
+        // `bt_payload` text (base64 of the notification's XML). The secret is the private key;
+        // the public key only names the pair. The kind is inside the XML, which the gateway
+        // does not parse: every notification is of type `notification` unless the source sets
+        // `event_type` (e.g. a `value` per registered URL). No delivery id or signed time.
+        "braintree" => base(
+            with(SignatureConfig {
+                form_field: Some("bt_signature".to_owned()),
+                algorithm: Algorithm::Sha1,
+                separator: Some("&".to_owned()),
+                key_id_separator: Some("|".to_owned()),
+                signed: "{form:bt_payload}".to_owned(),
+                key_encoding: KeyEncoding::Sha1,
+                ..hmac("")
+            }),
+            Some(Locator::Value("notification".to_owned())),
         ),
         // Calendly: `Calendly-Webhook-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`, ~3 min.
         "calendly" => Preset {

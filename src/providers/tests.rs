@@ -1083,3 +1083,79 @@ WxFMfGyDCX2akEg2aAvx7231/6S0vBFGiX0C+3GbXlieHDplLGoODHUt5hxbPJnK
 IwIDAQAB
 -----END PUBLIC KEY-----
 ";
+
+// ----------------------------------------------------------------------------------------
+// Signatures in form fields.
+// ----------------------------------------------------------------------------------------
+
+/// `WebhookTesting.sample_notification(SubscriptionWentPastDue, "sub_0001")` of the official
+/// `braintree` SDK 4.48.0 (public key `hookgate_public_key`, private key
+/// `hookgate_private_key`), form-encoded as Braintree posts it; the SDK's
+/// `WebhookNotification.parse` accepted it.
+const BRAINTREE_BODY: &str = "bt_signature=hookgate_public_key%7Cab405b351c43f5c9130fbf6b7df82a64a2a7542a&bt_payload=CiAgICAgICAgICAgIDxub3RpZmljYXRpb24%2BCiAgICAgICAgICAgICAgICA8dGltZXN0YW1wIHR5%0AcGU9ImRhdGV0aW1lIj4yMDI2LTEyLTAzVDEwOjA0OjE5WjwvdGltZXN0YW1wPgogICAgICAgICAg%0AICAgICAgPGtpbmQ%2Bc3Vic2NyaXB0aW9uX3dlbnRfcGFzdF9kdWU8L2tpbmQ%2BCiAgICAgICAgICAg%0AICAgICAKICAgICAgICAgICAgICAgIDxzdWJqZWN0PgogICAgICAgICAgICA8c3Vic2NyaXB0aW9u%0APgogICAgICAgICAgICAgICAgPGlkPnN1Yl8wMDAxPC9pZD4KICAgICAgICAgICAgICAgIDx0cmFu%0Ac2FjdGlvbnMgdHlwZT0iYXJyYXkiPjwvdHJhbnNhY3Rpb25zPgogICAgICAgICAgICAgICAgPGFk%0AZF9vbnMgdHlwZT0iYXJyYXkiPjwvYWRkX29ucz4KICAgICAgICAgICAgICAgIDxkaXNjb3VudHMg%0AdHlwZT0iYXJyYXkiPjwvZGlzY291bnRzPgogICAgICAgICAgICA8L3N1YnNjcmlwdGlvbj4KICAg%0AICAgICA8L3N1YmplY3Q%2BCiAgICAgICAgICAgIDwvbm90aWZpY2F0aW9uPgogICAgICAgIA%3D%3D%0A";
+
+#[test]
+fn braintree_sdk_vector() {
+    let v = hmac_vector(
+        "braintree",
+        "braintree WebhookTesting.sample_notification",
+        "hookgate_private_key",
+        &[],
+        BRAINTREE_BODY.as_bytes(),
+    );
+    let verify = |key: &str, body: &str| run(&v, key, &[], body.as_bytes(), v.now);
+    assert_eq!(verify(v.key, BRAINTREE_BODY), Ok(0));
+    assert_eq!(
+        verify("hookgate_public_key", BRAINTREE_BODY),
+        Err("invalid_signature"),
+        "the public key is not the key"
+    );
+    assert_eq!(verify(OTHER, BRAINTREE_BODY), Err("invalid_signature"));
+    // One character of the payload changed (`CiAg` → `CiAh`).
+    let tampered = BRAINTREE_BODY.replacen("bt_payload=CiAg", "bt_payload=CiAh", 1);
+    assert_eq!(verify(v.key, &tampered), Err("invalid_signature"));
+    let (signature, payload) = BRAINTREE_BODY.split_once('&').expect("two fields");
+    // Several `<public key>|<signature>` pairs: a pair of another account does not stop
+    // ours, in either order.
+    for body in [
+        format!(
+            "bt_signature=other_public_key%7C{}%26{}&{payload}",
+            "0".repeat(40),
+            &signature[13..]
+        ),
+        format!(
+            "{signature}%26other_public_key%7C{}&{payload}",
+            "0".repeat(40)
+        ),
+    ] {
+        assert_eq!(verify(v.key, &body), Ok(0), "{body}");
+    }
+    let refused = [
+        (payload.to_owned(), "missing_signature"),
+        (signature.to_owned(), "missing_signed_header"),
+        (
+            format!("bt_signature=ab405b35&{payload}"),
+            "malformed_signature",
+        ),
+        (
+            format!("bt_signature=hookgate_public_key%7Czz&{payload}"),
+            "malformed_signature",
+        ),
+        // A field the signature does not cover, or a second payload, cannot ride along: the
+        // whole form is published.
+        (format!("{BRAINTREE_BODY}&extra=1"), "malformed_signature"),
+        (
+            format!("{BRAINTREE_BODY}&bt_payload=e30%3D"),
+            "malformed_signature",
+        ),
+        (
+            r#"{"bt_signature":"x","bt_payload":"y"}"#.to_owned(),
+            "missing_signature",
+        ),
+    ];
+    for (body, code) in refused {
+        assert_eq!(verify(v.key, &body), Err(code), "{body}");
+    }
+    let p = preset("braintree").expect("preset");
+    assert!(matches!(&p.event_type, Some(Locator::Value(t)) if t == "notification"));
+}

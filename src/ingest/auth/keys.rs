@@ -3,8 +3,8 @@
 //!
 //! Owns: turning configured secrets into ready key material at start-up (decoding, stripping
 //! prefixes such as `whsec_`, keying HMAC states, parsing public keys, unwrapping PEM) and
-//! checking one signature against every key. Constant time: HMAC tags are compared with
-//! `Mac::verify_slice`; public-key verification does not branch on secret data.
+//! checking a request's signatures against every key. Constant time: HMAC tags are compared
+//! with `subtle`'s `ct_eq`; public-key verification does not branch on secret data.
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
@@ -14,6 +14,7 @@ use rsa::pkcs8::DecodePublicKey as _;
 use rsa::signature::DigestVerifier;
 use rsa::traits::PublicKeyParts as _;
 use sha2::{Digest, Sha256, Sha512};
+use subtle::ConstantTimeEq as _;
 
 use super::{Algorithm, KeyEncoding, VerifierConfigError};
 use crate::base::secret::Secret;
@@ -170,9 +171,10 @@ impl Keys {
         matches!(self, Keys::Hmac(_))
     }
 
-    /// The index of the first key under which `signature` is valid for `parts`. Every key is
-    /// tried, so timing does not tell which one matched.
-    pub(super) fn find(&self, parts: &[&[u8]], signature: &[u8]) -> Option<usize> {
+    /// The index of the first key under which one of `signatures` is valid for `parts`.
+    /// The signed content is hashed (or MACed) once per key, however many candidates the
+    /// request holds, and every key is tried, so timing does not tell which one matched.
+    pub(super) fn find(&self, parts: &[&[u8]], signatures: &[Vec<u8>]) -> Option<usize> {
         let mut matched = None;
         let mut record = |i: usize, ok: bool| {
             if ok && matched.is_none() {
@@ -182,36 +184,44 @@ impl Keys {
         match self {
             Keys::Hmac(keys) => {
                 for (i, k) in keys.iter().enumerate() {
-                    record(i, k.matches(parts, signature));
+                    let tag = k.compute(parts);
+                    let ok = signatures
+                        .iter()
+                        .fold(false, |ok, sig| ok | bool::from(tag.ct_eq(sig)));
+                    record(i, ok);
                 }
             }
             Keys::Ed25519(keys) => {
-                let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
-                    return None;
-                };
+                let sigs: Vec<_> = signatures
+                    .iter()
+                    .filter_map(|s| ed25519_dalek::Signature::from_slice(s).ok())
+                    .collect();
                 let message = parts.concat();
                 for (i, k) in keys.iter().enumerate() {
-                    record(i, k.verify_strict(&message, &sig).is_ok());
+                    record(i, sigs.iter().any(|s| k.verify_strict(&message, s).is_ok()));
                 }
             }
             Keys::EcdsaP256(keys) => {
                 use p256::ecdsa::signature::Verifier as _;
-                let Ok(sig) = p256::ecdsa::Signature::from_der(signature)
-                    .or_else(|_| p256::ecdsa::Signature::from_slice(signature))
-                else {
-                    return None;
-                };
+                let sigs: Vec<_> = signatures
+                    .iter()
+                    .filter_map(|s| {
+                        p256::ecdsa::Signature::from_der(s)
+                            .or_else(|_| p256::ecdsa::Signature::from_slice(s))
+                            .ok()
+                    })
+                    .collect();
                 let message = parts.concat();
                 for (i, k) in keys.iter().enumerate() {
-                    record(i, k.verify(&message, &sig).is_ok());
+                    record(i, sigs.iter().any(|s| k.verify(&message, s).is_ok()));
                 }
             }
             Keys::RsaPkcs1Sha1(keys) => {
-                rsa_find::<sha1::Sha1, _, _>(keys, parts, signature, record)
+                rsa_find::<sha1::Sha1, _, _>(keys, parts, signatures, record)
             }
-            Keys::RsaPkcs1Sha256(keys) => rsa_find::<Sha256, _, _>(keys, parts, signature, record),
-            Keys::RsaPkcs1Sha512(keys) => rsa_find::<Sha512, _, _>(keys, parts, signature, record),
-            Keys::RsaPssSha256(keys) => rsa_find::<Sha256, _, _>(keys, parts, signature, record),
+            Keys::RsaPkcs1Sha256(keys) => rsa_find::<Sha256, _, _>(keys, parts, signatures, record),
+            Keys::RsaPkcs1Sha512(keys) => rsa_find::<Sha512, _, _>(keys, parts, signatures, record),
+            Keys::RsaPssSha256(keys) => rsa_find::<Sha256, _, _>(keys, parts, signatures, record),
         }
         matched
     }
@@ -225,27 +235,32 @@ impl Keys {
     }
 }
 
-/// Hashes `parts` once and checks `signature` under every key (PKCS#1 v1.5 and PSS keys
+/// Hashes `parts` once and checks every signature under every key (PKCS#1 v1.5 and PSS keys
 /// alike: both take a digest and a signature as long as the modulus).
 fn rsa_find<D, K, S>(
     keys: &[K],
     parts: &[&[u8]],
-    signature: &[u8],
+    signatures: &[Vec<u8>],
     mut record: impl FnMut(usize, bool),
 ) where
     D: Digest + Clone,
     K: DigestVerifier<D, S>,
     S: for<'a> TryFrom<&'a [u8]>,
 {
-    let Ok(sig) = S::try_from(signature) else {
-        return;
-    };
+    let sigs: Vec<S> = signatures
+        .iter()
+        .filter_map(|s| S::try_from(s.as_slice()).ok())
+        .collect();
     let mut digest = D::new();
     for p in parts {
         digest.update(p);
     }
     for (i, k) in keys.iter().enumerate() {
-        record(i, k.verify_digest(digest.clone(), &sig).is_ok());
+        record(
+            i,
+            sigs.iter()
+                .any(|s| k.verify_digest(digest.clone(), s).is_ok()),
+        );
     }
 }
 
@@ -339,6 +354,7 @@ fn decode(
             .decode(raw)
             .map_err(|_| err("cannot be decoded as base64")),
         KeyEncoding::Hex => hex::decode(raw).map_err(|_| err("cannot be decoded as hex")),
+        KeyEncoding::Sha1 => Ok(sha1::Sha1::digest(raw).to_vec()),
     }
 }
 
@@ -363,22 +379,6 @@ impl KeyedMac {
             KeyedMac::Sha1(m) => run(m, parts),
             KeyedMac::Sha256(m) => run(m, parts),
             KeyedMac::Sha512(m) => run(m, parts),
-        }
-    }
-
-    /// Constant-time comparison of the MAC of `parts` with `signature`.
-    fn matches(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
-        fn check<M: Mac + Clone>(m: &M, parts: &[&[u8]], signature: &[u8]) -> bool {
-            let mut m = m.clone();
-            for p in parts {
-                m.update(p);
-            }
-            m.verify_slice(signature).is_ok()
-        }
-        match self {
-            KeyedMac::Sha1(m) => check(m, parts, signature),
-            KeyedMac::Sha256(m) => check(m, parts, signature),
-            KeyedMac::Sha512(m) => check(m, parts, signature),
         }
     }
 }

@@ -7,7 +7,7 @@
 //! `Verified`. Submodules: `signature` (where signatures and timestamps are, what is signed,
 //! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256, RSA), `api_key` (static keys).
 //!
-//! Invariants: secrets are compared in constant time (`Mac::verify_slice`, `subtle`); error
+//! Invariants: secrets are compared in constant time (`subtle`); error
 //! messages name headers and rules, never a secret or an expected signature; no clock is read
 //! here (`now` is an argument), so every check is a pure function of its inputs.
 
@@ -98,6 +98,8 @@ pub enum KeyEncoding {
     Base64,
     /// The secret is hex of the key (Adyen, Discord's public key).
     Hex,
+    /// The key is the SHA-1 digest of the secret's text (Braintree keys its HMAC so).
+    Sha1,
 }
 
 /// How a timestamp is written.
@@ -133,6 +135,8 @@ pub enum VerifierConfigError {
     FieldsAndSeparator,
     #[error("the timestamp is configured twice (`timestamp_header` and `fields.timestamp`)")]
     TwoTimestamps,
+    #[error("set exactly one of `header` and `form_field` (where the signature is)")]
+    SignaturePlace,
     #[error("auth type `{kind}` does not take algorithm `{algorithm:?}`")]
     WrongAlgorithm {
         kind: &'static str,
@@ -140,20 +144,37 @@ pub enum VerifierConfigError {
     },
 }
 
+/// Where a signature is carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignaturePlace {
+    Header(HeaderName),
+    /// A field of an `application/x-www-form-urlencoded` body (Braintree's `bt_signature`).
+    FormField(String),
+}
+
+impl std::fmt::Display for SignaturePlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignaturePlace::Header(h) => write!(f, "`{h}` header"),
+            SignaturePlace::FormField(name) => write!(f, "`{name}` form field"),
+        }
+    }
+}
+
 /// Why a delivery was not authenticated. Every variant is answered 401.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("missing `{0}` header")]
-    MissingSignature(HeaderName),
-    #[error("malformed `{header}` header: {reason}")]
+    #[error("missing {0}")]
+    MissingSignature(SignaturePlace),
+    #[error("malformed {place}: {reason}")]
     MalformedSignature {
-        header: HeaderName,
+        place: SignaturePlace,
         reason: &'static str,
     },
-    #[error("signature in `{0}` does not match the request")]
-    SignatureMismatch(HeaderName),
-    #[error("missing `{0}` header, which is part of the signed content")]
-    MissingSignedHeader(HeaderName),
+    #[error("signature in {0} does not match the request")]
+    SignatureMismatch(SignaturePlace),
+    #[error("missing {0}, which is part of the signed content")]
+    MissingSignedPart(SignaturePlace),
     #[error("missing timestamp ({0})")]
     MissingTimestamp(String),
     #[error("timestamp ({0}) is not a Unix timestamp")]
@@ -182,7 +203,7 @@ impl AuthError {
             AuthError::MissingSignature(_) => "missing_signature",
             AuthError::MalformedSignature { .. } => "malformed_signature",
             AuthError::SignatureMismatch(_) => "invalid_signature",
-            AuthError::MissingSignedHeader(_) => "missing_signed_header",
+            AuthError::MissingSignedPart(_) => "missing_signed_header",
             AuthError::MissingTimestamp(_) => "missing_timestamp",
             AuthError::MalformedTimestamp(_) => "malformed_timestamp",
             AuthError::StaleTimestamp { .. } => "stale_timestamp",
@@ -230,7 +251,8 @@ pub struct Verifier {
 
 #[derive(Debug)]
 enum Method {
-    Signature(signature::SignatureVerifier),
+    // Boxed: much larger than the other methods (recipe, layout, keys).
+    Signature(Box<signature::SignatureVerifier>),
     ApiKey(api_key::ApiKeyVerifier),
     Adyen(body_signed::Adyen),
     Mailgun(body_signed::Mailgun),
@@ -258,8 +280,11 @@ impl Verifier {
                     });
                 }
                 let v = signature::SignatureVerifier::new(c, &secrets, public_url)?;
-                let label = format!("{}:{}", c.algorithm.label(), v.header());
-                (Method::Signature(v), label)
+                let label = match v.place() {
+                    SignaturePlace::Header(h) => format!("{}:{h}", c.algorithm.label()),
+                    SignaturePlace::FormField(f) => format!("{}:form.{f}", c.algorithm.label()),
+                };
+                (Method::Signature(Box::new(v)), label)
             }
             AuthConfig::ApiKey { header } => {
                 let header = header.as_deref().map(header_name).transpose()?;
@@ -353,8 +378,12 @@ pub enum AuthConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignatureConfig {
-    /// Header carrying the signature.
+    /// Header carrying the signature (or set `form_field`).
+    #[serde(default)]
     pub header: String,
+    /// Form field of an `application/x-www-form-urlencoded` body carrying the signature,
+    /// instead of a header (Braintree's `bt_signature`).
+    pub form_field: Option<String>,
     #[serde(default)]
     pub algorithm: Algorithm,
     #[serde(default)]
@@ -366,11 +395,16 @@ pub struct SignatureConfig {
     /// (`" "` for Standard Webhooks, `","` for PagerDuty); items with another prefix are
     /// ignored. Any one valid signature is enough.
     pub separator: Option<String>,
+    /// When set, each signature starts with a key id ended by this (Braintree's
+    /// `<public key>|<signature>`). The id only names the key: every secret is tried, and the
+    /// signature is what proves the sender, so the id is not checked.
+    pub key_id_separator: Option<String>,
     /// When set, the header is a list of `key=value` fields (Stripe `t=…,v1=…`, Paddle
     /// `ts=…;h1=…`).
     pub fields: Option<FieldsConfig>,
     /// What is signed: `{body}` (default), or a recipe such as `{timestamp}.{body}`,
-    /// `{header:Webhook-Id}.{timestamp}.{body}`, `{method}{url}{body}{timestamp}`.
+    /// `{header:Webhook-Id}.{timestamp}.{body}`, `{method}{url}{body}{timestamp}`,
+    /// `{form:bt_payload}` (a form field's value).
     #[serde(default = "SignatureConfig::default_signed")]
     pub signed: String,
     /// Header carrying the timestamp (or use `fields.timestamp`); enables the replay window.
@@ -400,10 +434,12 @@ impl SignatureConfig {
     pub fn body_hmac_sha256(header: &str) -> Self {
         SignatureConfig {
             header: header.to_owned(),
+            form_field: None,
             algorithm: Algorithm::Sha256,
             encoding: Encoding::Hex,
             prefix: String::new(),
             separator: None,
+            key_id_separator: None,
             fields: None,
             signed: Self::default_signed(),
             timestamp_header: None,
@@ -852,6 +888,78 @@ mod tests {
         assert!(v.sign(b"{}", 0, &[]).is_err(), "a public key cannot sign");
         assert_eq!(&*v.label, "rsa-pkcs1-sha256:x-signature");
         assert!(!format!("{v:?}").contains("MIIB"));
+    }
+
+    #[test]
+    fn signatures_in_form_fields_over_form_fields() {
+        // A generic form-field recipe: hex HMAC-SHA256 (key = the secret's text) of the `data`
+        // field, in the `sig` field as `<key id>:<signature>` items separated by `,`.
+        let auth = AuthConfig::Hmac(SignatureConfig {
+            form_field: Some("sig".to_owned()),
+            separator: Some(",".to_owned()),
+            key_id_separator: Some(":".to_owned()),
+            signed: "{form:data}".to_owned(),
+            ..hmac("")
+        });
+        // HMAC-SHA256("k", "hello world"), computed with Python's hmac module.
+        let mac = "67eedc5d50852aacd055cc940b52edde89eba69b15902b2a9a82483eab70d12d";
+        let body = format!("sig=id1%3A{mac}&data=hello+world");
+        assert_eq!(check(&auth, &["x", "k"], &[], &body, 0), Ok(Some(1)));
+        let body = format!("data=hello+world&sig=old%3A00%2Cid1%3A{mac}");
+        assert_eq!(check(&auth, &["k"], &[], &body, 0), Ok(Some(0)));
+        assert_eq!(
+            check(
+                &auth,
+                &["k"],
+                &[],
+                &format!("sig={mac}&data=hello+world"),
+                0
+            ),
+            Err("malformed_signature"),
+            "no key id"
+        );
+        assert_eq!(
+            check(&auth, &["k"], &[("sig", mac)], "data=hello+world", 0),
+            Err("missing_signature"),
+            "a header is not the form field"
+        );
+        let v = Verifier::new(&auth, secrets(&["k"]), None).expect("verifier");
+        assert_eq!(&*v.label, "hmac-sha256:form.sig");
+        assert!(v.sign(b"data=x", 0, &[]).is_err());
+        let err = v
+            .verify(inbound(&[], &format!("sig=id1%3A{mac}")), 0)
+            .expect_err("no data");
+        assert_eq!(
+            err.to_string(),
+            "missing `data` form field, which is part of the signed content"
+        );
+        // The SHA-1 key derivation: HMAC keyed with SHA-1 of the secret's text.
+        let sha1_key = AuthConfig::Hmac(SignatureConfig {
+            key_encoding: KeyEncoding::Sha1,
+            ..hmac("X-Sig")
+        });
+        // HMAC-SHA256(key = SHA-1("k"), "{}"), computed with Python's hashlib and hmac.
+        let headers = [(
+            "X-Sig",
+            "ee3efde11f87e51ca3a749ab6158c0c7451807c5cc9a461e9eb4e4c6fc9be026",
+        )];
+        assert_eq!(check(&sha1_key, &["k"], &headers, "{}", 0), Ok(Some(0)));
+        let plain = AuthConfig::Hmac(hmac("X-Sig"));
+        assert_eq!(
+            check(&plain, &["k"], &headers, "{}", 0),
+            Err("invalid_signature")
+        );
+        // Where the signature is must be said exactly once.
+        for (header, field) in [("", None), ("X-Sig", Some("sig"))] {
+            let auth = AuthConfig::Hmac(SignatureConfig {
+                form_field: field.map(str::to_owned),
+                ..hmac(header)
+            });
+            let err = Verifier::new(&auth, secrets(&["k"]), None).expect_err("place");
+            assert!(err
+                .to_string()
+                .contains("exactly one of `header` and `form_field`"));
+        }
     }
 
     #[test]
