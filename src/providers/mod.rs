@@ -190,7 +190,9 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // Braintree: form fields `bt_signature` and `bt_payload` (braintree
         // `WebhookNotificationGateway.parse`): the signature is `&`-joined
         // `<public key>|<hex HMAC-SHA1>` pairs, keyed with SHA-1 of the private key, over the
-        // `bt_payload` text (base64 of the notification's XML). The secret is the private key;
+        // `bt_payload` text (base64 of the notification's XML), or that text and a newline (the
+        // SDKs accept both, for senders or frameworks that drop the final newline of the
+        // base64). The secret is the private key;
         // the public key only names the pair. The kind is inside the XML, which the gateway
         // does not parse: every notification is of type `notification` unless the source sets
         // `event_type` (e.g. a `value` per registered URL). No delivery id or signed time.
@@ -201,6 +203,7 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 separator: Some("&".to_owned()),
                 key_id_separator: Some("|".to_owned()),
                 signed: "{form:bt_payload}".to_owned(),
+                also_signed: vec!["{form:bt_payload}\n".to_owned()],
                 key_encoding: KeyEncoding::Sha1,
                 ..hmac("")
             }),

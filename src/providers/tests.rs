@@ -1114,6 +1114,10 @@ fn braintree_sdk_vector() {
     // One character of the payload changed (`CiAg` → `CiAh`).
     let tampered = BRAINTREE_BODY.replacen("bt_payload=CiAg", "bt_payload=CiAh", 1);
     assert_eq!(verify(v.key, &tampered), Err("invalid_signature"));
+    // The payload without its final newline: the SDKs also accept the signature of the text
+    // with a newline added.
+    let trimmed = BRAINTREE_BODY.strip_suffix("%0A").expect("final newline");
+    assert_eq!(verify(v.key, trimmed), Ok(0));
     let (signature, payload) = BRAINTREE_BODY.split_once('&').expect("two fields");
     // Several `<public key>|<signature>` pairs: a pair of another account does not stop
     // ours, in either order.

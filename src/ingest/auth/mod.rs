@@ -407,6 +407,10 @@ pub struct SignatureConfig {
     /// `{form:bt_payload}` (a form field's value).
     #[serde(default = "SignatureConfig::default_signed")]
     pub signed: String,
+    /// Other signed contents also accepted, using only the placeholders of `signed`:
+    /// Braintree's SDKs also accept `{form:bt_payload}` followed by a newline.
+    #[serde(default)]
+    pub also_signed: Vec<String>,
     /// Header carrying the timestamp (or use `fields.timestamp`); enables the replay window.
     pub timestamp_header: Option<String>,
     /// JSON pointer to a timestamp inside the body, checked once the signature matched
@@ -442,6 +446,7 @@ impl SignatureConfig {
             key_id_separator: None,
             fields: None,
             signed: Self::default_signed(),
+            also_signed: Vec::new(),
             timestamp_header: None,
             timestamp_pointer: None,
             timestamp_format: TimestampFormat::UnixSeconds,
@@ -932,6 +937,21 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "missing `data` form field, which is part of the signed content"
+        );
+        // Alternatives use only the placeholders of `signed`.
+        let alt = |also: &str| {
+            let auth = AuthConfig::Hmac(SignatureConfig {
+                also_signed: vec![also.to_owned()],
+                ..hmac("X-Sig")
+            });
+            Verifier::new(&auth, secrets(&["k"]), None).map(|_| ())
+        };
+        assert!(alt("{body}\n").is_ok());
+        let err = alt("{header:x-other}{body}").expect_err("new placeholder");
+        assert!(
+            err.to_string()
+                .contains("only the placeholders of `signed`"),
+            "{err}"
         );
         // The SHA-1 key derivation: HMAC keyed with SHA-1 of the secret's text.
         let sha1_key = AuthConfig::Hmac(SignatureConfig {

@@ -23,6 +23,8 @@ pub(super) struct SignatureVerifier {
     /// Each signature item starts with a key id ended by this (Braintree's `<public key>|`).
     key_id_separator: Option<Vec<u8>>,
     recipe: Vec<Part>,
+    /// Other signed contents also accepted (`also_signed`), made of the same placeholders.
+    alternatives: Vec<Vec<Part>>,
     timestamp: Option<TimestampRule>,
     /// The URL the provider calls, for recipes that sign it (`{url}`).
     public_url: Option<String>,
@@ -99,6 +101,25 @@ impl SignatureVerifier {
         public_url: Option<&str>,
     ) -> Result<Self, VerifierConfigError> {
         let recipe = parse_recipe(&c.signed)?;
+        let alternatives = c
+            .also_signed
+            .iter()
+            .map(|alt| {
+                let parts = parse_recipe(alt)?;
+                // Only placeholders `signed` has: every check made on `signed` holds for them.
+                match parts
+                    .iter()
+                    .all(|p| matches!(p, Part::Literal(_)) || recipe.contains(p))
+                {
+                    true => Ok(parts),
+                    false => Err(VerifierConfigError::Recipe {
+                        recipe: alt.clone(),
+                        reason: "an `also_signed` recipe may use only the placeholders of `signed`"
+                            .to_owned(),
+                    }),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let layout = match (&c.fields, &c.separator) {
             (Some(_), Some(_)) => return Err(VerifierConfigError::FieldsAndSeparator),
             (Some(f), None) => Layout::Fields {
@@ -167,6 +188,7 @@ impl SignatureVerifier {
                 .filter(|s| !s.is_empty())
                 .map(|s| s.as_bytes().to_vec()),
             recipe,
+            alternatives,
             timestamp,
             public_url: public_url.map(|u| u.trim_end_matches('?').to_owned()),
             public_url_alt: public_url
@@ -217,16 +239,19 @@ impl SignatureVerifier {
         };
         let fields = self.form_fields(&inbound.body)?;
         let mut matched = None;
-        for url in &urls {
-            let parts = self.signed_parts(
-                inbound,
-                timestamp.unwrap_or_default(),
-                url.as_deref(),
-                &form,
-                &fields,
-            )?;
-            if let (Some(i), None) = (self.keys.find(&parts, &signatures), matched) {
-                matched = Some(i);
+        for recipe in std::iter::once(&self.recipe).chain(&self.alternatives) {
+            for url in &urls {
+                let parts = self.signed_parts(
+                    recipe,
+                    inbound,
+                    timestamp.unwrap_or_default(),
+                    url.as_deref(),
+                    &form,
+                    &fields,
+                )?;
+                if let (Some(i), None) = (self.keys.find(&parts, &signatures), matched) {
+                    matched = Some(i);
+                }
             }
         }
         let matched = matched.ok_or_else(|| AuthError::SignatureMismatch(self.place.clone()))?;
@@ -249,10 +274,10 @@ impl SignatureVerifier {
         }
     }
 
-    /// The values of the form fields the recipe signs (`{form:name}`), in recipe order. When
+    /// The form fields the recipe signs (`{form:name}`), with their values. When
     /// the recipe signs only such fields, the body may hold nothing else but the signature
     /// field, each once: the whole form is published, so no unsigned field may ride along.
-    fn form_fields(&self, body: &[u8]) -> Result<Vec<String>, AuthError> {
+    fn form_fields(&self, body: &[u8]) -> Result<Vec<(String, String)>, AuthError> {
         let signed: Vec<&str> = self
             .recipe
             .iter()
@@ -283,13 +308,13 @@ impl SignatureVerifier {
                 }
             }
         }
-        self.recipe
+        signed
             .iter()
-            .filter_map(|part| match part {
-                Part::FormField(name) => Some(form_field(body, name).ok_or_else(|| {
-                    AuthError::MissingSignedPart(SignaturePlace::FormField(name.clone()))
-                })),
-                _ => None,
+            .map(|name| {
+                let value = form_field(body, name).ok_or_else(|| {
+                    AuthError::MissingSignedPart(SignaturePlace::FormField((*name).to_owned()))
+                })?;
+                Ok(((*name).to_owned(), value))
             })
             .collect()
     }
@@ -424,21 +449,26 @@ impl SignatureVerifier {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn signed_parts<'a>(
         &'a self,
+        recipe: &'a [Part],
         inbound: &'a Inbound,
         timestamp: &'a [u8],
         url: Option<&'a str>,
         form: &'a [u8],
-        fields: &'a [String],
+        fields: &'a [(String, String)],
     ) -> Result<Vec<&'a [u8]>, AuthError> {
-        let mut fields = fields.iter();
-        self.recipe
+        recipe
             .iter()
             .map(|part| match part {
-                Part::FormField(name) => fields.next().map(|v| v.as_bytes()).ok_or_else(|| {
-                    AuthError::MissingSignedPart(SignaturePlace::FormField(name.clone()))
-                }),
+                Part::FormField(name) => fields
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_bytes())
+                    .ok_or_else(|| {
+                        AuthError::MissingSignedPart(SignaturePlace::FormField(name.clone()))
+                    }),
                 Part::Literal(bytes) => Ok(bytes.as_slice()),
                 Part::Body => Ok(&inbound.body[..]),
                 Part::Timestamp => Ok(timestamp),
@@ -509,7 +539,7 @@ impl SignatureVerifier {
             false => Vec::new(),
         };
         let parts = self
-            .signed_parts(&inbound, ts_bytes, url.as_deref(), &form, &[])
+            .signed_parts(&self.recipe, &inbound, ts_bytes, url.as_deref(), &form, &[])
             .map_err(|e| e.to_string())?;
         let mac = self.keys.sign(&parts).ok_or("no key to sign with")?;
         let encoded = match self.encoding {
