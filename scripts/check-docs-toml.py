@@ -15,7 +15,7 @@ For each block:
   an HMAC secret all accept it; a `redis_url` gets `redis://127.0.0.1:6379`, or
   `rediss://127.0.0.1:6380` beside `[dedup]` Redis TLS files) unless NAME is set; `{ file = "…" }`
   secrets, `[server.tls]` files and `[dedup]` Redis TLS files that do not exist here are replaced
-  by scratch stand-ins;
+  by scratch stand-ins (a `.pem` secret by a test RSA public key);
 - a block marked ```toml,ignore is skipped (its page must say why).
 A block checked as written is passed to check-config as is, so its messages give the block's own
 line numbers; a completed one is written out again, and the file's text is printed with the
@@ -31,6 +31,8 @@ import tempfile
 import tomllib
 
 DUMMY_SECRET = "0123456789abcdef" * 4
+# Stand-in for a `{ file = "….pem" }` secret: a provider's RSA public key.
+RSA_TEST_KEY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures", "rsa", "spki-2048.pem")
 DUMMY_REDIS_URL = "redis://127.0.0.1:6379"
 DUMMY_REDISS_URL = "rediss://127.0.0.1:6380"
 
@@ -92,7 +94,11 @@ def stand_ins(config, scratch, env, notes):
                 if not os.path.exists(value["file"]):
                     stand_in = os.path.join(scratch, f"secret-{len(notes)}")
                     with open(stand_in, "w") as f:
-                        f.write(DUMMY_SECRET + "\n")
+                        # A `.pem` file is a provider's public key (RSA presets): a test key.
+                        if value["file"].endswith(".pem"):
+                            f.write(open(RSA_TEST_KEY).read())
+                        else:
+                            f.write(DUMMY_SECRET + "\n")
                     notes.append(f"secret file {value['file']} -> a scratch file")
                     value["file"] = stand_in
                     changed = True

@@ -15,13 +15,14 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 
 /// Keys in each encoding a preset may expect (text, Standard Webhooks base64, hex Ed25519
-/// public key, base64 DER P-256 public key, hex Adyen key).
+/// public key, base64 DER P-256 public key, hex Adyen key, PEM RSA public key).
 const KEYS: &[&str] = &[
     "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
     "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE83T4O/n84iotIvIW4mdBgQ/7dAfSmpqIM8kF9mN1flpVKS3GRqe62gw+2fNNRaINXvVpiglSI8eNEc6wEA3F+g==",
     "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056",
     "a-plain-text-secret",
+    include_str!("../../tests/fixtures/rsa/spki-2048.pem"),
 ];
 
 struct Target {

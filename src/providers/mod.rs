@@ -44,6 +44,7 @@ pub const NAMES: &[&str] = &[
     "auth0",
     "bitbucket",
     "bitbucket-server",
+    "braintree",
     "brex",
     "buildkite",
     "calendly",
@@ -61,6 +62,7 @@ pub const NAMES: &[&str] = &[
     "easypost",
     "elevenlabs",
     "finch",
+    "fireblocks",
     "gitea",
     "github",
     "github-sha1",
@@ -118,6 +120,7 @@ pub const NAMES: &[&str] = &[
     "vercel",
     "viber",
     "webflow",
+    "wise",
     "woocommerce",
     "workos",
     "x",
@@ -305,6 +308,28 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             hdr("X-Buildkite-Event"),
         ),
+        // Braintree: form fields `bt_signature` and `bt_payload` (braintree
+        // `WebhookNotificationGateway.parse`): the signature is `&`-joined
+        // `<public key>|<hex HMAC-SHA1>` pairs, keyed with SHA-1 of the private key, over the
+        // `bt_payload` text (base64 of the notification's XML), or that text and a newline (the
+        // SDKs accept both, for senders or frameworks that drop the final newline of the
+        // base64). The secret is the private key;
+        // the public key only names the pair. The kind is inside the XML, which the gateway
+        // does not parse: every notification is of type `notification` unless the source sets
+        // `event_type` (e.g. a `value` per registered URL). No delivery id or signed time.
+        "braintree" => base(
+            with(SignatureConfig {
+                form_field: Some("bt_signature".to_owned()),
+                algorithm: Algorithm::Sha1,
+                separator: Some("&".to_owned()),
+                key_id_separator: Some("|".to_owned()),
+                signed: "{form:bt_payload}".to_owned(),
+                also_signed: vec!["{form:bt_payload}\n".to_owned()],
+                key_encoding: KeyEncoding::Sha1,
+                ..hmac("")
+            }),
+            Some(Locator::Value("notification".to_owned())),
+        ),
         // Calendly: `Calendly-Webhook-Signature: t=<ts>,v1=<hex>` over `{t}.{body}`, ~3 min.
         "calendly" => Preset {
             event_time: ptr("/created_at"),
@@ -489,6 +514,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
         "gitea" => Preset {
             delivery_id: hdr("X-Gitea-Delivery"),
             ..base(with(hmac("X-Gitea-Signature")), hdr("X-Gitea-Event"))
+        },
+        // Fireblocks webhooks v1: `Fireblocks-Signature`, base64 RSA-SHA512 (PKCS#1 v1.5) of the
+        // body, checked with the public key Fireblocks publishes for the workspace's
+        // environment (developers.fireblocks.com/reference/verify-requests: a 4096-bit
+        // production key, a 2048-bit sandbox key). `{type, tenantId, timestamp (ms), data}`.
+        // The v2 detached JWS (`Fireblocks-Webhook-Signature`, keys from a JWKS) is not covered.
+        "fireblocks" => Preset {
+            event_time: ptr("/timestamp"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::RsaPkcs1Sha512,
+                    encoding: Encoding::Base64,
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("Fireblocks-Signature")
+                })),
+                ptr("/type"),
+            )
         },
         // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
         // body; event in `X-GitHub-Event`, delivery GUID in `X-GitHub-Delivery`. GitHub signs
@@ -1093,6 +1135,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-WC-Webhook-Signature")
                 }),
                 hdr("X-WC-Webhook-Topic"),
+            )
+        },
+        // Wise: `X-Signature-SHA256`, base64 RSA-SHA256 (PKCS#1 v1.5) of the body, checked with
+        // Wise's public key (sandbox and production differ; Wise's "event handling" docs point
+        // to transferwise/digital-signatures-examples, which holds the sandbox key). A delivery
+        // UUID in `X-Delivery-Id`; v2 events carry `event_type` and `data.occurred_at`. Wise
+        // signs no timestamp, so there is no replay window.
+        "wise" => Preset {
+            delivery_id: hdr("X-Delivery-Id"),
+            event_time: ptr("/data/occurred_at"),
+            ..base(
+                Some(AuthConfig::PublicKey(SignatureConfig {
+                    algorithm: Algorithm::RsaPkcs1Sha256,
+                    encoding: Encoding::Base64,
+                    key_encoding: KeyEncoding::Base64,
+                    ..hmac("X-Signature-SHA256")
+                })),
+                ptr("/event_type"),
             )
         },
         // WorkOS: `WorkOS-Signature: t=<ms>, v1=<hex>` over `{t}.{body}`; @workos-inc/node

@@ -724,6 +724,7 @@ fn every_listed_name_has_a_preset_and_builds() {
                         _ => "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
                     }
                 }
+                AuthConfig::PublicKey(c) if is_rsa(c.algorithm) => RSA_KEY,
                 AuthConfig::PublicKey(_) => SENDGRID_KEY,
                 AuthConfig::AdyenHmac => {
                     "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056"
@@ -1380,4 +1381,187 @@ fn airtable_keys_with_the_decoded_mac_secret() {
             BODY,
         )
     });
+}
+
+// ----------------------------------------------------------------------------------------
+// RSA presets.
+// ----------------------------------------------------------------------------------------
+
+fn is_rsa(algorithm: Algorithm) -> bool {
+    matches!(
+        algorithm,
+        Algorithm::RsaPkcs1Sha256
+            | Algorithm::RsaPkcs1Sha512
+            | Algorithm::RsaPkcs1Sha1
+            | Algorithm::RsaPssSha256
+    )
+}
+
+/// A 2048-bit test key and another one (tests/fixtures/rsa/README.md).
+const RSA_KEY: &str = include_str!("../../tests/fixtures/rsa/spki-2048.pem");
+const RSA_OTHER: &str = include_str!("../../tests/fixtures/rsa/other-2048.pem");
+
+/// Wise's sandbox public key as its examples give it: base64 DER, no PEM armor.
+const WISE_SANDBOX_KEY: &str = "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAwpb91cEYuyJNQepZAVfPZIlPZfNUefH+n6w9SW3fykqKu938cR7WadQv87oF2VuT+fDt7kqeRziTmPSUhqPUys/V2Q1rlfJuXbE+Gga37t7zwd0egQ+KyOEHQOpcTwKmtZ81ieGHynAQzsn1We3jwt760MsCPJ7GMT141ByQM+yW1Bx+4SG3IGjXWyqOWrcXsxAvIXkpUD/jK/L958CgnZEgz0BSEh0QxYLITnW1lLokSx/dTianWPFEhMC9BgijempgNXHNfcVirg1lPSygz7KqoKUN0oHqWLr2U1A+7kqrl6O2nx3CKs1bj1hToT1+p4kcMoHXA7kA+VBLUpEsVwIDAQAB";
+
+#[test]
+fn wise_published_vector() {
+    // transferwise/digital-signatures-examples verify-webhook-signature/verify-signature.js
+    // (linked from Wise's "event handling" docs): the sandbox key, a body and its signature.
+    let body = br#"{"data":{"resource":{"id":49983981,"profile_id":16055450,"account_id":14124090,"type":"transfer"},"current_state":"incoming_payment_waiting","previous_state":null,"occurred_at":"2021-08-23T10:12:50Z"},"subscription_id":"90aa8e14-4ef1-4a56-861c-f3c9cde097ea","event_type":"transfers#state-change","schema_version":"2.0.0","sent_at":"2021-08-23T10:12:50Z"}"#;
+    let headers = [(
+        "X-Signature-SHA256",
+        "wKcKCYXAzxNgiu7xmoDm943NUni7Rz33QN8JkEA9dWSGebgndonabgSj18Y4C08OrwVmueGsED2s00M7DtJVcYKOS1i3G4TMVx+mgM3aL9djMBkQtiYNBFUd6wrPI7ZUNHv/TrlKSjTMc+6JFvUvJ7owY3z85e3I4jLRLJowMFvO8kvCJ60+1pY9wDwZvtZ//WS93LrwGjk9Dvwzpmu0w+P4J75tETT5qC3Uv0y5G2yO8SEoO3yNP/tg/BOli02niHb53vEOUWUb9bly6thnfMoXoiV/osoGxgF20R58RlvkAmezyyl1Sv542TfS2DpiwVnmjjjkCyXeSUcKookYLQ==",
+    )];
+    check(Vector {
+        other_key: RSA_OTHER,
+        ..hmac_vector(
+            "wise",
+            "Wise digital-signatures-examples",
+            WISE_SANDBOX_KEY,
+            &headers,
+            body,
+        )
+    });
+    // The same key as PEM, as a user would paste it.
+    let pem = format!("-----BEGIN PUBLIC KEY-----\n{WISE_SANDBOX_KEY}\n-----END PUBLIC KEY-----\n");
+    let v = hmac_vector("wise", "PEM", &pem, &headers, body);
+    assert_eq!(run(&v, &pem, &headers, body, v.now), Ok(0));
+}
+
+#[test]
+fn fireblocks_derived_vector_and_published_keys() {
+    // Derived: `openssl dgst -sha512 -sign` (PKCS#1 v1.5) over a v1-shaped event with the
+    // test key, per developers.fireblocks.com/reference/verify-requests
+    // (`Base64(RSA512(private key, SHA512(eventBody)))`); Fireblocks publishes no vector and
+    // its SDKs have no verifier.
+    check(Vector {
+        other_key: RSA_OTHER,
+        ..hmac_vector(
+            "fireblocks",
+            "openssl, derived",
+            RSA_KEY,
+            &[(
+                "Fireblocks-Signature",
+                "qMhTfyqPVRgu5cyQCohyWRcAGtMFfVxdeBjEsz1x1LTlGo0idRsFUCVE/SvVm2E06UVXDfA+pylBMSJpXacAMpp9j9WJOCGwWTaiAiTBI6Vr+4hk94yPx1KlUP88j3pmCWN5YscKVcksahtS/Z8nkVTgLsGWK/u0pz0y0azFnX8Rrv+IU/tGvCanu1aBZFn9dr3DzFSrUBhJtnHihL6VFBqnmw5bfn6YPXU66O5WpEkjT3uLYwzxbzHpno7uVPmbu4PMZCk589sF6b6VJ1QlMrn53c3lUXMn/B2XYWyMk2M5fprcniheRjIHrrzSIeWnO7LhhSFv9akr5EJnx2lfIA==",
+            )],
+            br#"{"type":"TRANSACTION_CREATED","tenantId":"6a7c2b1e-0000-4000-8000-000000000001","timestamp":1700000000000,"data":{"id":"tx_1","status":"SUBMITTED","assetId":"ETH"}}"#,
+        )
+    });
+    // The keys Fireblocks publishes (production 4096 bits, sandbox 2048) are accepted as
+    // configured secrets.
+    let auth = preset("fireblocks").and_then(|p| p.auth).expect("auth");
+    for key in [FIREBLOCKS_PRODUCTION_KEY, FIREBLOCKS_SANDBOX_KEY] {
+        Verifier::new(&auth, vec![Secret::new(key.as_bytes().to_vec())], None)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+/// developers.fireblocks.com/reference/verify-requests, production workspaces.
+const FIREBLOCKS_PRODUCTION_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MIICIjANBgkqhkiG9w0BAQEFAAOCAg8AMIICCgKCAgEA0+6wd9OJQpK60ZI7qnZG
+jjQ0wNFUHfRv85Tdyek8+ahlg1Ph8uhwl4N6DZw5LwLXhNjzAbQ8LGPxt36RUZl5
+YlxTru0jZNKx5lslR+H4i936A4pKBjgiMmSkVwXD9HcfKHTp70GQ812+J0Fvti/v
+4nrrUpc011Wo4F6omt1QcYsi4GTI5OsEbeKQ24BtUd6Z1Nm/EP7PfPxeb4CP8KOH
+clM8K7OwBUfWrip8Ptljjz9BNOZUF94iyjJ/BIzGJjyCntho64ehpUYP8UJykLVd
+CGcu7sVYWnknf1ZGLuqqZQt4qt7cUUhFGielssZP9N9x7wzaAIFcT3yQ+ELDu1SZ
+dE4lZsf2uMyfj58V8GDOLLE233+LRsRbJ083x+e2mW5BdAGtGgQBusFfnmv5Bxqd
+HgS55hsna5725/44tvxll261TgQvjGrTxwe7e5Ia3d2Syc+e89mXQaI/+cZnylNP
+SwCCvx8mOM847T0XkVRX3ZrwXtHIA25uKsPJzUtksDnAowB91j7RJkjXxJcz3Vh1
+4k182UFOTPRW9jzdWNSyWQGl/vpe9oQ4c2Ly15+/toBo4YXJeDdDnZ5c/O+KKadc
+IMPBpnPrH/0O97uMPuED+nI6ISGOTMLZo35xJ96gPBwyG5s2QxIkKPXIrhgcgUnk
+tSM7QYNhlftT4/yVvYnk0YcCAwEAAQ==
+-----END PUBLIC KEY-----
+";
+
+/// developers.fireblocks.com/reference/verify-requests, sandbox workspaces.
+const FIREBLOCKS_SANDBOX_KEY: &str = "-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAw+fZuC+0vDYTf8fYnCN6
+71iHg98lPHBmafmqZqb+TUexn9sH6qNIBZ5SgYFxFK6dYXIuJ5uoORzihREvZVZP
+8DphdeKOMUrMr6b+Cchb2qS8qz8WS7xtyLU9GnBn6M5mWfjkjQr1jbilH15Zvcpz
+ECC8aPUAy2EbHpnr10if2IHkIAWLYD+0khpCjpWtsfuX+LxqzlqQVW9xc6z7tshK
+eCSEa6Oh8+ia7Zlu0b+2xmy2Arb6xGl+s+Rnof4lsq9tZS6f03huc+XVTmd6H2We
+WxFMfGyDCX2akEg2aAvx7231/6S0vBFGiX0C+3GbXlieHDplLGoODHUt5hxbPJnK
+IwIDAQAB
+-----END PUBLIC KEY-----
+";
+
+// ----------------------------------------------------------------------------------------
+// Signatures in form fields.
+// ----------------------------------------------------------------------------------------
+
+/// `WebhookTesting.sample_notification(SubscriptionWentPastDue, "sub_0001")` of the official
+/// `braintree` SDK 4.48.0 (public key `hookgate_public_key`, private key
+/// `hookgate_private_key`), form-encoded as Braintree posts it; the SDK's
+/// `WebhookNotification.parse` accepted it.
+const BRAINTREE_BODY: &str = "bt_signature=hookgate_public_key%7Cab405b351c43f5c9130fbf6b7df82a64a2a7542a&bt_payload=CiAgICAgICAgICAgIDxub3RpZmljYXRpb24%2BCiAgICAgICAgICAgICAgICA8dGltZXN0YW1wIHR5%0AcGU9ImRhdGV0aW1lIj4yMDI2LTEyLTAzVDEwOjA0OjE5WjwvdGltZXN0YW1wPgogICAgICAgICAg%0AICAgICAgPGtpbmQ%2Bc3Vic2NyaXB0aW9uX3dlbnRfcGFzdF9kdWU8L2tpbmQ%2BCiAgICAgICAgICAg%0AICAgICAKICAgICAgICAgICAgICAgIDxzdWJqZWN0PgogICAgICAgICAgICA8c3Vic2NyaXB0aW9u%0APgogICAgICAgICAgICAgICAgPGlkPnN1Yl8wMDAxPC9pZD4KICAgICAgICAgICAgICAgIDx0cmFu%0Ac2FjdGlvbnMgdHlwZT0iYXJyYXkiPjwvdHJhbnNhY3Rpb25zPgogICAgICAgICAgICAgICAgPGFk%0AZF9vbnMgdHlwZT0iYXJyYXkiPjwvYWRkX29ucz4KICAgICAgICAgICAgICAgIDxkaXNjb3VudHMg%0AdHlwZT0iYXJyYXkiPjwvZGlzY291bnRzPgogICAgICAgICAgICA8L3N1YnNjcmlwdGlvbj4KICAg%0AICAgICA8L3N1YmplY3Q%2BCiAgICAgICAgICAgIDwvbm90aWZpY2F0aW9uPgogICAgICAgIA%3D%3D%0A";
+
+#[test]
+fn braintree_sdk_vector() {
+    let v = hmac_vector(
+        "braintree",
+        "braintree WebhookTesting.sample_notification",
+        "hookgate_private_key",
+        &[],
+        BRAINTREE_BODY.as_bytes(),
+    );
+    let verify = |key: &str, body: &str| run(&v, key, &[], body.as_bytes(), v.now);
+    assert_eq!(verify(v.key, BRAINTREE_BODY), Ok(0));
+    assert_eq!(
+        verify("hookgate_public_key", BRAINTREE_BODY),
+        Err("invalid_signature"),
+        "the public key is not the key"
+    );
+    assert_eq!(verify(OTHER, BRAINTREE_BODY), Err("invalid_signature"));
+    // One character of the payload changed (`CiAg` → `CiAh`).
+    let tampered = BRAINTREE_BODY.replacen("bt_payload=CiAg", "bt_payload=CiAh", 1);
+    assert_eq!(verify(v.key, &tampered), Err("invalid_signature"));
+    // The payload without its final newline: the SDKs also accept the signature of the text
+    // with a newline added.
+    let trimmed = BRAINTREE_BODY.strip_suffix("%0A").expect("final newline");
+    assert_eq!(verify(v.key, trimmed), Ok(0));
+    let (signature, payload) = BRAINTREE_BODY.split_once('&').expect("two fields");
+    // Several `<public key>|<signature>` pairs: a pair of another account does not stop
+    // ours, in either order.
+    for body in [
+        format!(
+            "bt_signature=other_public_key%7C{}%26{}&{payload}",
+            "0".repeat(40),
+            &signature[13..]
+        ),
+        format!(
+            "{signature}%26other_public_key%7C{}&{payload}",
+            "0".repeat(40)
+        ),
+    ] {
+        assert_eq!(verify(v.key, &body), Ok(0), "{body}");
+    }
+    let refused = [
+        (payload.to_owned(), "missing_signature"),
+        (signature.to_owned(), "missing_signed_header"),
+        (
+            format!("bt_signature=ab405b35&{payload}"),
+            "malformed_signature",
+        ),
+        (
+            format!("bt_signature=hookgate_public_key%7Czz&{payload}"),
+            "malformed_signature",
+        ),
+        // A field the signature does not cover, or a second payload, cannot ride along: the
+        // whole form is published.
+        (format!("{BRAINTREE_BODY}&extra=1"), "malformed_signature"),
+        (
+            format!("{BRAINTREE_BODY}&bt_payload=e30%3D"),
+            "malformed_signature",
+        ),
+        (
+            r#"{"bt_signature":"x","bt_payload":"y"}"#.to_owned(),
+            "missing_signature",
+        ),
+    ];
+    for (body, code) in refused {
+        assert_eq!(verify(v.key, &body), Err(code), "{body}");
+    }
+    let p = preset("braintree").expect("preset");
+    assert!(matches!(&p.event_type, Some(Locator::Value(t)) if t == "notification"));
 }

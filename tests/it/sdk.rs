@@ -655,6 +655,17 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             topic: "webhooks.viber.message".into(),
             private: None,
         },
+        Case {
+            content_type: "application/x-www-form-urlencoded",
+            provider: "braintree",
+            secret: random(),
+            extra: String::new(),
+            // The subscription id; the oracle has the SDK sign a sample notification about it.
+            body: format!("sub_{n}"),
+            headers: vec![],
+            topic: "webhooks.braintree.notification".into(),
+            private: None,
+        },
     ];
 
     let mut config = format!(
@@ -725,7 +736,8 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             .collect();
         let path = format!("/webhooks/{}", c.provider);
 
-        // Adyen and Mailgun sign inside the body, so the oracle returns the signed body.
+        // Adyen, Mailgun and Braintree sign inside the body, so the oracle returns the signed
+        // body.
         let body = r["body"]
             .as_str()
             .map(str::to_owned)
@@ -733,6 +745,9 @@ async fn official_sdk_signatures_are_accepted_and_published() {
         let tampered = if c.provider == "mailgun" {
             // Mailgun signs the token and timestamp only.
             body.replacen("\"token\":\"msg_", "\"token\":\"msh_", 1)
+        } else if c.provider == "braintree" {
+            // One character of the base64 payload.
+            body.replacen("bt_payload=CiAg", "bt_payload=CiAh", 1)
         } else if c.content_type.ends_with("json") {
             body.replacen("{", "{ ", 1).replacen("1130", "1131", 1)
         } else {

@@ -10,14 +10,14 @@ Reads one JSON object from stdin and prints one JSON object:
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
+Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
 `standardwebhooks` dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch
-with `svix`, the reference libraries of the scheme they send) the headers (for Adyen: the body,
-which carries the signatures) come from that SDK. For verify-only SDKs (Square, SendGrid,
-Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase, Finch, Stream,
-ElevenLabs, ImageKit) the signature is made with a general crypto library and the official
-verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept the same
-request.
+with `svix`, the reference libraries of the scheme they send) the headers (for Adyen and
+Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
+(Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
+Finch, Stream, ElevenLabs, ImageKit) the signature is made with a general crypto library and the
+official verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept
+the same request.
 """
 
 import base64
@@ -183,6 +183,29 @@ def sign_adyen(r):
         item.setdefault("additionalData", {})["hmacSignature"] = sig
     ok = is_valid_hmac_notification(body, r["secret"])
     return {}, "Adyen util.generate_notification_sig", ok, json.dumps(body)
+
+
+def sign_braintree(r):
+    """Braintree signs a sample notification (subscription `r["body"]` went past due) into the
+    form fields `bt_signature` and `bt_payload`; the secret is the private key."""
+    import urllib.parse
+
+    import braintree
+
+    gateway = braintree.BraintreeGateway(
+        braintree.Configuration(
+            environment=braintree.Environment.Sandbox,
+            merchant_id="hookgate_merchant",
+            public_key="hookgate_public_key",
+            private_key=r["secret"],
+        )
+    )
+    kind = braintree.WebhookNotification.Kind.SubscriptionWentPastDue
+    fields = gateway.webhook_testing.sample_notification(kind, r["body"])
+    parsed = gateway.webhook_notification.parse(fields["bt_signature"], fields["bt_payload"])
+    ok = parsed.kind == kind and parsed.subscription.id == r["body"]
+    body = urllib.parse.urlencode(fields)
+    return {}, "braintree WebhookTesting.sample_notification", ok, body
 
 
 def sign_openai(r):
@@ -396,6 +419,7 @@ SIGNERS = {
     "razorpay": sign_razorpay,
     "twilio": sign_twilio,
     "adyen": sign_adyen,
+    "braintree": sign_braintree,
     "openai": sign_openai,
     "lithic": sign_lithic,
     "easypost": sign_easypost,

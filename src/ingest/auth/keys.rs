@@ -1,14 +1,20 @@
-//! Keys and the cryptographic check itself: HMAC (SHA-1/256/512), Ed25519 and ECDSA P-256.
+//! Keys and the cryptographic check itself: HMAC (SHA-1/256/512), Ed25519, ECDSA P-256 and RSA
+//! (PKCS#1 v1.5 with SHA-1/256/512, PSS with SHA-256).
 //!
 //! Owns: turning configured secrets into ready key material at start-up (decoding, stripping
-//! prefixes such as `whsec_`, keying HMAC states, parsing public keys) and checking one
-//! signature against every key. Constant time: HMAC tags are compared with
-//! `Mac::verify_slice`; public-key verification does not branch on secret data.
+//! prefixes such as `whsec_`, keying HMAC states, parsing public keys, unwrapping PEM) and
+//! checking a request's signatures against every key. Constant time: HMAC tags are compared
+//! with `subtle`'s `ct_eq`; public-key verification does not branch on secret data.
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use sha2::{Sha256, Sha512};
+use rsa::pkcs1::DecodeRsaPublicKey as _;
+use rsa::pkcs8::DecodePublicKey as _;
+use rsa::signature::DigestVerifier;
+use rsa::traits::PublicKeyParts as _;
+use sha2::{Digest, Sha256, Sha512};
+use subtle::ConstantTimeEq as _;
 
 use super::{Algorithm, KeyEncoding, VerifierConfigError};
 use crate::base::secret::Secret;
@@ -35,7 +41,19 @@ pub(super) enum Keys {
     Hmac(Vec<KeyedMac>),
     Ed25519(Vec<ed25519_dalek::VerifyingKey>),
     EcdsaP256(Vec<p256::ecdsa::VerifyingKey>),
+    RsaPkcs1Sha1(Vec<Pkcs1Key<sha1::Sha1>>),
+    RsaPkcs1Sha256(Vec<Pkcs1Key<Sha256>>),
+    RsaPkcs1Sha512(Vec<Pkcs1Key<Sha512>>),
+    RsaPssSha256(Vec<PssKey<Sha256>>),
 }
+
+type Pkcs1Key<D> = rsa::pkcs1v15::VerifyingKey<D>;
+type PssKey<D> = rsa::pss::VerifyingKey<D>;
+
+/// The smallest RSA modulus accepted. Every provider preset's published key has at least this
+/// many bits (Wise's and Fireblocks' sandbox keys have exactly 2048); the `rsa` crate refuses
+/// more than 4096.
+pub(super) const RSA_MIN_BITS: usize = 2048;
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -43,6 +61,10 @@ impl std::fmt::Debug for Keys {
             Keys::Hmac(k) => ("hmac", k.len()),
             Keys::Ed25519(k) => ("ed25519", k.len()),
             Keys::EcdsaP256(k) => ("ecdsa-p256", k.len()),
+            Keys::RsaPkcs1Sha1(k) => ("rsa-pkcs1-sha1", k.len()),
+            Keys::RsaPkcs1Sha256(k) => ("rsa-pkcs1-sha256", k.len()),
+            Keys::RsaPkcs1Sha512(k) => ("rsa-pkcs1-sha512", k.len()),
+            Keys::RsaPssSha256(k) => ("rsa-pss-sha256", k.len()),
         };
         write!(f, "Keys({kind} × {n}, [redacted])")
     }
@@ -64,25 +86,47 @@ impl Keys {
         strip_prefix: &str,
         secrets: &[Secret],
     ) -> Result<Self, VerifierConfigError> {
-        let decoded = secrets
-            .iter()
-            .enumerate()
-            .map(|(index, s)| decode(index, encoding, strip_prefix, s.expose()))
-            .collect::<Result<Vec<_>, _>>()?;
+        // Decoded lazily: RSA secrets may be PEM, which no key encoding reads.
+        let decoded = || {
+            secrets
+                .iter()
+                .enumerate()
+                .map(|(index, s)| decode(index, encoding, strip_prefix, s.expose()))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let rsa = || {
+            secrets
+                .iter()
+                .enumerate()
+                .map(|(index, s)| rsa_public_key(index, encoding, strip_prefix, s.expose()))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        fn each<T>(keys: Vec<rsa::RsaPublicKey>, make: fn(rsa::RsaPublicKey) -> T) -> Vec<T> {
+            keys.into_iter().map(make).collect()
+        }
         let bad_key =
             |index: usize, reason: &'static str| VerifierConfigError::Key { index, reason };
         Ok(match algorithm {
-            Algorithm::Sha1 => {
-                Keys::Hmac(decoded.iter().map(|k| KeyedMac::Sha1(keyed(k))).collect())
-            }
-            Algorithm::Sha256 => {
-                Keys::Hmac(decoded.iter().map(|k| KeyedMac::Sha256(keyed(k))).collect())
-            }
-            Algorithm::Sha512 => {
-                Keys::Hmac(decoded.iter().map(|k| KeyedMac::Sha512(keyed(k))).collect())
-            }
+            Algorithm::Sha1 => Keys::Hmac(
+                decoded()?
+                    .iter()
+                    .map(|k| KeyedMac::Sha1(keyed(k)))
+                    .collect(),
+            ),
+            Algorithm::Sha256 => Keys::Hmac(
+                decoded()?
+                    .iter()
+                    .map(|k| KeyedMac::Sha256(keyed(k)))
+                    .collect(),
+            ),
+            Algorithm::Sha512 => Keys::Hmac(
+                decoded()?
+                    .iter()
+                    .map(|k| KeyedMac::Sha512(keyed(k)))
+                    .collect(),
+            ),
             Algorithm::Ed25519 => Keys::Ed25519(
-                decoded
+                decoded()?
                     .iter()
                     .enumerate()
                     .map(|(i, k)| {
@@ -96,7 +140,7 @@ impl Keys {
                     .collect::<Result<_, _>>()?,
             ),
             Algorithm::EcdsaP256Sha256 => Keys::EcdsaP256(
-                decoded
+                decoded()?
                     .iter()
                     .enumerate()
                     .map(|(i, k)| {
@@ -112,6 +156,13 @@ impl Keys {
                     })
                     .collect::<Result<_, _>>()?,
             ),
+            // `pkcs1v15::VerifyingKey::new` expects the hash's DigestInfo prefix, as PKCS#1
+            // v1.5 requires (its `From<RsaPublicKey>` would expect none). PSS keys take the
+            // hash's length as salt length.
+            Algorithm::RsaPkcs1Sha1 => Keys::RsaPkcs1Sha1(each(rsa()?, Pkcs1Key::new)),
+            Algorithm::RsaPkcs1Sha256 => Keys::RsaPkcs1Sha256(each(rsa()?, Pkcs1Key::new)),
+            Algorithm::RsaPkcs1Sha512 => Keys::RsaPkcs1Sha512(each(rsa()?, Pkcs1Key::new)),
+            Algorithm::RsaPssSha256 => Keys::RsaPssSha256(each(rsa()?, PssKey::new)),
         })
     }
 
@@ -120,9 +171,10 @@ impl Keys {
         matches!(self, Keys::Hmac(_))
     }
 
-    /// The index of the first key under which `signature` is valid for `parts`. Every key is
-    /// tried, so timing does not tell which one matched.
-    pub(super) fn find(&self, parts: &[&[u8]], signature: &[u8]) -> Option<usize> {
+    /// The index of the first key under which one of `signatures` is valid for `parts`.
+    /// The signed content is hashed (or MACed) once per key, however many candidates the
+    /// request holds, and every key is tried, so timing does not tell which one matched.
+    pub(super) fn find(&self, parts: &[&[u8]], signatures: &[Vec<u8>]) -> Option<usize> {
         let mut matched = None;
         let mut record = |i: usize, ok: bool| {
             if ok && matched.is_none() {
@@ -132,30 +184,44 @@ impl Keys {
         match self {
             Keys::Hmac(keys) => {
                 for (i, k) in keys.iter().enumerate() {
-                    record(i, k.matches(parts, signature));
+                    let tag = k.compute(parts);
+                    let ok = signatures
+                        .iter()
+                        .fold(false, |ok, sig| ok | bool::from(tag.ct_eq(sig)));
+                    record(i, ok);
                 }
             }
             Keys::Ed25519(keys) => {
-                let Ok(sig) = ed25519_dalek::Signature::from_slice(signature) else {
-                    return None;
-                };
+                let sigs: Vec<_> = signatures
+                    .iter()
+                    .filter_map(|s| ed25519_dalek::Signature::from_slice(s).ok())
+                    .collect();
                 let message = parts.concat();
                 for (i, k) in keys.iter().enumerate() {
-                    record(i, k.verify_strict(&message, &sig).is_ok());
+                    record(i, sigs.iter().any(|s| k.verify_strict(&message, s).is_ok()));
                 }
             }
             Keys::EcdsaP256(keys) => {
                 use p256::ecdsa::signature::Verifier as _;
-                let Ok(sig) = p256::ecdsa::Signature::from_der(signature)
-                    .or_else(|_| p256::ecdsa::Signature::from_slice(signature))
-                else {
-                    return None;
-                };
+                let sigs: Vec<_> = signatures
+                    .iter()
+                    .filter_map(|s| {
+                        p256::ecdsa::Signature::from_der(s)
+                            .or_else(|_| p256::ecdsa::Signature::from_slice(s))
+                            .ok()
+                    })
+                    .collect();
                 let message = parts.concat();
                 for (i, k) in keys.iter().enumerate() {
-                    record(i, k.verify(&message, &sig).is_ok());
+                    record(i, sigs.iter().any(|s| k.verify(&message, s).is_ok()));
                 }
             }
+            Keys::RsaPkcs1Sha1(keys) => {
+                rsa_find::<sha1::Sha1, _, _>(keys, parts, signatures, record)
+            }
+            Keys::RsaPkcs1Sha256(keys) => rsa_find::<Sha256, _, _>(keys, parts, signatures, record),
+            Keys::RsaPkcs1Sha512(keys) => rsa_find::<Sha512, _, _>(keys, parts, signatures, record),
+            Keys::RsaPssSha256(keys) => rsa_find::<Sha256, _, _>(keys, parts, signatures, record),
         }
         matched
     }
@@ -164,9 +230,114 @@ impl Keys {
     pub(super) fn sign(&self, parts: &[&[u8]]) -> Option<Vec<u8>> {
         match self {
             Keys::Hmac(keys) => keys.first().map(|k| k.compute(parts)),
-            Keys::Ed25519(_) | Keys::EcdsaP256(_) => None,
+            _ => None,
         }
     }
+}
+
+/// Hashes `parts` once and checks every signature under every key (PKCS#1 v1.5 and PSS keys
+/// alike: both take a digest and a signature as long as the modulus).
+fn rsa_find<D, K, S>(
+    keys: &[K],
+    parts: &[&[u8]],
+    signatures: &[Vec<u8>],
+    mut record: impl FnMut(usize, bool),
+) where
+    D: Digest + Clone,
+    K: DigestVerifier<D, S>,
+    S: for<'a> TryFrom<&'a [u8]>,
+{
+    let sigs: Vec<S> = signatures
+        .iter()
+        .filter_map(|s| S::try_from(s.as_slice()).ok())
+        .collect();
+    let mut digest = D::new();
+    for p in parts {
+        digest.update(p);
+    }
+    for (i, k) in keys.iter().enumerate() {
+        record(
+            i,
+            sigs.iter()
+                .any(|s| k.verify_digest(digest.clone(), s).is_ok()),
+        );
+    }
+}
+
+/// One configured RSA public key: PEM (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
+/// `RSA PUBLIC KEY`) or DER of either in the key encoding, at least [`RSA_MIN_BITS`].
+fn rsa_public_key(
+    index: usize,
+    encoding: KeyEncoding,
+    strip_prefix: &str,
+    raw: &[u8],
+) -> Result<rsa::RsaPublicKey, VerifierConfigError> {
+    let err = |reason| VerifierConfigError::Key { index, reason };
+    let raw = raw.strip_prefix(strip_prefix.as_bytes()).unwrap_or(raw);
+    let key = match unarmor(raw) {
+        Some(Ok((Pem::Spki, der))) => rsa::RsaPublicKey::from_public_key_der(&der).ok(),
+        Some(Ok((Pem::Pkcs1, der))) => rsa::RsaPublicKey::from_pkcs1_der(&der).ok(),
+        Some(Err(reason)) => return Err(err(reason)),
+        None => {
+            let der = decode(index, encoding, "", raw)?;
+            rsa::RsaPublicKey::from_public_key_der(&der)
+                .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(&der))
+                .ok()
+        }
+    };
+    let key = key.ok_or_else(|| {
+        err(
+            "is not an RSA public key (PEM `PUBLIC KEY` or `RSA PUBLIC KEY`, or DER \
+             SubjectPublicKeyInfo or PKCS#1, of at most 4096 bits)",
+        )
+    })?;
+    if key.n().bits() < RSA_MIN_BITS {
+        return Err(err(
+            "is an RSA key of fewer than 2048 bits, which is refused",
+        ));
+    }
+    Ok(key)
+}
+
+/// What a PEM block holds.
+enum Pem {
+    Spki,
+    Pkcs1,
+}
+
+/// The DER inside a PEM block, or `None` when `raw` has no `-----BEGIN` line. Whitespace inside
+/// the block is ignored, so a key pasted on one line or with CRLF line ends still reads.
+fn unarmor(raw: &[u8]) -> Option<Result<(Pem, Vec<u8>), &'static str>> {
+    const BEGIN: &[u8] = b"-----BEGIN ";
+    let start = raw.windows(BEGIN.len()).position(|w| w == BEGIN)? + BEGIN.len();
+    let rest = &raw[start..];
+    let Some(label_end) = rest.windows(5).position(|w| w == b"-----") else {
+        return Some(Err("has a `-----BEGIN` line that is never closed"));
+    };
+    let kind =
+        match &rest[..label_end] {
+            b"PUBLIC KEY" => Pem::Spki,
+            b"RSA PUBLIC KEY" => Pem::Pkcs1,
+            _ => return Some(Err(
+                "is PEM but neither `PUBLIC KEY` nor `RSA PUBLIC KEY` (certificates and private \
+                 keys are not accepted)",
+            )),
+        };
+    let body = &rest[label_end + 5..];
+    let Some(end) = body.windows(8).position(|w| w == b"-----END") else {
+        return Some(Err("is PEM without its `-----END` line"));
+    };
+    let text: Vec<u8> = body[..end]
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    Some(
+        BASE64_LENIENT
+            .decode(text)
+            .map(|der| (kind, der))
+            .map_err(|_| "is PEM whose body is not base64"),
+    )
 }
 
 fn decode(
@@ -183,6 +354,7 @@ fn decode(
             .decode(raw)
             .map_err(|_| err("cannot be decoded as base64")),
         KeyEncoding::Hex => hex::decode(raw).map_err(|_| err("cannot be decoded as hex")),
+        KeyEncoding::Sha1 => Ok(sha1::Sha1::digest(raw).to_vec()),
     }
 }
 
@@ -207,22 +379,6 @@ impl KeyedMac {
             KeyedMac::Sha1(m) => run(m, parts),
             KeyedMac::Sha256(m) => run(m, parts),
             KeyedMac::Sha512(m) => run(m, parts),
-        }
-    }
-
-    /// Constant-time comparison of the MAC of `parts` with `signature`.
-    fn matches(&self, parts: &[&[u8]], signature: &[u8]) -> bool {
-        fn check<M: Mac + Clone>(m: &M, parts: &[&[u8]], signature: &[u8]) -> bool {
-            let mut m = m.clone();
-            for p in parts {
-                m.update(p);
-            }
-            m.verify_slice(signature).is_ok()
-        }
-        match self {
-            KeyedMac::Sha1(m) => check(m, parts, signature),
-            KeyedMac::Sha256(m) => check(m, parts, signature),
-            KeyedMac::Sha512(m) => check(m, parts, signature),
         }
     }
 }

@@ -5,9 +5,9 @@
 //! public keys parsed, signed-content recipes compiled, header names parsed) and [`Verified`],
 //! the only way later stages can get at a request. Nothing outside this module can construct a
 //! `Verified`. Submodules: `signature` (where signatures and timestamps are, what is signed,
-//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256), `api_key` (static keys).
+//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256, RSA), `api_key` (static keys).
 //!
-//! Invariants: secrets are compared in constant time (`Mac::verify_slice`, `subtle`); error
+//! Invariants: secrets are compared in constant time (`subtle`); error
 //! messages name headers and rules, never a secret or an expected signature; no clock is read
 //! here (`now` is an argument), so every check is a pure function of its inputs.
 
@@ -41,6 +41,16 @@ pub enum Algorithm {
     /// ECDSA over P-256 with SHA-256 (public key: DER SubjectPublicKeyInfo or SEC1; signature
     /// DER or 64-byte r‖s).
     EcdsaP256Sha256,
+    /// RSA PKCS#1 v1.5 with SHA-256 (`RS256`, `SHA256withRSA`). RSA public keys are PEM
+    /// (`BEGIN PUBLIC KEY` or `BEGIN RSA PUBLIC KEY`) or DER in the key encoding; 2048 bits
+    /// at least.
+    RsaPkcs1Sha256,
+    /// RSA PKCS#1 v1.5 with SHA-512 (`RS512`).
+    RsaPkcs1Sha512,
+    /// RSA PKCS#1 v1.5 with SHA-1 (`SHA1withRSA`), for legacy schemes only.
+    RsaPkcs1Sha1,
+    /// RSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (`PS256`).
+    RsaPssSha256,
 }
 
 impl Algorithm {
@@ -58,6 +68,10 @@ impl Algorithm {
             Algorithm::Sha512 => "hmac-sha512",
             Algorithm::Ed25519 => "ed25519",
             Algorithm::EcdsaP256Sha256 => "ecdsa-p256-sha256",
+            Algorithm::RsaPkcs1Sha256 => "rsa-pkcs1-sha256",
+            Algorithm::RsaPkcs1Sha512 => "rsa-pkcs1-sha512",
+            Algorithm::RsaPkcs1Sha1 => "rsa-pkcs1-sha1",
+            Algorithm::RsaPssSha256 => "rsa-pss-sha256",
         }
     }
 }
@@ -84,6 +98,8 @@ pub enum KeyEncoding {
     Base64,
     /// The secret is hex of the key (Adyen, Discord's public key).
     Hex,
+    /// The key is the SHA-1 digest of the secret's text (Braintree keys its HMAC so).
+    Sha1,
 }
 
 /// How a timestamp is written.
@@ -119,6 +135,8 @@ pub enum VerifierConfigError {
     FieldsAndSeparator,
     #[error("the timestamp is configured twice (`timestamp_header` and `fields.timestamp`)")]
     TwoTimestamps,
+    #[error("set exactly one of `header` and `form_field` (where the signature is)")]
+    SignaturePlace,
     #[error("auth type `{kind}` does not take algorithm `{algorithm:?}`")]
     WrongAlgorithm {
         kind: &'static str,
@@ -126,20 +144,37 @@ pub enum VerifierConfigError {
     },
 }
 
+/// Where a signature is carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignaturePlace {
+    Header(HeaderName),
+    /// A field of an `application/x-www-form-urlencoded` body (Braintree's `bt_signature`).
+    FormField(String),
+}
+
+impl std::fmt::Display for SignaturePlace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignaturePlace::Header(h) => write!(f, "`{h}` header"),
+            SignaturePlace::FormField(name) => write!(f, "`{name}` form field"),
+        }
+    }
+}
+
 /// Why a delivery was not authenticated. Every variant is answered 401.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
-    #[error("missing `{0}` header")]
-    MissingSignature(HeaderName),
-    #[error("malformed `{header}` header: {reason}")]
+    #[error("missing {0}")]
+    MissingSignature(SignaturePlace),
+    #[error("malformed {place}: {reason}")]
     MalformedSignature {
-        header: HeaderName,
+        place: SignaturePlace,
         reason: &'static str,
     },
-    #[error("signature in `{0}` does not match the request")]
-    SignatureMismatch(HeaderName),
-    #[error("missing `{0}` header, which is part of the signed content")]
-    MissingSignedHeader(HeaderName),
+    #[error("signature in {0} does not match the request")]
+    SignatureMismatch(SignaturePlace),
+    #[error("missing {0}, which is part of the signed content")]
+    MissingSignedPart(SignaturePlace),
     #[error("missing timestamp ({0})")]
     MissingTimestamp(String),
     #[error("timestamp ({0}) is not a Unix timestamp")]
@@ -168,7 +203,7 @@ impl AuthError {
             AuthError::MissingSignature(_) => "missing_signature",
             AuthError::MalformedSignature { .. } => "malformed_signature",
             AuthError::SignatureMismatch(_) => "invalid_signature",
-            AuthError::MissingSignedHeader(_) => "missing_signed_header",
+            AuthError::MissingSignedPart(_) => "missing_signed_header",
             AuthError::MissingTimestamp(_) => "missing_timestamp",
             AuthError::MalformedTimestamp(_) => "malformed_timestamp",
             AuthError::StaleTimestamp { .. } => "stale_timestamp",
@@ -216,7 +251,8 @@ pub struct Verifier {
 
 #[derive(Debug)]
 enum Method {
-    Signature(signature::SignatureVerifier),
+    // Boxed: much larger than the other methods (recipe, layout, keys).
+    Signature(Box<signature::SignatureVerifier>),
     ApiKey(api_key::ApiKeyVerifier),
     Adyen(body_signed::Adyen),
     Mailgun(body_signed::Mailgun),
@@ -244,8 +280,11 @@ impl Verifier {
                     });
                 }
                 let v = signature::SignatureVerifier::new(c, &secrets, public_url)?;
-                let label = format!("{}:{}", c.algorithm.label(), v.header());
-                (Method::Signature(v), label)
+                let label = match v.place() {
+                    SignaturePlace::Header(h) => format!("{}:{h}", c.algorithm.label()),
+                    SignaturePlace::FormField(f) => format!("{}:form.{f}", c.algorithm.label()),
+                };
+                (Method::Signature(Box::new(v)), label)
             }
             AuthConfig::ApiKey { header } => {
                 let header = header.as_deref().map(header_name).transpose()?;
@@ -320,7 +359,7 @@ fn header_name(name: &str) -> Result<HeaderName, VerifierConfigError> {
 pub enum AuthConfig {
     /// An HMAC of (parts of) the request, sent in a header. Secrets are shared keys.
     Hmac(SignatureConfig),
-    /// A public-key signature (Ed25519, ECDSA P-256), sent in a header. Secrets are the
+    /// A public-key signature (Ed25519, ECDSA P-256, RSA), sent in a header. Secrets are the
     /// provider's public keys.
     PublicKey(SignatureConfig),
     /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
@@ -339,8 +378,12 @@ pub enum AuthConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignatureConfig {
-    /// Header carrying the signature.
+    /// Header carrying the signature (or set `form_field`).
+    #[serde(default)]
     pub header: String,
+    /// Form field of an `application/x-www-form-urlencoded` body carrying the signature,
+    /// instead of a header (Braintree's `bt_signature`).
+    pub form_field: Option<String>,
     #[serde(default)]
     pub algorithm: Algorithm,
     #[serde(default)]
@@ -352,13 +395,22 @@ pub struct SignatureConfig {
     /// (`" "` for Standard Webhooks, `","` for PagerDuty); items with another prefix are
     /// ignored. Any one valid signature is enough.
     pub separator: Option<String>,
+    /// When set, each signature starts with a key id ended by this (Braintree's
+    /// `<public key>|<signature>`). The id only names the key: every secret is tried, and the
+    /// signature is what proves the sender, so the id is not checked.
+    pub key_id_separator: Option<String>,
     /// When set, the header is a list of `key=value` fields (Stripe `t=…,v1=…`, Paddle
     /// `ts=…;h1=…`).
     pub fields: Option<FieldsConfig>,
     /// What is signed: `{body}` (default), or a recipe such as `{timestamp}.{body}`,
-    /// `{header:Webhook-Id}.{timestamp}.{body}`, `{method}{url}{body}{timestamp}`.
+    /// `{header:Webhook-Id}.{timestamp}.{body}`, `{method}{url}{body}{timestamp}`,
+    /// `{form:bt_payload}` (a form field's value).
     #[serde(default = "SignatureConfig::default_signed")]
     pub signed: String,
+    /// Other signed contents also accepted, using only the placeholders of `signed`:
+    /// Braintree's SDKs also accept `{form:bt_payload}` followed by a newline.
+    #[serde(default)]
+    pub also_signed: Vec<String>,
     /// Header carrying the timestamp (or use `fields.timestamp`); enables the replay window.
     pub timestamp_header: Option<String>,
     /// JSON pointer to a timestamp inside the body, checked once the signature matched
@@ -386,12 +438,15 @@ impl SignatureConfig {
     pub fn body_hmac_sha256(header: &str) -> Self {
         SignatureConfig {
             header: header.to_owned(),
+            form_field: None,
             algorithm: Algorithm::Sha256,
             encoding: Encoding::Hex,
             prefix: String::new(),
             separator: None,
+            key_id_separator: None,
             fields: None,
             signed: Self::default_signed(),
+            also_signed: Vec::new(),
             timestamp_header: None,
             timestamp_pointer: None,
             timestamp_format: TimestampFormat::UnixSeconds,
@@ -707,6 +762,224 @@ mod tests {
         assert!(bad("{bdy}", None).contains("unknown placeholder `{bdy}`"));
         assert!(bad("{timestamp}", Some("X-Ts")).contains("must include {body}"));
         assert!(bad("{header:bad header}.{body}", None).contains("not a valid HTTP header"));
+    }
+
+    const RSA_SPKI: &str = include_str!("../../../tests/fixtures/rsa/spki-2048.pem");
+    const RSA_PKCS1: &str = include_str!("../../../tests/fixtures/rsa/pkcs1-2048.pem");
+    const RSA_OTHER: &str = include_str!("../../../tests/fixtures/rsa/other-2048.pem");
+    const RSA_1024: &str = include_str!("../../../tests/fixtures/rsa/spki-1024.pem");
+    const RSA_BODY: &str = r#"{"id":"evt_1","type":"demo.event"}"#;
+
+    fn rsa(algorithm: Algorithm) -> AuthConfig {
+        AuthConfig::PublicKey(SignatureConfig {
+            algorithm,
+            encoding: Encoding::Base64,
+            key_encoding: KeyEncoding::Base64,
+            ..hmac("X-Signature")
+        })
+    }
+
+    /// The base64 between the armor lines: DER, as a secret in the `base64` key encoding.
+    fn der_base64(pem: &str) -> String {
+        pem.lines().filter(|l| !l.starts_with("-----")).collect()
+    }
+
+    #[test]
+    fn rsa_algorithms_verify_openssl_vectors() {
+        // Signatures by `openssl dgst` over RSA_BODY with the key of spki-2048.pem
+        // (tests/fixtures/rsa/README.md says how).
+        let cases = [
+            (Algorithm::RsaPkcs1Sha256, "D9O0YxgUMIrSLJmghpH5jI7D25K4aKwZGC+l98+PhlXmGbrWwHu2kn53d7HyU1KkMMjBYR4Sid6Rh8pVbCyT+a6WuMs1CwZZqp5kxIcX1S9oqnIM3xOlL9bNosuVMdW+o/r9lZsRagh5fugoE3HXGpl0754zJv/ovajbEv3LLG1eD2da5sCUoKqSuel7sG0/+x7bbRUAQAvStSGfaJm9nYICDw+PKW800BzxnWfgZtAe27i+np/Oz67jESrzReVzd9ZmqiciN1vNYi1RSIBDPMDow478tZU4RtacujKVB3zFsQLjrBYRY+SpzWhaK9NwfQkG7//95wsY2d7k6SFBSA=="),
+            (Algorithm::RsaPkcs1Sha512, "M0CT4TLEiMg2w05pmN8NM/rLutMGVyfHKi8eKDo+Vz0rCVwbPD7YeN5EGxiPCgKUlht1XCUd6Qg3ZQTdL8r130rptw0enrU9BjUwUu/nHIYsz0lb3UmKFWyE8CLqQu/V8MBZhuU6C3IgUSx61iuviGL0Xp/2RqKGTFXX2IDy7RWfKyK6miLg5eWCJ+S70Z7QbyiM9h6MDV5fs1CX764jnXw/zpg4WlfvBxJ+nFmtq4mnEFPkAhdKYGO3NDHYLm3Q7XqWYOXhitdnsxxsGVR1KwoQJQnNoErgrWo3C4/O6Kvp/d8J8cp0DMmQT9pbEa1tYds1FYVMohKFr7BeTZFzLw=="),
+            (Algorithm::RsaPkcs1Sha1, "uuIoV1V09jlQnxXGOOy+wm0naZWGywtCurKawUiA6pSWaCyV0a9mRLcS7ZFzzsye2yK3Q5tjsRwf/LcVNGD1lqYH12NRamBY6PtSfFfE6YlaXUTEwGOlcZRq/JnaRb7+s8Rn6rcdfn1RnWTuPmrqsibCpxG7CKTpOwQhJZZdgV6NCXVli0cYADAv+Nz+jIih10moZjOmynRhJnvzKjPYsuDuKhQ4wG0Qo9AcVrY/N91ZyBnAgqCq0gyaN+ONIJ3N+6UDBNH789zkpLnbeWSX9jXIwopQfKYd3MvlF2ADHkQA4RAEISjsvSYXdwoyLkqf/Zv0RUchD17wAWSBeNohGA=="),
+            (Algorithm::RsaPssSha256, "B2d9at3P8l/A2b92ZjqCAiI6IlF6tojn2vPcBLvq5vK+7U170OlyOflPtHRXn/Nnm52zDZQCBoBvSCEwUztnK4+UMNV0kGEPWEhHWZ1V7QBsr2v7NH11Py9OphXnkFmDbyrnSbW71NKaS6YbBfow5VUZng7Ef1p7CP7qDqFjr81iuAqhuKjR1w8p8RulGFcLrKXdO1tGaLljfFFj/rGvz2KnzYT/Bifx39CJVDnWx1lIPq1T03QA7RkrIIXKG7JaM/4I4Hrw4gnr5mo0Jl27ewTaQbRmoHn0it1ls8GN1jkiHx4ZFYQBtWLya4MG9FNPFumWIzBswnv+QlK+YJjmNg=="),
+        ];
+        let spki_der = der_base64(RSA_SPKI);
+        let pkcs1_der = der_base64(RSA_PKCS1);
+        let one_line = RSA_SPKI.replace('\n', " ");
+        let crlf = RSA_PKCS1.replace('\n', "\r\n");
+        for (algorithm, sig) in cases {
+            let auth = rsa(algorithm);
+            let headers = [("X-Signature", sig)];
+            // Every form of the same key: both PEMs (also on one line, or with CRLF), and DER.
+            for key in [RSA_SPKI, RSA_PKCS1, &spki_der, &pkcs1_der, &one_line, &crlf] {
+                assert_eq!(
+                    check(&auth, &[key], &headers, RSA_BODY, 0),
+                    Ok(Some(0)),
+                    "{algorithm:?} {key}"
+                );
+            }
+            // Rotation: the second key matches.
+            assert_eq!(
+                check(&auth, &[RSA_OTHER, RSA_SPKI], &headers, RSA_BODY, 0),
+                Ok(Some(1)),
+                "{algorithm:?}"
+            );
+            let refused = [
+                (
+                    RSA_SPKI,
+                    &headers[..],
+                    "{\"id\":\"evt_2\",\"type\":\"demo.event\"}",
+                    "invalid_signature",
+                ),
+                (RSA_OTHER, &headers[..], RSA_BODY, "invalid_signature"),
+                (RSA_SPKI, &[], RSA_BODY, "missing_signature"),
+                (
+                    RSA_SPKI,
+                    &[("X-Signature", "%%%")],
+                    RSA_BODY,
+                    "malformed_signature",
+                ),
+                (
+                    RSA_SPKI,
+                    &[("X-Signature", "AAAA")],
+                    RSA_BODY,
+                    "invalid_signature",
+                ),
+            ];
+            for (key, headers, body, code) in refused {
+                assert_eq!(
+                    check(&auth, &[key], headers, body, 0),
+                    Err(code),
+                    "{algorithm:?} {headers:?} {body}"
+                );
+            }
+        }
+        // A signature is bound to its scheme: PKCS#1 v1.5 SHA-256 is not PSS, nor SHA-512.
+        let pkcs1_sha256 = [("X-Signature", cases[0].1)];
+        for other in [Algorithm::RsaPssSha256, Algorithm::RsaPkcs1Sha512] {
+            assert_eq!(
+                check(&rsa(other), &[RSA_SPKI], &pkcs1_sha256, RSA_BODY, 0),
+                Err("invalid_signature")
+            );
+        }
+    }
+
+    #[test]
+    fn rsa_keys_are_checked_at_start_up() {
+        let auth = rsa(Algorithm::RsaPkcs1Sha256);
+        let err = |keys: &[&str]| {
+            Verifier::new(&auth, secrets(keys), None)
+                .expect_err("refused")
+                .to_string()
+        };
+        let small = err(&[RSA_SPKI, RSA_1024]);
+        assert!(small.starts_with("secret #1 "), "{small}");
+        assert!(small.contains("fewer than 2048 bits"), "{small}");
+        assert!(err(&["AAAA"]).contains("not an RSA public key"));
+        assert!(err(&["not base64!"]).contains("cannot be decoded as base64"));
+        let cert = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(err(&[cert]).contains("neither `PUBLIC KEY` nor `RSA PUBLIC KEY`"));
+        let cut = &RSA_SPKI[..RSA_SPKI.len() - 30];
+        assert!(err(&[cut]).contains("without its `-----END` line"));
+        let garbled = RSA_SPKI.replace("MII", "MI!");
+        assert!(err(&[&garbled]).contains("not base64"));
+        // An RSA key does not fit another public-key algorithm, nor an HMAC type.
+        let p256 = AuthConfig::PublicKey(SignatureConfig {
+            algorithm: Algorithm::EcdsaP256Sha256,
+            ..hmac("X-Signature")
+        });
+        assert!(Verifier::new(&p256, secrets(&[RSA_SPKI]), None).is_err());
+        let as_hmac = AuthConfig::Hmac(SignatureConfig {
+            algorithm: Algorithm::RsaPkcs1Sha256,
+            ..hmac("X-Signature")
+        });
+        let text = Verifier::new(&as_hmac, secrets(&[RSA_SPKI]), None)
+            .expect_err("wrong type")
+            .to_string();
+        assert!(text.contains("does not take algorithm"), "{text}");
+        // The verifier's label names the scheme; the key never shows.
+        let v = Verifier::new(&auth, secrets(&[RSA_SPKI]), None).expect("verifier");
+        assert!(v.sign(b"{}", 0, &[]).is_err(), "a public key cannot sign");
+        assert_eq!(&*v.label, "rsa-pkcs1-sha256:x-signature");
+        assert!(!format!("{v:?}").contains("MIIB"));
+    }
+
+    #[test]
+    fn signatures_in_form_fields_over_form_fields() {
+        // A generic form-field recipe: hex HMAC-SHA256 (key = the secret's text) of the `data`
+        // field, in the `sig` field as `<key id>:<signature>` items separated by `,`.
+        let auth = AuthConfig::Hmac(SignatureConfig {
+            form_field: Some("sig".to_owned()),
+            separator: Some(",".to_owned()),
+            key_id_separator: Some(":".to_owned()),
+            signed: "{form:data}".to_owned(),
+            ..hmac("")
+        });
+        // HMAC-SHA256("k", "hello world"), computed with Python's hmac module.
+        let mac = "67eedc5d50852aacd055cc940b52edde89eba69b15902b2a9a82483eab70d12d";
+        let body = format!("sig=id1%3A{mac}&data=hello+world");
+        assert_eq!(check(&auth, &["x", "k"], &[], &body, 0), Ok(Some(1)));
+        let body = format!("data=hello+world&sig=old%3A00%2Cid1%3A{mac}");
+        assert_eq!(check(&auth, &["k"], &[], &body, 0), Ok(Some(0)));
+        assert_eq!(
+            check(
+                &auth,
+                &["k"],
+                &[],
+                &format!("sig={mac}&data=hello+world"),
+                0
+            ),
+            Err("malformed_signature"),
+            "no key id"
+        );
+        assert_eq!(
+            check(&auth, &["k"], &[("sig", mac)], "data=hello+world", 0),
+            Err("missing_signature"),
+            "a header is not the form field"
+        );
+        let v = Verifier::new(&auth, secrets(&["k"]), None).expect("verifier");
+        assert_eq!(&*v.label, "hmac-sha256:form.sig");
+        assert!(v.sign(b"data=x", 0, &[]).is_err());
+        let err = v
+            .verify(inbound(&[], &format!("sig=id1%3A{mac}")), 0)
+            .expect_err("no data");
+        assert_eq!(
+            err.to_string(),
+            "missing `data` form field, which is part of the signed content"
+        );
+        // Alternatives use only the placeholders of `signed`.
+        let alt = |also: &str| {
+            let auth = AuthConfig::Hmac(SignatureConfig {
+                also_signed: vec![also.to_owned()],
+                ..hmac("X-Sig")
+            });
+            Verifier::new(&auth, secrets(&["k"]), None).map(|_| ())
+        };
+        assert!(alt("{body}\n").is_ok());
+        let err = alt("{header:x-other}{body}").expect_err("new placeholder");
+        assert!(
+            err.to_string()
+                .contains("only the placeholders of `signed`"),
+            "{err}"
+        );
+        // The SHA-1 key derivation: HMAC keyed with SHA-1 of the secret's text.
+        let sha1_key = AuthConfig::Hmac(SignatureConfig {
+            key_encoding: KeyEncoding::Sha1,
+            ..hmac("X-Sig")
+        });
+        // HMAC-SHA256(key = SHA-1("k"), "{}"), computed with Python's hashlib and hmac.
+        let headers = [(
+            "X-Sig",
+            "ee3efde11f87e51ca3a749ab6158c0c7451807c5cc9a461e9eb4e4c6fc9be026",
+        )];
+        assert_eq!(check(&sha1_key, &["k"], &headers, "{}", 0), Ok(Some(0)));
+        let plain = AuthConfig::Hmac(hmac("X-Sig"));
+        assert_eq!(
+            check(&plain, &["k"], &headers, "{}", 0),
+            Err("invalid_signature")
+        );
+        // Where the signature is must be said exactly once.
+        for (header, field) in [("", None), ("X-Sig", Some("sig"))] {
+            let auth = AuthConfig::Hmac(SignatureConfig {
+                form_field: field.map(str::to_owned),
+                ..hmac(header)
+            });
+            let err = Verifier::new(&auth, secrets(&["k"]), None).expect_err("place");
+            assert!(err
+                .to_string()
+                .contains("exactly one of `header` and `form_field`"));
+        }
     }
 
     #[test]

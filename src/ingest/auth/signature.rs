@@ -1,23 +1,30 @@
 //! Signature schemes: where the signature and timestamp are, what was signed, and the replay
 //! window. One generic, data-driven verifier covers every "signature in a header" provider:
 //! GitHub's `sha256=<hex>`, Standard Webhooks' space-separated `v1,<b64>` list, Stripe's
-//! `t=…,v1=…` fields, HubSpot's method + URL + body + timestamp, and so on.
+//! `t=…,v1=…` fields, HubSpot's method + URL + body + timestamp, and so on; and signatures in a
+//! form field of the body over another field (Braintree's `bt_signature` over `bt_payload`).
 
 use base64::Engine as _;
 use hyper::header::{HeaderMap, HeaderName};
 
 use super::keys::{Keys, BASE64_LENIENT, BASE64_URL_LENIENT};
-use super::{header_name, AuthError, Encoding, TimestampFormat, VerifierConfigError};
+use super::{
+    header_name, AuthError, Encoding, SignaturePlace, TimestampFormat, VerifierConfigError,
+};
 use crate::base::secret::Secret;
 use crate::ingest::auth::SignatureConfig;
 use crate::ingest::intake::Inbound;
 
 #[derive(Debug)]
 pub(super) struct SignatureVerifier {
-    header: HeaderName,
+    place: SignaturePlace,
     encoding: Encoding,
     layout: Layout,
+    /// Each signature item starts with a key id ended by this (Braintree's `<public key>|`).
+    key_id_separator: Option<Vec<u8>>,
     recipe: Vec<Part>,
+    /// Other signed contents also accepted (`also_signed`), made of the same placeholders.
+    alternatives: Vec<Vec<Part>>,
     timestamp: Option<TimestampRule>,
     /// The URL the provider calls, for recipes that sign it (`{url}`).
     public_url: Option<String>,
@@ -76,6 +83,8 @@ enum Part {
     /// duplicates dropped), concatenated: Twilio's scheme. For JSON bodies Twilio instead puts
     /// the body's SHA-256 (hex) in the URL's `bodySHA256` query parameter and signs no fields.
     FormParams,
+    /// The (decoded) value of one form field of the body: Braintree's `bt_payload`.
+    FormField(String),
 }
 
 /// What the signature header yielded: encoded signature candidates and, for `Fields`, the
@@ -92,6 +101,25 @@ impl SignatureVerifier {
         public_url: Option<&str>,
     ) -> Result<Self, VerifierConfigError> {
         let recipe = parse_recipe(&c.signed)?;
+        let alternatives = c
+            .also_signed
+            .iter()
+            .map(|alt| {
+                let parts = parse_recipe(alt)?;
+                // Only placeholders `signed` has: every check made on `signed` holds for them.
+                match parts
+                    .iter()
+                    .all(|p| matches!(p, Part::Literal(_)) || recipe.contains(p))
+                {
+                    true => Ok(parts),
+                    false => Err(VerifierConfigError::Recipe {
+                        recipe: alt.clone(),
+                        reason: "an `also_signed` recipe may use only the placeholders of `signed`"
+                            .to_owned(),
+                    }),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let layout = match (&c.fields, &c.separator) {
             (Some(_), Some(_)) => return Err(VerifierConfigError::FieldsAndSeparator),
             (Some(f), None) => Layout::Fields {
@@ -145,11 +173,22 @@ impl SignatureVerifier {
         if recipe.contains(&Part::Url) && public_url.is_none() {
             return Err(VerifierConfigError::PublicUrlMissing);
         }
+        let place = match (c.header.is_empty(), &c.form_field) {
+            (false, None) => SignaturePlace::Header(header_name(&c.header)?),
+            (true, Some(field)) if !field.is_empty() => SignaturePlace::FormField(field.clone()),
+            _ => return Err(VerifierConfigError::SignaturePlace),
+        };
         Ok(SignatureVerifier {
-            header: header_name(&c.header)?,
+            place,
             encoding: c.encoding,
             layout,
+            key_id_separator: c
+                .key_id_separator
+                .as_ref()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.as_bytes().to_vec()),
             recipe,
+            alternatives,
             timestamp,
             public_url: public_url.map(|u| u.trim_end_matches('?').to_owned()),
             public_url_alt: public_url
@@ -158,17 +197,26 @@ impl SignatureVerifier {
         })
     }
 
-    pub(super) fn header(&self) -> &HeaderName {
-        &self.header
+    pub(super) fn place(&self) -> &SignaturePlace {
+        &self.place
     }
 
     /// Checks the request; returns the index of the matching key.
     pub(super) fn verify(&self, inbound: &Inbound, now_unix: i64) -> Result<usize, AuthError> {
-        let raw = inbound
-            .headers
-            .get(&self.header)
-            .ok_or_else(|| AuthError::MissingSignature(self.header.clone()))?;
-        let extracted = self.extract(raw.as_bytes())?;
+        let missing = || AuthError::MissingSignature(self.place.clone());
+        let raw: std::borrow::Cow<'_, [u8]> = match &self.place {
+            SignaturePlace::Header(h) => inbound
+                .headers
+                .get(h)
+                .ok_or_else(missing)?
+                .as_bytes()
+                .into(),
+            SignaturePlace::FormField(f) => form_field(&inbound.body, f)
+                .ok_or_else(missing)?
+                .into_bytes()
+                .into(),
+        };
+        let extracted = self.extract(&raw)?;
         let signatures = self.decode_all(&extracted.candidates)?;
         let timestamp = match &self.timestamp {
             Some(rule) if !matches!(rule.source, TimestampSource::Body(_)) => {
@@ -189,21 +237,24 @@ impl SignatureVerifier {
         } else {
             vec![None]
         };
+        let fields = self.form_fields(&inbound.body)?;
         let mut matched = None;
-        for url in &urls {
-            let parts = self.signed_parts(
-                inbound,
-                timestamp.unwrap_or_default(),
-                url.as_deref(),
-                &form,
-            )?;
-            for signature in &signatures {
-                if let (Some(i), None) = (self.keys.find(&parts, signature), matched) {
+        for recipe in std::iter::once(&self.recipe).chain(&self.alternatives) {
+            for url in &urls {
+                let parts = self.signed_parts(
+                    recipe,
+                    inbound,
+                    timestamp.unwrap_or_default(),
+                    url.as_deref(),
+                    &form,
+                    &fields,
+                )?;
+                if let (Some(i), None) = (self.keys.find(&parts, &signatures), matched) {
                     matched = Some(i);
                 }
             }
         }
-        let matched = matched.ok_or_else(|| AuthError::SignatureMismatch(self.header.clone()))?;
+        let matched = matched.ok_or_else(|| AuthError::SignatureMismatch(self.place.clone()))?;
         if let Some(
             rule @ TimestampRule {
                 source: TimestampSource::Body(pointer),
@@ -218,12 +269,76 @@ impl SignatureVerifier {
 
     fn malformed(&self, reason: &'static str) -> AuthError {
         AuthError::MalformedSignature {
-            header: self.header.clone(),
+            place: self.place.clone(),
             reason,
         }
     }
 
+    /// The form fields the recipe signs (`{form:name}`), with their values. When
+    /// the recipe signs only such fields, the body may hold nothing else but the signature
+    /// field, each once: the whole form is published, so no unsigned field may ride along.
+    fn form_fields(&self, body: &[u8]) -> Result<Vec<(String, String)>, AuthError> {
+        let signed: Vec<&str> = self
+            .recipe
+            .iter()
+            .filter_map(|part| match part {
+                Part::FormField(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        if signed.is_empty() {
+            return Ok(Vec::new());
+        }
+        let whole = self
+            .recipe
+            .iter()
+            .any(|p| matches!(p, Part::Body | Part::FormParams));
+        if !whole {
+            let own = match &self.place {
+                SignaturePlace::FormField(f) => Some(f.as_str()),
+                SignaturePlace::Header(_) => None,
+            };
+            let mut seen = std::collections::HashSet::new();
+            for (name, _) in form_urlencoded::parse(body) {
+                let known = signed.contains(&name.as_ref()) || own == Some(name.as_ref());
+                if !known || !seen.insert(name) {
+                    return Err(self.malformed(
+                        "the form has a field the signature does not cover, or repeats one",
+                    ));
+                }
+            }
+        }
+        signed
+            .iter()
+            .map(|name| {
+                let value = form_field(body, name).ok_or_else(|| {
+                    AuthError::MissingSignedPart(SignaturePlace::FormField((*name).to_owned()))
+                })?;
+                Ok(((*name).to_owned(), value))
+            })
+            .collect()
+    }
+
     fn extract<'a>(&self, raw: &'a [u8]) -> Result<Extracted<'a>, AuthError> {
+        let mut extracted = self.extract_items(raw)?;
+        if let Some(sep) = &self.key_id_separator {
+            // `<key id><sep><signature>`: the id names the key; every key is tried anyway.
+            extracted.candidates = extracted
+                .candidates
+                .into_iter()
+                .filter_map(|item| {
+                    let at = item.windows(sep.len()).position(|w| w == sep.as_slice())?;
+                    Some(&item[at + sep.len()..])
+                })
+                .collect();
+            if extracted.candidates.is_empty() {
+                return Err(self.malformed("no signature follows a key id"));
+            }
+        }
+        Ok(extracted)
+    }
+
+    fn extract_items<'a>(&self, raw: &'a [u8]) -> Result<Extracted<'a>, AuthError> {
         let raw = raw.trim_ascii();
         match &self.layout {
             Layout::Single { prefix } => Ok(Extracted {
@@ -312,7 +427,7 @@ impl SignatureVerifier {
             use sha2::Digest as _;
             let actual = hex::encode(sha2::Sha256::digest(&inbound.body));
             if !actual.eq_ignore_ascii_case(&declared) {
-                return Err(AuthError::SignatureMismatch(self.header.clone()));
+                return Err(AuthError::SignatureMismatch(self.place.clone()));
             }
             return Ok(Vec::new());
         }
@@ -334,27 +449,41 @@ impl SignatureVerifier {
         Ok(out)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn signed_parts<'a>(
         &'a self,
+        recipe: &'a [Part],
         inbound: &'a Inbound,
         timestamp: &'a [u8],
         url: Option<&'a str>,
         form: &'a [u8],
+        fields: &'a [(String, String)],
     ) -> Result<Vec<&'a [u8]>, AuthError> {
-        self.recipe
+        recipe
             .iter()
             .map(|part| match part {
+                Part::FormField(name) => fields
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_bytes())
+                    .ok_or_else(|| {
+                        AuthError::MissingSignedPart(SignaturePlace::FormField(name.clone()))
+                    }),
                 Part::Literal(bytes) => Ok(bytes.as_slice()),
                 Part::Body => Ok(&inbound.body[..]),
                 Part::Timestamp => Ok(timestamp),
                 Part::Method => Ok(inbound.method.as_str().as_bytes()),
                 Part::Url => Ok(url.unwrap_or_default().as_bytes()),
                 Part::FormParams => Ok(form),
-                Part::Header(name) => inbound
-                    .headers
-                    .get(name)
-                    .map(|v| v.as_bytes())
-                    .ok_or_else(|| AuthError::MissingSignedHeader(name.clone())),
+                Part::Header(name) => {
+                    inbound
+                        .headers
+                        .get(name)
+                        .map(|v| v.as_bytes())
+                        .ok_or_else(|| {
+                            AuthError::MissingSignedPart(SignaturePlace::Header(name.clone()))
+                        })
+                }
             })
             .collect()
     }
@@ -370,6 +499,11 @@ impl SignatureVerifier {
         if !self.keys.can_sign() {
             return Err("this source verifies a public-key signature; only the provider's private key can sign".to_owned());
         }
+        let SignaturePlace::Header(header) = &self.place else {
+            return Err(
+                "this provider signs inside the body; the sign command cannot add it".to_owned(),
+            );
+        };
         let mut out: Vec<(String, String)> = Vec::new();
         let mut headers = HeaderMap::new();
         for (k, v) in given {
@@ -405,7 +539,7 @@ impl SignatureVerifier {
             false => Vec::new(),
         };
         let parts = self
-            .signed_parts(&inbound, ts_bytes, url.as_deref(), &form)
+            .signed_parts(&self.recipe, &inbound, ts_bytes, url.as_deref(), &form, &[])
             .map_err(|e| e.to_string())?;
         let mac = self.keys.sign(&parts).ok_or("no key to sign with")?;
         let encoded = match self.encoding {
@@ -424,7 +558,7 @@ impl SignatureVerifier {
                 _ => format!("{signature}={encoded}"),
             },
         };
-        out.push((self.header.to_string(), value));
+        out.push((header.to_string(), value));
         Ok(out)
     }
 }
@@ -497,6 +631,13 @@ impl TimestampRule {
     }
 }
 
+/// The decoded value of the first field `name` of a form-encoded body.
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
 fn strip_prefix_ci<'a>(value: &'a [u8], prefix: &[u8]) -> Option<&'a [u8]> {
     (value.len() >= prefix.len() && value[..prefix.len()].eq_ignore_ascii_case(prefix))
         .then(|| &value[prefix.len()..])
@@ -541,12 +682,13 @@ fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
             "method" => Part::Method,
             "url" => Part::Url,
             "form_params" => Part::FormParams,
-            _ => match name.strip_prefix("header:") {
-                Some(h) => Part::Header(header_name(h)?),
-                None => {
+            _ => match (name.strip_prefix("header:"), name.strip_prefix("form:")) {
+                (Some(h), _) => Part::Header(header_name(h)?),
+                (_, Some(f)) if !f.is_empty() => Part::FormField(f.to_owned()),
+                _ => {
                     return Err(err(format!(
                         "unknown placeholder `{{{name}}}` (use {{body}}, {{timestamp}}, \
-                         {{method}}, {{url}}, {{form_params}} or {{header:Name}})"
+                         {{method}}, {{url}}, {{form_params}}, {{header:Name}} or {{form:name}})"
                     )));
                 }
             },
@@ -556,8 +698,14 @@ fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
     if !rest.is_empty() {
         parts.push(Part::Literal(rest.as_bytes().to_vec()));
     }
-    if !parts.contains(&Part::Body) && !parts.contains(&Part::FormParams) {
-        return Err(err("it must include {body} (or {form_params})".to_owned()));
+    // The signature must cover the delivery: the whole body, or form fields of it.
+    let covers_body = parts
+        .iter()
+        .any(|p| matches!(p, Part::Body | Part::FormParams | Part::FormField(_)));
+    if !covers_body {
+        return Err(err(
+            "it must include {body} (or {form_params} or {form:name})".to_owned(),
+        ));
     }
     Ok(parts)
 }
