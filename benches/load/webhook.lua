@@ -12,6 +12,10 @@
 --   LOAD_RATE       optional: webhooks per second for all threads together; each thread then
 --                   hands out send times spaced 1/(rate/threads) apart to whichever of its
 --                   connections is ready, so the rate holds while connections wait on answers
+--   LOAD_LATENCIES  optional: file that done() writes the latency distribution to, for merging
+--                   several wrk processes' latencies (scripts/bench-fleet): one "<percentile>
+--                   <microseconds>" line per 0.1 percentile up to 99, per 0.01 above, and
+--                   "100 <max>"
 --
 -- wrk measures the latencies itself (from writing a request to reading its whole answer).
 
@@ -122,4 +126,17 @@ function done(summary, latency, requests)
     e.connect, e.read, e.write, e.timeout,
     latency:percentile(50), latency:percentile(99), latency:percentile(99.9), latency.max))
   out:close()
+  local file = os.getenv("LOAD_LATENCIES")
+  if file ~= nil and file ~= "" then
+    local grid = assert(io.open(file, "w"))
+    -- Whole steps of 0.1 and 0.01 (integers scaled), so no percentile is skipped or repeated.
+    for tenth = 1, 990 do
+      grid:write(string.format("%.1f %.0f\n", tenth / 10, latency:percentile(tenth / 10)))
+    end
+    for hundredth = 9901, 9999 do
+      grid:write(string.format("%.2f %.0f\n", hundredth / 100, latency:percentile(hundredth / 100)))
+    end
+    grid:write(string.format("100 %.0f\n", latency.max))
+    grid:close()
+  end
 end

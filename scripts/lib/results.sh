@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Files the result of a benchmark or fault script under bench/results/, every script the same
-# way (sourced by scripts/bench-load, scripts/outage, scripts/bench, scripts/bench-callgrind;
-# bench/README.md describes the layout).
+# way (sourced by scripts/bench-load, scripts/bench-fleet, scripts/outage, scripts/bench,
+# scripts/bench-callgrind; bench/README.md describes the layout).
 #
 #   results_begin KIND SCRIPT [ARG...]  at the start: the date, the commit (+dirty), the
 #                                       toolchain and the machine, taken before anything runs
