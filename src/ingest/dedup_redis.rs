@@ -31,9 +31,11 @@
 //! Per delivery, one round trip claims it: `SET key "pending:<token>" NX PX <ttl> GET`
 //! (Redis ≥ 7) answers nil (new: ours now), `pending:…` (in flight elsewhere: 503
 //! `duplicate_in_flight`) or an envelope id (a duplicate, answered with that id). After the
-//! event is published (or spooled) a Lua script replaces our pending token with the envelope id
-//! for the window; a claim dropped without commit deletes the key only if it still holds our
-//! token (fire-and-forget). A pending claim expires after [`PENDING_TTL_MS`] (or the window,
+//! event is published (or spooled) a plain `SET key <envelope id> PX <window>` replaces our
+//! pending token: nothing else can be there, as the claim found the key empty and a pending
+//! token outlives any request (no script, so the commit costs the server what a `SET` costs).
+//! A claim dropped without commit deletes the key only if it still holds our token (a Lua
+//! script, fire-and-forget). A pending claim expires after [`PENDING_TTL_MS`] (or the window,
 //! if shorter), so a replica that dies mid-request blocks redeliveries for that long only.
 //!
 //! Keys are `key_prefix` and the hex of HMAC-SHA256 (cut to 128 bits) of the source name, a
@@ -85,17 +87,6 @@ pub const DEFAULT_KEY_PREFIX: &str = "hookgate:dedup:";
 pub const DEFAULT_TIMEOUT_MS: u64 = 200;
 const MAX_TIMEOUT_MS: u64 = 10_000;
 const MAX_KEY_PREFIX_BYTES: usize = 128;
-
-/// Replaces our pending token (or nothing: the key expired or Redis restarted) with the
-/// envelope id. KEYS[1] key; ARGV token value, envelope id, window in ms.
-const COMMIT: &str = r"
-local v = redis.call('GET', KEYS[1])
-if v == ARGV[1] or v == false then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
-  return 1
-end
-return 0
-";
 
 /// Deletes the key only if it still holds our pending token.
 const RELEASE: &str = r"
@@ -809,7 +800,6 @@ pub struct RedisDedup {
     on_unavailable: OnUnavailable,
     /// What the last call showed; a change is logged once.
     up: AtomicBool,
-    commit_script: redis::Script,
     release_script: redis::Script,
 }
 
@@ -897,7 +887,6 @@ impl RedisDedup {
             pending_ms: PENDING_TTL_MS.min(window_ms),
             on_unavailable: settings.on_unavailable,
             up: AtomicBool::new(true),
-            commit_script: redis::Script::new(COMMIT),
             release_script: redis::Script::new(RELEASE),
         })
     }
@@ -1021,15 +1010,15 @@ impl RedisClaim<'_> {
             return;
         };
         let d = self.dedup;
-        let (key, token) = (&key, &self.token);
+        let key = &key;
         let _ = d
             .call(metrics, "commit", |mut conn| async move {
-                d.commit_script
-                    .key(key)
-                    .arg(token)
+                redis::cmd("SET")
+                    .arg(key)
                     .arg(id.to_string())
+                    .arg("PX")
                     .arg(d.window_ms)
-                    .invoke_async::<i64>(&mut conn)
+                    .query_async::<()>(&mut conn)
                     .await
                     .map_err(CallError::Redis)
             })
