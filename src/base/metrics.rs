@@ -230,6 +230,7 @@ impl Metrics {
             }
             requests.with_label_values(&[source, "accepted"]);
             request_duration.with_label_values(&[source]);
+            dedup_unchecked.with_label_values(&[source]);
         }
         Ok(Metrics {
             registry,
