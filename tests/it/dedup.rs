@@ -89,8 +89,17 @@ secrets = [{{ insecure_dev_value = "s" }}]
 }
 
 /// A `[dedup] backend = "redis"` gateway config on `broker`, reading the Redis URL from
-/// `HOOKGATE_TEST_REDIS_URL`.
+/// `HOOKGATE_TEST_REDIS_URL`, with `timeout_ms = 200`.
 fn redis_config(bootstrap: &str, on_unavailable: &str) -> String {
+    redis_config_with(bootstrap, on_unavailable, "timeout_ms = 200")
+}
+
+/// [`redis_config`] with `dedup_lines` (at least `timeout_ms`) in `[dedup]`.
+pub(crate) fn redis_config_with(
+    bootstrap: &str,
+    on_unavailable: &str,
+    dedup_lines: &str,
+) -> String {
     format!(
         r#"
 [kafka]
@@ -101,8 +110,8 @@ dir = "{{schemas}}"
 window_secs = 3600
 backend = "redis"
 redis_url = {{ env = "HOOKGATE_TEST_REDIS_URL" }}
-timeout_ms = 200
 on_unavailable = "{on_unavailable}"
+{dedup_lines}
 [sources.gh]
 provider = "github"
 secrets = [{{ insecure_dev_value = "s" }}]
@@ -113,7 +122,7 @@ secrets = [{{ insecure_dev_value = "s" }}]
 const STAR: &str = r#"{"action":"created","starred_at":null}"#;
 
 /// A signed GitHub star delivery with `delivery_id`, sent to `gw`.
-async fn star(gw: &Gateway, delivery_id: &str) -> crate::common::Answer {
+pub(crate) async fn star(gw: &Gateway, delivery_id: &str) -> crate::common::Answer {
     star_to(gw.addr, delivery_id).await
 }
 

@@ -5,44 +5,19 @@
 
 use std::time::{Duration, Instant};
 
-use crate::common::{github_signature, post, read_topic, Answer, Broker, Gateway};
+use crate::common::{read_topic, Broker, Gateway};
+use crate::dedup::{redis_config_with, star};
 use crate::redis::{RedisCluster, RedisSentinel, RedisTls};
 
 /// A `backend = "redis"` gateway config on `bootstrap`, the URL(s) read from
-/// `HOOKGATE_TEST_REDIS_URL`, with `extra` `[dedup]` lines.
+/// `HOOKGATE_TEST_REDIS_URL`, with `extra` `[dedup]` lines (TLS handshakes and failovers get
+/// 500 ms).
 fn config(bootstrap: &str, on_unavailable: &str, extra: &str) -> String {
-    format!(
-        r#"
-[kafka]
-brokers = "{bootstrap}"
-[schemas]
-dir = "{{schemas}}"
-[dedup]
-window_secs = 3600
-backend = "redis"
-redis_url = {{ env = "HOOKGATE_TEST_REDIS_URL" }}
-timeout_ms = 500
-on_unavailable = "{on_unavailable}"
-{extra}
-[sources.gh]
-provider = "github"
-secrets = [{{ insecure_dev_value = "s" }}]
-"#
+    redis_config_with(
+        bootstrap,
+        on_unavailable,
+        &format!("timeout_ms = 500\n{extra}"),
     )
-}
-
-const STAR: &str = r#"{"action":"created","starred_at":null}"#;
-
-/// A signed GitHub star delivery with `delivery_id`, sent to `gw`.
-async fn star(gw: &Gateway, delivery_id: &str) -> Answer {
-    let sig = github_signature("s", STAR);
-    let headers = [
-        ("content-type", "application/json"),
-        ("x-github-event", "star"),
-        ("x-github-delivery", delivery_id),
-        ("x-hub-signature-256", sig.as_str()),
-    ];
-    post(gw.addr, "/webhooks/gh", &headers, STAR).await
 }
 
 /// Sends `delivery_id` to `a`, then to `b`: `a` accepts it (202) and `b` answers it as a
