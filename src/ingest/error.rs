@@ -73,6 +73,7 @@ impl WebhookError {
             WebhookError::Overloaded
             | WebhookError::DuplicateInFlight
             | WebhookError::DedupUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            WebhookError::Auth(AuthError::KeyUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             WebhookError::Auth(_) => StatusCode::UNAUTHORIZED,
             WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -176,6 +177,7 @@ mod tests {
         let cases: Vec<(WebhookError, u16)> = vec![
             (IntakeError::TooLarge { limit: 1 }.into(), 413),
             (AuthError::InvalidCredentials.into(), 401),
+            (AuthError::KeyUnavailable("host down".into()).into(), 503),
             (
                 PayloadError::UnsupportedMediaType("text/plain".into()).into(),
                 415,

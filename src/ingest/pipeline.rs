@@ -262,7 +262,8 @@ where
     let inbound = intake::read(request, source.limits, remote_addr).await?;
     let verified = source
         .verifier
-        .verify(inbound, received_at.unix_timestamp())?;
+        .verify(inbound, received_at.unix_timestamp())
+        .await?;
     rate_limit(source)?;
     let delivery = Delivery {
         received_at,

@@ -14,6 +14,7 @@ use crate::ingest::access::{parse_nets, AllowList};
 use crate::ingest::auth::{AuthConfig, Verifier};
 use crate::ingest::envelope::RecordFormat;
 use crate::ingest::event::{EventSpec, Locator};
+use crate::ingest::fetch::Fetcher;
 use crate::ingest::handshake::{Handshake, HandshakeKind};
 use crate::ingest::intake::Limits;
 use crate::ingest::schema::MissingSchema;
@@ -133,6 +134,8 @@ pub fn validate_source(
 /// What a source takes from the rest of the config when it does not set it itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceDefaults {
+    /// `[outbound]`: the client that fetches certificates and key sets.
+    pub fetcher: Arc<Fetcher>,
     /// `kafka.topic_template`
     pub topic: TopicTemplate,
     /// `kafka.dead_letter_topic`
@@ -286,8 +289,9 @@ pub fn build_source(
         )),
         (None, false, _) => None,
     };
-    let verifier = Verifier::new(&auth, secrets, raw.public_url.as_deref())
-        .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
+    let verifier =
+        Verifier::with_fetcher(&auth, secrets, raw.public_url.as_deref(), &defaults.fetcher)
+            .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
 
     let pick = |own: Option<Locator>, from_preset: fn(&providers::Preset) -> Option<Locator>| {
         own.or_else(|| preset.as_ref().and_then(from_preset))

@@ -57,7 +57,7 @@ fn run(
     let mut inbound = Inbound::new(map, Bytes::copy_from_slice(body), None);
     inbound.uri = v.path.parse().expect("uri");
     verifier
-        .verify(inbound, now)
+        .verify_sync(inbound, now)
         .map(|ok| ok.verification().key_index.unwrap_or(usize::MAX))
         .map_err(|e| e.code())
 }
@@ -695,7 +695,7 @@ fn token_presets_compare_the_header() {
             "tok".parse().expect("value"),
         );
         assert!(
-            v.verify(Inbound::new(headers.clone(), Bytes::new(), None), 0)
+            v.verify_sync(Inbound::new(headers.clone(), Bytes::new(), None), 0)
                 .is_ok(),
             "{provider}"
         );
@@ -704,7 +704,7 @@ fn token_presets_compare_the_header() {
             "nope".parse().expect("value"),
         );
         assert!(
-            v.verify(Inbound::new(headers, Bytes::new(), None), 0)
+            v.verify_sync(Inbound::new(headers, Bytes::new(), None), 0)
                 .is_err(),
             "{provider}"
         );

@@ -13,6 +13,7 @@ mod dashboard;
 mod deadletter;
 mod dedup;
 mod depth;
+mod docserver;
 mod e2e;
 mod faults;
 mod handshakes;

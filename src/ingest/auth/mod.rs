@@ -14,6 +14,7 @@
 mod api_key;
 mod body_signed;
 mod keys;
+pub mod remote;
 mod signature;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::base::secret::Secret;
 use crate::ingest::event::FieldsConfig;
+use crate::ingest::fetch::Fetcher;
 use crate::ingest::intake::Inbound;
 
 /// Signature algorithm. HMAC ones take shared secrets; the others take the provider's public key.
@@ -161,7 +163,8 @@ impl std::fmt::Display for SignaturePlace {
     }
 }
 
-/// Why a delivery was not authenticated. Every variant is answered 401.
+/// Why a delivery was not authenticated. Every variant is answered 401 but `KeyUnavailable`
+/// (503).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("missing {0}")]
@@ -194,6 +197,11 @@ pub enum AuthError {
     BodySignatureMismatch,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The key that would check the delivery could not be fetched (its host is down, or
+    /// sent something unusable). Answered `503`: the provider retries, and nothing was
+    /// accepted.
+    #[error("the signing key is unavailable: {0}")]
+    KeyUnavailable(String),
 }
 
 impl AuthError {
@@ -212,6 +220,7 @@ impl AuthError {
             AuthError::MissingBodySignature(_) => "missing_signature",
             AuthError::BodySignatureMismatch => "invalid_signature",
             AuthError::InvalidCredentials => "invalid_credentials",
+            AuthError::KeyUnavailable(_) => "key_unavailable",
         }
     }
 }
@@ -267,6 +276,18 @@ impl Verifier {
         secrets: Vec<Secret>,
         public_url: Option<&str>,
     ) -> Result<Self, VerifierConfigError> {
+        Self::with_fetcher(config, secrets, public_url, &Fetcher::default_shared())
+    }
+
+    /// [`Verifier::new`] with the gateway's outbound client, which kinds that fetch their
+    /// keys (certificate URLs, key sets) keep.
+    pub fn with_fetcher(
+        config: &AuthConfig,
+        secrets: Vec<Secret>,
+        public_url: Option<&str>,
+        fetcher: &Arc<Fetcher>,
+    ) -> Result<Self, VerifierConfigError> {
+        let _ = fetcher;
         let (method, label) = match config {
             AuthConfig::Hmac(c) | AuthConfig::PublicKey(c) => {
                 let (kind, wants_hmac) = match config {
@@ -309,8 +330,15 @@ impl Verifier {
     }
 
     /// Checks `inbound` against the source's secrets; `now_unix` is the receive time in
-    /// seconds since the epoch.
-    pub fn verify(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
+    /// seconds since the epoch. Only kinds whose keys live at a URL ever wait.
+    pub async fn verify(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
+        self.verify_sync(inbound, now_unix)
+    }
+
+    /// [`Verifier::verify`] for the kinds that need no fetched key (every kind but those
+    /// whose keys live at a URL, which are refused with `KeyUnavailable`). Commands and tests
+    /// use it outside a runtime.
+    pub fn verify_sync(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
         let key_index = match &self.method {
             Method::Signature(v) => Some(v.verify(&inbound, now_unix)?),
             Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
@@ -510,7 +538,7 @@ mod tests {
         now: i64,
     ) -> Result<Option<usize>, &'static str> {
         let v = Verifier::new(auth, secrets(keys), None).expect("verifier");
-        v.verify(inbound(headers, body), now)
+        v.verify_sync(inbound(headers, body), now)
             .map(|ok| ok.verification().key_index)
             .map_err(|e| e.code())
     }
@@ -932,7 +960,7 @@ mod tests {
         assert_eq!(&*v.label, "hmac-sha256:form.sig");
         assert!(v.sign(b"data=x", 0, &[]).is_err());
         let err = v
-            .verify(inbound(&[], &format!("sig=id1%3A{mac}")), 0)
+            .verify_sync(inbound(&[], &format!("sig=id1%3A{mac}")), 0)
             .expect_err("no data");
         assert_eq!(
             err.to_string(),
@@ -1040,7 +1068,7 @@ mod tests {
         let v =
             Verifier::new(&github(), secrets(&["It's a Secret to Everybody"]), None).expect("v");
         let err = v
-            .verify(
+            .verify_sync(
                 inbound(&[("X-Hub-Signature-256", "sha256=00")], "Hello, World!"),
                 0,
             )
@@ -1054,7 +1082,7 @@ mod tests {
     fn none_accepts_everything_and_says_so() {
         assert_eq!(check(&AuthConfig::None, &[], &[], "{}", 0), Ok(None));
         let v = Verifier::new(&AuthConfig::None, vec![], None).expect("v");
-        let verified = v.verify(inbound(&[], "{}"), 0).expect("accepted");
+        let verified = v.verify_sync(inbound(&[], "{}"), 0).expect("accepted");
         assert_eq!(&*verified.verification().method, "none");
     }
 }
