@@ -16,6 +16,7 @@ macro_rules! catalogs {
 }
 
 const FILES: &[(&str, &str)] = catalogs![
+    "aws-sns",
     "cidaas",
     "circleci",
     "cryptlex",
@@ -82,6 +83,7 @@ mod tests {
         assert!(events("postmark").is_some_and(|e| e.contains(&"SpamComplaint")));
         assert!(events("customer-io").is_some_and(|e| e.contains(&"undeliverable")));
         assert!(events("woocommerce").is_some_and(|e| e.contains(&"order.restored")));
+        assert!(events("aws-sns").is_some_and(|e| e.contains(&"SubscriptionConfirmation")));
         assert!(events("nope").is_none());
         for (provider, events) in all() {
             let mut seen = std::collections::HashSet::new();
