@@ -56,6 +56,7 @@ pub const NAMES: &[&str] = &[
     "clerk",
     "clickup",
     "coinbase-commerce",
+    "creem",
     "cronofy",
     "cryptlex",
     "customer-io",
@@ -118,6 +119,7 @@ pub const NAMES: &[&str] = &[
     "stream",
     "stripe",
     "stytch",
+    "surge",
     "svix",
     "telegram",
     "telnyx",
@@ -431,6 +433,14 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: ptr("/event/id"),
             event_time: ptr("/event/created_at"),
             ..base(with(hmac("X-CC-Webhook-Signature")), ptr("/event/type"))
+        },
+        // Creem (docs.creem.io/code/webhooks): `creem-signature`, hex HMAC-SHA256 of the body with
+        // the webhook secret's text (creem_io `webhooks.handleEvents`); `{id, eventType,
+        // created_at, object}`.
+        "creem" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("creem-signature")), ptr("/eventType"))
         },
         // Cronofy push notifications (docs.cronofy.com/developers/api/push-notifications):
         // `Cronofy-HMAC-SHA256`, base64 HMAC-SHA256 of the body keyed with the OAuth client
@@ -1118,6 +1128,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("svix-id"),
             event_time: ptr("/timestamp"),
             ..base(with(standard_webhooks("svix")), ptr("/object_type"))
+        },
+        // Surge (docs.surge.app/api-reference/webhooks/signature-validation): Standard Webhooks
+        // with `whsec_` secrets (@surgeapi/node `webhooks.unwrap` checks them with
+        // `standardwebhooks`); `{type, account_id, data}`.
+        "surge" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
         // Telegram Bot API (`setWebhook`'s `secret_token`): the token arrives in
         // `X-Telegram-Bot-Api-Secret-Token`. An update names its kind by which field it carries

@@ -246,6 +246,7 @@ fn standard_webhooks_sdk_vector() {
         "incident-io",
         "liveblocks",
         "render",
+        "surge",
     ] {
         check(Vector {
             now: 1614265330,
@@ -1773,4 +1774,32 @@ fn privy_sdk_vector() {
             br#"{"type":"user.created","user":{"id":"did:privy:1","created_at":1700000000,"linked_accounts":[]}}"#,
         )
     });
+}
+
+#[test]
+fn surge_and_creem_sdk_vectors() {
+    // @surgeapi/node 0.30.0 `webhooks.unwrap` accepted this (clock at the vector's time).
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "surge",
+            "@surgeapi/node webhooks.unwrap",
+            "whsec_c3VyZ2UtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==",
+            &[
+                ("webhook-id", "msg_surge_1"),
+                ("webhook-timestamp", "1700000000"),
+                ("webhook-signature", "v1,i9JsS3ZdWLT1YoVCKn9vSnHY3VkRO1lErkC2YOQeJMc="),
+            ],
+            br#"{"type":"message.received","account_id":"acct_01","data":{"id":"msg_01","body":"hi","conversation":{"id":"cnv_01"}}}"#,
+        )
+    });
+    // creem_io 1.1.0 `webhooks.handleEvents` accepted this and dispatched it as a completed
+    // checkout.
+    check(hmac_vector(
+        "creem",
+        "creem_io webhooks.handleEvents",
+        "whsec_creem_example_text",
+        &[("creem-signature", "a3381cc6021058a991f15079e4291800c19aa61d2c44a41e29a18cd5146092c0")],
+        br#"{"id":"evt_1","eventType":"checkout.completed","created_at":1700000000000,"object":{"id":"ch_1","object":"checkout","status":"completed"}}"#,
+    ));
 }

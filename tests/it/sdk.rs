@@ -64,6 +64,8 @@ const NODE_PROVIDERS: &[&str] = &[
     "hookdeck",
     "cronofy",
     "mailersend",
+    "surge",
+    "creem",
 ];
 
 fn run_oracle(program: PathBuf, script: &str, request: &Value) -> Value {
@@ -785,6 +787,29 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             .to_string(),
             headers: vec![],
             topic: "webhooks.mailersend.activity.sent".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "surge",
+            secret: sw_secret.clone(),
+            extra: String::new(),
+            body: json!({"type": "message.received", "account_id": "acct_01", "data": {"id": n, "body": "hi"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.surge.message.received".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "creem",
+            secret: format!("whsec_{}", random()),
+            extra: String::new(),
+            // The SDK also checks the event's shape (`object.object` names a known entity).
+            body: json!({"id": format!("evt_{n}"), "eventType": "checkout.completed", "created_at": now * 1000,
+                "object": {"id": n, "object": "checkout", "status": "completed"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.creem.checkout.completed".into(),
             private: None,
         },
     ];

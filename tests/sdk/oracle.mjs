@@ -9,7 +9,7 @@
 // (@workos-inc/node), Pusher (pusher Token.sign), Metronome (@metronome/sdk). These only
 // verify, so the body is signed with node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
 // Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, Unit, Privy, Nango, Hookdeck, Cronofy,
-// MailerSend.
+// MailerSend, Surge, Creem.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
@@ -33,6 +33,8 @@ import { Unit } from "@unit-finance/unit-node-sdk";
 import { PrivyClient } from "@privy-io/node";
 import { Nango } from "@nangohq/node";
 import Cronofy from "cronofy";
+import Surge from "@surgeapi/node";
+import { createCreem } from "creem_io";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -213,6 +215,20 @@ const signers = {
     const signature = hmacHex(r.secret, r.body);
     const ok = await accepts(() => MailerSendUtils.verifyWebHook(Buffer.from(r.body), signature, r.secret));
     return { headers: { Signature: signature }, sdk: "mailersend MailerSendUtils.verifyWebHook (oracle)", sdk_accepts: ok };
+  },
+  async surge(r) {
+    const key = Buffer.from(r.secret.replace(/^whsec_/, ""), "base64");
+    const signature = createHmac("sha256", key).update(`${r.msg_id}.${r.timestamp}.${r.body}`).digest("base64");
+    const headers = { "webhook-id": r.msg_id, "webhook-timestamp": String(r.timestamp), "webhook-signature": `v1,${signature}` };
+    const surge = new Surge({ apiKey: "oracle", webhookSigningSecret: r.secret });
+    const ok = await accepts(() => surge.webhooks.unwrap(r.body, { headers }));
+    return { headers, sdk: "@surgeapi/node webhooks.unwrap (oracle)", sdk_accepts: ok };
+  },
+  async creem(r) {
+    const signature = hmacHex(r.secret, r.body);
+    const creem = createCreem({ apiKey: "oracle", webhookSecret: r.secret });
+    const ok = await accepts(() => creem.webhooks.handleEvents(r.body, signature, {}));
+    return { headers: { "creem-signature": signature }, sdk: "creem_io webhooks.handleEvents (oracle)", sdk_accepts: ok };
   },
 };
 
