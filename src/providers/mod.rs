@@ -56,9 +56,12 @@ pub const NAMES: &[&str] = &[
     "clerk",
     "clickup",
     "coinbase-commerce",
+    "creem",
+    "cronofy",
     "cryptlex",
     "customer-io",
     "discord",
+    "dodo-payments",
     "easypost",
     "elevenlabs",
     "finch",
@@ -70,6 +73,7 @@ pub const NAMES: &[&str] = &[
     "gitlab-signing-token",
     "gocardless",
     "heroku",
+    "hookdeck",
     "hubspot",
     "imagekit",
     "incident-io",
@@ -82,9 +86,12 @@ pub const NAMES: &[&str] = &[
     "linear",
     "lithic",
     "liveblocks",
+    "mailersend",
     "mailgun",
+    "metronome",
     "modern-treasury",
     "mux",
+    "nango",
     "okta",
     "onfido",
     "openai",
@@ -93,6 +100,7 @@ pub const NAMES: &[&str] = &[
     "paystack",
     "polar",
     "postmark",
+    "privy",
     "pusher",
     "razorpay",
     "render",
@@ -104,12 +112,14 @@ pub const NAMES: &[&str] = &[
     "sendgrid",
     "sentry",
     "shopify",
+    "sinch",
     "slack",
     "square",
     "standard-webhooks",
     "stream",
     "stripe",
     "stytch",
+    "surge",
     "svix",
     "telegram",
     "telnyx",
@@ -117,9 +127,11 @@ pub const NAMES: &[&str] = &[
     "terraform-cloud",
     "twilio",
     "typeform",
+    "unit",
     "vercel",
     "viber",
     "webflow",
+    "whop",
     "wise",
     "woocommerce",
     "workos",
@@ -422,6 +434,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/event/created_at"),
             ..base(with(hmac("X-CC-Webhook-Signature")), ptr("/event/type"))
         },
+        // Creem (docs.creem.io/code/webhooks): `creem-signature`, hex HMAC-SHA256 of the body with
+        // the webhook secret's text (creem_io `webhooks.handleEvents`); `{id, eventType,
+        // created_at, object}`.
+        "creem" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("creem-signature")), ptr("/eventType"))
+        },
+        // Cronofy push notifications (docs.cronofy.com/developers/api/push-notifications):
+        // `Cronofy-HMAC-SHA256`, base64 HMAC-SHA256 of the body keyed with the OAuth client
+        // secret, several comma-separated during a secret rotation (cronofy `hmacValid`).
+        "cronofy" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                separator: Some(",".to_owned()),
+                ..hmac("Cronofy-HMAC-SHA256")
+            }),
+            ptr("/notification/type"),
+        ),
         // Cryptlex: `Webhook-Signature`, base64 HMAC-SHA256 of the body; `{event, data,
         // triggeredAt}`.
         "cryptlex" => Preset {
@@ -464,6 +495,14 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 })),
                 ptr("/type"),
             )
+        },
+        // Dodo Payments (docs.dodopayments.com/developer-resources/webhooks): Standard Webhooks
+        // with `whsec_` secrets (dodopayments `webhooks.unwrap` checks them with
+        // `standardwebhooks`); `{business_id, type, timestamp, data}`.
+        "dodo-payments" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
         // EasyPost: `X-Hmac-Signature: hmac-sha256-hex=<hex>` of the body (easypost
         // `validate_webhook`, which NFKD-normalizes the secret: give it normalized).
@@ -597,6 +636,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("Heroku-Webhook-Hmac-SHA256")
                 }),
                 ptr("/resource"),
+            )
+        },
+        // Hookdeck Event Gateway (hookdeck.com/docs/authentication, "Hookdeck webhook signature
+        // verification"): what a connection forwards carries `x-hookdeck-signature`, base64
+        // HMAC-SHA256 of the body with the project's signing secret (@hookdeck/sdk
+        // `verifyWebhookSignature`), and `x-hookdeck-eventid`, the same on every retry. The body
+        // is the original provider's, so the event type is `event` unless the source sets it.
+        "hookdeck" => Preset {
+            delivery_id: hdr("x-hookdeck-eventid"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("x-hookdeck-signature")
+                }),
+                Some(Locator::Value("event".to_owned())),
             )
         },
         // HubSpot v3: base64 HMAC-SHA256 of method + URL + body + timestamp (ms), 5 minutes.
@@ -736,6 +790,30 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/event-data/timestamp"),
             ..base(Some(AuthConfig::Mailgun), ptr("/event-data/event"))
         },
+        // MailerSend (developers.mailersend.com/api/v1/webhooks.html, "Security"): `Signature`,
+        // hex HMAC-SHA256 of the body with the webhook's signing secret (mailersend
+        // `MailerSendUtils.verifyWebHook`; its README names the header `X-MailerSend-Signature`,
+        // the API docs `Signature`, which we follow); `{type, created_at, data: {id, …}}`.
+        "mailersend" => Preset {
+            delivery_id: ptr("/data/id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("Signature")), ptr("/type"))
+        },
+        // Metronome (docs.metronome.com/developer-resources/use-api/webhooks):
+        // `Metronome-Webhook-Signature`, hex HMAC-SHA256 of the `X-Metronome-Date` header, a
+        // newline and the body (@metronome/sdk `webhooks.signPayload` / `verifySignature`). That
+        // date is an HTTP date, which the replay window does not read: it is signed but its age
+        // is not checked (the SDK allows ±5 minutes).
+        "metronome" => Preset {
+            delivery_id: ptr("/id"),
+            ..base(
+                with(SignatureConfig {
+                    signed: "{header:X-Metronome-Date}\n{body}".to_owned(),
+                    ..hmac("Metronome-Webhook-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
         // Modern Treasury: `X-Signature`, hex HMAC-SHA256 of the body (modern-treasury
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
         // the body, so none is assumed (set `delivery_id` to dedup).
@@ -753,6 +831,10 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Nango (nango.dev/docs/guides/platform/webhooks-from-nango): `X-Nango-Hmac-Sha256`, hex
+        // HMAC-SHA256 of the body with the environment's webhook signing key (@nangohq/node
+        // `verifyIncomingWebhookRequest`); `type` is `auth`, `sync`, `forward`, ….
+        "nango" => base(with(hmac("X-Nango-Hmac-Sha256")), ptr("/type")),
         // Okta event hooks: the secret configured in Okta arrives as the whole
         // `Authorization` header value.
         "okta" => Preset {
@@ -843,6 +925,12 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/RecordType"),
             )
+        },
+        // Privy (docs.privy.io, "Webhooks"): sent through Svix (`svix-*` headers, `whsec_`
+        // secrets; @privy-io/node `webhooks().verify` checks them with `svix`).
+        "privy" => Preset {
+            delivery_id: hdr("svix-id"),
+            ..base(with(standard_webhooks("svix")), ptr("/type"))
         },
         // Pusher Channels: `X-Pusher-Signature`, hex HMAC-SHA256 of the body with the app
         // secret (pusher `WebHook.isValid`); `X-Pusher-Key` names the app. A delivery carries a
@@ -949,6 +1037,30 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 hdr("X-Shopify-Topic"),
             )
         },
+        // Sinch Conversation API (developers.sinch.com/docs/conversation/callbacks, "Validating
+        // callback requests"), and SMS events signed the same way: `x-sinch-webhook-signature`,
+        // base64 HMAC-SHA256 of `{body}.{nonce}.{timestamp}` with the webhook's secret text, the
+        // nonce and the Unix timestamp in their own headers (sinch `ConversationSinchEvent`
+        // `validate_authentication_header`). The SDK checks no window; we keep 5 minutes. A
+        // Conversation callback names its trigger by which field it carries (`message`,
+        // `message_delivery_report`, …), not by a value, so it has the type `callback`; SMS
+        // events carry `type`.
+        "sinch" => Preset {
+            event_time: ptr("/event_time"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{body}.{header:x-sinch-webhook-signature-nonce}.{timestamp}"
+                        .to_owned(),
+                    timestamp_header: Some("x-sinch-webhook-signature-timestamp".to_owned()),
+                    ..hmac("x-sinch-webhook-signature")
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/type"),
+                    Locator::Value("callback".to_owned()),
+                ])),
+            )
+        },
         // Slack: `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}`, ±5 minutes. The
         // event type is the inner `event.type` of Events API callbacks, else the envelope's.
         "slack" => Preset {
@@ -1016,6 +1128,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("svix-id"),
             event_time: ptr("/timestamp"),
             ..base(with(standard_webhooks("svix")), ptr("/object_type"))
+        },
+        // Surge (docs.surge.app/api-reference/webhooks/signature-validation): Standard Webhooks
+        // with `whsec_` secrets (@surgeapi/node `webhooks.unwrap` checks them with
+        // `standardwebhooks`); `{type, account_id, data}`.
+        "surge" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
         // Telegram Bot API (`setWebhook`'s `secret_token`): the token arrives in
         // `X-Telegram-Bot-Api-Secret-Token`. An update names its kind by which field it carries
@@ -1091,6 +1210,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/event_type"),
             )
         },
+        // Unit (docs.unit.co/webhooks, "Securing your webhooks"): `X-Unit-Signature`, base64
+        // HMAC-SHA1 of the body with the webhook's secret token (@unit-finance/unit-node-sdk
+        // `webhooks.verify`). A delivery is a JSON:API list of events; the first names it.
+        "unit" => Preset {
+            delivery_id: ptr("/data/0/id"),
+            event_time: ptr("/data/0/attributes/createdAt"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    encoding: Encoding::Base64,
+                    ..hmac("X-Unit-Signature")
+                }),
+                ptr("/data/0/type"),
+            )
+        },
         // Vercel (vercel.com/docs/webhooks): `x-vercel-signature`, hex HMAC-SHA1 of the body with
         // the webhook's secret (or an integration's client secret).
         "vercel" => Preset {
@@ -1124,6 +1258,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             ptr("/triggerType"),
         ),
+        // Whop (docs.whop.com/developer/guides/webhooks): Standard Webhooks headers, but the
+        // key is the secret's text (`ws_…`) as issued, not a base64 `whsec_` value (whop-sdk
+        // `lib.verify_webhook.unwrap`, which base64-encodes the secret for `standardwebhooks`).
+        "whop" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/type"),
+            )
+        },
         // WooCommerce (woocommerce.github.io/woocommerce-rest-api-docs/#webhooks):
         // `X-WC-Webhook-Signature`, base64 HMAC-SHA256 of the body with the secret set on the
         // webhook; topic and delivery id in headers.

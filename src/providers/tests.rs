@@ -242,9 +242,11 @@ fn standard_webhooks_sdk_vector() {
         "standard-webhooks",
         "gitlab-signing-token",
         "brex",
+        "dodo-payments",
         "incident-io",
         "liveblocks",
         "render",
+        "surge",
     ] {
         check(Vector {
             now: 1614265330,
@@ -267,7 +269,7 @@ fn standard_webhooks_sdk_vector() {
 #[test]
 fn svix_sdk_vector_for_svix_clerk_and_resend() {
     // svix-webhooks python/tests/test_webhooks.py (same vector as Standard Webhooks).
-    for provider in ["svix", "clerk", "resend", "stytch"] {
+    for provider in ["svix", "clerk", "privy", "resend", "stytch"] {
         check(Vector {
             now: 1614265330,
             other_key: SW_OTHER,
@@ -1564,4 +1566,240 @@ fn braintree_sdk_vector() {
     }
     let p = preset("braintree").expect("preset");
     assert!(matches!(&p.event_type, Some(Locator::Value(t)) if t == "notification"));
+}
+
+// ----------------------------------------------------------------------------------------
+// Issue 20: presets proven by their providers' official SDKs. Each SDK accepted its vector
+// (with its clock set to the vector's time where it checks one) and refused it with a changed
+// body; tests/it/sdk.rs runs the SDKs live against the gateway.
+// ----------------------------------------------------------------------------------------
+
+#[test]
+fn standard_webhooks_senders_checked_by_their_sdks() {
+    // Dodo Payments: `standardwebhooks` signed it, dodopayments 1.123.0 `webhooks.unwrap`
+    // accepted it.
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "dodo-payments",
+            "dodopayments webhooks.unwrap",
+            "whsec_ZG9kby10ZXN0LWtleS0wMTIzNDU2Nzg5YWJjZGVm",
+            &[
+                ("webhook-id", "msg_dodo_1"),
+                ("webhook-timestamp", "1700000000"),
+                (
+                    "webhook-signature",
+                    "v1,80bZMrPppMN0OY4zJ5kCSM6qCp6Rcw7FaXPbXI6f/l4=",
+                ),
+            ],
+            br#"{"business_id":"bus_1","type":"payment.succeeded","timestamp":"2023-11-14T22:13:20Z","data":{"payload_type":"Payment","payment_id":"pay_1"}}"#,
+        )
+    });
+    // Whop keys the HMAC with the secret's text: whop-sdk 2.6.0 `unwrap` accepted this.
+    check(hmac_vector(
+        "whop",
+        "whop-sdk lib.verify_webhook.unwrap",
+        "ws_whop_example_secret_text",
+        &[
+            ("webhook-id", "msg_whop_1"),
+            ("webhook-timestamp", "1700000000"),
+            (
+                "webhook-signature",
+                "v1,/lQSRWyVD6JpM7iSeqPs7x3tieko4AYqhqBGW2NnspQ=",
+            ),
+        ],
+        br#"{"id":"evt_1","api_version":"v1","timestamp":"2023-11-14T22:13:20Z","type":"payment.succeeded","data":{"id":"pay_1"}}"#,
+    ));
+}
+
+#[test]
+fn sinch_sdk_vector_signs_the_nonce() {
+    // sinch 2.3.0 `ConversationSinchEvent.validate_authentication_header` accepted this.
+    let headers = [
+        (
+            "x-sinch-webhook-signature-nonce",
+            "01FJA8B4A7BM43YGWSG9GBV067",
+        ),
+        ("x-sinch-webhook-signature-timestamp", "1700000000"),
+        (
+            "x-sinch-webhook-signature",
+            "gi0ttIhvI98WWDMRPnsqXpDpTel1wU3K8fCmUIxiibs=",
+        ),
+    ];
+    let body = br#"{"app_id":"01APP","accepted_time":"2023-11-14T22:13:20.000Z","event_time":"2023-11-14T22:13:19.000Z","project_id":"proj1","message":{"id":"01MSG","direction":"TO_APP","contact_message":{"text_message":{"text":"hi"}},"channel_identity":{"channel":"WHATSAPP","identity":"46700000000","app_id":"01APP"},"conversation_id":"01CONV","contact_id":"01CONTACT"}}"#;
+    let v = hmac_vector(
+        "sinch",
+        "sinch ConversationSinchEvent",
+        "sinch-webhook-secret-example",
+        &headers,
+        body,
+    );
+    // The nonce is signed: another nonce breaks the signature, none at all is named.
+    let mut other_nonce = headers;
+    other_nonce[0].1 = "01FJA8B4A7BM43YGWSG9GBV068";
+    assert_eq!(
+        run(&v, v.key, &other_nonce, body, v.now),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        run(&v, v.key, &headers[1..], body, v.now),
+        Err("missing_signed_header")
+    );
+    check(v);
+}
+
+#[test]
+fn body_hmac_presets_checked_by_their_npm_sdks() {
+    // Each npm SDK accepted its vector and refused it with a changed body.
+    check(hmac_vector(
+        "cronofy",
+        "cronofy hmacValid",
+        "cronofy-client-secret",
+        &[
+            ("Cronofy-HMAC-SHA256", "9sAMHLFVxlILede02UF/8j0rkmtOFXHefIiBF1XiISU="),
+        ],
+        br#"{"notification":{"type":"change","changes_since":"2023-11-14T22:13:20Z"},"channel":{"channel_id":"chn_1","callback_url":"https://example.com/cronofy","filters":{}}}"#,
+    ));
+    check(hmac_vector(
+        "hookdeck",
+        "@hookdeck/sdk verifyWebhookSignature",
+        "hookdeck-signing-secret",
+        &[(
+            "x-hookdeck-signature",
+            "+YXzBdUeRrVs+x90zSdup+I6UpcQsP5D892DgqeyM4Y=",
+        )],
+        br#"{"id":"evt_1","type":"order.created","data":{"id":"ord_1"}}"#,
+    ));
+    check(hmac_vector(
+        "mailersend",
+        "mailersend MailerSendUtils.verifyWebHook",
+        "mailersend-signing-secret",
+        &[
+            ("Signature", "8ae66f2bbcf7190811614c471a1c4934c1d312e99509bd07cd048aaab9d6e5d7"),
+        ],
+        br#"{"type":"activity.sent","domain_id":"dom1","created_at":"2023-11-14T22:13:20.000000Z","webhook_id":"wh1","url":"https://example.com/ms","data":{"object":"activity","id":"act_1","type":"sent","created_at":"2023-11-14T22:13:20.000000Z"}}"#,
+    ));
+    check(hmac_vector(
+        "nango",
+        "@nangohq/node verifyIncomingWebhookRequest",
+        "nango-webhook-signing-key",
+        &[
+            ("X-Nango-Hmac-Sha256", "91ea25606ed557ca3b5ae85d73c616664c8c8f9e2830d5d233a1390291d20b2d"),
+        ],
+        br#"{"type":"sync","connectionId":"conn-1","providerConfigKey":"github","syncName":"issues","model":"Issue","responseResults":{"added":1,"updated":0,"deleted":0},"success":true}"#,
+    ));
+    check(hmac_vector(
+        "unit",
+        "@unit-finance/unit-node-sdk webhooks.verify",
+        "unit-webhook-secret",
+        &[
+            ("X-Unit-Signature", "N3nbm1kC1oxLYL89PWofvDGs0vs="),
+        ],
+        br#"{"data":[{"id":"1","type":"customer.created","attributes":{"createdAt":"2023-11-14T22:13:20.000Z","tags":{}},"relationships":{"customer":{"data":{"id":"10","type":"customer"}}}}]}"#,
+    ));
+}
+
+#[test]
+fn metronome_signs_the_date_header() {
+    // @metronome/sdk 3.10.0 `webhooks.signPayload` made this and `verifySignature` accepted it
+    // (clock at the date).
+    let date = "Tue, 14 Nov 2023 22:13:20 GMT";
+    let headers = [
+        ("X-Metronome-Date", date),
+        (
+            "Metronome-Webhook-Signature",
+            "cb1f6e8ba3c1061bf5d883371ae532b6daf3ad302120a322a45a77c0a3823885",
+        ),
+    ];
+    let body = br#"{"id":"c941cccc-a890-45e4-96de-3fdb8a6809f3","type":"alerts.low_remaining_contract_credit_and_commit_balance_reached","properties":{"customer_id":"83518c41-76ff-4ac4-85d4-bd7010112bd3"}}"#;
+    let v = hmac_vector(
+        "metronome",
+        "@metronome/sdk webhooks.signPayload",
+        "metronome-webhook-secret",
+        &headers,
+        body,
+    );
+    // The date is signed: another one breaks the signature, none at all is named.
+    let later = [
+        headers[1],
+        ("X-Metronome-Date", "Tue, 14 Nov 2023 22:13:21 GMT"),
+    ];
+    assert_eq!(
+        run(&v, v.key, &later, body, v.now),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        run(&v, v.key, &headers[1..], body, v.now),
+        Err("missing_signed_header")
+    );
+    check(v);
+}
+
+#[test]
+fn metronome_sdk_test_vector() {
+    // metronome-node tests/api-resources/webhooks.test.ts: its secret, date and multi-line
+    // body (sent there under the `Date` header, which Metronome still fills for older
+    // receivers; the signed bytes are the same).
+    let body = b"{\n  \"id\": \"b2c9e307-624e-4e7d-a5a4-1b74107d78c4\",\n  \"type\": \"widget_created\",\n  \"properties\": {\n    \"customer_id\": \"5f794d50-085a-4db6-8d15-286e518b7225\",\n    \"widget_id\": \"0891458d-b6f0-4fdd-a41e-380aae1a1e38\"\n  }\n}";
+    check(hmac_vector(
+        "metronome",
+        "metronome-node tests",
+        "correct-horse-battery-staple",
+        &[
+            ("X-Metronome-Date", "Mon, 02 Jan 2006 22:04:05 GMT"),
+            (
+                "Metronome-Webhook-Signature",
+                "b82652fa2246cf1d8a27e591f155c865f68b46c19b9213fd9c052f2419b4742b",
+            ),
+        ],
+        body,
+    ));
+}
+
+#[test]
+fn privy_sdk_vector() {
+    // Svix's scheme: @privy-io/node 0.35.0 `webhooks().verify` accepted this (clock at the
+    // vector's time).
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "privy",
+            "@privy-io/node webhooks().verify",
+            "whsec_cHJpdnktdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==",
+            &[
+            ("svix-id", "msg_privy_1"),
+            ("svix-timestamp", "1700000000"),
+            ("svix-signature", "v1,goDH4zFuXMmnvvW2nxY6MPgq1xp385x7SJPKTiGxSck="),
+            ],
+            br#"{"type":"user.created","user":{"id":"did:privy:1","created_at":1700000000,"linked_accounts":[]}}"#,
+        )
+    });
+}
+
+#[test]
+fn surge_and_creem_sdk_vectors() {
+    // @surgeapi/node 0.30.0 `webhooks.unwrap` accepted this (clock at the vector's time).
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "surge",
+            "@surgeapi/node webhooks.unwrap",
+            "whsec_c3VyZ2UtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==",
+            &[
+                ("webhook-id", "msg_surge_1"),
+                ("webhook-timestamp", "1700000000"),
+                ("webhook-signature", "v1,i9JsS3ZdWLT1YoVCKn9vSnHY3VkRO1lErkC2YOQeJMc="),
+            ],
+            br#"{"type":"message.received","account_id":"acct_01","data":{"id":"msg_01","body":"hi","conversation":{"id":"cnv_01"}}}"#,
+        )
+    });
+    // creem_io 1.1.0 `webhooks.handleEvents` accepted this and dispatched it as a completed
+    // checkout.
+    check(hmac_vector(
+        "creem",
+        "creem_io webhooks.handleEvents",
+        "whsec_creem_example_text",
+        &[("creem-signature", "a3381cc6021058a991f15079e4291800c19aa61d2c44a41e29a18cd5146092c0")],
+        br#"{"id":"evt_1","eventType":"checkout.completed","created_at":1700000000000,"object":{"id":"ch_1","object":"checkout","status":"completed"}}"#,
+    ));
 }

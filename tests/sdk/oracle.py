@@ -10,14 +10,14 @@ Reads one JSON object from stdin and prints one JSON object:
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
-`standardwebhooks` dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch
-with `svix`, the reference libraries of the scheme they send) the headers (for Adyen and
-Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
-(Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
-Finch, Stream, ElevenLabs, ImageKit) the signature is made with a general crypto library and the
-official verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept
-the same request.
+Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic and Dodo
+Payments through their `standardwebhooks` dependency; Brex and Render with `standardwebhooks`,
+incident.io and Stytch with `svix`, the reference libraries of the scheme they send) the headers
+(for Adyen and Braintree: the body, which carries the signatures) come from that SDK. For
+verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx,
+Mailgun, Increase, Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch) the signature is made with a
+general crypto library and the official verifier is asked whether it accepts it
+(`sdk_accepts`); the gateway must then accept the same request.
 """
 
 import base64
@@ -403,6 +403,52 @@ def sign_imagekit(r):
     return headers, "imagekitio webhooks.unwrap (oracle)", ok
 
 
+def sign_dodo_payments(r):
+    """Dodo Payments sends Standard Webhooks; its SDK's `unwrap` checks them with `standardwebhooks`."""
+    from dodopayments import DodoPayments
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    sig = Webhook(r["secret"]).sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    try:
+        DodoPayments(bearer_token="oracle", webhook_key=r["secret"]).webhooks.unwrap(r["body"], headers=headers)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "standardwebhooks Webhook.sign; dodopayments webhooks.unwrap", ok
+
+
+def sign_whop(r):
+    """Whop keys the HMAC with the secret's text (`ws_…`), not a decoded `whsec_` value."""
+    from standardwebhooks.webhooks import WebhookVerificationError
+    from whop_sdk.lib.verify_webhook import unwrap
+
+    signed = f"{r['msg_id']}.{r['timestamp']}.{r['body']}".encode()
+    sig = base64.b64encode(hmac.new(r["secret"].encode(), signed, hashlib.sha256).digest()).decode()
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": f"v1,{sig}"}
+    try:
+        unwrap(r["body"], headers=headers, key=r["secret"])
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "whop-sdk verify_webhook.unwrap (oracle)", ok
+
+
+def sign_sinch(r):
+    """Sinch Conversation API: base64 HMAC-SHA256 of `{body}.{nonce}.{timestamp}`."""
+    from sinch.domains.conversation.sinch_events.v1.conversation_sinch_event import ConversationSinchEvent
+
+    nonce, ts = r["msg_id"], str(r["timestamp"])
+    mac = hmac.new(r["secret"].encode(), f"{r['body']}.{nonce}.{ts}".encode(), hashlib.sha256).digest()
+    headers = {
+        "x-sinch-webhook-signature-nonce": nonce,
+        "x-sinch-webhook-signature-timestamp": ts,
+        "x-sinch-webhook-signature": base64.b64encode(mac).decode(),
+    }
+    ok = ConversationSinchEvent(r["secret"]).validate_authentication_header(headers, r["body"])
+    return headers, "sinch ConversationSinchEvent.validate_authentication_header (oracle)", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -438,6 +484,9 @@ SIGNERS = {
     "elevenlabs": sign_elevenlabs,
     "retell": sign_retell,
     "imagekit": sign_imagekit,
+    "dodo-payments": sign_dodo_payments,
+    "whop": sign_whop,
+    "sinch": sign_sinch,
 }
 
 
