@@ -83,6 +83,7 @@ pub const NAMES: &[&str] = &[
     "lithic",
     "liveblocks",
     "mailgun",
+    "meta",
     "modern-treasury",
     "mux",
     "okta",
@@ -740,6 +741,31 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
         // the body, so none is assumed (set `delivery_id` to dedup).
         "modern-treasury" => base(with(hmac("X-Signature")), ptr("/event")),
+        // Meta webhooks (developers.facebook.com/docs/graph-api/webhooks/getting-started): one
+        // scheme for WhatsApp, Facebook Pages, Instagram and Messenger. `X-Hub-Signature-256:
+        // sha256=<hex>` HMAC-SHA256 of the body with the app secret; the subscription check is
+        // a GET with `hub.mode`, `hub.verify_token`, `hub.challenge`. A delivery batches
+        // `entry[]` items; the first one names the event: the `field` of a change (`messages`
+        // for WhatsApp, `feed` for a Page), else the `object` (`page`, `instagram` for
+        // Messenger-style `messaging` entries). Only a new WhatsApp message or Messenger
+        // message has an id of its own (statuses repeat their message's id, so they have none).
+        "meta" => Preset {
+            delivery_id: Some(Locator::FirstOf(vec![
+                Locator::pointer("/entry/0/changes/0/value/messages/0/id"),
+                Locator::pointer("/entry/0/messaging/0/message/mid"),
+            ])),
+            handshake: Some(HandshakeKind::HubVerify),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature-256")
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/entry/0/changes/0/field"),
+                    Locator::pointer("/object"),
+                ])),
+            )
+        },
         // Mux: `mux-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`; @mux/mux-node allows
         // 300 s into the past and any time ahead.
         "mux" => Preset {

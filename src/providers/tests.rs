@@ -1145,6 +1145,14 @@ fn derived_vectors_from_the_providers_docs() {
             &[("X-LD-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
         ),
         (
+            "meta",
+            "https://developers.facebook.com/docs/graph-api/webhooks/getting-started/",
+            &[(
+                "X-Hub-Signature-256",
+                "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
             "sentry",
             "https://docs.sentry.io/integrations/integration-platform/webhooks/",
             &[(
@@ -1564,4 +1572,59 @@ fn braintree_sdk_vector() {
     }
     let p = preset("braintree").expect("preset");
     assert!(matches!(&p.event_type, Some(Locator::Value(t)) if t == "notification"));
+}
+
+/// The event type and delivery id a preset finds in `body` (and `headers`).
+fn identify(
+    provider: &str,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> (String, Option<String>) {
+    let p = preset(provider).expect("preset");
+    let spec = crate::ingest::event::EventSpec::new(
+        p.event_type.expect("event type"),
+        p.delivery_id,
+        p.event_time,
+        p.context,
+    )
+    .expect("locators");
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.append(
+            HeaderName::from_bytes(k.as_bytes()).expect("name"),
+            v.parse().expect("value"),
+        );
+    }
+    let found = spec
+        .identify(&map, &crate::base::json::doc(body))
+        .expect("identified");
+    (found.event_type, found.delivery_id)
+}
+
+#[test]
+fn meta_locators_cover_whatsapp_pages_and_messenger() {
+    // Payload shapes from Meta's webhook references (WhatsApp Cloud API `messages`, Graph API
+    // Page `feed`, Messenger `messaging`).
+    let whatsapp = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "messages": [{"id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=", "type": "text", "text": {"body": "hi"}}]}}]}]});
+    assert_eq!(
+        identify("meta", &[], whatsapp),
+        (
+            "messages".to_owned(),
+            Some("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=".to_owned())
+        )
+    );
+    // A status update repeats its message's id: no delivery id, so it is never deduplicated
+    // against the message or the other statuses.
+    let status = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"statuses": [{"id": "wamid.X", "status": "read"}]}}]}]});
+    assert_eq!(identify("meta", &[], status), ("messages".to_owned(), None));
+    let page = serde_json::json!({"object": "page", "entry": [{"id": "1", "time": 1, "changes": [{"field": "feed", "value": {"item": "status"}}]}]});
+    assert_eq!(identify("meta", &[], page), ("feed".to_owned(), None));
+    let messenger = serde_json::json!({"object": "page", "entry": [{"id": "1", "time": 1, "messaging": [{"sender": {"id": "1"}, "message": {"mid": "m_1457764197618:41d102a3e1ae206a38", "text": "hello"}}]}]});
+    assert_eq!(
+        identify("meta", &[], messenger),
+        (
+            "page".to_owned(),
+            Some("m_1457764197618:41d102a3e1ae206a38".to_owned())
+        )
+    );
 }

@@ -185,3 +185,151 @@ async fn handshakes_are_answered_and_forms_published() {
     );
     assert_eq!(slack.len(), 1, "only the slash command");
 }
+
+const MORE: &str = r#"
+[kafka]
+brokers = "BOOTSTRAP"
+[sources.meta]
+provider = "meta"
+secrets = [{ insecure_dev_value = "meta-app-secret" }]
+verify_token = { insecure_dev_value = "meatyhamhock" }
+[sources.x]
+provider = "x"
+secrets = [{ insecure_dev_value = "x-consumer-secret" }]
+"#;
+
+/// The request and answer of one handshake, for the table below.
+struct Case<'a> {
+    method: &'a str,
+    path: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a str,
+    status: u16,
+    /// The text answer, or the JSON answer's `code` for refusals.
+    answer: &'a str,
+}
+
+async fn run_cases(gw: &Gateway, cases: &[Case<'_>]) {
+    for c in cases {
+        let got = send(gw.addr, c.method, c.path, c.headers, c.body.to_owned()).await;
+        let ctx = format!("{} {}: {got:?}", c.method, c.path);
+        assert_eq!(got.status, c.status, "{ctx}");
+        if c.status == 200 {
+            assert_eq!(got.body, c.answer, "{ctx}");
+            if !c.answer.is_empty() && !c.answer.starts_with('{') {
+                assert_eq!(
+                    got.headers["content-type"], "text/plain; charset=utf-8",
+                    "{ctx}"
+                );
+                assert_eq!(got.headers["x-content-type-options"], "nosniff", "{ctx}");
+            }
+        } else {
+            assert_eq!(got.code(), c.answer, "{ctx}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn more_handshakes_are_answered_and_never_published() {
+    let broker = Broker::start();
+    let gw = Gateway::in_process(&MORE.replace("BOOTSTRAP", &broker.bootstrap));
+
+    // Meta: the subscription check is answered only with the configured verify token.
+    run_cases(
+        &gw,
+        &[
+            Case {
+                method: "GET",
+                path: "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock",
+                headers: &[],
+                body: "",
+                status: 200,
+                answer: "1158201444",
+            },
+            Case {
+                method: "GET",
+                path: "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guess",
+                headers: &[],
+                body: "",
+                status: 403,
+                answer: "invalid_verify_token",
+            },
+            Case {
+                method: "GET",
+                path: "/webhooks/meta?hub.mode=subscribe&hub.challenge=%3Cb%3E&hub.verify_token=meatyhamhock",
+                headers: &[],
+                body: "",
+                status: 400,
+                answer: "invalid_handshake",
+            },
+        ],
+    )
+    .await;
+    // A signed WhatsApp delivery is published, and it is the only record.
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"messages": [{"id": "wamid.1", "type": "text"}]}}]}]}).to_string();
+    let sig = format!("sha256={}", hex_hmac("meta-app-secret", &body));
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-hub-signature-256", sig.as_str()),
+    ];
+    assert_eq!(
+        post(gw.addr, "/webhooks/meta", &headers, &body)
+            .await
+            .status,
+        202
+    );
+    let forged = [headers[0], ("x-hub-signature-256", "sha256=00")];
+    assert_eq!(
+        post(gw.addr, "/webhooks/meta", &forged, &body).await.status,
+        401
+    );
+    let records = read_topic(
+        &broker.bootstrap,
+        "webhooks.meta.messages",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].value["delivery_id"], "wamid.1");
+
+    // X: the CRC answer for a token is the signature of a body equal to that token; such a
+    // body (here a form naming an event type) is refused before it is verified.
+    let crc = send(
+        gw.addr,
+        "GET",
+        "/webhooks/x?crc_token=event_type%3Dtweet_create_events",
+        &[],
+        "",
+    )
+    .await;
+    let token = crc.json()["response_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let forged = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("x-twitter-webhooks-signature", token.as_str()),
+    ];
+    let answer = post(
+        gw.addr,
+        "/webhooks/x",
+        &forged,
+        "event_type=tweet_create_events",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (400, "token_shaped_body")
+    );
+
+    let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
+    assert!(
+        metrics.contains(r#"hookgate_webhooks_total{outcome="handshake",source="meta"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains(r#"hookgate_webhooks_total{outcome="invalid_verify_token",source="meta"} 1"#),
+        "{metrics}"
+    );
+}
