@@ -117,6 +117,7 @@ pub const NAMES: &[&str] = &[
     "terra",
     "terraform-cloud",
     "twilio",
+    "twitch",
     "typeform",
     "vercel",
     "viber",
@@ -1105,6 +1106,27 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 Locator::pointer("/CallStatus"),
             ])),
         ),
+        // Twitch EventSub (dev.twitch.tv/docs/eventsub/handling-webhook-events):
+        // `Twitch-Eventsub-Message-Signature: sha256=<hex>` HMAC-SHA256 of message id +
+        // timestamp + body with the subscription's secret; the timestamp is RFC 3339 (with
+        // nanoseconds) and the docs say to refuse messages older than 10 minutes. The message id
+        // is the same on a retry. Verification and revocation messages are the handshake.
+        "twitch" => Preset {
+            delivery_id: hdr("Twitch-Eventsub-Message-Id"),
+            event_time: hdr("Twitch-Eventsub-Message-Timestamp"),
+            handshake: Some(HandshakeKind::TwitchEventsub),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    signed: "{header:Twitch-Eventsub-Message-Id}{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("Twitch-Eventsub-Message-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::Rfc3339,
+                    tolerance_secs: 600,
+                    ..hmac("Twitch-Eventsub-Message-Signature")
+                }),
+                hdr("Twitch-Eventsub-Subscription-Type"),
+            )
+        },
         // Typeform: `Typeform-Signature: sha256=<base64>` of the body.
         "typeform" => Preset {
             delivery_id: ptr("/event_id"),

@@ -1166,6 +1166,24 @@ fn derived_vectors_from_the_providers_docs() {
             &[("X-TFE-Notification-Signature", "4733a9c2e388572f7d9d7268f44db6b9b50912282ded09cb5bfaba2e4d5301501f485ef7b2d5347eab8fd0445753ad4dfe1ccb3351b8a62ff797f5ad29a0b61f")],
         ),
         (
+            "twitch",
+            "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/",
+            &[
+                (
+                    "Twitch-Eventsub-Message-Id",
+                    "e76c6bd4-55c9-4987-8304-da1588d8988b",
+                ),
+                (
+                    "Twitch-Eventsub-Message-Timestamp",
+                    "2023-11-14T22:13:20.000000000Z",
+                ),
+                (
+                    "Twitch-Eventsub-Message-Signature",
+                    "sha256=3bbc8aa0cff55e7f8b5e815adc66dd6559c61ca7dfac1576ea5474039a6ef3e4",
+                ),
+            ],
+        ),
+        (
             "vercel",
             "https://vercel.com/docs/webhooks",
             &[(

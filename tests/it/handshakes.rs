@@ -196,7 +196,39 @@ verify_token = { insecure_dev_value = "meatyhamhock" }
 [sources.x]
 provider = "x"
 secrets = [{ insecure_dev_value = "x-consumer-secret" }]
+[sources.twitch]
+provider = "twitch"
+secrets = [{ insecure_dev_value = "twitch-secret-0123" }]
 "#;
+
+/// Headers of a signed Twitch EventSub message of `kind`.
+fn twitch_headers(kind: &str, id: &str, body: &str) -> Vec<(String, String)> {
+    let ts = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("timestamp");
+    let sig = format!(
+        "sha256={}",
+        hex_hmac("twitch-secret-0123", &format!("{id}{ts}{body}"))
+    );
+    [
+        ("content-type", "application/json"),
+        ("twitch-eventsub-message-id", id),
+        ("twitch-eventsub-message-timestamp", ts.as_str()),
+        ("twitch-eventsub-message-signature", sig.as_str()),
+        ("twitch-eventsub-message-type", kind),
+        ("twitch-eventsub-subscription-type", "channel.follow"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
+fn borrowed(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
 
 /// The request and answer of one handshake, for the table below.
 struct Case<'a> {
@@ -322,7 +354,49 @@ async fn more_handshakes_are_answered_and_never_published() {
         (400, "token_shaped_body")
     );
 
+    // Twitch: the signed verification is answered with its challenge, a revocation with an
+    // empty 200; neither is published. An unsigned verification is refused.
+    let sub = json!({"id": "f1c2a387-161a-49f9-a165-0f21d7a4e1c4", "status": "webhook_callback_verification_pending", "type": "channel.follow", "version": "2"});
+    let body =
+        json!({"challenge": "pogchamp-kappa-360noscope-vohiyo", "subscription": sub}).to_string();
+    let headers = twitch_headers("webhook_callback_verification", "m-1", &body);
+    let answer = post(gw.addr, "/webhooks/twitch", &borrowed(&headers), &body).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "pogchamp-kappa-360noscope-vohiyo")
+    );
+    assert_eq!(answer.headers["content-type"], "text/plain; charset=utf-8");
+    let mut unsigned = borrowed(&headers);
+    unsigned.retain(|(k, _)| *k != "twitch-eventsub-message-signature");
+    let answer = post(gw.addr, "/webhooks/twitch", &unsigned, &body).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (401, "missing_signature")
+    );
+    let body =
+        json!({"subscription": {"type": "channel.follow", "status": "authorization_revoked"}})
+            .to_string();
+    let headers = twitch_headers("revocation", "m-2", &body);
+    let answer = post(gw.addr, "/webhooks/twitch", &borrowed(&headers), &body).await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, ""));
+    let body = json!({"subscription": {"type": "channel.follow"}, "event": {"user_id": "1234", "user_login": "cool_user"}}).to_string();
+    let headers = twitch_headers("notification", "m-3", &body);
+    let answer = post(gw.addr, "/webhooks/twitch", &borrowed(&headers), &body).await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    let records = read_topic(
+        &broker.bootstrap,
+        "webhooks.twitch.channel.follow",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "only the notification");
+    assert_eq!(records[0].value["delivery_id"], "m-3");
+
     let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
+    assert!(
+        metrics.contains(r#"hookgate_webhooks_total{outcome="handshake",source="twitch"} 2"#),
+        "{metrics}"
+    );
     assert!(
         metrics.contains(r#"hookgate_webhooks_total{outcome="handshake",source="meta"} 1"#),
         "{metrics}"
