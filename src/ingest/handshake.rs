@@ -767,9 +767,9 @@ mod tests {
 
     #[test]
     fn smartcar_verify_answers_the_hmac_of_the_challenge() {
-        // Derived from smartcar.com/docs/integrations/webhooks/callback-verification (hex
-        // HMAC-SHA256 of the challenge keyed with the application management token); the SDK
-        // itself checks the same answer in tests/it/sdk.rs.
+        // The answer smartcar 6.19.1's `hash_challenge("whsec_example_secret", "9c9c9c9c")`
+        // gives (smartcar.com/docs/integrations/webhooks/callback-verification); tests/it/sdk.rs
+        // checks a live VERIFY against the SDK too.
         let h = handshake(HandshakeKind::SmartcarVerify, "whsec_example_secret");
         let expected = Some(json!({"challenge": SMARTCAR_RESPONSE}));
         let v4 = json!({"eventId": "e", "eventType": "VERIFY", "data": {"challenge": "9c9c9c9c"}});

@@ -106,6 +106,7 @@ pub const NAMES: &[&str] = &[
     "sentry",
     "shopify",
     "slack",
+    "smartcar",
     "square",
     "standard-webhooks",
     "stream",
@@ -994,6 +995,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     Locator::pointer("/event/type"),
                     Locator::pointer("/type"),
                     Locator::pointer("/command"),
+                ])),
+            )
+        },
+        // Smartcar (smartcar.com/docs/integrations/webhooks/payload-verification): `SC-Signature`,
+        // hex HMAC-SHA256 of the body keyed with the application management token (smartcar
+        // `hash_challenge` / `verify_payload`). Webhooks v4 name the event `eventType`, v2
+        // `eventName`; `eventId` stays the same on a retry. The VERIFY event is the handshake.
+        "smartcar" => Preset {
+            delivery_id: ptr("/eventId"),
+            handshake: Some(HandshakeKind::SmartcarVerify),
+            ..base(
+                with(hmac("SC-Signature")),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/eventType"),
+                    Locator::pointer("/eventName"),
                 ])),
             )
         },

@@ -809,6 +809,16 @@ fn body_hmac_sdk_vectors() {
         br#"{"event":"completed","data":{"id":"0f8e3719-3dfd-4613-9bbf-c0333781b59f","object":"payment_order","status":"completed"}}"#,
     ));
     check(hmac_vector(
+        "smartcar",
+        "smartcar 6.19.1 hash_challenge; verify_payload accepts it",
+        KEY,
+        &[(
+            "SC-Signature",
+            "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+        )],
+        BODY,
+    ));
+    check(hmac_vector(
         "onfido",
         "@onfido/api WebhookEventVerifier",
         "_ABC123abc123ABC123abc123ABC123_",

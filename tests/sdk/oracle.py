@@ -403,6 +403,15 @@ def sign_imagekit(r):
     return headers, "imagekitio webhooks.unwrap (oracle)", ok
 
 
+def sign_smartcar(r):
+    """Smartcar's SDK signs with `hash_challenge` (hex HMAC-SHA256 keyed with the management
+    token), the same helper that answers the VERIFY challenge."""
+    import smartcar
+
+    sig = smartcar.hash_challenge(r["secret"], r["body"])
+    return {"SC-Signature": sig}, "smartcar hash_challenge / verify_payload", smartcar.verify_payload(r["secret"], sig, r["body"])
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -438,6 +447,7 @@ SIGNERS = {
     "elevenlabs": sign_elevenlabs,
     "retell": sign_retell,
     "imagekit": sign_imagekit,
+    "smartcar": sign_smartcar,
 }
 
 
@@ -454,6 +464,10 @@ def main():
                 result["body"] = body[0]
             results.append(result)
         out = {"results": results}
+    elif request["op"] == "smartcar_challenge":
+        import smartcar
+
+        out = {"answer": smartcar.hash_challenge(request["secret"], request["challenge"])}
     else:
         raise SystemExit(f"unknown op {request['op']!r}")
     json.dump(out, sys.stdout)
