@@ -59,10 +59,12 @@ pub const NAMES: &[&str] = &[
     "cryptlex",
     "customer-io",
     "discord",
+    "dropbox",
     "easypost",
     "elevenlabs",
     "finch",
     "fireblocks",
+    "front",
     "gitea",
     "github",
     "github-sha1",
@@ -80,12 +82,14 @@ pub const NAMES: &[&str] = &[
     "lemonsqueezy",
     "line",
     "linear",
+    "linkedin",
     "lithic",
     "liveblocks",
     "mailgun",
     "meta",
     "modern-treasury",
     "mux",
+    "nylas",
     "okta",
     "onfido",
     "openai",
@@ -117,6 +121,7 @@ pub const NAMES: &[&str] = &[
     "telnyx",
     "terra",
     "terraform-cloud",
+    "trello",
     "twilio",
     "twitch",
     "typeform",
@@ -468,6 +473,17 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Dropbox (dropbox.com/developers/reference/webhooks): `X-Dropbox-Signature`, hex
+        // HMAC-SHA256 of the body with the app secret. A notification only lists the accounts
+        // whose files changed (the changes are fetched from the API), so every one is of type
+        // `notification`. Dropbox checks the URL with `GET ?challenge=…`, echoed as text.
+        "dropbox" => Preset {
+            handshake: Some(HandshakeKind::ChallengeEcho),
+            ..base(
+                with(hmac("X-Dropbox-Signature")),
+                Some(Locator::Value("notification".to_owned())),
+            )
+        },
         // EasyPost: `X-Hmac-Signature: hmac-sha256-hex=<hex>` of the body (easypost
         // `validate_webhook`, which NFKD-normalizes the secret: give it normalized).
         "easypost" => Preset {
@@ -532,6 +548,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     key_encoding: KeyEncoding::Base64,
                     ..hmac("Fireblocks-Signature")
                 })),
+                ptr("/type"),
+            )
+        },
+        // Front application webhooks (dev.frontapp.com/docs/application-webhooks):
+        // `X-Front-Signature`, base64 HMAC-SHA256 of `{X-Front-Request-Timestamp}:{body}` with
+        // the app secret; the timestamp is in ms and Front recommends refusing it after 5
+        // minutes. Saving the webhook sends a signed `sync` request with `X-Front-Challenge`.
+        // (Rule webhooks sign base64 HMAC-SHA1 of the body with the API secret: set `auth`.)
+        "front" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/emitted_at"),
+            handshake: Some(HandshakeKind::FrontChallenge),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("X-Front-Request-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("X-Front-Signature")
+                }),
                 ptr("/type"),
             )
         },
@@ -689,6 +725,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
         "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),
+        // LinkedIn (learn.microsoft.com/linkedin/shared/api-guide/webhook-validation):
+        // `X-LI-Signature: hmacsha256=<hex>` HMAC-SHA256 of the body with the app's client
+        // secret. LinkedIn validates the URL with `GET ?challengeCode=<uuid>` (and again every
+        // few hours), answered with the HMAC of the code.
+        "linkedin" => Preset {
+            handshake: Some(HandshakeKind::LinkedinChallenge),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "hmacsha256=".to_owned(),
+                    ..hmac("X-LI-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
         // LINE Messaging API: `x-line-signature`, base64 HMAC-SHA256 of the body with the channel
         // secret (line-bot-sdk `SignatureValidator`, @line/bot-sdk `validateSignature`). A
         // delivery carries a batch of events; the console's "Verify" sends none, so it has no
@@ -780,6 +830,15 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/type"),
             )
+        },
+        // Nylas v3 (developer.nylas.com/docs/v3/notifications/webhooks): `X-Nylas-Signature`,
+        // hex HMAC-SHA256 of the body with the webhook secret; CloudEvents-like `type`, `id`,
+        // `time` (Unix seconds). Creating a webhook sends `GET ?challenge=…`, echoed as text.
+        "nylas" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/time"),
+            handshake: Some(HandshakeKind::ChallengeEcho),
+            ..base(with(hmac("X-Nylas-Signature")), ptr("/type"))
         },
         // Okta event hooks: the secret configured in Okta arrives as the whole
         // `Authorization` header value.
@@ -1104,6 +1163,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // Terra: `terra-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`, ±300 s (terra-api
         // `verifyTerraWebhookSignature`).
         "terra" => base(with(t_v1_fields("terra-signature")), ptr("/type")),
+        // Trello (developer.atlassian.com/cloud/trello/guides/rest-api/webhooks):
+        // `X-Trello-Webhook`, base64 HMAC-SHA1 of the body followed by the webhook's
+        // callbackURL, keyed with the app's secret: set the source's `public_url` to that URL.
+        // Creating a webhook sends a `HEAD` that must get 200.
+        "trello" => Preset {
+            delivery_id: ptr("/action/id"),
+            event_time: ptr("/action/date"),
+            handshake: Some(HandshakeKind::HeadOk),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    encoding: Encoding::Base64,
+                    signed: "{body}{url}".to_owned(),
+                    ..hmac("X-Trello-Webhook")
+                }),
+                ptr("/action/type"),
+            )
+        },
         // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
         // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by
         // the URL's `bodySHA256`. Needs the source's `public_url`. Twilio has no common event

@@ -659,6 +659,18 @@ fn derived_vectors_that_sign_the_url() {
             BODY,
         )
     });
+    // Trello (developer.atlassian.com/cloud/trello/guides/rest-api/webhooks): base64
+    // HMAC-SHA1 of the body followed by the callback URL, computed with Python's hmac module.
+    check(Vector {
+        public_url: Some("https://example.com/hook"),
+        ..hmac_vector(
+            "trello",
+            "derived from Trello's docs",
+            KEY,
+            &[("X-Trello-Webhook", "EJl6xinlU3z0sYNjco6vc45oyAc=")],
+            BODY,
+        )
+    });
     check(Vector {
         public_url: Some("https://example.com/hook"),
         ..hmac_vector(
@@ -1129,6 +1141,25 @@ fn derived_vectors_from_the_providers_docs() {
             ],
         ),
         (
+            "dropbox",
+            "https://www.dropbox.com/developers/reference/webhooks",
+            &[(
+                "X-Dropbox-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "front",
+            "https://dev.frontapp.com/docs/application-webhooks",
+            &[
+                ("X-Front-Request-Timestamp", "1700000000000"),
+                (
+                    "X-Front-Signature",
+                    "HAbIm7O3CtAXyKgp64qbBfA9nfZr1ClqVNBzaYg4Lzc=",
+                ),
+            ],
+        ),
+        (
             "gitea",
             "https://docs.gitea.com/usage/webhooks",
             &[("X-Gitea-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
@@ -1155,11 +1186,27 @@ fn derived_vectors_from_the_providers_docs() {
             &[("X-LD-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
         ),
         (
+            "linkedin",
+            "https://learn.microsoft.com/linkedin/shared/api-guide/webhook-validation",
+            &[(
+                "X-LI-Signature",
+                "hmacsha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
             "meta",
             "https://developers.facebook.com/docs/graph-api/webhooks/getting-started/",
             &[(
                 "X-Hub-Signature-256",
                 "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "nylas",
+            "https://developer.nylas.com/docs/v3/notifications/webhooks/",
+            &[(
+                "X-Nylas-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
             )],
         ),
         (

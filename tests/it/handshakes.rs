@@ -199,6 +199,22 @@ secrets = [{ insecure_dev_value = "x-consumer-secret" }]
 [sources.twitch]
 provider = "twitch"
 secrets = [{ insecure_dev_value = "twitch-secret-0123" }]
+[sources.nylas]
+provider = "nylas"
+secrets = [{ insecure_dev_value = "nylas-secret" }]
+[sources.dropbox]
+provider = "dropbox"
+secrets = [{ insecure_dev_value = "dropbox-secret" }]
+[sources.trello]
+provider = "trello"
+secrets = [{ insecure_dev_value = "trello-secret" }]
+public_url = "https://hooks.example.com/webhooks/trello"
+[sources.front]
+provider = "front"
+secrets = [{ insecure_dev_value = "front-secret" }]
+[sources.linkedin]
+provider = "linkedin"
+secrets = [{ insecure_dev_value = "linkedin-secret" }]
 "#;
 
 /// Headers of a signed Twitch EventSub message of `kind`.
@@ -392,7 +408,128 @@ async fn more_handshakes_are_answered_and_never_published() {
     assert_eq!(records.len(), 1, "only the notification");
     assert_eq!(records[0].value["delivery_id"], "m-3");
 
+    // Nylas and Dropbox echo a safe challenge as text; Trello's HEAD gets an empty 200.
+    let get = |path: &'static str, status, answer: &'static str| Case {
+        method: "GET",
+        path,
+        headers: &[],
+        body: "",
+        status,
+        answer,
+    };
+    run_cases(
+        &gw,
+        &[
+            get("/webhooks/nylas?challenge=Hj7xYq2Lm9", 200, "Hj7xYq2Lm9"),
+            get(
+                "/webhooks/nylas?challenge=%3Cscript%3Ealert(1)%3C/script%3E",
+                400,
+                "invalid_handshake",
+            ),
+            get("/webhooks/nylas", 400, "invalid_handshake"),
+            get(
+                "/webhooks/dropbox?challenge=d7b1-5f0e_A.9~",
+                200,
+                "d7b1-5f0e_A.9~",
+            ),
+            Case {
+                method: "HEAD",
+                ..get("/webhooks/trello", 200, "")
+            },
+        ],
+    )
+    .await;
+    assert_eq!(
+        send(gw.addr, "HEAD", "/webhooks/nylas", &[], "")
+            .await
+            .status,
+        405,
+        "HEAD is answered only where the provider sends it"
+    );
+
+    // LinkedIn: the HMAC of a UUID challenge code; anything else is refused.
+    let code = "890e4bb2-8f7d-4f3e-a2b5-0c0dd5b3e2a1";
+    let answer = send(
+        gw.addr,
+        "GET",
+        &format!("/webhooks/linkedin?challengeCode={code}"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (
+            200,
+            json!({"challengeCode": code, "challengeResponse": hex_hmac("linkedin-secret", code)})
+        )
+    );
+    let answer = send(
+        gw.addr,
+        "GET",
+        "/webhooks/linkedin?challengeCode=abc",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (400, "invalid_handshake")
+    );
+
+    // Front: the signed `sync` request is answered with its challenge; unsigned, refused.
+    let body = json!({"type": "sync", "authorization": {"id": "cmp_abc"}}).to_string();
+    let ts = (unix_now() * 1000).to_string();
+    let mac = {
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"front-secret").expect("key");
+        m.update(format!("{ts}:{body}").as_bytes());
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            m.finalize().into_bytes(),
+        )
+    };
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-front-request-timestamp", ts.as_str()),
+        ("x-front-signature", mac.as_str()),
+        ("x-front-challenge", "fr0nt-ch4llenge"),
+    ];
+    let answer = post(gw.addr, "/webhooks/front", &headers, &body).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (200, json!({"challenge": "fr0nt-ch4llenge"}))
+    );
+    let unsigned = [headers[0], headers[1], headers[3]];
+    let answer = post(gw.addr, "/webhooks/front", &unsigned, &body).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (401, "missing_signature")
+    );
+
     let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
+    for (source, n) in [
+        ("nylas", 1),
+        ("dropbox", 1),
+        ("trello", 1),
+        ("linkedin", 1),
+        ("front", 1),
+    ] {
+        assert!(
+            metrics.contains(&format!(
+                r#"hookgate_webhooks_total{{outcome="handshake",source="{source}"}} {n}"#
+            )),
+            "{source}: {metrics}"
+        );
+        let accepted =
+            format!(r#"hookgate_webhooks_total{{outcome="accepted",source="{source}"}}"#);
+        assert!(
+            metrics
+                .lines()
+                .filter(|l| l.starts_with(&accepted))
+                .all(|l| l.ends_with(" 0")),
+            "{source} published nothing"
+        );
+    }
     assert!(
         metrics.contains(r#"hookgate_webhooks_total{outcome="handshake",source="twitch"} 2"#),
         "{metrics}"
