@@ -437,7 +437,8 @@ fn webhook_once(
     )
     .expect("parsed");
     if let Some(h) = &source.handshake {
-        assert!(h.answer(&parsed.value).is_none(), "not a handshake");
+        let answer = h.answer(&verified.inbound().headers, &parsed.value);
+        assert!(answer.expect("answered").is_none(), "not a handshake");
     }
     let event = source
         .event
@@ -535,8 +536,15 @@ fn github_source(name: &str, extra: &str) -> Source {
         max_topics_per_source: 100,
         body_timeout: Duration::from_secs(10),
     };
-    hookgate::providers::build::build_source(name, raw, secrets(SECRET), &defaults, &mut Vec::new())
-        .expect("source")
+    hookgate::providers::build::build_source(
+        name,
+        raw,
+        secrets(SECRET),
+        None,
+        &defaults,
+        &mut Vec::new(),
+    )
+    .expect("source")
 }
 
 fn secrets(secret: &str) -> Vec<Secret> {

@@ -1,11 +1,14 @@
 //! Every preset's verifier against arbitrary signature, timestamp and id headers and bodies:
-//! it may refuse, it must never panic. Each preset gets a key it can decode.
+//! it may refuse, it must never panic. Each preset gets a key it can decode. Every preset's
+//! handshake likewise gets arbitrary query strings, challenge headers and bodies; a text
+//! answer must never hold a character outside the reflected set.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use bytes::Bytes;
 use hookgate::ingest::auth::Verifier;
+use hookgate::ingest::handshake::{Handshake, ReplyBody};
 use hookgate::ingest::auth::AuthConfig;
 use hookgate::ingest::intake::Inbound;
 use hookgate::providers;
@@ -67,6 +70,30 @@ fn targets() -> &'static [Target] {
     })
 }
 
+/// Every preset's handshake, keyed with a text secret (and a verify token where it takes one).
+fn handshakes() -> &'static [Handshake] {
+    static HANDSHAKES: OnceLock<Vec<Handshake>> = OnceLock::new();
+    HANDSHAKES.get_or_init(|| {
+        let secrets = [Secret::new(b"a-plain-text-secret".to_vec())];
+        let token = Secret::new(b"a-verify-token".to_vec());
+        providers::NAMES
+            .iter()
+            .filter_map(|name| providers::preset(name)?.handshake)
+            .filter_map(|kind| {
+                let token = kind.uses_verify_token().then_some(&token);
+                Handshake::new(kind, &secrets, token).ok()
+            })
+            .collect()
+    })
+}
+
+/// Headers a handshake reads.
+const HANDSHAKE_HEADERS: &[&str] = &[
+    "x-okta-verification-challenge",
+    "twitch-eventsub-message-type",
+    "x-front-challenge",
+];
+
 #[derive(Debug, Arbitrary)]
 struct Input<'a> {
     preset: u8,
@@ -74,6 +101,31 @@ struct Input<'a> {
     /// Seconds from a fixed "now" to the receive time.
     skew: i16,
     body: &'a [u8],
+    query: &'a str,
+}
+
+fn check_handshake(input: &Input<'_>) {
+    let all = handshakes();
+    let handshake = &all[input.preset as usize % all.len()];
+    let mut headers = HeaderMap::new();
+    for (name, value) in HANDSHAKE_HEADERS.iter().zip(&input.values) {
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            headers.insert(*name, value);
+        }
+    }
+    let _ = handshake.token_shaped(input.body);
+    if let Ok(reply) = handshake.answer_get(Some(input.query), &headers) {
+        if let ReplyBody::Text(text) = reply.body {
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)),
+                "unsafe echo {text:?}"
+            );
+        }
+    }
+    if let Ok(document) = hookgate::base::json::parse(input.body, 64) {
+        let _ = handshake.answer(&headers, &document);
+    }
 }
 
 fuzz_target!(|input: Input<'_>| {
@@ -89,4 +141,5 @@ fuzz_target!(|input: Input<'_>| {
     let _ = target
         .verifier
         .verify(inbound, 1_700_000_000 + i64::from(input.skew));
+    check_handshake(&input);
 });

@@ -382,6 +382,34 @@ mod tests {
     }
 
     #[test]
+    fn verify_token_is_required_by_hub_verify_and_refused_elsewhere() {
+        let meta = |extra: &str| {
+            format!(
+                "[sources.wa]\nprovider = \"meta\"\nsecrets = [{{ env = \"GH_SECRET\" }}]\n{extra}"
+            )
+        };
+        let s = parse(&meta("verify_token = { env = \"GH_SECRET\" }"), &env).expect("valid");
+        assert!(s.sources["wa"].handshake.is_some());
+        check_err(
+            &meta(""),
+            "[sources.wa] verify_token: the `hub_verify` handshake needs the token",
+        );
+        check_err(
+            &meta("verify_token = { env = \"NOPE\" }"),
+            "[sources.wa] verify_token: environment variable `NOPE` is not set",
+        );
+        check_err(
+            r#"
+            [sources.gh]
+            provider = "github"
+            secrets = [{ env = "GH_SECRET" }]
+            verify_token = { env = "GH_SECRET" }
+            "#,
+            "[sources.gh] verify_token: only the `hub_verify` handshake (Meta) uses a verify token",
+        );
+    }
+
+    #[test]
     fn missing_env_secret_names_the_variable() {
         check_err(
             r#"

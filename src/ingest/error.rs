@@ -82,9 +82,8 @@ impl WebhookError {
             // Possibly well-formed, but beyond what the source agreed to process; a retry of
             // the same body cannot succeed.
             WebhookError::Payload(PayloadError::TooDeep { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
-            WebhookError::Payload(_) | WebhookError::Event(_) | WebhookError::Handshake(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            WebhookError::Handshake(e) => e.status(),
+            WebhookError::Payload(_) | WebhookError::Event(_) => StatusCode::BAD_REQUEST,
             WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookError::Publish(_) | WebhookError::Spool(_) => StatusCode::SERVICE_UNAVAILABLE,

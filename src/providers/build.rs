@@ -74,8 +74,13 @@ pub struct SourceConfig {
     pub public_url: Option<String>,
     /// Provider handshake to answer (presets set it): `slack_url_verification`,
     /// `zoom_url_validation`, `discord_ping`, `xero_intent_to_receive`, `okta_verification`,
-    /// `x_crc`.
+    /// `x_crc`, `hub_verify`, `challenge_echo`, `head_ok`, `twitch_eventsub`,
+    /// `smartcar_verify`, `front_challenge`, `linkedin_challenge`.
     pub handshake: Option<HandshakeKind>,
+    /// The token a `hub_verify` handshake must carry (Meta's `hub.verify_token`, chosen when
+    /// the webhook is set up at the provider): a secret reference, compared in constant time.
+    /// Config file only: the admin API has no way to seal it yet.
+    pub verify_token: Option<SecretRef>,
     /// In form-encoded deliveries, the field whose value is the JSON payload (GitHub and
     /// Slack use `payload`).
     pub form_json_field: Option<String>,
@@ -128,7 +133,14 @@ pub fn validate_source(
         }
         secrets.push(secret);
     }
-    build_source(name, raw, secrets, defaults, warnings)
+    let verify_token = match &raw.verify_token {
+        Some(r) => Some(
+            resolve_secret(r, env)
+                .map_err(|reason| ConfigError::invalid(section.clone(), "verify_token", reason))?,
+        ),
+        None => None,
+    };
+    build_source(name, raw, secrets, verify_token, defaults, warnings)
 }
 
 /// What a source takes from the rest of the config when it does not set it itself.
@@ -150,13 +162,15 @@ pub struct SourceDefaults {
     pub body_timeout: Duration,
 }
 
-/// Checks one source definition and compiles it for the hot path. `secrets` are already
-/// resolved (from the file's references, or decrypted from the admin store); `raw.secrets` is
-/// not read. Errors name the section `sources.{name}` and the key.
+/// Checks one source definition and compiles it for the hot path. `secrets` and
+/// `verify_token` are already resolved (from the file's references, or decrypted from the
+/// admin store); `raw.secrets` and `raw.verify_token` are not read. Errors name the section
+/// `sources.{name}` and the key.
 pub fn build_source(
     name: &str,
     raw: SourceConfig,
     secrets: Vec<Secret>,
+    verify_token: Option<Secret>,
     defaults: &SourceDefaults,
     warnings: &mut Vec<String>,
 ) -> Result<Source, ConfigError> {
@@ -229,9 +243,28 @@ pub fn build_source(
     let handshake_kind = raw
         .handshake
         .or_else(|| preset.as_ref().and_then(|p| p.handshake));
+    let uses_token = handshake_kind.is_some_and(|k| k.uses_verify_token());
+    match (uses_token, &verify_token) {
+        (true, None) => {
+            return Err(ConfigError::invalid(
+                section,
+                "verify_token",
+                "the `hub_verify` handshake needs the token set at the provider, e.g. \
+                 verify_token = { env = \"META_VERIFY_TOKEN\" } (config file only)",
+            ))
+        }
+        (false, Some(_)) => {
+            return Err(ConfigError::invalid(
+                section,
+                "verify_token",
+                "only the `hub_verify` handshake (Meta) uses a verify token; remove it",
+            ))
+        }
+        _ => {}
+    }
     let handshake = match handshake_kind {
         Some(kind) => Some(
-            Handshake::new(kind, &secrets)
+            Handshake::new(kind, &secrets, verify_token.as_ref())
                 .map_err(|e| ConfigError::invalid(section.clone(), "handshake", e))?,
         ),
         None => None,

@@ -62,10 +62,12 @@ pub const NAMES: &[&str] = &[
     "customer-io",
     "discord",
     "dodo-payments",
+    "dropbox",
     "easypost",
     "elevenlabs",
     "finch",
     "fireblocks",
+    "front",
     "gitea",
     "github",
     "github-sha1",
@@ -84,14 +86,17 @@ pub const NAMES: &[&str] = &[
     "lemonsqueezy",
     "line",
     "linear",
+    "linkedin",
     "lithic",
     "liveblocks",
     "mailersend",
     "mailgun",
+    "meta",
     "metronome",
     "modern-treasury",
     "mux",
     "nango",
+    "nylas",
     "okta",
     "onfido",
     "openai",
@@ -114,6 +119,7 @@ pub const NAMES: &[&str] = &[
     "shopify",
     "sinch",
     "slack",
+    "smartcar",
     "square",
     "standard-webhooks",
     "stream",
@@ -125,7 +131,9 @@ pub const NAMES: &[&str] = &[
     "telnyx",
     "terra",
     "terraform-cloud",
+    "trello",
     "twilio",
+    "twitch",
     "typeform",
     "unit",
     "vercel",
@@ -504,6 +512,17 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/timestamp"),
             ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
+        // Dropbox (dropbox.com/developers/reference/webhooks): `X-Dropbox-Signature`, hex
+        // HMAC-SHA256 of the body with the app secret. A notification only lists the accounts
+        // whose files changed (the changes are fetched from the API), so every one is of type
+        // `notification`. Dropbox checks the URL with `GET ?challenge=…`, echoed as text.
+        "dropbox" => Preset {
+            handshake: Some(HandshakeKind::ChallengeEcho),
+            ..base(
+                with(hmac("X-Dropbox-Signature")),
+                Some(Locator::Value("notification".to_owned())),
+            )
+        },
         // EasyPost: `X-Hmac-Signature: hmac-sha256-hex=<hex>` of the body (easypost
         // `validate_webhook`, which NFKD-normalizes the secret: give it normalized).
         "easypost" => Preset {
@@ -568,6 +587,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     key_encoding: KeyEncoding::Base64,
                     ..hmac("Fireblocks-Signature")
                 })),
+                ptr("/type"),
+            )
+        },
+        // Front application webhooks (dev.frontapp.com/docs/application-webhooks):
+        // `X-Front-Signature`, base64 HMAC-SHA256 of `{X-Front-Request-Timestamp}:{body}` with
+        // the app secret; the timestamp is in ms and Front recommends refusing it after 5
+        // minutes. Saving the webhook sends a signed `sync` request with `X-Front-Challenge`.
+        // (Rule webhooks sign base64 HMAC-SHA1 of the body with the API secret: set `auth`.)
+        "front" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/emitted_at"),
+            handshake: Some(HandshakeKind::FrontChallenge),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("X-Front-Request-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("X-Front-Signature")
+                }),
                 ptr("/type"),
             )
         },
@@ -740,6 +779,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
         "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),
+        // LinkedIn (learn.microsoft.com/linkedin/shared/api-guide/webhook-validation):
+        // `X-LI-Signature: hmacsha256=<hex>` HMAC-SHA256 of the body with the app's client
+        // secret. LinkedIn validates the URL with `GET ?challengeCode=<uuid>` (and again every
+        // few hours), answered with the HMAC of the code.
+        "linkedin" => Preset {
+            handshake: Some(HandshakeKind::LinkedinChallenge),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "hmacsha256=".to_owned(),
+                    ..hmac("X-LI-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
         // LINE Messaging API: `x-line-signature`, base64 HMAC-SHA256 of the body with the channel
         // secret (line-bot-sdk `SignatureValidator`, @line/bot-sdk `validateSignature`). A
         // delivery carries a batch of events; the console's "Verify" sends none, so it has no
@@ -818,6 +871,31 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
         // the body, so none is assumed (set `delivery_id` to dedup).
         "modern-treasury" => base(with(hmac("X-Signature")), ptr("/event")),
+        // Meta webhooks (developers.facebook.com/docs/graph-api/webhooks/getting-started): one
+        // scheme for WhatsApp, Facebook Pages, Instagram and Messenger. `X-Hub-Signature-256:
+        // sha256=<hex>` HMAC-SHA256 of the body with the app secret; the subscription check is
+        // a GET with `hub.mode`, `hub.verify_token`, `hub.challenge`. A delivery batches
+        // `entry[]` items; the first one names the event: the `field` of a change (`messages`
+        // for WhatsApp, `feed` for a Page), else the `object` (`page`, `instagram` for
+        // Messenger-style `messaging` entries). Only a new WhatsApp message or Messenger
+        // message has an id of its own (statuses repeat their message's id, so they have none).
+        "meta" => Preset {
+            delivery_id: Some(Locator::FirstOf(vec![
+                Locator::pointer("/entry/0/changes/0/value/messages/0/id"),
+                Locator::pointer("/entry/0/messaging/0/message/mid"),
+            ])),
+            handshake: Some(HandshakeKind::HubVerify),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature-256")
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/entry/0/changes/0/field"),
+                    Locator::pointer("/object"),
+                ])),
+            )
+        },
         // Mux: `mux-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`; @mux/mux-node allows
         // 300 s into the past and any time ahead.
         "mux" => Preset {
@@ -835,6 +913,15 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // HMAC-SHA256 of the body with the environment's webhook signing key (@nangohq/node
         // `verifyIncomingWebhookRequest`); `type` is `auth`, `sync`, `forward`, ….
         "nango" => base(with(hmac("X-Nango-Hmac-Sha256")), ptr("/type")),
+        // Nylas v3 (developer.nylas.com/docs/v3/notifications/webhooks): `X-Nylas-Signature`,
+        // hex HMAC-SHA256 of the body with the webhook secret; CloudEvents-like `type`, `id`,
+        // `time` (Unix seconds). Creating a webhook sends `GET ?challenge=…`, echoed as text.
+        "nylas" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/time"),
+            handshake: Some(HandshakeKind::ChallengeEcho),
+            ..base(with(hmac("X-Nylas-Signature")), ptr("/type"))
+        },
         // Okta event hooks: the secret configured in Okta arrives as the whole
         // `Authorization` header value.
         "okta" => Preset {
@@ -1082,6 +1169,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ])),
             )
         },
+        // Smartcar (smartcar.com/docs/integrations/webhooks/payload-verification): `SC-Signature`,
+        // hex HMAC-SHA256 of the body keyed with the application management token (smartcar
+        // `hash_challenge` / `verify_payload`). Webhooks v4 name the event `eventType`, v2
+        // `eventName`; `eventId` stays the same on a retry. The VERIFY event is the handshake.
+        "smartcar" => Preset {
+            delivery_id: ptr("/eventId"),
+            handshake: Some(HandshakeKind::SmartcarVerify),
+            ..base(
+                with(hmac("SC-Signature")),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/eventType"),
+                    Locator::pointer("/eventName"),
+                ])),
+            )
+        },
         // Square: `x-square-hmacsha256-signature`, base64 HMAC-SHA256 of notification URL +
         // body (square-python-sdk `verify_signature`); needs the source's `public_url`.
         "square" => Preset {
@@ -1180,6 +1282,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // Terra: `terra-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`, ±300 s (terra-api
         // `verifyTerraWebhookSignature`).
         "terra" => base(with(t_v1_fields("terra-signature")), ptr("/type")),
+        // Trello (developer.atlassian.com/cloud/trello/guides/rest-api/webhooks):
+        // `X-Trello-Webhook`, base64 HMAC-SHA1 of the body followed by the webhook's
+        // callbackURL, keyed with the app's secret: set the source's `public_url` to that URL.
+        // Creating a webhook sends a `HEAD` that must get 200.
+        "trello" => Preset {
+            delivery_id: ptr("/action/id"),
+            event_time: ptr("/action/date"),
+            handshake: Some(HandshakeKind::HeadOk),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    encoding: Encoding::Base64,
+                    signed: "{body}{url}".to_owned(),
+                    ..hmac("X-Trello-Webhook")
+                }),
+                ptr("/action/type"),
+            )
+        },
         // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
         // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by
         // the URL's `bodySHA256`. Needs the source's `public_url`. Twilio has no common event
@@ -1198,6 +1318,27 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 Locator::pointer("/CallStatus"),
             ])),
         ),
+        // Twitch EventSub (dev.twitch.tv/docs/eventsub/handling-webhook-events):
+        // `Twitch-Eventsub-Message-Signature: sha256=<hex>` HMAC-SHA256 of message id +
+        // timestamp + body with the subscription's secret; the timestamp is RFC 3339 (with
+        // nanoseconds) and the docs say to refuse messages older than 10 minutes. The message id
+        // is the same on a retry. Verification and revocation messages are the handshake.
+        "twitch" => Preset {
+            delivery_id: hdr("Twitch-Eventsub-Message-Id"),
+            event_time: hdr("Twitch-Eventsub-Message-Timestamp"),
+            handshake: Some(HandshakeKind::TwitchEventsub),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    signed: "{header:Twitch-Eventsub-Message-Id}{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("Twitch-Eventsub-Message-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::Rfc3339,
+                    tolerance_secs: 600,
+                    ..hmac("Twitch-Eventsub-Message-Signature")
+                }),
+                hdr("Twitch-Eventsub-Subscription-Type"),
+            )
+        },
         // Typeform: `Typeform-Signature: sha256=<base64>` of the body.
         "typeform" => Preset {
             delivery_id: ptr("/event_id"),

@@ -661,6 +661,18 @@ fn derived_vectors_that_sign_the_url() {
             BODY,
         )
     });
+    // Trello (developer.atlassian.com/cloud/trello/guides/rest-api/webhooks): base64
+    // HMAC-SHA1 of the body followed by the callback URL, computed with Python's hmac module.
+    check(Vector {
+        public_url: Some("https://example.com/hook"),
+        ..hmac_vector(
+            "trello",
+            "derived from Trello's docs",
+            KEY,
+            &[("X-Trello-Webhook", "EJl6xinlU3z0sYNjco6vc45oyAc=")],
+            BODY,
+        )
+    });
     check(Vector {
         public_url: Some("https://example.com/hook"),
         ..hmac_vector(
@@ -809,6 +821,16 @@ fn body_hmac_sdk_vectors() {
             "b7f37b784ba2a280bae7a5e087ee5470353f0e8fa441d9835ff042d2f04463fb",
         )],
         br#"{"event":"completed","data":{"id":"0f8e3719-3dfd-4613-9bbf-c0333781b59f","object":"payment_order","status":"completed"}}"#,
+    ));
+    check(hmac_vector(
+        "smartcar",
+        "smartcar 6.19.1 hash_challenge; verify_payload accepts it",
+        KEY,
+        &[(
+            "SC-Signature",
+            "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+        )],
+        BODY,
     ));
     check(hmac_vector(
         "onfido",
@@ -1121,6 +1143,25 @@ fn derived_vectors_from_the_providers_docs() {
             ],
         ),
         (
+            "dropbox",
+            "https://www.dropbox.com/developers/reference/webhooks",
+            &[(
+                "X-Dropbox-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "front",
+            "https://dev.frontapp.com/docs/application-webhooks",
+            &[
+                ("X-Front-Request-Timestamp", "1700000000000"),
+                (
+                    "X-Front-Signature",
+                    "HAbIm7O3CtAXyKgp64qbBfA9nfZr1ClqVNBzaYg4Lzc=",
+                ),
+            ],
+        ),
+        (
             "gitea",
             "https://docs.gitea.com/usage/webhooks",
             &[("X-Gitea-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
@@ -1147,6 +1188,30 @@ fn derived_vectors_from_the_providers_docs() {
             &[("X-LD-Signature", "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],
         ),
         (
+            "linkedin",
+            "https://learn.microsoft.com/linkedin/shared/api-guide/webhook-validation",
+            &[(
+                "X-LI-Signature",
+                "hmacsha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "meta",
+            "https://developers.facebook.com/docs/graph-api/webhooks/getting-started/",
+            &[(
+                "X-Hub-Signature-256",
+                "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
+            "nylas",
+            "https://developer.nylas.com/docs/v3/notifications/webhooks/",
+            &[(
+                "X-Nylas-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
             "sentry",
             "https://docs.sentry.io/integrations/integration-platform/webhooks/",
             &[(
@@ -1158,6 +1223,24 @@ fn derived_vectors_from_the_providers_docs() {
             "terraform-cloud",
             "https://developer.hashicorp.com/terraform/cloud-docs/api-docs/notification-configurations",
             &[("X-TFE-Notification-Signature", "4733a9c2e388572f7d9d7268f44db6b9b50912282ded09cb5bfaba2e4d5301501f485ef7b2d5347eab8fd0445753ad4dfe1ccb3351b8a62ff797f5ad29a0b61f")],
+        ),
+        (
+            "twitch",
+            "https://dev.twitch.tv/docs/eventsub/handling-webhook-events/",
+            &[
+                (
+                    "Twitch-Eventsub-Message-Id",
+                    "e76c6bd4-55c9-4987-8304-da1588d8988b",
+                ),
+                (
+                    "Twitch-Eventsub-Message-Timestamp",
+                    "2023-11-14T22:13:20.000000000Z",
+                ),
+                (
+                    "Twitch-Eventsub-Message-Signature",
+                    "sha256=3bbc8aa0cff55e7f8b5e815adc66dd6559c61ca7dfac1576ea5474039a6ef3e4",
+                ),
+            ],
         ),
         (
             "vercel",
@@ -1802,4 +1885,59 @@ fn surge_and_creem_sdk_vectors() {
         &[("creem-signature", "a3381cc6021058a991f15079e4291800c19aa61d2c44a41e29a18cd5146092c0")],
         br#"{"id":"evt_1","eventType":"checkout.completed","created_at":1700000000000,"object":{"id":"ch_1","object":"checkout","status":"completed"}}"#,
     ));
+}
+
+/// The event type and delivery id a preset finds in `body` (and `headers`).
+fn identify(
+    provider: &str,
+    headers: &[(&str, &str)],
+    body: serde_json::Value,
+) -> (String, Option<String>) {
+    let p = preset(provider).expect("preset");
+    let spec = crate::ingest::event::EventSpec::new(
+        p.event_type.expect("event type"),
+        p.delivery_id,
+        p.event_time,
+        p.context,
+    )
+    .expect("locators");
+    let mut map = HeaderMap::new();
+    for (k, v) in headers {
+        map.append(
+            HeaderName::from_bytes(k.as_bytes()).expect("name"),
+            v.parse().expect("value"),
+        );
+    }
+    let found = spec
+        .identify(&map, &crate::base::json::doc(body))
+        .expect("identified");
+    (found.event_type, found.delivery_id)
+}
+
+#[test]
+fn meta_locators_cover_whatsapp_pages_and_messenger() {
+    // Payload shapes from Meta's webhook references (WhatsApp Cloud API `messages`, Graph API
+    // Page `feed`, Messenger `messaging`).
+    let whatsapp = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": {"messaging_product": "whatsapp", "messages": [{"id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=", "type": "text", "text": {"body": "hi"}}]}}]}]});
+    assert_eq!(
+        identify("meta", &[], whatsapp),
+        (
+            "messages".to_owned(),
+            Some("wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=".to_owned())
+        )
+    );
+    // A status update repeats its message's id: no delivery id, so it is never deduplicated
+    // against the message or the other statuses.
+    let status = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"changes": [{"field": "messages", "value": {"statuses": [{"id": "wamid.X", "status": "read"}]}}]}]});
+    assert_eq!(identify("meta", &[], status), ("messages".to_owned(), None));
+    let page = serde_json::json!({"object": "page", "entry": [{"id": "1", "time": 1, "changes": [{"field": "feed", "value": {"item": "status"}}]}]});
+    assert_eq!(identify("meta", &[], page), ("feed".to_owned(), None));
+    let messenger = serde_json::json!({"object": "page", "entry": [{"id": "1", "time": 1, "messaging": [{"sender": {"id": "1"}, "message": {"mid": "m_1457764197618:41d102a3e1ae206a38", "text": "hello"}}]}]});
+    assert_eq!(
+        identify("meta", &[], messenger),
+        (
+            "page".to_owned(),
+            Some("m_1457764197618:41d102a3e1ae206a38".to_owned())
+        )
+    );
 }

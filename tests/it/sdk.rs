@@ -622,6 +622,19 @@ async fn official_sdk_signatures_are_accepted_and_published() {
         },
         Case {
             content_type: "application/json",
+            provider: "smartcar",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"eventId": n, "eventType": "VEHICLE_STATE", "vehicleId": "v1",
+                "data": {"signals": [{"code": "odometer-traveleddistance", "body": {"value": 1130}}]},
+                "meta": {"version": "4.0", "deliveryId": "d1", "deliveredAt": "2026-11-23T12:00:00.000Z"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.smartcar.VEHICLE_STATE".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
             provider: "imagekit",
             secret: format!("whsec_{}", random()),
             extra: String::new(),
@@ -934,6 +947,44 @@ async fn official_sdk_signatures_are_accepted_and_published() {
         assert_eq!(records[0].value["provider"], c.provider);
         summary.push(format!("{} <- {sdk}", c.provider));
     }
+    // Smartcar's VERIFY event, signed by its SDK: the gateway's answer must be the SDK's own
+    // `hash_challenge` of the challenge, and nothing is published.
+    let smartcar = cases
+        .iter()
+        .find(|c| c.provider == "smartcar")
+        .expect("smartcar case");
+    let challenge = format!("chl-{}", random());
+    let body = json!({"eventId": format!("verify-{n}"), "eventType": "VERIFY", "data": {"challenge": challenge},
+        "meta": {"version": "4.0", "webhookId": "w1", "deliveryId": "d2"}})
+    .to_string();
+    let signed = oracle(
+        &json!({"op": "sign", "requests": [{"provider": "smartcar", "secret": smartcar.secret, "body": body}]}),
+    );
+    let sig = signed["results"][0]["headers"]["SC-Signature"]
+        .as_str()
+        .expect("signature")
+        .to_owned();
+    let expected = oracle(
+        &json!({"op": "smartcar_challenge", "secret": smartcar.secret, "challenge": challenge}),
+    );
+    let h = [
+        ("content-type", "application/json"),
+        ("sc-signature", sig.as_str()),
+    ];
+    let answer = post(gw.addr, "/webhooks/smartcar", &h, &body).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.json(), json!({"challenge": expected["answer"]}));
+    let unsigned = post(gw.addr, "/webhooks/smartcar", &h[..1], &body).await;
+    assert_eq!(unsigned.status, 401, "an unsigned VERIFY is refused");
+    let records = read_topic(
+        &broker.bootstrap,
+        &smartcar.topic,
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "the VERIFY event was not published");
+    summary.push("smartcar VERIFY <- smartcar hash_challenge".to_owned());
+
     println!(
         "official SDK signatures accepted and published:\n  {}",
         summary.join("\n  ")

@@ -447,6 +447,13 @@ def sign_sinch(r):
     }
     ok = ConversationSinchEvent(r["secret"]).validate_authentication_header(headers, r["body"])
     return headers, "sinch ConversationSinchEvent.validate_authentication_header (oracle)", ok
+def sign_smartcar(r):
+    """Smartcar's SDK signs with `hash_challenge` (hex HMAC-SHA256 keyed with the management
+    token), the same helper that answers the VERIFY challenge."""
+    import smartcar
+
+    sig = smartcar.hash_challenge(r["secret"], r["body"])
+    return {"SC-Signature": sig}, "smartcar hash_challenge / verify_payload", smartcar.verify_payload(r["secret"], sig, r["body"])
 
 
 SIGNERS = {
@@ -487,6 +494,7 @@ SIGNERS = {
     "dodo-payments": sign_dodo_payments,
     "whop": sign_whop,
     "sinch": sign_sinch,
+    "smartcar": sign_smartcar,
 }
 
 
@@ -503,6 +511,10 @@ def main():
                 result["body"] = body[0]
             results.append(result)
         out = {"results": results}
+    elif request["op"] == "smartcar_challenge":
+        import smartcar
+
+        out = {"answer": smartcar.hash_challenge(request["secret"], request["challenge"])}
     else:
         raise SystemExit(f"unknown op {request['op']!r}")
     json.dump(out, sys.stdout)

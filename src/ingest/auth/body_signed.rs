@@ -8,7 +8,7 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::keys::BASE64_LENIENT;
-use super::{AuthError, VerifierConfigError};
+use super::{AuthError, TimestampFormat, VerifierConfigError};
 use crate::base::secret::Secret;
 
 /// Keys as HMAC-SHA256 states, decoded once.
@@ -148,7 +148,10 @@ impl Mailgun {
         let sent: i64 = timestamp
             .trim()
             .parse()
-            .map_err(|_| AuthError::MalformedTimestamp("body `signature.timestamp`".to_owned()))?;
+            .map_err(|_| AuthError::MalformedTimestamp {
+                place: "body `signature.timestamp`".to_owned(),
+                expected: TimestampFormat::UnixSeconds.expected(),
+            })?;
         let age = now_unix.saturating_sub(sent);
         if age > MAILGUN_WINDOW_SECS as i64 {
             return Err(AuthError::StaleTimestamp {

@@ -114,6 +114,20 @@ pub enum TimestampFormat {
     /// Milliseconds since the Unix epoch.
     #[serde(rename = "unix_ms")]
     UnixMillis,
+    /// An RFC 3339 date-time (`2020-01-01T00:00:00-07:00`, `…Z`, fractional seconds allowed).
+    /// Without an offset the time is read as UTC: Orb sends `2024-03-27T15:42:29.551`.
+    #[serde(rename = "rfc3339")]
+    Rfc3339,
+}
+
+impl TimestampFormat {
+    /// What a timestamp in this format looks like, for error messages.
+    fn expected(self) -> &'static str {
+        match self {
+            TimestampFormat::UnixSeconds | TimestampFormat::UnixMillis => "a Unix timestamp",
+            TimestampFormat::Rfc3339 => "an RFC 3339 date-time",
+        }
+    }
 }
 
 /// Why a verifier could not be built from config.
@@ -180,8 +194,11 @@ pub enum AuthError {
     MissingSignedPart(SignaturePlace),
     #[error("missing timestamp ({0})")]
     MissingTimestamp(String),
-    #[error("timestamp ({0}) is not a Unix timestamp")]
-    MalformedTimestamp(String),
+    #[error("timestamp ({place}) is not {expected}")]
+    MalformedTimestamp {
+        place: String,
+        expected: &'static str,
+    },
     #[error("timestamp is {age_secs} s old; at most {tolerance_secs} s is accepted")]
     StaleTimestamp { age_secs: i64, tolerance_secs: u64 },
     #[error("timestamp is {ahead_secs} s in the future; at most {tolerance_secs} s is accepted")]
@@ -213,7 +230,7 @@ impl AuthError {
             AuthError::SignatureMismatch(_) => "invalid_signature",
             AuthError::MissingSignedPart(_) => "missing_signed_header",
             AuthError::MissingTimestamp(_) => "missing_timestamp",
-            AuthError::MalformedTimestamp(_) => "malformed_timestamp",
+            AuthError::MalformedTimestamp { .. } => "malformed_timestamp",
             AuthError::StaleTimestamp { .. } => "stale_timestamp",
             AuthError::FutureTimestamp { .. } => "future_timestamp",
             AuthError::MissingCredentials(_) => "missing_credentials",
@@ -770,6 +787,67 @@ mod tests {
         assert_eq!(
             check(&auth, &["k"], &headers, "{}", 1_700_000_061),
             Err("stale_timestamp")
+        );
+    }
+
+    #[test]
+    fn rfc3339_timestamps_are_signed_as_sent() {
+        let auth = AuthConfig::Hmac(SignatureConfig {
+            signed: "v1:{timestamp}:{body}".to_owned(),
+            timestamp_header: Some("X-Ts".to_owned()),
+            timestamp_format: TimestampFormat::Rfc3339,
+            ..hmac("X-Sig")
+        });
+        // HMAC-SHA256("k", "v1:2024-03-27T15:42:29.551:{}"), computed with Python's hmac.
+        let mac = "4829401b7d7373499ba0f28492a2d4fd4924b26a614b7ef9f6f3c8a475cb9e4d";
+        // 2024-03-27T15:42:29Z: no offset reads as UTC.
+        let sent = 1_711_554_149;
+        let at =
+            |ts: &str, now: i64| check(&auth, &["k"], &[("X-Ts", ts), ("X-Sig", mac)], "{}", now);
+        assert_eq!(at("2024-03-27T15:42:29.551", sent), Ok(Some(0)));
+        assert_eq!(at("2024-03-27T15:42:29.551", sent + 300), Ok(Some(0)));
+        assert_eq!(
+            at("2024-03-27T15:42:29.551", sent + 301),
+            Err("stale_timestamp")
+        );
+        assert_eq!(
+            at("2024-03-27T15:42:29.551", sent - 301),
+            Err("future_timestamp")
+        );
+        // The same instant written otherwise is other signed text.
+        assert_eq!(
+            at("2024-03-27T15:42:29.551Z", sent),
+            Err("invalid_signature")
+        );
+        // The window reads the offset: +05:30 is 5.5 h earlier than the same UTC clock time.
+        assert_eq!(
+            at("2024-03-27T15:42:29.551+05:30", sent),
+            Err("stale_timestamp")
+        );
+        let v = Verifier::new(&auth, secrets(&["k"]), None).expect("verifier");
+        let err = v
+            .verify_sync(
+                inbound(&[("X-Ts", "1711554149"), ("X-Sig", mac)], "{}"),
+                sent,
+            )
+            .expect_err("a Unix timestamp is not RFC 3339");
+        assert_eq!(
+            err.to_string(),
+            "timestamp (`x-ts` header) is not an RFC 3339 date-time"
+        );
+        // `sign` writes RFC 3339 in UTC, which verifies.
+        let signed = v.sign(b"{}", 1_577_862_000, &[]).expect("sign");
+        assert_eq!(
+            signed[0],
+            ("x-ts".to_owned(), "2020-01-01T07:00:00Z".to_owned())
+        );
+        let headers: Vec<(&str, &str)> = signed
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            check(&auth, &["k"], &headers, "{}", 1_577_862_000),
+            Ok(Some(0))
         );
     }
 

@@ -511,10 +511,10 @@ impl SignatureVerifier {
                 headers.insert(k, v);
             }
         }
-        let ts = self.timestamp.as_ref().map(|rule| match rule.format {
-            TimestampFormat::UnixSeconds => now_unix.to_string(),
-            TimestampFormat::UnixMillis => (now_unix * 1000).to_string(),
-        });
+        let ts = self
+            .timestamp
+            .as_ref()
+            .map(|rule| format_timestamp(rule.format, now_unix));
         if let (Some(rule), Some(ts)) = (&self.timestamp, &ts) {
             if let TimestampSource::Header(h) = &rule.source {
                 out.push((h.to_string(), ts.clone()));
@@ -580,12 +580,19 @@ impl TimestampRule {
             TimestampSource::Body(p) => (None, format!("body `{p}`")),
         };
         let raw = raw.ok_or_else(|| AuthError::MissingTimestamp(place.clone()))?;
-        let value: i64 = std::str::from_utf8(raw)
+        let secs = std::str::from_utf8(raw)
             .ok()
-            .and_then(|s| s.trim().parse().ok())
-            .ok_or_else(|| AuthError::MalformedTimestamp(place))?;
-        self.window(value, now_unix)?;
+            .and_then(|s| unix_seconds(self.format, s))
+            .ok_or_else(|| self.malformed(place))?;
+        self.window(secs, now_unix)?;
         Ok(raw.trim_ascii())
+    }
+
+    fn malformed(&self, place: String) -> AuthError {
+        AuthError::MalformedTimestamp {
+            place,
+            expected: self.format.expected(),
+        }
     }
 
     /// The timestamp at `pointer` in the (verified) JSON body.
@@ -593,26 +600,23 @@ impl TimestampRule {
         let place = || format!("body `{pointer}`");
         let json: serde_json::Value =
             serde_json::from_slice(body).map_err(|_| AuthError::MissingTimestamp(place()))?;
-        let value = match json.pointer(pointer) {
+        let secs = match json.pointer(pointer) {
             None | Some(serde_json::Value::Null) => {
                 return Err(AuthError::MissingTimestamp(place()))
             }
-            Some(serde_json::Value::Number(n)) => n.as_i64(),
-            Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            Some(serde_json::Value::Number(n)) => match (self.format, n.as_i64()) {
+                (TimestampFormat::UnixSeconds, Some(secs)) => Some(secs),
+                (TimestampFormat::UnixMillis, Some(ms)) => Some(ms.div_euclid(1000)),
+                _ => None,
+            },
+            Some(serde_json::Value::String(s)) => unix_seconds(self.format, s),
             Some(_) => None,
         };
-        self.window(
-            value.ok_or_else(|| AuthError::MalformedTimestamp(place()))?,
-            now_unix,
-        )
+        self.window(secs.ok_or_else(|| self.malformed(place()))?, now_unix)
     }
 
-    /// Checks `value` (in the rule's unit) against the replay window.
-    fn window(&self, value: i64, now_unix: i64) -> Result<(), AuthError> {
-        let secs = match self.format {
-            TimestampFormat::UnixSeconds => value,
-            TimestampFormat::UnixMillis => value.div_euclid(1000),
-        };
+    /// Checks `secs` (seconds since the epoch) against the replay window.
+    fn window(&self, secs: i64, now_unix: i64) -> Result<(), AuthError> {
         let tolerance = i64::try_from(self.tolerance_secs).unwrap_or(i64::MAX);
         let age = now_unix.saturating_sub(secs);
         if age > tolerance {
@@ -621,13 +625,51 @@ impl TimestampRule {
                 tolerance_secs: self.tolerance_secs,
             });
         }
-        if self.limit_future && -age > tolerance {
+        if self.limit_future && age.saturating_neg() > tolerance {
             return Err(AuthError::FutureTimestamp {
-                ahead_secs: -age,
+                ahead_secs: age.saturating_neg(),
                 tolerance_secs: self.tolerance_secs,
             });
         }
         Ok(())
+    }
+}
+
+/// Seconds since the epoch of a timestamp written in `format`, or `None` if it is not one.
+/// Sub-second parts are dropped (the window counts whole seconds).
+fn unix_seconds(format: TimestampFormat, text: &str) -> Option<i64> {
+    let text = text.trim();
+    match format {
+        TimestampFormat::UnixSeconds => text.parse().ok(),
+        TimestampFormat::UnixMillis => text.parse::<i64>().ok().map(|ms| ms.div_euclid(1000)),
+        TimestampFormat::Rfc3339 => {
+            use time::format_description::well_known::Rfc3339;
+            // RFC 3339 proper, or the same shape without an offset, read as UTC (Orb).
+            const NO_OFFSET: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second][optional [.[subsecond]]]"
+            );
+            time::OffsetDateTime::parse(text, &Rfc3339)
+                .or_else(|_| {
+                    time::PrimitiveDateTime::parse(text, NO_OFFSET).map(|t| t.assume_utc())
+                })
+                .ok()
+                .map(|t| t.unix_timestamp())
+        }
+    }
+}
+
+/// The timestamp header's text for `now_unix` in `format` (for `sign`).
+fn format_timestamp(format: TimestampFormat, now_unix: i64) -> String {
+    match format {
+        TimestampFormat::UnixSeconds => now_unix.to_string(),
+        TimestampFormat::UnixMillis => now_unix.saturating_mul(1000).to_string(),
+        TimestampFormat::Rfc3339 => time::OffsetDateTime::from_unix_timestamp(now_unix)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default(),
     }
 }
 
@@ -756,6 +798,41 @@ mod tests {
             parts,
             vec![Part::Method, Part::Url, Part::Body, Part::Timestamp]
         );
+    }
+
+    #[test]
+    fn timestamps_are_read_in_their_format() {
+        use TimestampFormat::{Rfc3339, UnixMillis, UnixSeconds};
+        let cases: &[(TimestampFormat, &str, Option<i64>)] = &[
+            (UnixSeconds, "1577862000", Some(1_577_862_000)),
+            (UnixSeconds, " 1577862000 ", Some(1_577_862_000)),
+            (UnixSeconds, "1577862000.5", None),
+            (UnixMillis, "1577862000999", Some(1_577_862_000)),
+            (UnixMillis, "-1", Some(-1)),
+            (Rfc3339, "2020-01-01T00:00:00-07:00", Some(1_577_862_000)),
+            (Rfc3339, "2020-01-01T07:00:00Z", Some(1_577_862_000)),
+            (
+                Rfc3339,
+                "2020-01-01T07:00:00.999999999Z",
+                Some(1_577_862_000),
+            ),
+            (Rfc3339, "2020-01-01T07:00:00+00:00", Some(1_577_862_000)),
+            // No offset: UTC (Orb), with or without fractional seconds.
+            (Rfc3339, "2020-01-01T07:00:00", Some(1_577_862_000)),
+            (Rfc3339, "2020-01-01T07:00:00.551", Some(1_577_862_000)),
+            (Rfc3339, "2020-01-01", None),
+            (Rfc3339, "2020-01-01T07:00", None),
+            (Rfc3339, "2020-13-01T07:00:00Z", None),
+            (Rfc3339, "2020-01-01T07:00:00+25:00", None),
+            (Rfc3339, "1577862000", None),
+            (Rfc3339, "", None),
+            (UnixSeconds, "2020-01-01T07:00:00Z", None),
+        ];
+        for (format, text, want) in cases {
+            assert_eq!(unix_seconds(*format, text), *want, "{format:?} {text:?}");
+        }
+        assert_eq!(format_timestamp(Rfc3339, 0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_timestamp(UnixMillis, 2), "2000");
     }
 
     #[test]
