@@ -26,6 +26,9 @@ use base64::Engine as _;
 use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE};
 use jsonwebtoken::jwk::{Jwk, KeyOperations, PublicKeyUse};
 use jsonwebtoken::{Algorithm as Alg, AlgorithmFamily, DecodingKey};
+
+/// The JWS algorithms (`HS256` … `EdDSA`), as `jsonwebtoken` names them; `none` is not one.
+pub use jsonwebtoken::Algorithm as JwtAlgorithm;
 use rsa::traits::PublicKeyParts as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
