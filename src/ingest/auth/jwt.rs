@@ -947,7 +947,7 @@ fn check_hash(
     }
     .ok_or_else(|| invalid("is not an encoded SHA-256 digest"))?;
     let digest = Sha256::digest(content);
-    if bool::from(digest.as_slice().ct_eq(&sent)) {
+    if bool::from(digest[..].ct_eq(&sent)) {
         Ok(())
     } else {
         Err(invalid(mismatch))
