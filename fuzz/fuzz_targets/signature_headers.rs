@@ -1,12 +1,14 @@
 //! Every preset's verifier against arbitrary signature, timestamp and id headers and bodies:
 //! it may refuse, it must never panic. Each preset gets a key it can decode. Every preset's
 //! handshake likewise gets arbitrary query strings, challenge headers and bodies; a text
-//! answer must never hold a character outside the reflected set.
+//! answer must never hold a character outside the reflected set. Also the JWT parsers on
+//! untrusted bytes: a token (compact or detached JWS) and a JSON Web Key Set.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use bytes::Bytes;
+use hookgate::ingest::auth::jwt;
 use hookgate::ingest::auth::Verifier;
 use hookgate::ingest::handshake::{Handshake, ReplyBody};
 use hookgate::ingest::auth::AuthConfig;
@@ -39,7 +41,7 @@ fn targets() -> &'static [Target] {
     TARGETS.get_or_init(|| {
         let mut out = Vec::new();
         for name in providers::NAMES {
-            let Some(auth) = providers::preset(name).and_then(|p| p.auth) else {
+            let Some(mut auth) = providers::preset(name).and_then(|p| p.auth) else {
                 continue;
             };
             let mut headers = Vec::new();
@@ -53,6 +55,15 @@ fn targets() -> &'static [Target] {
                     headers.push(tail[..end].to_owned());
                     rest = &tail[end..];
                 }
+            }
+            if let AuthConfig::Jwt(c) = &mut auth {
+                headers.extend(c.header.clone());
+                // Claims a source must fill in, and configured keys instead of a key set (a
+                // fetched set is not available to `verify_sync`).
+                for values in c.claims.values_mut().filter(|v| v.is_empty()) {
+                    values.push("x".to_owned());
+                }
+                c.jwks_url = None;
             }
             let headers = headers
                 .iter()
@@ -140,6 +151,10 @@ fuzz_target!(|input: Input<'_>| {
     let inbound = Inbound::new(headers, Bytes::copy_from_slice(input.body), None);
     let _ = target
         .verifier
-        .verify(inbound, 1_700_000_000 + i64::from(input.skew));
+        .verify_sync(inbound, 1_700_000_000 + i64::from(input.skew));
     check_handshake(&input);
+    let _ = jwt::parse_jwks(input.body);
+    if let Some(token) = input.values.first() {
+        let _ = jwt::parse_untrusted(token, input.skew % 2 == 0);
+    }
 });

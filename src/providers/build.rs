@@ -11,6 +11,7 @@ use crate::base::secret::Secret;
 use crate::base::setting::{resolve_secret, ConfigError, EnvLookup, SecretRef};
 use crate::delivery::topic::{RouteLimits, TopicError, TopicRouter, TopicTemplate};
 use crate::ingest::access::{parse_nets, AllowList};
+use crate::ingest::auth::jwt::JwtOverrides;
 use crate::ingest::auth::{AuthConfig, Verifier};
 use crate::ingest::envelope::RecordFormat;
 use crate::ingest::event::{EventSpec, Locator};
@@ -33,6 +34,10 @@ pub struct SourceConfig {
     pub secrets: Vec<SecretRef>,
     /// How deliveries prove who sent them. Required unless the provider is a preset.
     pub auth: Option<AuthConfig>,
+    /// This source's values for a JWT recipe (its own or its preset's): `jwks_url`, `issuer`,
+    /// `audience`, `claims` (Google Pub/Sub: the audience and the push service account's
+    /// `email`).
+    pub jwt: Option<JwtOverrides>,
     /// Where the event type is: `{ header = "X-Event" }` or `{ pointer = "/type" }`.
     pub event_type: Option<Locator>,
     /// Where the provider's delivery id is (optional).
@@ -191,7 +196,7 @@ pub fn build_source(
     }
     let preset = providers::preset(&raw.provider);
 
-    let auth = match (raw.auth, &preset) {
+    let mut auth = match (raw.auth, &preset) {
         (Some(auth), _) => auth,
         (None, Some(p)) => match &p.auth {
             Some(auth) => auth.clone(),
@@ -221,7 +226,26 @@ pub fn build_source(
         }
     };
 
-    if matches!(auth, AuthConfig::None) {
+    match (&mut auth, &raw.jwt) {
+        (AuthConfig::Jwt(c), Some(overrides)) => c.apply(overrides),
+        (_, Some(_)) => {
+            return Err(ConfigError::invalid(
+                section,
+                "jwt",
+                "only sources whose auth type is \"jwt\" take `jwt` values",
+            ))
+        }
+        _ => {}
+    }
+    if matches!(auth, AuthConfig::Jwt(_)) && !auth.uses_secrets() {
+        if !secrets.is_empty() {
+            return Err(ConfigError::invalid(
+                section,
+                "secrets",
+                "this source's keys come from its `jwt.jwks_url`: remove `secrets`",
+            ));
+        }
+    } else if matches!(auth, AuthConfig::None) {
         if !secrets.is_empty() {
             return Err(ConfigError::invalid(
                 section,

@@ -11,6 +11,7 @@
 pub mod build;
 pub mod catalog;
 
+use crate::ingest::auth::jwt::{HashClaim, JwtAlgorithm, JwtConfig};
 use crate::ingest::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
 use crate::ingest::auth::{AuthConfig, SignatureConfig};
 use crate::ingest::event::FieldsConfig;
@@ -74,6 +75,7 @@ pub const NAMES: &[&str] = &[
     "gitlab",
     "gitlab-signing-token",
     "gocardless",
+    "google-pubsub",
     "heroku",
     "hookdeck",
     "hubspot",
@@ -91,6 +93,7 @@ pub const NAMES: &[&str] = &[
     "liveblocks",
     "mailersend",
     "mailgun",
+    "messagebird",
     "meta",
     "metronome",
     "modern-treasury",
@@ -113,6 +116,7 @@ pub const NAMES: &[&str] = &[
     "resend",
     "retell",
     "revolut",
+    "saleor",
     "sanity",
     "sendgrid",
     "sentry",
@@ -136,8 +140,10 @@ pub const NAMES: &[&str] = &[
     "twitch",
     "typeform",
     "unit",
+    "upstash-qstash",
     "vercel",
     "viber",
+    "vonage",
     "webflow",
     "whop",
     "wise",
@@ -663,6 +669,37 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/events/0/resource_type"),
             )
         },
+        // Google Cloud Pub/Sub push subscriptions with authentication
+        // (cloud.google.com/pubsub/docs/authenticate-push-subscriptions): `Authorization: Bearer
+        // <OIDC ID token>`, RS256 with Google's keys (JWKS at googleapis.com/oauth2/v3/certs),
+        // `iss` `https://accounts.google.com` or `accounts.google.com`, `aud` the audience set
+        // on the subscription (by default the push endpoint: the source's `public_url`), and
+        // `email` the subscription's service account, which every source must set (any Google
+        // account can mint tokens for any audience). The body is `{message: {data, messageId,
+        // publishTime, attributes}, subscription}`; Pub/Sub has no event type, so every push
+        // is a `message` (point `event_type` at an attribute to split them).
+        "google-pubsub" => Preset {
+            delivery_id: ptr("/message/messageId"),
+            event_time: ptr("/message/publishTime"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    jwks_url: Some("https://www.googleapis.com/oauth2/v3/certs".to_owned()),
+                    issuer: vec![
+                        "https://accounts.google.com".to_owned(),
+                        "accounts.google.com".to_owned(),
+                    ],
+                    audience: vec!["{public_url}".to_owned()],
+                    claims: [
+                        ("email".to_owned(), Vec::new()),
+                        ("email_verified".to_owned(), vec!["true".to_owned()]),
+                    ]
+                    .into(),
+                    require_exp: true,
+                    ..JwtConfig::bearer(&[JwtAlgorithm::RS256])
+                })),
+                Some(Locator::Value("message".to_owned())),
+            )
+        },
         // Heroku app webhooks (devcenter.heroku.com/articles/app-webhooks):
         // `Heroku-Webhook-Hmac-SHA256`, base64 HMAC-SHA256 of the body; `{id, action, resource,
         // data, created_at}`, named by the resource (`release`, `build`, …).
@@ -867,6 +904,33 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // MessageBird (developers.messagebird.com/docs/verify-http-requests; messagebird
+        // `RequestValidator.validate_signature`): `MessageBird-Signature-JWT`, HS256/384/512
+        // with the account's signing key, `iss` `MessageBird`, `nbf` and `exp`, `url_hash` the
+        // hex SHA-256 of the URL called (the source's `public_url` plus the query string, so
+        // it is required) and `payload_hash` that of the body.
+        "messagebird" => base(
+            Some(AuthConfig::Jwt(JwtConfig {
+                header: Some("MessageBird-Signature-JWT".to_owned()),
+                scheme: None,
+                issuer: vec!["MessageBird".to_owned()],
+                require_exp: true,
+                body_hash: Some(HashClaim {
+                    claim: "payload_hash".to_owned(),
+                    encoding: Encoding::Hex,
+                }),
+                url_hash: Some(HashClaim {
+                    claim: "url_hash".to_owned(),
+                    encoding: Encoding::Hex,
+                }),
+                ..JwtConfig::bearer(&[
+                    JwtAlgorithm::HS256,
+                    JwtAlgorithm::HS384,
+                    JwtAlgorithm::HS512,
+                ])
+            })),
+            ptr("/type"),
+        ),
         // Modern Treasury: `X-Signature`, hex HMAC-SHA256 of the body (modern-treasury
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
         // the body, so none is assumed (set `delivery_id` to dedup).
@@ -1073,6 +1137,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("webhook-id"),
             ..base(with(standard_webhooks("webhook")), ptr("/status"))
         },
+        // Saleor (docs.saleor.io/developer/extending/webhooks/payload-signature): `Saleor-
+        // Signature` is a detached JWS `<protected>..<signature>`, RS256 with `b64: false`, over
+        // the raw body; the keys are the JWKS at `<Saleor API origin>/.well-known/jwks.json`
+        // (@saleor/app-sdk `verifySignatureWithJwks`), which each source sets as
+        // `jwt = { jwks_url = "…" }` (or it gives the public key as its secret). The event is
+        // named in `Saleor-Event`.
+        "saleor" => base(
+            Some(AuthConfig::Jwt(JwtConfig {
+                header: Some("Saleor-Signature".to_owned()),
+                scheme: None,
+                detached: true,
+                ..JwtConfig::bearer(&[JwtAlgorithm::RS256])
+            })),
+            hdr("Saleor-Event"),
+        ),
         // Sanity GROQ webhooks: `sanity-webhook-signature: t=<ms>,v1=<base64url>` over
         // `{t}.{body}` (@sanity/webhook); the body is the projected document, named by `_type`.
         // The SDK checks no window; we keep 5 minutes against replays.
@@ -1366,6 +1445,28 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/data/0/type"),
             )
         },
+        // Upstash QStash (upstash.com/docs/qstash/howto/signature): `Upstash-Signature` is a
+        // JWT, HS256 with the current or the next signing key (two secrets), `iss` `Upstash`,
+        // `exp` and `nbf`, and `body` the base64url SHA-256 of the body (qstash `Receiver.verify`;
+        // `sub`, the URL called, can be required with `jwt = { claims = { sub = "…" } }`).
+        // Messages are the publisher's own payload, so every one is a `message`.
+        "upstash-qstash" => Preset {
+            delivery_id: hdr("Upstash-Message-Id"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    header: Some("Upstash-Signature".to_owned()),
+                    scheme: None,
+                    issuer: vec!["Upstash".to_owned()],
+                    require_exp: true,
+                    body_hash: Some(HashClaim {
+                        claim: "body".to_owned(),
+                        encoding: Encoding::Base64Url,
+                    }),
+                    ..JwtConfig::bearer(&[JwtAlgorithm::HS256])
+                })),
+                Some(Locator::Value("message".to_owned())),
+            )
+        },
         // Vercel (vercel.com/docs/webhooks): `x-vercel-signature`, hex HMAC-SHA1 of the body with
         // the webhook's secret (or an integration's client secret).
         "vercel" => Preset {
@@ -1386,6 +1487,27 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: ptr("/message_token"),
             event_time: ptr("/timestamp"),
             ..base(with(hmac("X-Viber-Content-Signature")), ptr("/event"))
+        },
+        // Vonage signed webhooks (developer.vonage.com/en/getting-started/concepts/webhooks;
+        // vonage-jwt `verify_signature`): `Authorization: Bearer <JWT>`, HS256 with the
+        // account's signature secret, and `payload_hash` the hex SHA-256 of the body. Messages
+        // API inbound messages carry `message_type`, status updates `status` (not a delivery
+        // id: one message's statuses share its `message_uuid`).
+        "vonage" => Preset {
+            event_time: ptr("/timestamp"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    body_hash: Some(HashClaim {
+                        claim: "payload_hash".to_owned(),
+                        encoding: Encoding::Hex,
+                    }),
+                    ..JwtConfig::bearer(&[JwtAlgorithm::HS256])
+                })),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/message_type"),
+                    Locator::pointer("/status"),
+                ])),
+            )
         },
         // Webflow: `x-webflow-signature`, hex HMAC-SHA256 of `{x-webflow-timestamp}:{body}`, the
         // timestamp in ms (webflow-api `webhooks.verifySignature`); the docs reject requests

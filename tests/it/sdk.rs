@@ -26,7 +26,7 @@ fn python() -> PathBuf {
 
 /// Runs the Python oracle (`tests/sdk/oracle.py`), or the npm one (`tests/sdk/oracle.mjs`)
 /// for the providers whose official SDK is on npm.
-fn oracle(request: &Value) -> Value {
+pub(crate) fn oracle(request: &Value) -> Value {
     run_oracle(python(), "tests/sdk/oracle.py", request)
 }
 

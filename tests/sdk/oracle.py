@@ -498,6 +498,81 @@ SIGNERS = {
 }
 
 
+# --- JWT providers (op "jwt", for tests/it/jwt.rs) -------------------------------------------
+# Each request: {"provider", "claims", "body", "url", plus "private"/"public"/"kid" (RSA PEM)
+# or "secret"/"secrets"}. The answer: {"token", "sdk", "sdk_accepts"}. Google's token is signed
+# by google-auth itself; the others' SDKs only verify, so PyJWT (the library they use) signs and
+# the SDK is asked whether it accepts.
+
+
+def jwt_google_pubsub(r):
+    from google.auth import crypt, jwt as gjwt
+    from google.oauth2 import id_token
+
+    signer = crypt.RSASigner.from_string(r["private"], key_id=r["kid"])
+    token = gjwt.encode(signer, r["claims"]).decode()
+    try:
+        # id_token.verify_token without the network: the same decode with a certs dict, then
+        # its issuer rule.
+        info = gjwt.decode(token, certs={r["kid"]: r["public"]}, audience=r["audience"])
+        ok = info.get("iss") in id_token._GOOGLE_ISSUERS and info.get("email") == r["email"]
+    except Exception:
+        ok = False
+    return token, "google-auth jwt.encode / jwt.decode", ok
+
+
+def pyjwt_hs256(r):
+    import jwt
+
+    return jwt.encode(r["claims"], r["secret"], algorithm="HS256")
+
+
+def jwt_vonage(r):
+    from vonage_jwt.verify_jwt import verify_signature
+
+    token = pyjwt_hs256(r)
+    ok = verify_signature(token, r["secret"])
+    claims = __import__("jwt").decode(token, r["secret"], algorithms=["HS256"])
+    # The SDK checks the signature; Vonage's docs add the payload hash, checked here alike.
+    ok = ok and claims.get("payload_hash") == hashlib.sha256(r["body"].encode()).hexdigest()
+    return token, "vonage-jwt verify_signature", ok
+
+
+def jwt_qstash(r):
+    from qstash import Receiver
+
+    token = pyjwt_hs256(r)
+    current, nxt = r["secrets"]
+    try:
+        Receiver(current_signing_key=current, next_signing_key=nxt).verify(
+            signature=token, body=r["body"], url=r.get("url")
+        )
+        ok = True
+    except Exception:
+        ok = False
+    return token, "qstash Receiver.verify", ok
+
+
+def jwt_messagebird(r):
+    from messagebird.request_validator import RequestValidator
+
+    token = pyjwt_hs256(r)
+    try:
+        RequestValidator(r["secret"]).validate_signature(token, r["url"], r["body"].encode())
+        ok = True
+    except Exception:
+        ok = False
+    return token, "messagebird RequestValidator.validate_signature", ok
+
+
+JWT_SIGNERS = {
+    "google-pubsub": jwt_google_pubsub,
+    "vonage": jwt_vonage,
+    "upstash-qstash": jwt_qstash,
+    "messagebird": jwt_messagebird,
+}
+
+
 def main():
     request = json.load(sys.stdin)
     if request["op"] == "keygen":
@@ -515,6 +590,12 @@ def main():
         import smartcar
 
         out = {"answer": smartcar.hash_challenge(request["secret"], request["challenge"])}
+    elif request["op"] == "jwt":
+        results = []
+        for r in request["requests"]:
+            token, sdk, ok = JWT_SIGNERS[r["provider"]](r)
+            results.append({"token": token, "sdk": sdk, "sdk_accepts": bool(ok)})
+        out = {"results": results}
     else:
         raise SystemExit(f"unknown op {request['op']!r}")
     json.dump(out, sys.stdout)

@@ -13,6 +13,7 @@
 
 mod api_key;
 mod body_signed;
+pub mod jwt;
 mod keys;
 pub mod remote;
 mod signature;
@@ -166,6 +167,8 @@ pub enum SignaturePlace {
     Header(HeaderName),
     /// A field of an `application/x-www-form-urlencoded` body (Braintree's `bt_signature`).
     FormField(String),
+    /// The whole body (a JWT that is the delivery: Kinde, Wix).
+    Body,
 }
 
 impl std::fmt::Display for SignaturePlace {
@@ -173,6 +176,7 @@ impl std::fmt::Display for SignaturePlace {
         match self {
             SignaturePlace::Header(h) => write!(f, "`{h}` header"),
             SignaturePlace::FormField(name) => write!(f, "`{name}` form field"),
+            SignaturePlace::Body => write!(f, "token in the body"),
         }
     }
 }
@@ -219,6 +223,20 @@ pub enum AuthError {
     /// accepted.
     #[error("the signing key is unavailable: {0}")]
     KeyUnavailable(String),
+    /// A token names a key id that the key set does not hold, even fetched again.
+    #[error("the {0} names a key id that the provider's key set does not hold")]
+    UnknownKey(SignaturePlace),
+    /// A token's claim is missing or not what the source accepts (issuer, audience, e-mail,
+    /// body hash…). Names the claim, never its value.
+    #[error("token claim `{claim}` {reason}")]
+    InvalidClaim { claim: String, reason: &'static str },
+    #[error("the token expired {secs_ago} s ago")]
+    ExpiredToken { secs_ago: i64 },
+    #[error("the token is not valid yet (`{claim}` is {secs_ahead} s ahead)")]
+    PrematureToken {
+        claim: &'static str,
+        secs_ahead: i64,
+    },
 }
 
 impl AuthError {
@@ -238,6 +256,10 @@ impl AuthError {
             AuthError::BodySignatureMismatch => "invalid_signature",
             AuthError::InvalidCredentials => "invalid_credentials",
             AuthError::KeyUnavailable(_) => "key_unavailable",
+            AuthError::UnknownKey(_) => "unknown_key",
+            AuthError::InvalidClaim { .. } => "invalid_claim",
+            AuthError::ExpiredToken { .. } => "expired_token",
+            AuthError::PrematureToken { .. } => "token_not_yet_valid",
         }
     }
 }
@@ -282,6 +304,8 @@ enum Method {
     ApiKey(api_key::ApiKeyVerifier),
     Adyen(body_signed::Adyen),
     Mailgun(body_signed::Mailgun),
+    // Boxed: its recipe and key set cache are large.
+    Jwt(Box<jwt::JwtVerifier>),
     None,
 }
 
@@ -304,7 +328,6 @@ impl Verifier {
         public_url: Option<&str>,
         fetcher: &Arc<Fetcher>,
     ) -> Result<Self, VerifierConfigError> {
-        let _ = fetcher;
         let (method, label) = match config {
             AuthConfig::Hmac(c) | AuthConfig::PublicKey(c) => {
                 let (kind, wants_hmac) = match config {
@@ -321,6 +344,7 @@ impl Verifier {
                 let label = match v.place() {
                     SignaturePlace::Header(h) => format!("{}:{h}", c.algorithm.label()),
                     SignaturePlace::FormField(f) => format!("{}:form.{f}", c.algorithm.label()),
+                    SignaturePlace::Body => format!("{}:body", c.algorithm.label()),
                 };
                 (Method::Signature(Box::new(v)), label)
             }
@@ -338,6 +362,11 @@ impl Verifier {
                 Method::Mailgun(body_signed::Mailgun::new(&secrets)?),
                 "mailgun-hmac-sha256:body".to_owned(),
             ),
+            AuthConfig::Jwt(c) => {
+                let v = jwt::JwtVerifier::new(c, &secrets, public_url, fetcher)?;
+                let label = v.label();
+                (Method::Jwt(Box::new(v)), label)
+            }
             AuthConfig::None => (Method::None, "none".to_owned()),
         };
         Ok(Verifier {
@@ -349,7 +378,23 @@ impl Verifier {
     /// Checks `inbound` against the source's secrets; `now_unix` is the receive time in
     /// seconds since the epoch. Only kinds whose keys live at a URL ever wait.
     pub async fn verify(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
-        self.verify_sync(inbound, now_unix)
+        match &self.method {
+            Method::Jwt(v) if v.fetches() => {
+                let (inbound, key_index) = v.verify(inbound, now_unix).await?;
+                Ok(self.verified(inbound, key_index))
+            }
+            _ => self.verify_sync(inbound, now_unix),
+        }
+    }
+
+    fn verified(&self, inbound: Inbound, key_index: Option<usize>) -> Verified {
+        Verified {
+            inbound,
+            verification: Verification {
+                method: self.label.clone(),
+                key_index,
+            },
+        }
     }
 
     /// [`Verifier::verify`] for the kinds that need no fetched key (every kind but those
@@ -361,15 +406,13 @@ impl Verifier {
             Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
             Method::Adyen(v) => Some(v.verify(&inbound.body)?),
             Method::Mailgun(v) => Some(v.verify(&inbound.body, now_unix)?),
+            Method::Jwt(v) => {
+                let (inbound, key_index) = v.verify_sync(inbound, now_unix)?;
+                return Ok(self.verified(inbound, key_index));
+            }
             Method::None => None,
         };
-        Ok(Verified {
-            inbound,
-            verification: Verification {
-                method: self.label.clone(),
-                key_index,
-            },
-        })
+        Ok(self.verified(inbound, key_index))
     }
 
     /// The headers a sender would add to sign `body` at `now_unix` with the first secret.
@@ -388,6 +431,7 @@ impl Verifier {
             Method::Adyen(_) | Method::Mailgun(_) => Err(
                 "this provider signs inside the body; the sign command cannot add it".to_owned(),
             ),
+            Method::Jwt(_) => Err("JWT sources cannot be signed by this command".to_owned()),
             Method::None => Ok(Vec::new()),
         }
     }
@@ -414,8 +458,23 @@ pub enum AuthConfig {
     AdyenHmac,
     /// Mailgun: `signature {timestamp, token, signature}` inside the JSON body.
     Mailgun,
+    /// A JWT (or a detached JWS) in a header or as the body, signed with the secrets, with
+    /// configured public keys, or with the keys of a JSON Web Key Set at `jwks_url`.
+    Jwt(jwt::JwtConfig),
     /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
     None,
+}
+
+impl AuthConfig {
+    /// Whether the source's `secrets` are this kind's keys; a JWT recipe whose keys are
+    /// fetched (`jwks_url`) and `none` take no secrets.
+    pub fn uses_secrets(&self) -> bool {
+        match self {
+            AuthConfig::Jwt(c) => c.uses_secrets(),
+            AuthConfig::None => false,
+            _ => true,
+        }
+    }
 }
 
 /// A signature recipe: where the signature (and timestamp) are, what was signed, how keys and
