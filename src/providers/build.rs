@@ -34,9 +34,9 @@ pub struct SourceConfig {
     pub secrets: Vec<SecretRef>,
     /// How deliveries prove who sent them. Required unless the provider is a preset.
     pub auth: Option<AuthConfig>,
-    /// This source's values for a JWT recipe (its own or its preset's): `jwks_url`, `issuer`,
-    /// `audience`, `claims` (Google Pub/Sub: the audience and the push service account's
-    /// `email`).
+    /// This source's values for a JWT recipe (its own or its preset's): `jwks_url`,
+    /// `algorithms`, `issuer`, `audience`, `claims` (Google Pub/Sub: the audience and the push
+    /// service account's `email`; FusionAuth: an RSA key's algorithm and its instance's key set).
     pub jwt: Option<JwtOverrides>,
     /// Where the event type is: `{ header = "X-Event" }` or `{ pointer = "/type" }`.
     pub event_type: Option<Locator>,

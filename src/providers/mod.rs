@@ -69,6 +69,7 @@ pub const NAMES: &[&str] = &[
     "finch",
     "fireblocks",
     "front",
+    "fusionauth",
     "gitea",
     "github",
     "github-sha1",
@@ -84,6 +85,7 @@ pub const NAMES: &[&str] = &[
     "increase",
     "intercom",
     "jira",
+    "kinde",
     "launchdarkly",
     "lemonsqueezy",
     "line",
@@ -97,8 +99,10 @@ pub const NAMES: &[&str] = &[
     "meta",
     "metronome",
     "modern-treasury",
+    "monday",
     "mux",
     "nango",
+    "netlify",
     "nylas",
     "okta",
     "onfido",
@@ -147,6 +151,7 @@ pub const NAMES: &[&str] = &[
     "webflow",
     "whop",
     "wise",
+    "wix",
     "woocommerce",
     "workos",
     "x",
@@ -573,6 +578,33 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/event_type"),
             )
         },
+        // FusionAuth (fusionauth.io/docs/extend/events-and-webhooks/signing): with "Sign
+        // events" on, `X-FusionAuth-Signature-JWT` is a JWT whose `request_body_sha256` claim is
+        // the base64 SHA-256 of the body, signed with a Key Master key the admin picks. The
+        // preset takes an HMAC key as the secret; a source signed with an RSA, EC or Ed25519
+        // key sets `jwt = { algorithms = ["RS256"], jwks_url = "https://<instance>/.well-known/
+        // jwks.json" }` (or gives the PEM public key). Events are `{event: {type, id,
+        // createInstant, …}}`.
+        "fusionauth" => Preset {
+            delivery_id: ptr("/event/id"),
+            event_time: ptr("/event/createInstant"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    header: Some("X-FusionAuth-Signature-JWT".to_owned()),
+                    scheme: None,
+                    body_hash: Some(HashClaim {
+                        claim: "request_body_sha256".to_owned(),
+                        encoding: Encoding::Base64,
+                    }),
+                    ..JwtConfig::bearer(&[
+                        JwtAlgorithm::HS256,
+                        JwtAlgorithm::HS384,
+                        JwtAlgorithm::HS512,
+                    ])
+                })),
+                ptr("/event/type"),
+            )
+        },
         // Gitea (docs.gitea.com/usage/webhooks), and Forgejo, which sends the same header too:
         // `X-Gitea-Signature`, hex HMAC-SHA256 of the body; event and delivery in headers.
         "gitea" => Preset {
@@ -807,6 +839,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/webhookEvent"),
             )
         },
+        // Kinde (docs.kinde.com/integrate/webhooks/about-webhooks; @kinde/webhooks
+        // `decodeWebhook`, which checks with @kinde/jwt-validator): the body is a JWT, RS256,
+        // signed with a key of the business's key set at `https://<subdomain>.kinde.com/
+        // .well-known/jwks.json`, which each source sets as `jwt = { jwks_url = "…" }` (or it
+        // gives the public key as its secret). The claims are the event: `{type, event_id,
+        // timestamp, source, data}`.
+        "kinde" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    header: None,
+                    scheme: None,
+                    body: true,
+                    ..JwtConfig::bearer(&[JwtAlgorithm::RS256])
+                })),
+                ptr("/type"),
+            )
+        },
         // LaunchDarkly (launchdarkly.com/docs/home/infrastructure/webhooks): `X-LD-Signature`,
         // hex HMAC-SHA256 of the body with the webhook's secret; the body is an audit-log entry.
         "launchdarkly" => Preset {
@@ -960,6 +1011,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ])),
             )
         },
+        // monday.com (developer.monday.com/apps/docs/authorization-header; webhooks in
+        // developer.monday.com/api-reference/reference/webhooks): webhooks an app creates carry
+        // `Authorization: <JWT>` (no scheme), HS256 with the app's signing secret, with `exp`;
+        // the token does not cover the body. `aud` is the app's endpoint: require it with `jwt
+        // = { audience = "{public_url}" }`. Events are `{event: {type, triggerUuid,
+        // triggerTime, …}}`.
+        "monday" => Preset {
+            delivery_id: ptr("/event/triggerUuid"),
+            event_time: ptr("/event/triggerTime"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    scheme: None,
+                    require_exp: true,
+                    ..JwtConfig::bearer(&[JwtAlgorithm::HS256])
+                })),
+                ptr("/event/type"),
+            )
+        },
         // Mux: `mux-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`; @mux/mux-node allows
         // 300 s into the past and any time ahead.
         "mux" => Preset {
@@ -977,6 +1046,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // HMAC-SHA256 of the body with the environment's webhook signing key (@nangohq/node
         // `verifyIncomingWebhookRequest`); `type` is `auth`, `sync`, `forward`, ….
         "nango" => base(with(hmac("X-Nango-Hmac-Sha256")), ptr("/type")),
+        // Netlify deploy notifications (docs.netlify.com/site-deploys/deploy-notifications,
+        // "Payload signature"): with a JWS secret set on the outgoing webhook,
+        // `X-Webhook-Signature` is a JWT, HS256 with that secret, `iss` `netlify` and `sha256`
+        // the hex SHA-256 of the body. The body is the deploy (`id`, `state`, …), one URL per
+        // event, so the event is the deploy's `state`; its `id` repeats across states.
+        "netlify" => base(
+            Some(AuthConfig::Jwt(JwtConfig {
+                header: Some("X-Webhook-Signature".to_owned()),
+                scheme: None,
+                issuer: vec!["netlify".to_owned()],
+                body_hash: Some(HashClaim {
+                    claim: "sha256".to_owned(),
+                    encoding: Encoding::Hex,
+                }),
+                ..JwtConfig::bearer(&[JwtAlgorithm::HS256])
+            })),
+            ptr("/state"),
+        ),
         // Nylas v3 (developer.nylas.com/docs/v3/notifications/webhooks): `X-Nylas-Signature`,
         // hex HMAC-SHA256 of the body with the webhook secret; CloudEvents-like `type`, `id`,
         // `time` (Unix seconds). Creating a webhook sends `GET ?challenge=…`, echoed as text.
@@ -1534,6 +1621,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..standard_webhooks("webhook")
                 }),
                 ptr("/type"),
+            )
+        },
+        // Wix apps (dev.wix.com/docs/build-apps/develop-your-app/api-integrations/events-and-
+        // webhooks/about-webhooks; payload in dev.wix.com/docs/rest/articles/get-started/
+        // webhook-structure): the body is a JWT, RS256 with the app's public key (the source's
+        // secret, PEM), whose `data` claim is a JSON string `{eventType, instanceId, data,
+        // identity}`; that string becomes the event. Its `data` is itself a string, so the
+        // event id inside it is out of a locator's reach.
+        "wix" => Preset {
+            context: ptr("/instanceId"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    header: None,
+                    scheme: None,
+                    body: true,
+                    event_claim: Some("data".to_owned()),
+                    ..JwtConfig::bearer(&[JwtAlgorithm::RS256])
+                })),
+                ptr("/eventType"),
             )
         },
         // WooCommerce (woocommerce.github.io/woocommerce-rest-api-docs/#webhooks):

@@ -2070,3 +2070,244 @@ fn saleor_sdk_vector() {
     let set = crate::ingest::auth::jwt::parse_jwks(SALEOR_JWKS.as_bytes()).expect("jwks");
     assert_eq!(set.kids(), ["yKw9XyEf8x2bwyJGBYYSrHsyzGhxJjKKvZdokNe9FIc"]);
 }
+
+// Derived vectors (3): tokens PyJWT 2.15 made from each provider's documented algorithm,
+// with the test keys of tests/fixtures/jwt (no provider publishes a vector for these).
+const NETLIFY_BODY: &str = r#"{"id":"5ebc34bf4fea0b01f02efa3a","site_id":"fa4dd95a-994e-4f89-8a7a-2d9e9fc36a32","state":"ready","name":"hookgate-test"}"#;
+const NETLIFY_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJuZXRsaWZ5Iiwic2hhMjU2IjoiNGFlOTk0ZmUwZTU2MzhhYzUxODdlNzM5MTk5MDgyOWFhM2E4ZmEyYWQ1MmEwZGJhYzY4YzA2ZGM2MTAzODQwNCJ9.OxEKEwhD4oVfUVwxctWINw__NVp8jzniSeIHW4fYUuk";
+const NETLIFY_OTHER_ISS: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJzb21lb25lIiwic2hhMjU2IjoiNGFlOTk0ZmUwZTU2MzhhYzUxODdlNzM5MTk5MDgyOWFhM2E4ZmEyYWQ1MmEwZGJhYzY4YzA2ZGM2MTAzODQwNCJ9.5_2-GtJTIjHstYocZulQzChUdgpAEap1nAcOjOChQLs";
+const FUSIONAUTH_BODY: &str = r#"{"event":{"type":"user.create","id":"e4c6b0a2-7f1d-4a6b-9a57-3c2f4c1d7b10","createInstant":1700000000000,"user":{"id":"u1"}}}"#;
+const FUSIONAUTH_HS: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJyZXF1ZXN0X2JvZHlfc2hhMjU2IjoiMWN0bG85MlE4ZVEyWFRnb1hvc3FicTRzYU16RzI3SzkyRndwMXFHOFRsTT0ifQ.vcD8Aa26zQ21QZ3hIYhOEC7QxB58JeUc210p5oXvZP8";
+const FUSIONAUTH_RS: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6Il9IMDd3VkcxZlYzbDVpaDc0ck54SUMzbmV2RSIsInR5cCI6IkpXVCJ9.eyJyZXF1ZXN0X2JvZHlfc2hhMjU2IjoiMWN0bG85MlE4ZVEyWFRnb1hvc3FicTRzYU16RzI3SzkyRndwMXFHOFRsTT0ifQ.Cv8qrp0ODz0FGa9KM8UGRw1DfCdYVuKjVINjfzaLDxFHDOEDQsZ4tFIag3YEDonDS67JQ8SwnKVu8PANT5Y8oE2AQi7zbDYyDbBa4567iA4R8T89Uc5VhsBlfevImnSWTzJt9t3D8THcqD-hljDKdX2NGJejSCkWWwMrFUo6XZuOT8vcRUscXfY_7Xd1qEt21z2qVR7d27d4HHCF5eGG3rnb__sGoMSUnO5hnRZ52cR-BwbdSt3pfOmssXGggy0atSNtbQSF76KIvqqaxGKY3dtak5ohI-sj_cSZuAt-R2kAySht2vdcQypdIcPURazBRfuD5a6cxypJU9Jo6st4kg";
+const MONDAY_BODY: &str = r#"{"event":{"type":"create_pulse","triggerUuid":"9f1b2c3d4e5f","triggerTime":"2026-01-02T03:04:05.678Z","boardId":1}}"#;
+const MONDAY_TOKEN: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhY2NvdW50SWQiOjE4MjU1MjksInVzZXJJZCI6NDAxMjY4OSwiYXVkIjoiaHR0cHM6Ly9oL3giLCJleHAiOjE2MDY4MDg3NTgsInNob3J0TGl2ZWRUb2tlbiI6InNsdCIsImlhdCI6MTYwNjgwODQ1OH0.PQbA4FQYVOE3TiwItuKeSU52e5vdQTxYAN7Se2sChQQ";
+const MONDAY_OTHER_AUD: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJhY2NvdW50SWQiOjE4MjU1MjksInVzZXJJZCI6NDAxMjY4OSwiYXVkIjoiaHR0cHM6Ly9lbHNld2hlcmUuZXhhbXBsZS94IiwiZXhwIjoxNjA2ODA4NzU4LCJpYXQiOjE2MDY4MDg0NTh9.5KJ18C677HXPWQ0M3lSz3b5s4uXHMpNPvd83ePpmy_I";
+const KINDE_TOKEN: &str = "eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3Qta2V5LTEiLCJ0eXAiOiJKV1QifQ.eyJ0eXBlIjoidXNlci5jcmVhdGVkIiwiZXZlbnRfaWQiOiJldmVudF8wMTk1YjJiNGMzZDU0ZTZmIiwidGltZXN0YW1wIjoiMjAyNi0wMS0wMlQwMzowNDowNS42NzgrMDA6MDAiLCJzb3VyY2UiOiJhZG1pbiIsImRhdGEiOnsidXNlciI6eyJpZCI6ImtwXzEiLCJlbWFpbCI6ImFAZXhhbXBsZS5jb20ifX19.GzuH1hdO6iF9mxPL7sc-yJUHs1i3jMXJmiTAGI30K7NlMY8qpsvDTBjP21SRKJDrh_Og1uoBwjLAS16TF1zj3cbnYacTWxat_eL-CxjcPY3fVwRvL_UD_a9niPflVVl37gecpLTbrorPdIJl36rjWKmImXWEZyPFeN1y4IDluS4uZDmkqAYKe3Rl5zDmiWWVE8CFI1LzmOrVB0uIjcop6hicFGjY4C35ixEtuv5JkeGRKSc7TXCX86KdA40MrSNu_fMZiohO0fC2nA3VQx5ekaaZXwYTWugQaq7h55EmUs857qNCKP_hD8SnOj3bpjHINa2njQK7fmPFBZg9gdxxLA";
+const WIX_TOKEN: &str = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJkYXRhIjoie1wiZXZlbnRUeXBlXCI6XCJ3aXguY29udGFjdHMudjQuY29udGFjdF9jcmVhdGVkXCIsXCJpbnN0YW5jZUlkXCI6XCI0ZjljMWIyYS0zZDRlLTVmNjAtNzE4Mi05M2E0YjVjNmQ3ZThcIixcImRhdGFcIjpcIntcXFwiaWRcXFwiOiBcXFwiZXYtMVxcXCIsIFxcXCJlbnRpdHlJZFxcXCI6IFxcXCJjLTFcXFwiLCBcXFwic2x1Z1xcXCI6IFxcXCJjcmVhdGVkXFxcIn1cIixcImlkZW50aXR5XCI6XCJ7XFxcImlkZW50aXR5VHlwZVxcXCI6IFxcXCJBTk9OWU1PVVNfVklTSVRPUlxcXCJ9XCJ9IiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDB9.dJrmh04X5VPurD5V0U8hs3pY1zEw7jSFkiLDMilJo0GfANTFiiyVbqlaZ-843DKeL_AiGxwrVB9tYS4_New80rvSlTSpw0PxEpho5G_-KKuC3xVpe9M0EiDqkJ0BY1w0sfGxonfnFkeJE_2ku3ZA3OQrjafvVbkQ7-oC9I2otAV0WrBUcW3QisYyX_60TrNUqgrXjjiyouew1L8vIFBNuYGlVrQYt5l8gsFcu-JbIUgr5tdZ9JUSZz50oQvdiK4LyciLicEyiyhu1CYTo4ab3bIlmkGdLIcuwvnb7td1R9rsXkqF0zn0O06W0Gy_bVF7DMMSDI9OZbaK-QHDt6umCA";
+const TEST_RSA_PUBLIC: &str = include_str!("../../tests/fixtures/jwt/rsa-public.pem");
+const TEST_RSA2_PUBLIC: &str = include_str!("../../tests/fixtures/jwt/rsa2-public.pem");
+
+/// `token` with one character of its signature changed.
+fn tampered(token: &str) -> String {
+    let at = token.rfind('.').expect("dot") + 5;
+    let mut t = token.to_owned();
+    let c = if &t[at..at + 1] == "A" { "B" } else { "A" };
+    t.replace_range(at..at + 1, c);
+    t
+}
+
+/// For presets whose body is the token: the verified delivery's body (the event), parsed.
+fn jwt_body_event(
+    provider: &str,
+    keys: &[&str],
+    body: &str,
+    now: i64,
+) -> Result<serde_json::Value, &'static str> {
+    let Some(AuthConfig::Jwt(c)) = preset(provider).and_then(|p| p.auth) else {
+        panic!("{provider} is not a JWT preset");
+    };
+    let secrets = keys.iter().map(|k| Secret::new(k.as_bytes().to_vec()));
+    let v = Verifier::new(&AuthConfig::Jwt(c), secrets.collect(), None).expect("verifier");
+    v.verify_sync(
+        Inbound::new(
+            HeaderMap::new(),
+            Bytes::copy_from_slice(body.as_bytes()),
+            None,
+        ),
+        now,
+    )
+    .map(|ok| serde_json::from_slice(&ok.inbound().body).expect("event json"))
+    .map_err(|e| e.code())
+}
+
+#[test]
+fn netlify_derived_vector() {
+    // docs.netlify.com/site-deploys/deploy-notifications ("Payload signature"): HS256 with the
+    // JWS secret, `iss` netlify, `sha256` the hex SHA-256 of the body.
+    let none = Default::default();
+    let key = ["netlify-jws-secret"];
+    let check = |token: &str, keys: &[&str], body: &str| {
+        jwt_check(
+            "netlify",
+            &none,
+            keys,
+            &[("X-Webhook-Signature", token)],
+            body,
+            0,
+        )
+    };
+    assert_eq!(check(NETLIFY_TOKEN, &key, NETLIFY_BODY), Ok(Some(0)));
+    assert_eq!(
+        check(NETLIFY_TOKEN, &key, &NETLIFY_BODY.replace("ready", "error")),
+        Err("invalid_claim")
+    );
+    assert_eq!(
+        check(&tampered(NETLIFY_TOKEN), &key, NETLIFY_BODY),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        check(NETLIFY_TOKEN, &[OTHER], NETLIFY_BODY),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        check(NETLIFY_OTHER_ISS, &key, NETLIFY_BODY),
+        Err("invalid_claim")
+    );
+    assert_eq!(
+        jwt_check("netlify", &none, &key, &[], NETLIFY_BODY, 0),
+        Err("missing_signature")
+    );
+}
+
+#[test]
+fn fusionauth_derived_vectors() {
+    // fusionauth.io/docs/extend/events-and-webhooks/signing: `X-FusionAuth-Signature-JWT`,
+    // `request_body_sha256` the base64 SHA-256 of the body; an HMAC key by default, an RSA key
+    // when the source chooses its algorithm.
+    let none = Default::default();
+    let header = |t: &str| [("X-FusionAuth-Signature-JWT", t.to_owned())];
+    let check = |o, keys: &[&str], token: &str, body: &str| {
+        let h = header(token);
+        let h: Vec<(&str, &str)> = h.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        jwt_check("fusionauth", o, keys, &h, body, 0)
+    };
+    let key = ["fusionauth-hmac-key"];
+    assert_eq!(
+        check(&none, &key, FUSIONAUTH_HS, FUSIONAUTH_BODY),
+        Ok(Some(0))
+    );
+    assert_eq!(
+        check(
+            &none,
+            &key,
+            FUSIONAUTH_HS,
+            &FUSIONAUTH_BODY.replace("u1", "u2")
+        ),
+        Err("invalid_claim")
+    );
+    assert_eq!(
+        check(&none, &key, &tampered(FUSIONAUTH_HS), FUSIONAUTH_BODY),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        check(&none, &[OTHER], FUSIONAUTH_HS, FUSIONAUTH_BODY),
+        Err("invalid_signature")
+    );
+    // An RS256 token is off the HMAC preset's list until the source names RS256.
+    assert_eq!(
+        check(&none, &key, FUSIONAUTH_RS, FUSIONAUTH_BODY),
+        Err("malformed_signature")
+    );
+    let rsa = crate::ingest::auth::jwt::JwtOverrides {
+        algorithms: Some(vec![JwtAlgorithm::RS256]),
+        ..Default::default()
+    };
+    assert_eq!(
+        check(&rsa, &[TEST_RSA_PUBLIC], FUSIONAUTH_RS, FUSIONAUTH_BODY),
+        Ok(Some(0))
+    );
+    assert_eq!(
+        check(&rsa, &[TEST_RSA2_PUBLIC], FUSIONAUTH_RS, FUSIONAUTH_BODY),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        check(
+            &rsa,
+            &[TEST_RSA_PUBLIC],
+            FUSIONAUTH_RS,
+            &FUSIONAUTH_BODY.replace("u1", "u2")
+        ),
+        Err("invalid_claim")
+    );
+}
+
+#[test]
+fn monday_derived_vector() {
+    // developer.monday.com/apps/docs/authorization-header: `Authorization: <JWT>`, HS256 with
+    // the app's signing secret, `exp`, `aud` the app's endpoint (here the source's
+    // `public_url`, https://h/x, once the source asks for it).
+    let none = Default::default();
+    let key = ["monday-signing-secret"];
+    let (iat, exp) = (1_606_808_458, 1_606_808_758);
+    let check = |o, token: &str, keys: &[&str], now| {
+        jwt_check(
+            "monday",
+            o,
+            keys,
+            &[("Authorization", token)],
+            MONDAY_BODY,
+            now,
+        )
+    };
+    assert_eq!(check(&none, MONDAY_TOKEN, &key, iat + 10), Ok(Some(0)));
+    assert_eq!(
+        check(&none, &tampered(MONDAY_TOKEN), &key, iat + 10),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        check(&none, MONDAY_TOKEN, &[OTHER], iat + 10),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        check(&none, MONDAY_TOKEN, &key, exp + 61),
+        Err("expired_token")
+    );
+    let bearer = format!("Bearer {MONDAY_TOKEN}");
+    assert_eq!(
+        check(&none, &bearer, &key, iat + 10),
+        Err("malformed_signature")
+    );
+    let aud = crate::ingest::auth::jwt::JwtOverrides {
+        audience: Some(vec!["{public_url}".to_owned()]),
+        ..Default::default()
+    };
+    assert_eq!(check(&aud, MONDAY_TOKEN, &key, iat + 10), Ok(Some(0)));
+    assert_eq!(
+        check(&aud, MONDAY_OTHER_AUD, &key, iat + 10),
+        Err("invalid_claim")
+    );
+}
+
+#[test]
+fn kinde_derived_vector() {
+    // docs.kinde.com/integrate/webhooks/about-webhooks: the body is an RS256 JWT; its claims
+    // are the event (tests/it/jwt.rs has @kinde/webhooks check one against a served key set).
+    let event = jwt_body_event("kinde", &[TEST_RSA_PUBLIC], KINDE_TOKEN, 0).expect("verified");
+    assert_eq!(event["type"], "user.created");
+    assert_eq!(event["event_id"], "event_0195b2b4c3d54e6f");
+    assert_eq!(
+        jwt_body_event("kinde", &[TEST_RSA2_PUBLIC], KINDE_TOKEN, 0),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        jwt_body_event("kinde", &[TEST_RSA_PUBLIC], &tampered(KINDE_TOKEN), 0),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        jwt_body_event("kinde", &[TEST_RSA_PUBLIC], r#"{"type":"user.created"}"#, 0),
+        Err("malformed_signature")
+    );
+}
+
+#[test]
+fn wix_derived_vector() {
+    // dev.wix.com/docs/rest/articles/get-started/webhook-structure: the body is an RS256 JWT
+    // whose `data` claim is a JSON string of `{eventType, instanceId, data, identity}`.
+    let (iat, exp) = (1_700_000_000, 1_700_003_600);
+    let event = jwt_body_event("wix", &[TEST_RSA_PUBLIC], WIX_TOKEN, iat + 5).expect("verified");
+    assert_eq!(event["eventType"], "wix.contacts.v4.contact_created");
+    assert_eq!(event["instanceId"], "4f9c1b2a-3d4e-5f60-7182-93a4b5c6d7e8");
+    assert!(event["data"].is_string());
+    assert_eq!(
+        jwt_body_event("wix", &[TEST_RSA2_PUBLIC], WIX_TOKEN, iat + 5),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        jwt_body_event("wix", &[TEST_RSA_PUBLIC], &tampered(WIX_TOKEN), iat + 5),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        jwt_body_event("wix", &[TEST_RSA_PUBLIC], WIX_TOKEN, exp + 61),
+        Err("expired_token")
+    );
+}

@@ -153,6 +153,9 @@ impl JwtConfig {
         if let Some(url) = &o.jwks_url {
             self.jwks_url = Some(url.clone());
         }
+        if let Some(algorithms) = &o.algorithms {
+            self.algorithms = algorithms.clone();
+        }
         if let Some(issuer) = &o.issuer {
             self.issuer = issuer.clone();
         }
@@ -183,6 +186,10 @@ impl JwtConfig {
 #[serde(deny_unknown_fields)]
 pub struct JwtOverrides {
     pub jwks_url: Option<String>,
+    /// The algorithms this source's sender signs with, when its preset allows a choice of key
+    /// type (FusionAuth signs with an HMAC, RSA, EC or Ed25519 key, as its admin picks). The
+    /// same rules hold: never `none`, never HMAC mixed with public-key algorithms.
+    pub algorithms: Option<Vec<Alg>>,
     #[serde(default, deserialize_with = "some_one_or_many")]
     pub issuer: Option<Vec<String>>,
     #[serde(default, deserialize_with = "some_one_or_many")]
