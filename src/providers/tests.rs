@@ -2271,7 +2271,8 @@ fn monday_derived_vector() {
 #[test]
 fn kinde_derived_vector() {
     // docs.kinde.com/integrate/webhooks/about-webhooks: the body is an RS256 JWT; its claims
-    // are the event (tests/it/jwt.rs has @kinde/webhooks check one against a served key set).
+    // are the event (tests/it/jwt.rs proves the preset with @kinde/webhooks against a served key
+    // set).
     let event = jwt_body_event("kinde", &[TEST_RSA_PUBLIC], KINDE_TOKEN, 0).expect("verified");
     assert_eq!(event["type"], "user.created");
     assert_eq!(event["event_id"], "event_0195b2b4c3d54e6f");

@@ -1,8 +1,9 @@
 //! JWT sources end to end: tokens made or checked by the providers' official SDKs (through
-//! `tests/sdk/oracle.py`) against the running gateway, a key set served by [`DocServer`] (a
-//! local HTTPS host with its own CA, given as `[outbound] ca_file`), records read back from
-//! Kafka. Also the key set's cache at the verifier: a rotated key is fetched once, unknown key
-//! ids cannot make the gateway call out more than once per interval.
+//! `tests/sdk/oracle.py`, and `@kinde/webhooks` through `oracle.mjs`) against the running
+//! gateway, a key set served by [`DocServer`] (a local HTTPS host with its own CA, given as
+//! `[outbound] ca_file`), records read back from Kafka. Also the key set's cache at the
+//! verifier: a rotated key is fetched once, unknown key ids cannot make the gateway call out
+//! more than once per interval.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -450,5 +451,90 @@ async fn a_rotated_key_is_fetched_once_and_unknown_key_ids_stay_bounded() {
         server.hits("/certs") <= 3,
         "{} fetches",
         server.hits("/certs")
+    );
+}
+
+#[tokio::test]
+async fn kinde_tokens_pass_exactly_when_the_kinde_sdk_accepts_them() {
+    // @kinde/webhooks `decodeWebhook` and the gateway both fetch the same key set, served as
+    // Kinde serves `https://<subdomain>.kinde.com/.well-known/jwks.json`.
+    let server = DocServer::start().await;
+    server.put("/.well-known/jwks.json", fixture("jwt/jwks-1.json"));
+    let domain = server.url("");
+    let (private, private2) = (
+        fixture("jwt/rsa-private.pem"),
+        fixture("jwt/rsa2-private.pem"),
+    );
+    let event = |kind: &str| {
+        json!({"type": kind, "event_id": format!("event_{}", uuid::Uuid::now_v7().simple()),
+            "timestamp": "2026-01-02T03:04:05.678+00:00", "source": "admin",
+            "data": {"user": {"id": "kp_0195b2b4c3d5", "email": "someone@example.com"}}})
+    };
+    let now = unix_now();
+    let mut expired = event("user.deleted");
+    expired["exp"] = json!(now - 3600);
+    let requests = json!({"op": "jwt", "requests": [
+        {"provider": "kinde", "claims": event("user.created"), "private": private,
+            "kid": "test-key-1", "domain": domain},
+        {"provider": "kinde", "claims": event("organization.updated"), "private": private,
+            "kid": "test-key-1", "domain": domain},
+        // Another key under the set's kid, and an expired token: both refused.
+        {"provider": "kinde", "claims": event("user.updated"), "private": private2,
+            "kid": "test-key-1", "domain": domain},
+        {"provider": "kinde", "claims": expired, "private": private,
+            "kid": "test-key-1", "domain": domain},
+    ]});
+    let ca = server.ca_file.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::sdk::node_oracle_with(&requests, &[("NODE_EXTRA_CA_CERTS", ca.as_path())])
+    })
+    .await
+    .expect("oracle");
+    let results = out["results"].as_array().expect("results");
+    let verdicts: Vec<bool> = results
+        .iter()
+        .map(|r| r["sdk_accepts"].as_bool().expect("verdict"))
+        .collect();
+    assert_eq!(verdicts, [true, true, false, false], "{out}");
+
+    let Some(AuthConfig::Jwt(mut c)) = hookgate::providers::preset("kinde").and_then(|p| p.auth)
+    else {
+        panic!("kinde is a JWT preset");
+    };
+    c.jwks_url = Some(server.url("/.well-known/jwks.json"));
+    let v = Verifier::with_fetcher(&AuthConfig::Jwt(c), vec![], None, &fetcher(&server))
+        .expect("verifier");
+    let sdk_fetches = server.hits("/.well-known/jwks.json");
+    assert!(sdk_fetches > 0, "the SDK fetched the served key set");
+    for (r, sdk_accepts) in results.iter().zip(&verdicts) {
+        let token = r["token"].as_str().expect("token");
+        let verdict = v
+            .verify(inbound(&[("content-type", "application/jwt")], token), now)
+            .await;
+        match verdict {
+            Ok(ok) => {
+                assert!(sdk_accepts, "the gateway accepted what the SDK refused");
+                let event: Value = serde_json::from_slice(&ok.inbound().body).expect("event");
+                let claims = token.split('.').nth(1).expect("payload");
+                let claims: Value = serde_json::from_slice(
+                    &base64::Engine::decode(
+                        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                        claims,
+                    )
+                    .expect("base64url"),
+                )
+                .expect("claims");
+                assert_eq!(event, claims, "the claims are the event");
+            }
+            Err(e) => assert!(
+                !sdk_accepts,
+                "the SDK accepted what the gateway refused: {e}"
+            ),
+        }
+    }
+    assert_eq!(
+        server.hits("/.well-known/jwks.json"),
+        sdk_fetches + 1,
+        "the gateway fetched once (cached)"
     );
 }

@@ -27,15 +27,20 @@ fn python() -> PathBuf {
 /// Runs the Python oracle (`tests/sdk/oracle.py`), or the npm one (`tests/sdk/oracle.mjs`)
 /// for the providers whose official SDK is on npm.
 pub(crate) fn oracle(request: &Value) -> Value {
-    run_oracle(python(), "tests/sdk/oracle.py", request)
+    run_oracle(python(), "tests/sdk/oracle.py", request, &[])
 }
 
 fn node_oracle(request: &Value) -> Value {
+    node_oracle_with(request, &[])
+}
+
+/// The npm oracle with extra environment (`NODE_EXTRA_CA_CERTS` for a local key host).
+pub(crate) fn node_oracle_with(request: &Value, env: &[(&str, &std::path::Path)]) -> Value {
     assert!(
         repo_path("tests/sdk/node_modules").exists(),
         "tests/sdk/node_modules is missing: run scripts/install-sdks (the test command does)"
     );
-    run_oracle(PathBuf::from("node"), "tests/sdk/oracle.mjs", request)
+    run_oracle(PathBuf::from("node"), "tests/sdk/oracle.mjs", request, env)
 }
 
 const NODE_PROVIDERS: &[&str] = &[
@@ -68,9 +73,15 @@ const NODE_PROVIDERS: &[&str] = &[
     "creem",
 ];
 
-fn run_oracle(program: PathBuf, script: &str, request: &Value) -> Value {
+fn run_oracle(
+    program: PathBuf,
+    script: &str,
+    request: &Value,
+    env: &[(&str, &std::path::Path)],
+) -> Value {
     let mut child = Command::new(program)
         .arg(repo_path(script))
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

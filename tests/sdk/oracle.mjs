@@ -10,7 +10,15 @@
 // verify, so the body is signed with node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
 // Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, Unit, Privy, Nango, Hookdeck, Cronofy,
 // MailerSend, Surge, Creem.
-import { createHmac } from "node:crypto";
+//
+//   {"op": "jwt", "requests": [{"provider", "claims", "private", "kid", "domain"}, ...]}
+//   -> {"results": [{"token", "sdk", "sdk_accepts"}, ...]}
+//
+// Kinde's body tokens are signed with node:crypto (RS256) and checked by @kinde/webhooks
+// `decodeWebhook`, which fetches `<domain>/.well-known/jwks.json` (a local test host, trusted
+// through NODE_EXTRA_CA_CERTS).
+import { createHmac, createSign } from "node:crypto";
+import { decodeWebhook as kindeDecode } from "@kinde/webhooks";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
 import { getHmac } from "@shopify/shopify-api/test-helpers";
@@ -232,10 +240,25 @@ const signers = {
   },
 };
 
+const b64url = (data) => Buffer.from(data).toString("base64url");
+const rs256 = (claims, privatePem, kid) => {
+  const input = `${b64url(JSON.stringify({ alg: "RS256", typ: "JWT", kid }))}.${b64url(JSON.stringify(claims))}`;
+  return `${input}.${createSign("RSA-SHA256").update(input).sign(privatePem, "base64url")}`;
+};
+
+const tokens = {
+  async kinde(r) {
+    const token = rs256(r.claims, r.private, r.kid);
+    const event = await kindeDecode(token, r.domain).catch(() => null);
+    return { token, sdk: "@kinde/webhooks decodeWebhook (oracle)", sdk_accepts: event !== null && event.type === r.claims.type };
+  },
+};
+
 let input = "";
 for await (const chunk of process.stdin) input += chunk;
 const request = JSON.parse(input);
-if (request.op !== "sign") throw new Error(`unknown op ${request.op}`);
+const ops = { sign: signers, jwt: tokens };
+if (!ops[request.op]) throw new Error(`unknown op ${request.op}`);
 const results = [];
-for (const r of request.requests) results.push(await signers[r.provider](r));
+for (const r of request.requests) results.push(await ops[request.op][r.provider](r));
 process.stdout.write(JSON.stringify({ results }));
