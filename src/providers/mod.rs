@@ -1625,10 +1625,11 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         // Wix apps (dev.wix.com/docs/build-apps/develop-your-app/api-integrations/events-and-
         // webhooks/about-webhooks; payload in dev.wix.com/docs/rest/articles/get-started/
-        // webhook-structure): the body is a JWT, RS256 with the app's public key (the source's
-        // secret, PEM), whose `data` claim is a JSON string `{eventType, instanceId, data,
-        // identity}`; that string becomes the event. Its `data` is itself a string, so the
-        // event id inside it is out of a locator's reach.
+        // webhook-structure; @wix/sdk `AppStrategy({publicKey})` + `webhooks.parseJWT`): the
+        // body is a JWT, RS256 with the app's public key (the source's secret, PEM), whose `data`
+        // claim is a JSON string `{eventType, instanceId, data, identity}`; that string becomes
+        // the event. Its `data` is itself a string, so the event id inside it is out of a
+        // locator's reach.
         "wix" => Preset {
             context: ptr("/instanceId"),
             ..base(

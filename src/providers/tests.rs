@@ -2293,7 +2293,8 @@ fn kinde_derived_vector() {
 #[test]
 fn wix_derived_vector() {
     // dev.wix.com/docs/rest/articles/get-started/webhook-structure: the body is an RS256 JWT
-    // whose `data` claim is a JSON string of `{eventType, instanceId, data, identity}`.
+    // whose `data` claim is a JSON string of `{eventType, instanceId, data, identity}`
+    // (tests/it/jwt.rs proves the preset with @wix/sdk).
     let (iat, exp) = (1_700_000_000, 1_700_003_600);
     let event = jwt_body_event("wix", &[TEST_RSA_PUBLIC], WIX_TOKEN, iat + 5).expect("verified");
     assert_eq!(event["eventType"], "wix.contacts.v4.contact_created");

@@ -538,3 +538,61 @@ async fn kinde_tokens_pass_exactly_when_the_kinde_sdk_accepts_them() {
         "the gateway fetched once (cached)"
     );
 }
+
+#[tokio::test]
+async fn wix_tokens_pass_exactly_when_the_wix_sdk_accepts_them() {
+    // @wix/sdk `AppStrategy({publicKey})` + `webhooks.parseJWT`, offline with the app's key.
+    let (private, public) = (
+        fixture("jwt/rsa-private.pem"),
+        fixture("jwt/rsa-public.pem"),
+    );
+    let private2 = fixture("jwt/rsa2-private.pem");
+    let now = unix_now();
+    let claims = |event_type: &str, exp: i64| {
+        let inner = json!({
+            "eventType": event_type,
+            "instanceId": "4f9c1b2a-3d4e-5f60-7182-93a4b5c6d7e8",
+            "data": json!({"id": uuid::Uuid::now_v7().to_string(), "entityId": "c-1",
+                "slug": "created", "createdEvent": {"entity": {"id": "c-1"}}}).to_string(),
+            "identity": json!({"identityType": "APP"}).to_string(),
+        });
+        json!({"data": inner.to_string(), "iat": now - 5, "exp": exp})
+    };
+    let request = |claims: Value, private: &str| json!({"provider": "wix", "claims": claims, "private": private, "public": public});
+    let requests = json!({"op": "jwt", "requests": [
+        request(claims("wix.contacts.v4.contact_created", now + 3600), &private),
+        request(claims("wix.ecom.v1.order_approved", now + 3600), &private),
+        request(claims("wix.contacts.v4.contact_deleted", now + 3600), &private2),
+        request(claims("wix.contacts.v4.contact_updated", now - 3600), &private),
+    ]});
+    let out = tokio::task::spawn_blocking(move || crate::sdk::node_oracle_with(&requests, &[]))
+        .await
+        .expect("oracle");
+    let results = out["results"].as_array().expect("results");
+    let verdicts: Vec<bool> = results
+        .iter()
+        .map(|r| r["sdk_accepts"].as_bool().expect("verdict"))
+        .collect();
+    assert_eq!(verdicts, [true, true, false, false], "{out}");
+
+    let Some(auth) = hookgate::providers::preset("wix").and_then(|p| p.auth) else {
+        panic!("wix has auth");
+    };
+    let v = Verifier::new(&auth, vec![Secret::new(public.into_bytes())], None).expect("verifier");
+    for (r, sdk_accepts) in results.iter().zip(&verdicts) {
+        let token = r["token"].as_str().expect("token");
+        match v.verify_sync(inbound(&[], token), now) {
+            Ok(ok) => {
+                assert!(sdk_accepts, "the gateway accepted what the SDK refused");
+                let event: Value = serde_json::from_slice(&ok.inbound().body).expect("event");
+                assert!(event["eventType"]
+                    .as_str()
+                    .is_some_and(|t| t.starts_with("wix.")));
+            }
+            Err(e) => assert!(
+                !sdk_accepts,
+                "the SDK accepted what the gateway refused: {e}"
+            ),
+        }
+    }
+}

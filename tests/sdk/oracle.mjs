@@ -16,9 +16,11 @@
 //
 // Kinde's body tokens are signed with node:crypto (RS256) and checked by @kinde/webhooks
 // `decodeWebhook`, which fetches `<domain>/.well-known/jwks.json` (a local test host, trusted
-// through NODE_EXTRA_CA_CERTS).
+// through NODE_EXTRA_CA_CERTS). Wix's body tokens are signed the same way and checked by
+// @wix/sdk (`AppStrategy` with the app's public key, `webhooks.parseJWT`).
 import { createHmac, createSign } from "node:crypto";
 import { decodeWebhook as kindeDecode } from "@kinde/webhooks";
+import { createClient, AppStrategy } from "@wix/sdk";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
 import { getHmac } from "@shopify/shopify-api/test-helpers";
@@ -251,6 +253,13 @@ const tokens = {
     const token = rs256(r.claims, r.private, r.kid);
     const event = await kindeDecode(token, r.domain).catch(() => null);
     return { token, sdk: "@kinde/webhooks decodeWebhook (oracle)", sdk_accepts: event !== null && event.type === r.claims.type };
+  },
+  async wix(r) {
+    const token = rs256(r.claims, r.private, r.kid);
+    const client = createClient({ auth: AppStrategy({ appId: "hookgate-oracle", publicKey: r.public }) });
+    const event = await client.webhooks.parseJWT(token).catch(() => null);
+    const expected = JSON.parse(r.claims.data).eventType;
+    return { token, sdk: "@wix/sdk webhooks.parseJWT (oracle)", sdk_accepts: event !== null && event.eventType === expected };
   },
 };
 
