@@ -5,8 +5,9 @@
 //! is data a preset sets (`handshake = "…"`), never provider code elsewhere.
 //!
 //! Invariants:
-//! - POST handshakes (Slack, Zoom, Discord, Xero, Twitch, Smartcar, Front) are answered only
-//!   after the request's signature was verified and its body parsed, like any delivery.
+//! - POST handshakes (Slack, Zoom, Discord, Xero, Twitch, Smartcar, Front, monday.com) are
+//!   answered only after the request's signature was verified and its body parsed, like any
+//!   delivery.
 //! - GET handshakes carry no signature. An echo (Okta, Nylas, Dropbox, Meta) gives nothing
 //!   away, but the echoed value is limited to a short run of characters that no browser can
 //!   read as markup, and text answers go out as `text/plain` with `nosniff`. Meta's echo is
@@ -64,6 +65,9 @@ pub enum HandshakeKind {
     /// Front application webhooks: a signed request with `X-Front-Challenge` is answered
     /// `{"challenge": …}`.
     FrontChallenge,
+    /// monday.com: a signed POST whose body is `{"challenge": …}` and nothing else, answered
+    /// with the same JSON.
+    ChallengeJson,
     /// LinkedIn: `GET ?challengeCode=<uuid>` answered `{"challengeCode",
     /// "challengeResponse": hex HMAC-SHA256(secret, challengeCode)}`.
     LinkedinChallenge,
@@ -361,6 +365,22 @@ impl Handshake {
                     .ok_or(HandshakeError::Missing("challenge"))?;
                 let answer = hex::encode(self.hmac(challenge.as_bytes()));
                 ok(ReplyBody::Json(json!({ "challenge": answer })))
+            }
+            HandshakeKind::ChallengeJson => {
+                let only_field = payload.as_object().is_some_and(|o| o.len() == 1);
+                match text("challenge") {
+                    // Signed by the provider, but still echoed only in the safe alphabet.
+                    Some(challenge) if only_field => {
+                        if !is_echo_safe(challenge) {
+                            return Err(HandshakeError::Invalid {
+                                param: "challenge",
+                                rule: ECHO_RULE,
+                            });
+                        }
+                        ok(ReplyBody::Json(json!({ "challenge": challenge })))
+                    }
+                    _ => Ok(None),
+                }
             }
             HandshakeKind::FrontChallenge => match header("x-front-challenge") {
                 Some(challenge) => ok(ReplyBody::Json(json!({ "challenge": challenge }))),
@@ -796,6 +816,25 @@ mod tests {
             Some(json!({"challenge": "r4nd0m"}))
         );
         assert_eq!(post_json(&h, &[], sync), None);
+    }
+
+    #[test]
+    fn challenge_json_echoes_a_lone_challenge() {
+        // developer.monday.com/api-reference/reference/webhooks ("URL verification").
+        let h = handshake(HandshakeKind::ChallengeJson, "k");
+        let token = "YQIn0dCoBu2zspb4TpQTXz8WKRpZOjXi9r7_7__BBA9HoPDHPrzKBKXUIquIoNL0BiTJzobUQ2uQD0wq0yDYHg";
+        assert_eq!(
+            post_json(&h, &[], json!({ "challenge": token })),
+            Some(json!({ "challenge": token }))
+        );
+        // An event that happens to carry a `challenge` field is a delivery.
+        let event = json!({"challenge": token, "event": {"type": "create_pulse"}});
+        assert_eq!(post_json(&h, &[], event), None);
+        assert_eq!(post_json(&h, &[], json!({"challenge": 1})), None);
+        let err = h
+            .answer(&HeaderMap::new(), &doc(json!({"challenge": "<script>"})))
+            .expect_err("unsafe");
+        assert_eq!(err.code(), "invalid_handshake");
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub struct SourceConfig {
     /// Provider handshake to answer (presets set it): `slack_url_verification`,
     /// `zoom_url_validation`, `discord_ping`, `xero_intent_to_receive`, `okta_verification`,
     /// `x_crc`, `hub_verify`, `challenge_echo`, `head_ok`, `twitch_eventsub`,
-    /// `smartcar_verify`, `front_challenge`, `linkedin_challenge`.
+    /// `smartcar_verify`, `front_challenge`, `challenge_json`, `linkedin_challenge`.
     pub handshake: Option<HandshakeKind>,
     /// The token a `hub_verify` handshake must carry (Meta's `hub.verify_token`, chosen when
     /// the webhook is set up at the provider): a secret reference, compared in constant time.

@@ -1016,10 +1016,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // `Authorization: <JWT>` (no scheme), HS256 with the app's signing secret, with `exp`;
         // the token does not cover the body. `aud` is the app's endpoint: require it with `jwt
         // = { audience = "{public_url}" }`. Events are `{event: {type, triggerUuid,
-        // triggerTime, …}}`.
+        // triggerTime, …}}`. A new webhook's URL is checked with a POST `{"challenge": …}`,
+        // echoed as JSON once verified: monday.com says it signs every request an app's webhook
+        // sends, which the check is taken to include.
         "monday" => Preset {
             delivery_id: ptr("/event/triggerUuid"),
             event_time: ptr("/event/triggerTime"),
+            handshake: Some(HandshakeKind::ChallengeJson),
             ..base(
                 Some(AuthConfig::Jwt(JwtConfig {
                     scheme: None,
