@@ -215,6 +215,9 @@ secrets = [{ insecure_dev_value = "front-secret" }]
 [sources.linkedin]
 provider = "linkedin"
 secrets = [{ insecure_dev_value = "linkedin-secret" }]
+[sources.monday]
+provider = "monday"
+secrets = [{ insecure_dev_value = "monday-signing-secret" }]
 "#;
 
 /// Headers of a signed Twitch EventSub message of `kind`.
@@ -506,6 +509,33 @@ async fn more_handshakes_are_answered_and_never_published() {
         (401, "missing_signature")
     );
 
+    // monday.com: the challenge sent when a webhook is created is echoed once its JWT
+    // (`Authorization`, HS256 with the app's signing secret) verifies; unsigned, refused.
+    let now = unix_now();
+    let jwt = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"accountId": 1, "userId": 2, "iat": now, "exp": now + 300}),
+        &jsonwebtoken::EncodingKey::from_secret(b"monday-signing-secret"),
+    )
+    .expect("jwt");
+    let challenge =
+        "YQIn0dCoBu2zspb4TpQTXz8WKRpZOjXi9r7_7__BBA9HoPDHPrzKBKXUIquIoNL0BiTJzobUQ2uQD0wq0yDYHg";
+    let body = json!({ "challenge": challenge }).to_string();
+    let headers = [
+        ("content-type", "application/json"),
+        ("authorization", jwt.as_str()),
+    ];
+    let answer = post(gw.addr, "/webhooks/monday", &headers, &body).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (200, json!({ "challenge": challenge }))
+    );
+    let answer = post(gw.addr, "/webhooks/monday", &headers[..1], &body).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (401, "missing_signature")
+    );
+
     let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
     for (source, n) in [
         ("nylas", 1),
@@ -513,6 +543,7 @@ async fn more_handshakes_are_answered_and_never_published() {
         ("trello", 1),
         ("linkedin", 1),
         ("front", 1),
+        ("monday", 1),
     ] {
         assert!(
             metrics.contains(&format!(
