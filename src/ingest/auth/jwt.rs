@@ -1554,5 +1554,15 @@ mod tests {
         assert_eq!(c.claims["email"], ["push@p.iam.gserviceaccount.com"]);
         assert!(!c.uses_secrets());
         assert!(toml::from_str::<AuthConfig>("type = \"jwt\"\nalgorithms = [\"none\"]").is_err());
+        // A source's own algorithms replace its preset's (FusionAuth signed with an RSA key).
+        let o: JwtOverrides = toml::from_str(
+            "algorithms = [\"RS256\", \"ES256\"]\njwks_url = \"https://id.example.com/.well-known/jwks.json\"",
+        )
+        .expect("overrides");
+        let mut c = JwtConfig::bearer(&[Alg::HS256]);
+        c.apply(&o);
+        assert_eq!(c.algorithms, [Alg::RS256, Alg::ES256]);
+        assert!(!c.uses_secrets());
+        assert!(toml::from_str::<JwtOverrides>("algorithms = [\"none\"]").is_err());
     }
 }
