@@ -9,7 +9,7 @@
 // (@workos-inc/node), Pusher (pusher Token.sign), Metronome (@metronome/sdk). These only
 // verify, so the body is signed with node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
 // Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, Unit, Privy, Nango, Hookdeck, Cronofy,
-// MailerSend, Surge, Creem.
+// MailerSend, Surge, Creem, Acuity, Kontent.ai, Trigger.dev.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
@@ -35,6 +35,9 @@ import { Nango } from "@nangohq/node";
 import Cronofy from "cronofy";
 import Surge from "@surgeapi/node";
 import { createCreem } from "creem_io";
+import acuity from "acuityscheduling";
+import { signatureHelper as kontentSignatures } from "@kontent-ai/webhook-helper";
+import { webhooks as triggerWebhooks } from "@trigger.dev/sdk";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -65,8 +68,10 @@ const signers = {
     return { headers: { "X-Shopify-Hmac-Sha256": signature }, sdk: "@shopify/shopify-api getHmac", sdk_accepts: true };
   },
   async linear(r) {
-    // The SDK requires the signed body to carry `webhookTimestamp` (ms) close to now.
-    const body = JSON.stringify({ ...JSON.parse(r.body), webhookTimestamp: r.timestamp * 1000 });
+    // The SDK requires the signed body to carry `webhookTimestamp` (ms) close to now: the
+    // clock's now, as Linear would send it, since the window (60 s) is shorter than the time
+    // the test takes to load every SDK.
+    const body = JSON.stringify({ ...JSON.parse(r.body), webhookTimestamp: Date.now() });
     const signature = createHmac("sha256", r.secret).update(body).digest("hex");
     let ok;
     try {
@@ -229,6 +234,22 @@ const signers = {
     const creem = createCreem({ apiKey: "oracle", webhookSecret: r.secret });
     const ok = await accepts(() => creem.webhooks.handleEvents(r.body, signature, {}));
     return { headers: { "creem-signature": signature }, sdk: "creem_io webhooks.handleEvents (oracle)", sdk_accepts: ok };
+  },
+  async acuity(r) {
+    const signature = createHmac("sha256", r.secret).update(r.body).digest("base64");
+    const ok = await accepts(() => acuity.verifyMessageSignature(r.secret, r.body, signature));
+    return { headers: { "X-Acuity-Signature": signature }, sdk: "acuityscheduling verifyMessageSignature (oracle)", sdk_accepts: ok };
+  },
+  async "kontent-ai"(r) {
+    const signature = createHmac("sha256", r.secret).update(r.body).digest("base64");
+    const ok = kontentSignatures.isValidSignatureFromString(r.body, r.secret, signature);
+    return { headers: { "X-Kontent-ai-Signature": signature }, sdk: "@kontent-ai/webhook-helper isValidSignatureFromString (oracle)", sdk_accepts: ok };
+  },
+  async "trigger-dev"(r) {
+    // The SDK also parses the alert against its schema, so the body must be a complete alert.
+    const signature = hmacHex(r.secret, r.body);
+    const ok = await accepts(() => triggerWebhooks.constructEvent({ payload: r.body, header: signature }, r.secret));
+    return { headers: { "x-trigger-signature-hmacsha256": signature }, sdk: "@trigger.dev/sdk webhooks.constructEvent (oracle)", sdk_accepts: ok };
   },
 };
 
