@@ -124,6 +124,7 @@ pub const NAMES: &[&str] = &[
     "sendgrid",
     "sentry",
     "shopify",
+    "signalwire",
     "sinch",
     "slack",
     "smartcar",
@@ -1220,6 +1221,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 hdr("X-Shopify-Topic"),
             )
         },
+        // SignalWire (signalwire.com/docs/server-sdks/reference/python/core/security): JSON
+        // callbacks (RELAY, SWML) carry `X-SignalWire-Signature`, hex HMAC-SHA1 of the URL
+        // SignalWire called followed by the raw body, keyed with the project's Signing Key
+        // (signalwire-sdk `validate_webhook_signature`). Needs the source's `public_url`. Call
+        // state callbacks name their event in `event_type` (`calling.call.state`). The
+        // Compatibility (cXML) form callbacks are signed with Twilio's form algorithm instead,
+        // which this preset does not cover.
+        "signalwire" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::Sha1,
+                signed: "{url}{body}".to_owned(),
+                ..hmac("X-SignalWire-Signature")
+            }),
+            ptr("/event_type"),
+        ),
         // Sinch Conversation API (developers.sinch.com/docs/conversation/callbacks, "Validating
         // callback requests"), and SMS events signed the same way: `x-sinch-webhook-signature`,
         // base64 HMAC-SHA256 of `{body}.{nonce}.{timestamp}` with the webhook's secret text, the

@@ -2075,6 +2075,26 @@ fn acuity_and_trigger_dev_sdk_vectors() {
 }
 
 #[test]
+fn signalwire_sdk_test_vector() {
+    // SignalWire's cross-SDK vector A (porting-sdk webhooks.md, in signalwire-python's
+    // tests/unit/security/test_webhook_validator.py): hex HMAC-SHA1 of the URL and the body.
+    check(Vector {
+        public_url: Some("https://example.ngrok.io/webhook"),
+        path: "/webhooks/signalwire",
+        ..hmac_vector(
+            "signalwire",
+            "signalwire-sdk tests",
+            "PSKtest1234567890abcdef",
+            &[(
+                "X-SignalWire-Signature",
+                "c3c08c1fefaf9ee198a100d5906765a6f394bf0f",
+            )],
+            br#"{"event":"call.state","params":{"call_id":"abc-123","state":"answered"}}"#,
+        )
+    });
+}
+
+#[test]
 fn issue_20_locators() {
     let anthropic = serde_json::json!({"type": "event", "id": "wevt_1", "created_at": "2023-11-14T22:13:20Z",
         "data": {"type": "session.status_idled", "id": "sesn_1"}});

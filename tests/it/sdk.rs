@@ -942,6 +942,19 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             topic: "webhooks.trigger-dev.alert.deployment.success".into(),
             private: None,
         },
+        Case {
+            content_type: "application/json",
+            provider: "signalwire",
+            secret: format!("PSK{}", random()),
+            extra: format!("public_url = \"{}\"", url.replace("{source}", "signalwire")),
+            body: json!({"event_type": "calling.call.state", "event_channel": "swml:1", "timestamp": now,
+                "project_id": "p1", "space_id": "s1",
+                "params": {"call_id": n, "node_id": "n1", "call_state": "answered", "device": {"type": "phone"}}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.signalwire.calling.call.state".into(),
+            private: None,
+        },
     ];
 
     let mut config = format!(

@@ -16,9 +16,9 @@ Anthropic and Chunkify through their `standardwebhooks` dependency; Brex and Ren
 scheme they send, Straddle's own SDK then checking the signature) the headers (for Adyen and
 Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
 (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
-Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Composio, Fingerprint, Castle) the signature is
-made with a general crypto library and the official verifier is asked whether it accepts it
-(`sdk_accepts`); the gateway must then accept the same request.
+Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Composio, Fingerprint, Castle, SignalWire) the
+signature is made with a general crypto library and the official verifier is asked whether it
+accepts it (`sdk_accepts`); the gateway must then accept the same request.
 """
 
 import base64
@@ -547,6 +547,15 @@ def sign_castle(r):
         ok = False
     return {"X-Castle-Signature": sig}, "castle WebhooksVerify (oracle)", ok
 
+def sign_signalwire(r):
+    """SignalWire JSON callbacks: hex HMAC-SHA1 of the URL it called followed by the body."""
+    from signalwire.core.security.webhook_validator import validate_webhook_signature
+
+    sig = hmac.new(r["secret"].encode(), (r["url"] + r["body"]).encode(), hashlib.sha1).hexdigest()
+    ok = validate_webhook_signature(r["secret"], sig, r["url"], r["body"])
+    return {"X-SignalWire-Signature": sig}, "signalwire-sdk validate_webhook_signature (oracle)", ok
+
+
 
 def sign_smartcar(r):
     """Smartcar's SDK signs with `hash_challenge` (hex HMAC-SHA256 keyed with the management
@@ -602,6 +611,7 @@ SIGNERS = {
     "composio": sign_composio,
     "fingerprint": sign_fingerprint,
     "castle": sign_castle,
+    "signalwire": sign_signalwire,
 }
 
 
