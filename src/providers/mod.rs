@@ -94,6 +94,7 @@ pub const NAMES: &[&str] = &[
     "line",
     "linear",
     "linkedin",
+    "linq",
     "lithic",
     "liveblocks",
     "mailersend",
@@ -925,6 +926,14 @@ pub fn preset(provider: &str) -> Option<Preset> {
         "liveblocks" => Preset {
             delivery_id: hdr("webhook-id"),
             ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
+        // Linq (docs.linqapp.com/guides/webhooks): Standard Webhooks with `whsec_` signing
+        // secrets (linq-python `webhooks.unwrap` checks them with `standardwebhooks`), sent next
+        // to its deprecated `X-Webhook-*` headers; `{event_type, event_id, created_at, data, …}`.
+        "linq" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/created_at"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
         },
         // Lithic signs with Standard Webhooks (lithic `webhooks.verify_signature`).
         "lithic" => Preset {

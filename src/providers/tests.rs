@@ -246,6 +246,7 @@ fn standard_webhooks_sdk_vector() {
         "chunkify",
         "dodo-payments",
         "incident-io",
+        "linq",
         "liveblocks",
         "render",
         "surge",
@@ -1935,6 +1936,26 @@ fn anthropic_chunkify_and_straddle_sdk_vectors() {
                 ("svix-signature", "v1,P+ptcxwjJIRLS1V0etGnU7TUlEn1qVgvVXpGWPTfAqA="),
             ],
             br#"{"event_type":"charge.created.v1","event_id":"evt_1","account_id":"acct_1","data":{"id":"ch_1","status":"created"}}"#,
+        )
+    });
+}
+
+#[test]
+fn linq_sdk_vector() {
+    // linq-python 0.65.0 `webhooks.unwrap` accepted this (its `standardwebhooks` clock at the
+    // vector's time) and refused it with a changed body.
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "linq",
+            "linq-python webhooks.unwrap",
+            "whsec_bGlucS10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5",
+            &[
+                ("webhook-id", "msg_linq_1"),
+                ("webhook-timestamp", "1700000000"),
+                ("webhook-signature", "v1,/Y97Olxnnc0dRtIcKYf8ezMoheZtHW0y6e6cN4Gf0Xc="),
+            ],
+            br#"{"api_version":"v3","webhook_version":"2026-02-03","event_type":"message.received","event_id":"evt_1","created_at":"2023-11-14T22:13:20Z","trace_id":"tr_1","partner_id":"pt_1","data":{"id":"msg_1"}}"#,
         )
     });
 }

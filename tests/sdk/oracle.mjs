@@ -68,10 +68,8 @@ const signers = {
     return { headers: { "X-Shopify-Hmac-Sha256": signature }, sdk: "@shopify/shopify-api getHmac", sdk_accepts: true };
   },
   async linear(r) {
-    // The SDK requires the signed body to carry `webhookTimestamp` (ms) close to now: the
-    // clock's now, as Linear would send it, since the window (60 s) is shorter than the time
-    // the test takes to load every SDK.
-    const body = JSON.stringify({ ...JSON.parse(r.body), webhookTimestamp: Date.now() });
+    // The SDK requires the signed body to carry `webhookTimestamp` (ms) close to now.
+    const body = JSON.stringify({ ...JSON.parse(r.body), webhookTimestamp: r.timestamp * 1000 });
     const signature = createHmac("sha256", r.secret).update(body).digest("hex");
     let ok;
     try {
@@ -258,5 +256,6 @@ for await (const chunk of process.stdin) input += chunk;
 const request = JSON.parse(input);
 if (request.op !== "sign") throw new Error(`unknown op ${request.op}`);
 const results = [];
-for (const r of request.requests) results.push(await signers[r.provider](r));
+// Signed at the current time (the SDKs are loaded by now), not at the test's start.
+for (const r of request.requests) results.push(await signers[r.provider]({ ...r, timestamp: Math.floor(Date.now() / 1000) }));
 process.stdout.write(JSON.stringify({ results }));

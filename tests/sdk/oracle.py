@@ -8,10 +8,11 @@ Reads one JSON object from stdin and prints one JSON object:
 
   {"op": "sign", "requests": [{"provider", "secret", "body", "timestamp", "msg_id", "url", "private"?}, ...]}
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
+      (signed at the oracle's current time once every SDK is loaded, not at `timestamp`)
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
 Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic, Dodo Payments,
-Anthropic and Chunkify through their `standardwebhooks` dependency; Brex and Render with
+Anthropic, Chunkify and Linq through their `standardwebhooks` dependency; Brex and Render with
 `standardwebhooks`, incident.io, Stytch and Straddle with `svix`, the reference libraries of the
 scheme they send, Straddle's own SDK then checking the signature) the headers (for Adyen and
 Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
@@ -27,6 +28,7 @@ import hashlib
 import hmac
 import json
 import sys
+import time
 
 
 def keygen():
@@ -556,6 +558,21 @@ def sign_signalwire(r):
     return {"X-SignalWire-Signature": sig}, "signalwire-sdk validate_webhook_signature (oracle)", ok
 
 
+def sign_linq(r):
+    """Linq sends Standard Webhooks; linq-python's `webhooks.unwrap` checks them."""
+    from linq import LinqAPIV3
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    sig = Webhook(r["secret"]).sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    try:
+        LinqAPIV3(api_key="oracle", webhook_secret=r["secret"]).webhooks.unwrap(r["body"], headers=headers)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "standardwebhooks Webhook.sign; linq-python webhooks.unwrap", ok
+
+
 
 def sign_smartcar(r):
     """Smartcar's SDK signs with `hash_challenge` (hex HMAC-SHA256 keyed with the management
@@ -612,6 +629,7 @@ SIGNERS = {
     "fingerprint": sign_fingerprint,
     "castle": sign_castle,
     "signalwire": sign_signalwire,
+    "linq": sign_linq,
 }
 
 
@@ -620,8 +638,13 @@ def main():
     if request["op"] == "keygen":
         out = keygen()
     elif request["op"] == "sign":
+        # Loading the SDKs takes longer than the shortest replay windows allow on a busy
+        # machine: a first pass loads them, then every request is signed at the current time.
+        for r in request["requests"]:
+            SIGNERS[r["provider"]](dict(r))
         results = []
         for r in request["requests"]:
+            r["timestamp"] = int(time.time())
             headers, sdk, ok, *body = SIGNERS[r["provider"]](r)
             result = {"headers": headers, "sdk": sdk, "sdk_accepts": bool(ok)}
             if body:
