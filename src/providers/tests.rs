@@ -2131,6 +2131,16 @@ fn issue_20_locators() {
             Some("1700000000000.abc".to_owned())
         )
     );
+    // The Server API v4 format names the event `event_id`.
+    let fingerprint_v4 =
+        serde_json::json!({"event_id": "1708102555327.NLOjmg", "timestamp": 1_708_102_555_327_i64});
+    assert_eq!(
+        identify("fingerprint", &[], fingerprint_v4),
+        (
+            "identification".to_owned(),
+            Some("1708102555327.NLOjmg".to_owned())
+        )
+    );
     let straddle = serde_json::json!({"event_type": "charge.created.v1", "event_id": "evt_1", "account_id": "a", "data": {}});
     assert_eq!(
         identify("straddle", &[], straddle),
