@@ -39,9 +39,11 @@ pub struct Preset {
 
 /// Names of every preset.
 pub const NAMES: &[&str] = &[
+    "acuity",
     "adyen",
     "airtable",
     "airwallex",
+    "anthropic",
     "auth0",
     "bitbucket",
     "bitbucket-server",
@@ -50,13 +52,16 @@ pub const NAMES: &[&str] = &[
     "buildkite",
     "calendly",
     "cashfree",
+    "castle",
     "chargebee",
     "checkout-com",
+    "chunkify",
     "cidaas",
     "circleci",
     "clerk",
     "clickup",
     "coinbase-commerce",
+    "composio",
     "creem",
     "cronofy",
     "cryptlex",
@@ -67,6 +72,7 @@ pub const NAMES: &[&str] = &[
     "easypost",
     "elevenlabs",
     "finch",
+    "fingerprint",
     "fireblocks",
     "front",
     "fusionauth",
@@ -86,11 +92,13 @@ pub const NAMES: &[&str] = &[
     "intercom",
     "jira",
     "kinde",
+    "kontent-ai",
     "launchdarkly",
     "lemonsqueezy",
     "line",
     "linear",
     "linkedin",
+    "linq",
     "lithic",
     "liveblocks",
     "mailersend",
@@ -125,11 +133,13 @@ pub const NAMES: &[&str] = &[
     "sendgrid",
     "sentry",
     "shopify",
+    "signalwire",
     "sinch",
     "slack",
     "smartcar",
     "square",
     "standard-webhooks",
+    "straddle",
     "stream",
     "stripe",
     "stytch",
@@ -140,6 +150,7 @@ pub const NAMES: &[&str] = &[
     "terra",
     "terraform-cloud",
     "trello",
+    "trigger-dev",
     "twilio",
     "twitch",
     "typeform",
@@ -246,6 +257,18 @@ fn base(auth: Option<AuthConfig>, event_type: Option<Locator>) -> Preset {
 /// The preset for `provider`, if it is one we know.
 pub fn preset(provider: &str) -> Option<Preset> {
     Some(match provider {
+        // Acuity Scheduling (developers.acuityscheduling.com/docs/webhooks): form-encoded
+        // notifications (`action`, `id`, `calendarID`, `appointmentTypeID`) signed in
+        // `X-Acuity-Signature`, base64 HMAC-SHA256 of the body keyed with the API key
+        // (acuityscheduling `verifyMessageSignature`). `id` names the appointment or order, not
+        // the delivery.
+        "acuity" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                ..hmac("X-Acuity-Signature")
+            }),
+            ptr("/action"),
+        ),
         // Adyen standard notifications: an HMAC per item inside the body (hex key); Adyen
         // requires `200` with the body `[accepted]`.
         "adyen" => Preset {
@@ -286,6 +309,15 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/name"),
             )
+        },
+        // Anthropic (platform.claude.com/docs/en/managed-agents/webhooks): Standard Webhooks with
+        // `whsec_` signing keys (anthropic `beta.webhooks.unwrap` checks them with
+        // `standardwebhooks`); `{type: "event", id, created_at, data: {type, id, …}}`, the event
+        // named in `data.type`.
+        "anthropic" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(with(standard_webhooks("webhook")), ptr("/data/type"))
         },
         // Auth0 custom log streams (auth0.com/docs/customize/log-streams/custom-log-streams): the
         // `Authorization` value set on the stream arrives as is; a delivery is a batch of logs.
@@ -400,12 +432,32 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Castle (docs.castle.io/docs/webhooks): `X-Castle-Signature`, base64 HMAC-SHA256 of the
+        // body keyed with the API secret (castle `WebhooksVerify`); the event is in `type`
+        // (`$policy.matched`, `$list_item.created`, …).
+        "castle" => Preset {
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("X-Castle-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
         // Checkout.com (checkout.com/docs/developer-resources/webhooks): `Cko-Signature`, hex
         // HMAC-SHA256 of the body with the webhook's secret key.
         "checkout-com" => Preset {
             delivery_id: ptr("/id"),
             event_time: ptr("/created_on"),
             ..base(with(hmac("Cko-Signature")), ptr("/type"))
+        },
+        // Chunkify (chunkify-sdk `webhooks.unwrap`, which checks deliveries with
+        // `standardwebhooks`): Standard Webhooks with `whsec_` secrets; `{id, event, date, data}`.
+        "chunkify" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/date"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event"))
         },
         // cidaas (seed 002): a pre-shared API key whose header the docs leave to the setup, so
         // `auth` must be given; body `{event_time, event_type, current_context, data}`.
@@ -460,6 +512,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: ptr("/id"),
             event_time: ptr("/created_at"),
             ..base(with(hmac("creem-signature")), ptr("/eventType"))
+        },
+        // Composio (docs.composio.dev/docs/webhook-verification): Standard Webhooks headers, the
+        // HMAC keyed with the secret's text as issued (composio `triggers.verify_webhook`); V3
+        // events `{id, timestamp, type, metadata, data}` (`composio.trigger.message`, …).
+        "composio" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/type"),
+            )
         },
         // Cronofy push notifications (docs.cronofy.com/developers/api/push-notifications):
         // `Cronofy-HMAC-SHA256`, base64 HMAC-SHA256 of the body keyed with the OAuth client
@@ -626,6 +693,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("Fireblocks-Signature")
                 })),
                 ptr("/type"),
+            )
+        },
+        // Fingerprint (docs.fingerprint.com/docs/webhooks): `fpjs-event-signature: v1=<hex>[,…]`,
+        // HMAC-SHA256 of the body with the webhook secret (fingerprint-server-sdk
+        // `WebhookValidation`); other versions in the list are ignored. A webhook reports one
+        // identification event (`event_id`, or `requestId` in the legacy format, which a retry
+        // repeats).
+        "fingerprint" => Preset {
+            delivery_id: Some(Locator::FirstOf(vec![
+                Locator::pointer("/event_id"),
+                Locator::pointer("/requestId"),
+            ])),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(",".to_owned()),
+                    ..hmac("fpjs-event-signature")
+                }),
+                Some(Locator::Value("identification".to_owned())),
             )
         },
         // Front application webhooks (dev.frontapp.com/docs/application-webhooks):
@@ -858,6 +945,17 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Kontent.ai (kontent.ai/learn/docs/webhooks/webhooks/javascript):
+        // `X-Kontent-ai-Signature`, base64 HMAC-SHA256 of the raw body keyed with the webhook's
+        // secret (@kontent-ai/webhook-helper `signatureHelper`). A delivery batches
+        // notifications; the first one's `message.action` (`published`, `changed`, …) names it.
+        "kontent-ai" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                ..hmac("X-Kontent-ai-Signature")
+            }),
+            ptr("/notifications/0/message/action"),
+        ),
         // LaunchDarkly (launchdarkly.com/docs/home/infrastructure/webhooks): `X-LD-Signature`,
         // hex HMAC-SHA256 of the body with the webhook's secret; the body is an audit-log entry.
         "launchdarkly" => Preset {
@@ -916,6 +1014,14 @@ pub fn preset(provider: &str) -> Option<Preset> {
         "liveblocks" => Preset {
             delivery_id: hdr("webhook-id"),
             ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
+        // Linq (docs.linqapp.com/guides/webhooks): Standard Webhooks with `whsec_` signing
+        // secrets (linq-python `webhooks.unwrap` checks them with `standardwebhooks`), sent next
+        // to its deprecated `X-Webhook-*` headers; `{event_type, event_id, created_at, data, …}`.
+        "linq" => Preset {
+            delivery_id: ptr("/event_id"),
+            event_time: ptr("/created_at"),
+            ..base(with(standard_webhooks("webhook")), ptr("/event_type"))
         },
         // Lithic signs with Standard Webhooks (lithic `webhooks.verify_signature`).
         "lithic" => Preset {
@@ -1293,6 +1399,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 hdr("X-Shopify-Topic"),
             )
         },
+        // SignalWire (signalwire.com/docs/server-sdks/reference/python/core/security): JSON
+        // callbacks (RELAY, SWML) carry `X-SignalWire-Signature`, hex HMAC-SHA1 of the URL
+        // SignalWire called followed by the raw body, keyed with the project's Signing Key
+        // (signalwire-sdk `validate_webhook_signature`). Needs the source's `public_url`. Call
+        // state callbacks name their event in `event_type` (`calling.call.state`). The
+        // Compatibility (cXML) form callbacks are signed with Twilio's form algorithm instead,
+        // which this preset does not cover.
+        "signalwire" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::Sha1,
+                signed: "{url}{body}".to_owned(),
+                ..hmac("X-SignalWire-Signature")
+            }),
+            ptr("/event_type"),
+        ),
         // Sinch Conversation API (developers.sinch.com/docs/conversation/callbacks, "Validating
         // callback requests"), and SMS events signed the same way: `x-sinch-webhook-signature`,
         // base64 HMAC-SHA256 of `{body}.{nonce}.{timestamp}` with the webhook's secret text, the
@@ -1371,6 +1492,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("webhook-id"),
             event_time: ptr("/timestamp"),
             ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
+        // Straddle (docs.straddle.io/webhooks/security/sdks): delivered through Svix (`svix-*`
+        // headers, `whsec_` secrets; the straddle SDK's `webhooks.unwrap` checks the same
+        // signature with `standardwebhooks`); `{event_type, event_id, account_id, data}`.
+        "straddle" => Preset {
+            delivery_id: ptr("/event_id"),
+            ..base(with(standard_webhooks("svix")), ptr("/event_type"))
         },
         // Stripe: `Stripe-Signature: t=<ts>,v1=<hex>[,v1=…]` over `{t}.{body}`, secret used as
         // text; the SDKs check only the age (300 s).
@@ -1468,6 +1596,14 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/action/type"),
             )
+        },
+        // Trigger.dev alert webhooks (@trigger.dev/sdk `webhooks.constructEvent`):
+        // `x-trigger-signature-hmacsha256`, hex HMAC-SHA256 of the body keyed with the secret's
+        // text; `{id, created, webhookVersion, type, object}` (`alert.run.failed`, …).
+        "trigger-dev" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created"),
+            ..base(with(hmac("x-trigger-signature-hmacsha256")), ptr("/type"))
         },
         // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
         // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by

@@ -241,9 +241,12 @@ fn standard_webhooks_sdk_vector() {
     for provider in [
         "standard-webhooks",
         "gitlab-signing-token",
+        "anthropic",
         "brex",
+        "chunkify",
         "dodo-payments",
         "incident-io",
+        "linq",
         "liveblocks",
         "render",
         "surge",
@@ -267,9 +270,9 @@ fn standard_webhooks_sdk_vector() {
 }
 
 #[test]
-fn svix_sdk_vector_for_svix_clerk_and_resend() {
+fn svix_sdk_vector_for_svix_senders() {
     // svix-webhooks python/tests/test_webhooks.py (same vector as Standard Webhooks).
-    for provider in ["svix", "clerk", "privy", "resend", "stytch"] {
+    for provider in ["svix", "clerk", "privy", "resend", "straddle", "stytch"] {
         check(Vector {
             now: 1614265330,
             other_key: SW_OTHER,
@@ -1901,6 +1904,264 @@ fn surge_and_creem_sdk_vectors() {
         &[("creem-signature", "a3381cc6021058a991f15079e4291800c19aa61d2c44a41e29a18cd5146092c0")],
         br#"{"id":"evt_1","eventType":"checkout.completed","created_at":1700000000000,"object":{"id":"ch_1","object":"checkout","status":"completed"}}"#,
     ));
+}
+
+#[test]
+fn anthropic_chunkify_and_straddle_sdk_vectors() {
+    // anthropic 2.16.0 `beta.webhooks.unwrap` accepted this (its `standardwebhooks` clock at
+    // the vector's time) and refused it with a changed body.
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "anthropic",
+            "anthropic beta.webhooks.unwrap",
+            "whsec_YW50aHJvcGljLXRlc3Qtc2VjcmV0LTAxMjM0NTY3ODk=",
+            &[
+                ("webhook-id", "msg_anthropic_1"),
+                ("webhook-timestamp", "1700000000"),
+                ("webhook-signature", "v1,6SSFeCLGIIoNtErZlN1KcCGf0y1R7QTmkv4n+n2Vy/c="),
+            ],
+            br#"{"type":"event","id":"wevt_1","created_at":"2023-11-14T22:13:20Z","data":{"type":"session.status_idled","id":"sesn_1","organization_id":"org_1","workspace_id":"wrkspc_1"}}"#,
+        )
+    });
+    // chunkify-sdk 0.14.2 `webhooks.unwrap` accepted this.
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "chunkify",
+            "chunkify-sdk webhooks.unwrap",
+            "whsec_Y2h1bmtpZnktdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==",
+            &[
+                ("webhook-id", "msg_chunkify_1"),
+                ("webhook-timestamp", "1700000000"),
+                ("webhook-signature", "v1,oEeAfqn4bemGK5So3GchHIsTc5UJLACRQyjNlOEUAao="),
+            ],
+            br#"{"id":"notif_1","event":"job.completed","date":"2023-11-14T22:13:20Z","data":{"job":{"id":"job_1"},"files":[]}}"#,
+        )
+    });
+    // `svix` signed it; straddle 1.0.5 `webhooks.unwrap` accepted the same signature.
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "straddle",
+            "svix sign, straddle webhooks.unwrap",
+            "whsec_c3RyYWRkbGUtdGVzdC1zZWNyZXQtMDEyMzQ1Njc4OQ==",
+            &[
+                ("svix-id", "msg_straddle_1"),
+                ("svix-timestamp", "1700000000"),
+                ("svix-signature", "v1,P+ptcxwjJIRLS1V0etGnU7TUlEn1qVgvVXpGWPTfAqA="),
+            ],
+            br#"{"event_type":"charge.created.v1","event_id":"evt_1","account_id":"acct_1","data":{"id":"ch_1","status":"created"}}"#,
+        )
+    });
+}
+
+#[test]
+fn linq_sdk_vector() {
+    // linq-python 0.65.0 `webhooks.unwrap` accepted this (its `standardwebhooks` clock at the
+    // vector's time) and refused it with a changed body.
+    check(Vector {
+        other_key: SW_OTHER,
+        ..hmac_vector(
+            "linq",
+            "linq-python webhooks.unwrap",
+            "whsec_bGlucS10ZXN0LXNlY3JldC0wMTIzNDU2Nzg5",
+            &[
+                ("webhook-id", "msg_linq_1"),
+                ("webhook-timestamp", "1700000000"),
+                ("webhook-signature", "v1,/Y97Olxnnc0dRtIcKYf8ezMoheZtHW0y6e6cN4Gf0Xc="),
+            ],
+            br#"{"api_version":"v3","webhook_version":"2026-02-03","event_type":"message.received","event_id":"evt_1","created_at":"2023-11-14T22:13:20Z","trace_id":"tr_1","partner_id":"pt_1","data":{"id":"msg_1"}}"#,
+        )
+    });
+}
+
+#[test]
+fn composio_keys_with_the_secret_text() {
+    // composio 0.30.0 `triggers.verify_webhook` accepted this and refused it with a changed
+    // body.
+    check(hmac_vector(
+        "composio",
+        "composio triggers.verify_webhook",
+        "composio-test-secret",
+        &[
+            ("webhook-id", "msg_composio_1"),
+            ("webhook-timestamp", "1700000000"),
+            ("webhook-signature", "v1,gTeys3kjpQe1Am4mOD7s4fAGMfOzymyd5iy3PU0qhQY="),
+        ],
+        br#"{"id":"evt_1","timestamp":"2023-11-14T22:13:20Z","type":"composio.trigger.message","metadata":{"log_id":"log_1","trigger_slug":"GITHUB_COMMIT_EVENT","trigger_id":"ti_1","connected_account_id":"ca_1","auth_config_id":"ac_1","user_id":"user_1"},"data":{"sha":"abc"}}"#,
+    ));
+}
+
+#[test]
+fn fingerprint_sdk_test_vector() {
+    // fingerprintjs/python-sdk (fingerprint-server-sdk) test/test_webhook_validation.py.
+    check(hmac_vector(
+        "fingerprint",
+        "fingerprint-server-sdk tests",
+        "secret",
+        &[(
+            "fpjs-event-signature",
+            "v1=1b2c16b75bd2a870c114153ccda5bcfca63314bc722fa160d690de133ccbb9db",
+        )],
+        b"data",
+    ));
+    // The same file: a `v2=` item with the same value is not a v1 signature.
+    let v = hmac_vector("fingerprint", "", "secret", &[], b"data");
+    let v2 = [(
+        "fpjs-event-signature",
+        "v2=1b2c16b75bd2a870c114153ccda5bcfca63314bc722fa160d690de133ccbb9db",
+    )];
+    assert!(run(&v, "secret", &v2, b"data", v.now).is_err());
+    let listed = [(
+        "fpjs-event-signature",
+        "v2=00,v1=1b2c16b75bd2a870c114153ccda5bcfca63314bc722fa160d690de133ccbb9db",
+    )];
+    assert_eq!(run(&v, "secret", &listed, b"data", v.now), Ok(0));
+}
+
+#[test]
+fn castle_sdk_test_vector() {
+    // castle-python castle/test/webhooks/verify_test.py (API secret `secret`); the body is
+    // the test's text as sent, not JSON.
+    check(hmac_vector(
+        "castle",
+        "castle-python tests",
+        "secret",
+        &[(
+            "X-Castle-Signature",
+            "v61Bn6ItuClDcRqrr6++csm2Ub3Jfyos4BMR3PslhBY=",
+        )],
+        b"{'user_traits': {}, 'policy': {}, 'data': {'location': {}, 'id': 'test', 'user_agent': {}, 'user_id': '', 'device_token': 'token', 'context': {}, 'trigger': '$login.succeeded'}, 'created_at': '2020-12-18T12:55:21.779Z', 'type': '$incident.confirmed', 'properties': {}}",
+    ));
+}
+
+#[test]
+fn kontent_ai_sdk_test_vector() {
+    // @kontent-ai/webhook-helper test/signatures/signature.spec: the notification as
+    // `JSON.stringify(payload, null, 2)` with CRLF line breaks.
+    let body = r#"{
+  "notifications": [
+    {
+      "data": {
+        "system": {
+          "id": "aa7f127f-1920-4454-a89a-0609aba8ea6f",
+          "name": "This changes everything!",
+          "codename": "this_changes_everything_",
+          "collection": "marketing",
+          "workflow": "default",
+          "workflow_step": "published",
+          "language": "default",
+          "type": "product_update",
+          "last_modified": "2024-03-25T07:55:57.0563735Z"
+        }
+      },
+      "message": {
+        "environment_id": "0f5b6cb2-ea82-014e-ac74-f71e7e8b6aee",
+        "object_type": "content_item",
+        "action": "published",
+        "delivery_slot": "published"
+      }
+    }
+  ]
+}"#
+    .replace('\n', "\r\n");
+    check(hmac_vector(
+        "kontent-ai",
+        "@kontent-ai/webhook-helper tests",
+        "BHPyfqwSy1iJjcscOB+GSkDf9THrBlfcKkwtADJdbP4=",
+        &[(
+            "X-Kontent-ai-Signature",
+            "CF9/hYLw2CDcVp2wW39OFUglh++fGdHFeOhiWxM3jZg=",
+        )],
+        body.as_bytes(),
+    ));
+    let event = serde_json::from_str(&body).expect("json");
+    assert_eq!(
+        identify("kontent-ai", &[], event),
+        ("published".to_owned(), None)
+    );
+}
+
+#[test]
+fn acuity_and_trigger_dev_sdk_vectors() {
+    // acuityscheduling 0.1.9 `verifyMessageSignature` accepted this form body and refused it
+    // changed.
+    check(hmac_vector(
+        "acuity",
+        "acuityscheduling verifyMessageSignature",
+        "acuity-api-key-example",
+        &[(
+            "X-Acuity-Signature",
+            "VeiNgZBow6A35taS8XYdg6EE7JX6p7tdTcKflIvgiO8=",
+        )],
+        b"action=scheduled&id=123456789&calendarID=1234&appointmentTypeID=5678",
+    ));
+    // @trigger.dev/sdk 4.8.3 `webhooks.constructEvent` accepted this alert and refused it
+    // changed.
+    check(hmac_vector(
+        "trigger-dev",
+        "@trigger.dev/sdk webhooks.constructEvent",
+        "tr_whsec_example",
+        &[(
+            "x-trigger-signature-hmacsha256",
+            "b29344db8f5f30cbb34ff6649563eff8f2ead27cebdc1d106d74fdd96e6aa61e",
+        )],
+        br#"{"id":"whk_1","created":"2023-11-14T22:13:20.000Z","webhookVersion":"2025-01-01","type":"alert.deployment.success","object":{"environment":{"id":"env_1","type":"PRODUCTION","slug":"prod"},"organization":{"id":"org_1","slug":"acme","name":"Acme"},"project":{"id":"proj_1","ref":"proj_abc","slug":"app","name":"App"},"deployment":{"id":"dep_1","status":"DEPLOYED","version":"20231114.1","shortCode":"abc123","deployedAt":"2023-11-14T22:13:20.000Z"},"tasks":[]}}"#,
+    ));
+}
+
+#[test]
+fn signalwire_sdk_test_vector() {
+    // SignalWire's cross-SDK vector A (porting-sdk webhooks.md, in signalwire-python's
+    // tests/unit/security/test_webhook_validator.py): hex HMAC-SHA1 of the URL and the body.
+    check(Vector {
+        public_url: Some("https://example.ngrok.io/webhook"),
+        path: "/webhooks/signalwire",
+        ..hmac_vector(
+            "signalwire",
+            "signalwire-sdk tests",
+            "PSKtest1234567890abcdef",
+            &[(
+                "X-SignalWire-Signature",
+                "c3c08c1fefaf9ee198a100d5906765a6f394bf0f",
+            )],
+            br#"{"event":"call.state","params":{"call_id":"abc-123","state":"answered"}}"#,
+        )
+    });
+}
+
+#[test]
+fn issue_20_locators() {
+    let anthropic = serde_json::json!({"type": "event", "id": "wevt_1", "created_at": "2023-11-14T22:13:20Z",
+        "data": {"type": "session.status_idled", "id": "sesn_1"}});
+    assert_eq!(
+        identify("anthropic", &[], anthropic),
+        ("session.status_idled".to_owned(), Some("wevt_1".to_owned()))
+    );
+    let fingerprint = serde_json::json!({"requestId": "1700000000000.abc", "visitorId": "v1", "timestamp": 1_700_000_000_000_i64});
+    assert_eq!(
+        identify("fingerprint", &[], fingerprint),
+        (
+            "identification".to_owned(),
+            Some("1700000000000.abc".to_owned())
+        )
+    );
+    // The Server API v4 format names the event `event_id`.
+    let fingerprint_v4 =
+        serde_json::json!({"event_id": "1708102555327.NLOjmg", "timestamp": 1_708_102_555_327_i64});
+    assert_eq!(
+        identify("fingerprint", &[], fingerprint_v4),
+        (
+            "identification".to_owned(),
+            Some("1708102555327.NLOjmg".to_owned())
+        )
+    );
+    let straddle = serde_json::json!({"event_type": "charge.created.v1", "event_id": "evt_1", "account_id": "a", "data": {}});
+    assert_eq!(
+        identify("straddle", &[], straddle),
+        ("charge.created.v1".to_owned(), Some("evt_1".to_owned()))
+    );
 }
 
 /// The event type and delivery id a preset finds in `body` (and `headers`).

@@ -9,7 +9,7 @@
 // (@workos-inc/node), Pusher (pusher Token.sign), Metronome (@metronome/sdk). These only
 // verify, so the body is signed with node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
 // Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, Unit, Privy, Nango, Hookdeck, Cronofy,
-// MailerSend, Surge, Creem.
+// MailerSend, Surge, Creem, Acuity, Kontent.ai, Trigger.dev.
 //
 //   {"op": "jwt", "requests": [{"provider", "claims", "private", "kid", "domain"}, ...]}
 //   -> {"results": [{"token", "sdk", "sdk_accepts"}, ...]}
@@ -45,6 +45,9 @@ import { Nango } from "@nangohq/node";
 import Cronofy from "cronofy";
 import Surge from "@surgeapi/node";
 import { createCreem } from "creem_io";
+import acuity from "acuityscheduling";
+import { signatureHelper as kontentSignatures } from "@kontent-ai/webhook-helper";
+import { webhooks as triggerWebhooks } from "@trigger.dev/sdk";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -240,6 +243,22 @@ const signers = {
     const ok = await accepts(() => creem.webhooks.handleEvents(r.body, signature, {}));
     return { headers: { "creem-signature": signature }, sdk: "creem_io webhooks.handleEvents (oracle)", sdk_accepts: ok };
   },
+  async acuity(r) {
+    const signature = createHmac("sha256", r.secret).update(r.body).digest("base64");
+    const ok = await accepts(() => acuity.verifyMessageSignature(r.secret, r.body, signature));
+    return { headers: { "X-Acuity-Signature": signature }, sdk: "acuityscheduling verifyMessageSignature (oracle)", sdk_accepts: ok };
+  },
+  async "kontent-ai"(r) {
+    const signature = createHmac("sha256", r.secret).update(r.body).digest("base64");
+    const ok = kontentSignatures.isValidSignatureFromString(r.body, r.secret, signature);
+    return { headers: { "X-Kontent-ai-Signature": signature }, sdk: "@kontent-ai/webhook-helper isValidSignatureFromString (oracle)", sdk_accepts: ok };
+  },
+  async "trigger-dev"(r) {
+    // The SDK also parses the alert against its schema, so the body must be a complete alert.
+    const signature = hmacHex(r.secret, r.body);
+    const ok = await accepts(() => triggerWebhooks.constructEvent({ payload: r.body, header: signature }, r.secret));
+    return { headers: { "x-trigger-signature-hmacsha256": signature }, sdk: "@trigger.dev/sdk webhooks.constructEvent (oracle)", sdk_accepts: ok };
+  },
 };
 
 const b64url = (data) => Buffer.from(data).toString("base64url");
@@ -269,5 +288,7 @@ const request = JSON.parse(input);
 const ops = { sign: signers, jwt: tokens };
 if (!ops[request.op]) throw new Error(`unknown op ${request.op}`);
 const results = [];
-for (const r of request.requests) results.push(await ops[request.op][r.provider](r));
+// Signed at the current time (the SDKs are loaded by now), not at the test's start.
+const now = () => (request.op === "sign" ? { timestamp: Math.floor(Date.now() / 1000) } : {});
+for (const r of request.requests) results.push(await ops[request.op][r.provider]({ ...r, ...now() }));
 process.stdout.write(JSON.stringify({ results }));

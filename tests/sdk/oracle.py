@@ -8,16 +8,18 @@ Reads one JSON object from stdin and prints one JSON object:
 
   {"op": "sign", "requests": [{"provider", "secret", "body", "timestamp", "msg_id", "url", "private"?}, ...]}
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
+      (signed at the oracle's current time once every SDK is loaded, not at `timestamp`)
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic and Dodo
-Payments through their `standardwebhooks` dependency; Brex and Render with `standardwebhooks`,
-incident.io and Stytch with `svix`, the reference libraries of the scheme they send) the headers
-(for Adyen and Braintree: the body, which carries the signatures) come from that SDK. For
-verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx,
-Mailgun, Increase, Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch) the signature is made with a
-general crypto library and the official verifier is asked whether it accepts it
-(`sdk_accepts`); the gateway must then accept the same request.
+Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic, Dodo Payments,
+Anthropic, Chunkify and Linq through their `standardwebhooks` dependency; Brex and Render with
+`standardwebhooks`, incident.io, Stytch and Straddle with `svix`, the reference libraries of the
+scheme they send, Straddle's own SDK then checking the signature) the headers (for Adyen and
+Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
+(Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
+Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Composio, Fingerprint, Castle, SignalWire) the
+signature is made with a general crypto library and the official verifier is asked whether it
+accepts it (`sdk_accepts`); the gateway must then accept the same request.
 """
 
 import base64
@@ -26,6 +28,7 @@ import hashlib
 import hmac
 import json
 import sys
+import time
 
 
 def keygen():
@@ -447,6 +450,130 @@ def sign_sinch(r):
     }
     ok = ConversationSinchEvent(r["secret"]).validate_authentication_header(headers, r["body"])
     return headers, "sinch ConversationSinchEvent.validate_authentication_header (oracle)", ok
+
+
+def sign_anthropic(r):
+    """Claude webhooks are Standard Webhooks; the anthropic SDK's `beta.webhooks.unwrap` checks them."""
+    from anthropic import Anthropic
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    sig = Webhook(r["secret"]).sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    try:
+        Anthropic(api_key="oracle", webhook_key=r["secret"]).beta.webhooks.unwrap(r["body"], headers=headers)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "standardwebhooks Webhook.sign; anthropic beta.webhooks.unwrap", ok
+
+
+def sign_chunkify(r):
+    """Chunkify sends Standard Webhooks; chunkify-sdk's `webhooks.unwrap` checks them."""
+    from chunkify import Chunkify
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    sig = Webhook(r["secret"]).sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    try:
+        Chunkify(project_access_token="oracle", webhook_key=r["secret"]).webhooks.unwrap(r["body"], headers=headers)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "standardwebhooks Webhook.sign; chunkify-sdk webhooks.unwrap", ok
+
+
+def sign_straddle(r):
+    """Straddle delivers through Svix (`svix-*` headers): the svix library signs, and the straddle
+    SDK's `webhooks.unwrap` (standardwebhooks, which reads the same values under `webhook-*`)
+    must accept the signature."""
+    from standardwebhooks.webhooks import WebhookVerificationError
+    from straddle import StraddleAPI
+    from svix.webhooks import Webhook
+
+    sig = Webhook(r["secret"]).sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    ts = str(r["timestamp"])
+    headers = {"svix-id": r["msg_id"], "svix-timestamp": ts, "svix-signature": sig}
+    unbranded = {"webhook-id": r["msg_id"], "webhook-timestamp": ts, "webhook-signature": sig}
+    try:
+        StraddleAPI(bearer="oracle", webhook_secret=r["secret"]).webhooks.unwrap(r["body"], headers=unbranded)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "svix Webhook.sign; straddle webhooks.unwrap", ok
+
+
+def sign_composio(r):
+    """Composio: Standard Webhooks headers, the HMAC keyed with the secret's text."""
+    from composio import Composio
+    from composio.exceptions import WebhookSignatureVerificationError
+
+    ts = str(r["timestamp"])
+    signed = f"{r['msg_id']}.{ts}.{r['body']}".encode()
+    sig = "v1," + base64.b64encode(hmac.new(r["secret"].encode(), signed, hashlib.sha256).digest()).decode()
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": ts, "webhook-signature": sig}
+    try:
+        Composio(api_key="oracle").triggers.verify_webhook(
+            id=r["msg_id"], payload=r["body"], secret=r["secret"], signature=sig, timestamp=ts
+        )
+        ok = True
+    except WebhookSignatureVerificationError:
+        ok = False
+    return headers, "composio triggers.verify_webhook (oracle)", ok
+
+
+def sign_fingerprint(r):
+    """Fingerprint: `fpjs-event-signature: v1=<hex HMAC-SHA256 of the body>`."""
+    from fingerprint_server_sdk import WebhookValidation
+
+    header = "v1=" + hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).hexdigest()
+    ok = WebhookValidation.is_valid_webhook_signature(header, r["body"].encode(), r["secret"])
+    return {"fpjs-event-signature": header}, "fingerprint-server-sdk WebhookValidation (oracle)", ok
+
+
+def sign_castle(r):
+    """Castle: `X-Castle-Signature`, base64 HMAC-SHA256 of the body with the API secret."""
+    import requests
+    from castle.configuration import Configuration
+    from castle.errors import WebhookVerificationError
+    from castle.webhooks.verify import WebhooksVerify
+
+    sig = base64.b64encode(hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).digest()).decode()
+    webhook = requests.Request(headers={"X-Castle-Signature": sig})
+    webhook.data = r["body"].encode()
+    config = Configuration()
+    config.api_secret = r["secret"]
+    try:
+        WebhooksVerify.call(webhook, config)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return {"X-Castle-Signature": sig}, "castle WebhooksVerify (oracle)", ok
+
+def sign_signalwire(r):
+    """SignalWire JSON callbacks: hex HMAC-SHA1 of the URL it called followed by the body."""
+    from signalwire.core.security.webhook_validator import validate_webhook_signature
+
+    sig = hmac.new(r["secret"].encode(), (r["url"] + r["body"]).encode(), hashlib.sha1).hexdigest()
+    ok = validate_webhook_signature(r["secret"], sig, r["url"], r["body"])
+    return {"X-SignalWire-Signature": sig}, "signalwire-sdk validate_webhook_signature (oracle)", ok
+
+
+def sign_linq(r):
+    """Linq sends Standard Webhooks; linq-python's `webhooks.unwrap` checks them."""
+    from linq import LinqAPIV3
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    sig = Webhook(r["secret"]).sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    try:
+        LinqAPIV3(api_key="oracle", webhook_secret=r["secret"]).webhooks.unwrap(r["body"], headers=headers)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "standardwebhooks Webhook.sign; linq-python webhooks.unwrap", ok
+
+
+
 def sign_smartcar(r):
     """Smartcar's SDK signs with `hash_challenge` (hex HMAC-SHA256 keyed with the management
     token), the same helper that answers the VERIFY challenge."""
@@ -495,6 +622,14 @@ SIGNERS = {
     "whop": sign_whop,
     "sinch": sign_sinch,
     "smartcar": sign_smartcar,
+    "anthropic": sign_anthropic,
+    "chunkify": sign_chunkify,
+    "straddle": sign_straddle,
+    "composio": sign_composio,
+    "fingerprint": sign_fingerprint,
+    "castle": sign_castle,
+    "signalwire": sign_signalwire,
+    "linq": sign_linq,
 }
 
 
@@ -578,8 +713,13 @@ def main():
     if request["op"] == "keygen":
         out = keygen()
     elif request["op"] == "sign":
+        # Loading the SDKs takes longer than the shortest replay windows allow on a busy
+        # machine: a first pass loads them, then every request is signed at the current time.
+        for r in request["requests"]:
+            SIGNERS[r["provider"]](dict(r))
         results = []
         for r in request["requests"]:
+            r["timestamp"] = int(time.time())
             headers, sdk, ok, *body = SIGNERS[r["provider"]](r)
             result = {"headers": headers, "sdk": sdk, "sdk_accepts": bool(ok)}
             if body:
