@@ -88,6 +88,7 @@ pub const NAMES: &[&str] = &[
     "okta",
     "onfido",
     "openai",
+    "orb",
     "paddle",
     "pagerduty",
     "paystack",
@@ -780,6 +781,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("webhook-id"),
             event_time: ptr("/created_at"),
             ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
+        // Orb (orb-billing `webhooks.verify_signature`): `X-Orb-Signature: v1=<hex>`, several
+        // separated by spaces, HMAC-SHA256 of `v1:{X-Orb-Timestamp}:{body}` keyed with the
+        // secret's text; the timestamp is ISO 8601 without an offset (UTC), ±5 minutes.
+        "orb" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(" ".to_owned()),
+                    signed: "v1:{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("X-Orb-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::Rfc3339,
+                    ..hmac("X-Orb-Signature")
+                }),
+                ptr("/type"),
+            )
         },
         // Paddle Billing: `Paddle-Signature: ts=<ts>;h1=<hex>[;h1=…]` over `{ts}:{body}`; the
         // SDKs allow 5 seconds.

@@ -1343,6 +1343,49 @@ fn revolut_docs_example() {
 }
 
 #[test]
+fn orb_sdk_vector() {
+    // orb-python tests/api_resources/test_webhooks.py: an ISO 8601 timestamp without an
+    // offset (UTC), `now` at that instant; the SDK refuses it 6 minutes later or earlier.
+    let body = br#"{"id": "o4mmewpfNNTnjfZc", "created_at": "2024-03-27T15:42:29+00:00", "type": "resource_event.test", "properties": {"message": "A test webhook from Orb. Happy testing!"}}"#;
+    let sig = "9d25de966891ab0bc18754faf8d83d0980b44ae330fcc130b41a6cf3daf1f391";
+    let header = format!("v1={sig}");
+    let headers = [
+        ("X-Orb-Timestamp", "2024-03-27T15:42:29.551"),
+        ("X-Orb-Signature", header.as_str()),
+    ];
+    let vector = |headers| Vector {
+        now: 1_711_554_149,
+        ..hmac_vector(
+            "orb",
+            "orb-python test_webhooks",
+            "c-UGKYdnhHh436B_sMouYAPUvXyWpzOdunZBV5dFSD8",
+            headers,
+            body,
+        )
+    };
+    check(vector(&headers));
+    let v = vector(&headers);
+    assert_eq!(
+        run(&v, v.key, &headers, body, v.now + 360),
+        Err("stale_timestamp")
+    );
+    assert_eq!(
+        run(&v, v.key, &headers, body, v.now - 360),
+        Err("future_timestamp")
+    );
+    // The SDK test's list: an invalid item first, then the valid one.
+    let list = format!("v1=my_invalid_signature v1={sig}");
+    let listed = [headers[0], ("X-Orb-Signature", list.as_str())];
+    assert_eq!(run(&v, v.key, &listed, body, v.now), Ok(0));
+    // A Unix timestamp is not what Orb sends.
+    let unix = [("X-Orb-Timestamp", "1711554149"), headers[1]];
+    assert_eq!(
+        run(&v, v.key, &unix, body, v.now),
+        Err("malformed_timestamp")
+    );
+}
+
+#[test]
 fn the_providers_page_lists_every_preset_once() {
     // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
     // paragraph states the total.

@@ -656,6 +656,16 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             private: None,
         },
         Case {
+            content_type: "application/json",
+            provider: "orb",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"id": n, "created_at": "2026-11-23T12:00:00+00:00", "type": "invoice.issued", "properties": {}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.orb.invoice.issued".into(),
+            private: None,
+        },
+        Case {
             content_type: "application/x-www-form-urlencoded",
             provider: "braintree",
             secret: random(),

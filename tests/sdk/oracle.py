@@ -15,7 +15,7 @@ Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic
 with `svix`, the reference libraries of the scheme they send) the headers (for Adyen and
 Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
 (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
-Finch, Stream, ElevenLabs, ImageKit) the signature is made with a general crypto library and the
+Finch, Stream, ElevenLabs, ImageKit, Orb) the signature is made with a general crypto library and the
 official verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept
 the same request.
 """
@@ -403,6 +403,21 @@ def sign_imagekit(r):
     return headers, "imagekitio webhooks.unwrap (oracle)", ok
 
 
+def sign_orb(r):
+    """Orb sends its timestamp in ISO 8601 without an offset (UTC), as in its SDK's tests."""
+    from orb import Orb
+
+    ts = when(r["timestamp"]).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    sig = hmac.new(r["secret"].encode(), f"v1:{ts}:{r['body']}".encode(), hashlib.sha256).hexdigest()
+    headers = {"X-Orb-Timestamp": ts, "X-Orb-Signature": f"v1={sig}"}
+    try:
+        Orb(api_key="oracle").webhooks.verify_signature(r["body"], headers, secret=r["secret"])
+        ok = True
+    except ValueError:
+        ok = False
+    return headers, "orb-billing webhooks.verify_signature (oracle)", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -438,6 +453,7 @@ SIGNERS = {
     "elevenlabs": sign_elevenlabs,
     "retell": sign_retell,
     "imagekit": sign_imagekit,
+    "orb": sign_orb,
 }
 
 
