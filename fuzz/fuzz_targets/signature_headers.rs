@@ -42,6 +42,8 @@ fn targets() -> &'static [Target] {
             let mut headers = Vec::new();
             if let AuthConfig::Hmac(c) | AuthConfig::PublicKey(c) = &auth {
                 headers.push(c.header.clone());
+                // Alternative signature headers (Box, DocuSign): a few, not all 99 of DocuSign's.
+                headers.extend(c.also_headers.iter().take(3).cloned());
                 headers.extend(c.timestamp_header.clone());
                 let mut rest = c.signed.as_str();
                 while let Some(start) = rest.find("{header:") {

@@ -44,6 +44,7 @@ pub const NAMES: &[&str] = &[
     "auth0",
     "bitbucket",
     "bitbucket-server",
+    "box",
     "braintree",
     "brex",
     "buildkite",
@@ -59,6 +60,7 @@ pub const NAMES: &[&str] = &[
     "cryptlex",
     "customer-io",
     "discord",
+    "docusign",
     "easypost",
     "elevenlabs",
     "finch",
@@ -290,6 +292,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 hdr("X-Event-Key"),
             )
         },
+        // Box (box-sdk-gen `WebhooksManager.validate_message`): base64 HMAC-SHA256 of
+        // `{body}{box-delivery-timestamp}` keyed with the secret's text, in
+        // `box-signature-primary` (primary key) and `box-signature-secondary` (secondary key);
+        // configure both keys as secrets. The timestamp is RFC 3339; the SDK allows 10 minutes.
+        "box" => Preset {
+            delivery_id: hdr("box-delivery-id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    also_headers: vec!["box-signature-secondary".to_owned()],
+                    encoding: Encoding::Base64,
+                    signed: "{body}{timestamp}".to_owned(),
+                    timestamp_header: Some("box-delivery-timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::Rfc3339,
+                    tolerance_secs: 600,
+                    ..hmac("box-signature-primary")
+                }),
+                ptr("/trigger"),
+            )
+        },
         // Brex (developer.brex.com/docs/webhooks): Standard Webhooks headers; the secrets that
         // `GET /v1/webhooks/secrets` lists are base64 without `whsec_` (accepted either way),
         // two of them during a rotation.
@@ -447,6 +469,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("x-cio-signature")
                 }),
                 ptr("/metric"),
+            )
+        },
+        // DocuSign Connect with HMAC (developers.docusign.com/platform/webhooks/connect/validate):
+        // base64 HMAC-SHA256 of the body keyed with the secret's text, one header per active key:
+        // `X-DocuSign-Signature-1`, `-2`… (checked up to `-100`). No signed time; the event
+        // (`envelope-completed`…) is in the body.
+        "docusign" => Preset {
+            event_time: ptr("/generatedDateTime"),
+            ..base(
+                with(SignatureConfig {
+                    also_headers: (2..=100)
+                        .map(|n| format!("X-DocuSign-Signature-{n}"))
+                        .collect(),
+                    encoding: Encoding::Base64,
+                    ..hmac("X-DocuSign-Signature-1")
+                }),
+                ptr("/event"),
             )
         },
         // Discord interactions: Ed25519 over `{timestamp}{body}`, hex signature and hex public

@@ -1386,6 +1386,132 @@ fn orb_sdk_vector() {
 }
 
 #[test]
+fn box_sdk_vectors() {
+    // box-python-sdk-gen test/webhooks.py: the primary and secondary signatures of one
+    // delivery, each under its own key, timestamp `2020-01-01T00:00:00-07:00`.
+    let body = br#"{"type":"webhook_event","webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"Test.txt"}}"#;
+    let ts = ("box-delivery-timestamp", "2020-01-01T00:00:00-07:00");
+    let primary = (
+        "box-signature-primary",
+        "6TfeAW3A1PASkgboxxA5yqHNKOwFyMWuEXny/FPD5hI=",
+    );
+    let secondary = (
+        "box-signature-secondary",
+        "v+1CD1Jdo3muIcbpv5lxxgPglOqMfsNHPV899xWYydo=",
+    );
+    let vector = |key, headers| Vector {
+        now: 1_577_862_000,
+        ..hmac_vector(
+            "box",
+            "box-python-sdk-gen test/webhooks.py",
+            key,
+            headers,
+            body,
+        )
+    };
+    let only_primary = [ts, primary];
+    check(vector("SamplePrimaryKey", &only_primary));
+    // Both headers, as Box sends them: either key alone is enough, in either header.
+    let both = [ts, primary, secondary];
+    let v = vector("SamplePrimaryKey", &both);
+    let only_secondary = [ts, secondary];
+    assert_eq!(
+        run(&v, "SampleSecondaryKey", &only_secondary, body, v.now),
+        Ok(0)
+    );
+    assert_eq!(
+        run(&v, "SampleSecondaryKey", &only_secondary, &body[1..], v.now),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        run(&v, "SampleSecondaryKey", &[ts], body, v.now),
+        Err("missing_signature")
+    );
+    for key in ["SamplePrimaryKey", "SampleSecondaryKey"] {
+        assert_eq!(run(&v, key, &both, body, v.now), Ok(0), "{key}");
+    }
+    assert_eq!(
+        run(&v, "IncorrectKey", &both, body, v.now),
+        Err("invalid_signature")
+    );
+    // A garbled primary does not hide a valid secondary.
+    let garbled = [ts, ("box-signature-primary", "%%%"), secondary];
+    assert_eq!(run(&v, "SampleSecondaryKey", &garbled, body, v.now), Ok(0));
+    // The SDK refuses timestamps 20 minutes off either way.
+    assert_eq!(
+        run(&v, "SamplePrimaryKey", &both, body, v.now + 1200),
+        Err("stale_timestamp")
+    );
+    assert_eq!(
+        run(&v, "SamplePrimaryKey", &both, body, v.now - 1200),
+        Err("future_timestamp")
+    );
+    // The same test's non-ASCII deliveries, signed as Box sends them: the JSON text with
+    // `\u` escapes (the SDK escapes its decoded string to get these bytes back).
+    let escaped: [(&[u8], &str); 2] = [
+        (
+            br#"{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\u30b9\u30af\u30ea\u30fc\u30f3\u30b7\u30e7\u30c3\u30c8 2020-08-05.txt"}}"#,
+            "LV2uCu+5NJtIHrCXDYgZ0v/PP5THGRuegw3RtdnEyuE=",
+        ),
+        (
+            br#"{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\ud83d\ude00 2020-08-05.txt"}}"#,
+            "xF/SDZosX4le+v4A0Qn59sZhuD1RqY5KRUKzVMSbh0E=",
+        ),
+    ];
+    for (body, sig) in escaped {
+        let headers = [ts, ("box-signature-primary", sig)];
+        assert_eq!(
+            run(&v, "SamplePrimaryKey", &headers, body, v.now),
+            Ok(0),
+            "{sig}"
+        );
+    }
+}
+
+#[test]
+fn docusign_derived_vector_with_numbered_headers() {
+    // Derived from https://developers.docusign.com/platform/webhooks/connect/validate (base64
+    // HMAC-SHA256 of the whole body, one `X-DocuSign-Signature-N` header per active key),
+    // computed with Python's `hmac` module.
+    let body = br#"{"event":"envelope-completed","apiVersion":"v2.1","uri":"/restapi/v2.1/accounts/a1/envelopes/e1","retryCount":0,"configurationId":1,"generatedDateTime":"2023-11-14T22:13:20.0000000Z","data":{"accountId":"a1","envelopeId":"e1"}}"#;
+    let ours = "RFcUKU3BzL8EQW/1PeEMeEMoOHphl8vPAequuykvD08=";
+    // The same body under another key (`docusign-older-key`).
+    let older = "SOf8nS1gz1Jo9XuVz6Q1VY6Z+Di5ntEfjS//aRf98MU=";
+    let key = "docusign-hmac-key-example";
+    check(hmac_vector(
+        "docusign",
+        "derived",
+        key,
+        &[("X-DocuSign-Signature-1", ours)],
+        body,
+    ));
+    let v = hmac_vector("docusign", "derived", key, &[], body);
+    // Our key's signature in the second header, or in the hundredth.
+    let second = [
+        ("X-DocuSign-Signature-1", older),
+        ("X-DocuSign-Signature-2", ours),
+    ];
+    assert_eq!(run(&v, key, &second, body, v.now), Ok(0));
+    let far = [
+        ("X-DocuSign-Signature-1", older),
+        ("X-DocuSign-Signature-100", ours),
+    ];
+    assert_eq!(run(&v, key, &far, body, v.now), Ok(0));
+    let beyond = [
+        ("X-DocuSign-Signature-1", older),
+        ("X-DocuSign-Signature-101", ours),
+    ];
+    assert_eq!(run(&v, key, &beyond, body, v.now), Err("invalid_signature"));
+    // Only another header than the first: still found.
+    let only_second = [("X-DocuSign-Signature-2", ours)];
+    assert_eq!(run(&v, key, &only_second, body, v.now), Ok(0));
+    assert_eq!(
+        run(&v, key, &[("X-DocuSign-Signature-3", older)], body, v.now),
+        Err("invalid_signature")
+    );
+}
+
+#[test]
 fn the_providers_page_lists_every_preset_once() {
     // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
     // paragraph states the total.

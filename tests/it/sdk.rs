@@ -666,6 +666,18 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             private: None,
         },
         Case {
+            content_type: "application/json",
+            provider: "box",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"type": "webhook_event", "id": n, "created_at": "2026-11-23T12:00:00-07:00", "trigger": "FILE.UPLOADED",
+                "webhook": {"id": "1"}, "source": {"id": "2", "type": "file", "name": "Test.txt"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.box.FILE.UPLOADED".into(),
+            private: None,
+        },
+        Case {
             content_type: "application/x-www-form-urlencoded",
             provider: "braintree",
             secret: random(),

@@ -10,7 +10,7 @@ Reads one JSON object from stdin and prints one JSON object:
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
+Twilio, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
 `standardwebhooks` dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch
 with `svix`, the reference libraries of the scheme they send) the headers (for Adyen and
 Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
@@ -418,6 +418,26 @@ def sign_orb(r):
     return headers, "orb-billing webhooks.verify_signature (oracle)", ok
 
 
+def sign_box(r):
+    """The configured secret is the secondary key: the primary header is signed with another
+    key, so the gateway must find the signature in `box-signature-secondary`."""
+    from box_sdk_gen.internal.utils import compute_webhook_signature
+    from box_sdk_gen.managers.webhooks import WebhooksManager
+
+    offset = datetime.timezone(datetime.timedelta(hours=-7))
+    headers = {
+        "box-delivery-id": r["msg_id"],
+        "box-delivery-timestamp": when(r["timestamp"]).astimezone(offset).isoformat(),
+        "box-signature-algorithm": "HmacSHA256",
+        "box-signature-version": "1",
+    }
+    primary_key = "primary-" + r["msg_id"]
+    headers["box-signature-primary"] = compute_webhook_signature(r["body"], headers, primary_key)
+    headers["box-signature-secondary"] = compute_webhook_signature(r["body"], headers, r["secret"])
+    ok = WebhooksManager.validate_message(r["body"], headers, primary_key, secondary_key=r["secret"])
+    return headers, "box-sdk-gen compute_webhook_signature", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -454,6 +474,7 @@ SIGNERS = {
     "retell": sign_retell,
     "imagekit": sign_imagekit,
     "orb": sign_orb,
+    "box": sign_box,
 }
 
 

@@ -151,6 +151,8 @@ pub enum VerifierConfigError {
     TwoTimestamps,
     #[error("set exactly one of `header` and `form_field` (where the signature is)")]
     SignaturePlace,
+    #[error("`also_headers` needs `header` (signatures in headers), not `form_field`")]
+    AlsoHeadersWithoutHeader,
     #[error("auth type `{kind}` does not take algorithm `{algorithm:?}`")]
     WrongAlgorithm {
         kind: &'static str,
@@ -401,6 +403,11 @@ pub struct SignatureConfig {
     /// Form field of an `application/x-www-form-urlencoded` body carrying the signature,
     /// instead of a header (Braintree's `bt_signature`).
     pub form_field: Option<String>,
+    /// More headers that may carry signatures in the same layout as `header` (Box's
+    /// `box-signature-secondary`, DocuSign's `X-DocuSign-Signature-2`…, one per active key):
+    /// every one present is checked against every secret; one valid signature is enough.
+    #[serde(default)]
+    pub also_headers: Vec<String>,
     #[serde(default)]
     pub algorithm: Algorithm,
     #[serde(default)]
@@ -456,6 +463,7 @@ impl SignatureConfig {
         SignatureConfig {
             header: header.to_owned(),
             form_field: None,
+            also_headers: Vec::new(),
             algorithm: Algorithm::Sha256,
             encoding: Encoding::Hex,
             prefix: String::new(),
@@ -1047,6 +1055,14 @@ mod tests {
             check(&plain, &["k"], &headers, "{}", 0),
             Err("invalid_signature")
         );
+        // Alternative headers hold signatures; a form field has none.
+        let with_form = AuthConfig::Hmac(SignatureConfig {
+            form_field: Some("sig".to_owned()),
+            also_headers: vec!["X-Sig-2".to_owned()],
+            ..hmac("")
+        });
+        let err = Verifier::new(&with_form, secrets(&["k"]), None).expect_err("form");
+        assert!(err.to_string().contains("`also_headers` needs `header`"));
         // Where the signature is must be said exactly once.
         for (header, field) in [("", None), ("X-Sig", Some("sig"))] {
             let auth = AuthConfig::Hmac(SignatureConfig {

@@ -18,6 +18,8 @@ use crate::ingest::intake::Inbound;
 #[derive(Debug)]
 pub(super) struct SignatureVerifier {
     place: SignaturePlace,
+    /// Other headers that may carry signatures (`also_headers`), checked like `place`.
+    also_headers: Vec<HeaderName>,
     encoding: Encoding,
     layout: Layout,
     /// Each signature item starts with a key id ended by this (Braintree's `<public key>|`).
@@ -178,8 +180,16 @@ impl SignatureVerifier {
             (true, Some(field)) if !field.is_empty() => SignaturePlace::FormField(field.clone()),
             _ => return Err(VerifierConfigError::SignaturePlace),
         };
+        if !c.also_headers.is_empty() && !matches!(place, SignaturePlace::Header(_)) {
+            return Err(VerifierConfigError::AlsoHeadersWithoutHeader);
+        }
         Ok(SignatureVerifier {
             place,
+            also_headers: c
+                .also_headers
+                .iter()
+                .map(|h| header_name(h))
+                .collect::<Result<_, _>>()?,
             encoding: c.encoding,
             layout,
             key_id_separator: c
@@ -204,19 +214,21 @@ impl SignatureVerifier {
     /// Checks the request; returns the index of the matching key.
     pub(super) fn verify(&self, inbound: &Inbound, now_unix: i64) -> Result<usize, AuthError> {
         let missing = || AuthError::MissingSignature(self.place.clone());
-        let raw: std::borrow::Cow<'_, [u8]> = match &self.place {
-            SignaturePlace::Header(h) => inbound
-                .headers
-                .get(h)
-                .ok_or_else(missing)?
-                .as_bytes()
-                .into(),
+        let raw: Vec<std::borrow::Cow<'_, [u8]>> = match &self.place {
+            SignaturePlace::Header(h) => std::iter::once(h)
+                .chain(&self.also_headers)
+                .filter_map(|h| inbound.headers.get(h))
+                .map(|v| v.as_bytes().into())
+                .collect(),
             SignaturePlace::FormField(f) => form_field(&inbound.body, f)
-                .ok_or_else(missing)?
-                .into_bytes()
-                .into(),
+                .map(|v| v.into_bytes().into())
+                .into_iter()
+                .collect(),
         };
-        let extracted = self.extract(&raw)?;
+        if raw.is_empty() {
+            return Err(missing());
+        }
+        let extracted = self.extract_every(&raw)?;
         let signatures = self.decode_all(&extracted.candidates)?;
         let timestamp = match &self.timestamp {
             Some(rule) if !matches!(rule.source, TimestampSource::Body(_)) => {
@@ -317,6 +329,34 @@ impl SignatureVerifier {
                 Ok(((*name).to_owned(), value))
             })
             .collect()
+    }
+
+    /// The candidates of every signature header present; one that does not parse is skipped
+    /// when another does (its error is reported when none does).
+    fn extract_every<'a>(
+        &self,
+        raw: &'a [std::borrow::Cow<'a, [u8]>],
+    ) -> Result<Extracted<'a>, AuthError> {
+        let mut all = Extracted {
+            candidates: Vec::new(),
+            timestamp: None,
+        };
+        let mut first_error = None;
+        for value in raw {
+            match self.extract(value) {
+                Ok(found) => {
+                    all.candidates.extend(found.candidates);
+                    all.timestamp = all.timestamp.or(found.timestamp);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match (all.candidates.is_empty(), first_error) {
+            (true, Some(e)) => Err(e),
+            _ => Ok(all),
+        }
     }
 
     fn extract<'a>(&self, raw: &'a [u8]) -> Result<Extracted<'a>, AuthError> {
