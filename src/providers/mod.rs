@@ -56,6 +56,7 @@ pub const NAMES: &[&str] = &[
     "circleci",
     "clerk",
     "clickup",
+    "cloudinary",
     "coinbase-commerce",
     "cryptlex",
     "customer-io",
@@ -86,6 +87,7 @@ pub const NAMES: &[&str] = &[
     "liveblocks",
     "mailgun",
     "modern-treasury",
+    "moralis",
     "mux",
     "okta",
     "onfido",
@@ -98,6 +100,7 @@ pub const NAMES: &[&str] = &[
     "postmark",
     "pusher",
     "razorpay",
+    "recharge",
     "render",
     "replicate",
     "resend",
@@ -438,6 +441,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("svix-id"),
             ..base(with(standard_webhooks("svix")), ptr("/type"))
         },
+        // Cloudinary (cloudinary `utils.verify_notification_signature`): `X-Cld-Signature`, hex
+        // SHA-1 (a plain hash, not HMAC) of `{body}{X-Cld-Timestamp}{api secret}`; the SDK
+        // accepts timestamps up to 2 hours old and checks none ahead. Accounts set to SHA-256
+        // signatures override `algorithm = "hash_sha256"`.
+        "cloudinary" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::HashSha1,
+                signed: "{body}{timestamp}{secret}".to_owned(),
+                timestamp_header: Some("X-Cld-Timestamp".to_owned()),
+                tolerance_secs: 7200,
+                limit_future: false,
+                ..hmac("X-Cld-Signature")
+            }),
+            ptr("/notification_type"),
+        ),
         // Coinbase Commerce: `X-CC-Webhook-Signature`, hex HMAC-SHA256 of the body
         // (coinbase-commerce `Webhook.construct_event`); the event is wrapped in the delivery.
         "coinbase-commerce" => Preset {
@@ -780,6 +798,18 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
         // the body, so none is assumed (set `delivery_id` to dedup).
         "modern-treasury" => base(with(hmac("X-Signature")), ptr("/event")),
+        // Moralis Streams (moralis `Streams.verifySignature`): `x-signature: 0x<hex>`,
+        // Keccak-256 (a plain hash) of the JSON body followed by the streams secret. A stream
+        // delivery has no event type of its own: `tag` is the stream's label.
+        "moralis" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::HashKeccak256,
+                prefix: "0x".to_owned(),
+                signed: "{body}{secret}".to_owned(),
+                ..hmac("x-signature")
+            }),
+            ptr("/tag"),
+        ),
         // Mux: `mux-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`; @mux/mux-node allows
         // 300 s into the past and any time ahead.
         "mux" => Preset {
@@ -943,6 +973,17 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/created_at"),
             ..base(with(hmac("X-Razorpay-Signature")), ptr("/event"))
         },
+        // Recharge (developer.rechargepayments.com/2021-11/webhooks_explained):
+        // `X-Recharge-Hmac-Sha256`, hex SHA-256 (a plain hash, despite the name) of the API
+        // client secret followed by the body; the topic is in `X-Recharge-Topic`.
+        "recharge" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::HashSha256,
+                signed: "{secret}{body}".to_owned(),
+                ..hmac("X-Recharge-Hmac-Sha256")
+            }),
+            hdr("X-Recharge-Topic"),
+        ),
         // Render (render.com/docs/webhooks): Standard Webhooks headers and `whsec_` secrets;
         // `{type, timestamp, data}`.
         "render" => Preset {

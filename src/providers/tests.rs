@@ -1512,6 +1512,78 @@ fn docusign_derived_vector_with_numbered_headers() {
 }
 
 #[test]
+fn keyed_plain_hash_vectors() {
+    // Cloudinary: cloudinary (PyPI) `utils.verify_notification_signature` accepted this (its
+    // clock set to the timestamp) and refused it with a changed body: SHA-1 of
+    // body + timestamp + API secret.
+    let cld_body = br#"{"notification_type":"upload","timestamp":"2023-11-14T22:13:20+00:00","public_id":"sample","version":1700000000}"#;
+    let cld = hmac_vector(
+        "cloudinary",
+        "cloudinary verify_notification_signature",
+        "cloudinary-api-secret-example",
+        &[
+            ("X-Cld-Timestamp", "1700000000"),
+            (
+                "X-Cld-Signature",
+                "956bf4626befdd8de25247c42bb23ca3b83e4ff6",
+            ),
+        ],
+        cld_body,
+    );
+    // The SDK's window: 2 hours into the past.
+    assert_eq!(
+        run(&cld, cld.key, cld.headers, cld_body, cld.now + 7200),
+        Ok(0)
+    );
+    check(cld);
+    // Moralis: moralis (npm) `Streams.verifySignature` accepted this and refused a changed
+    // body: `0x` + hex Keccak-256 of body + streams secret.
+    check(hmac_vector(
+        "moralis",
+        "moralis Streams.verifySignature",
+        "moralis-streams-secret-example",
+        &[(
+            "x-signature",
+            "0x36a6078757f65c247d6473fed16939973911613119a17b281e24b4e22bbd60fa",
+        )],
+        br#"{"confirmed":true,"chainId":"0x1","abi":[],"streamId":"s1","tag":"demo","retries":0,"block":{"number":"1","hash":"0xab","timestamp":"1700000000"},"logs":[],"txs":[]}"#,
+    ));
+    // Recharge, derived from https://developer.rechargepayments.com/2021-11/webhooks_explained:
+    // hex SHA-256 of client secret + body, computed with Python's `hashlib`.
+    check(hmac_vector(
+        "recharge",
+        "derived",
+        "recharge-client-secret-example",
+        &[(
+            "X-Recharge-Hmac-Sha256",
+            "15b3d1bb32b8fb456aa6ab85ad4d8342d4a05d25da3f811717e4b13f07f3740b",
+        )],
+        br#"{"subscription":{"id":1,"status":"active"}}"#,
+    ));
+}
+
+#[test]
+fn cloudinary_sha256_accounts_override_the_algorithm() {
+    // cloudinary `verify_notification_signature(..., algorithm="sha256")` accepted this: the
+    // same delivery as above under an account set to SHA-256.
+    let body = br#"{"notification_type":"upload","timestamp":"2023-11-14T22:13:20+00:00","public_id":"sample","version":1700000000}"#;
+    let mut c = signature_config("cloudinary");
+    c.algorithm = Algorithm::HashSha256;
+    let secrets = vec![Secret::new(b"cloudinary-api-secret-example".to_vec())];
+    let verifier = Verifier::new(&AuthConfig::Hmac(c), secrets, None).expect("verifier");
+    let mut map = HeaderMap::new();
+    map.insert("x-cld-timestamp", "1700000000".parse().expect("value"));
+    map.insert(
+        "x-cld-signature",
+        "64e588752ffc31d85973530ae4e4e104f4eddf87e98d75ab03bcecc908f75933"
+            .parse()
+            .expect("value"),
+    );
+    let inbound = Inbound::new(map, Bytes::copy_from_slice(body), None);
+    assert!(verifier.verify(inbound, 1_700_000_000).is_ok());
+}
+
+#[test]
 fn the_providers_page_lists_every_preset_once() {
     // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
     // paragraph states the total.

@@ -57,6 +57,7 @@ const NODE_PROVIDERS: &[&str] = &[
     "terra",
     "cashfree",
     "viber",
+    "moralis",
 ];
 
 fn run_oracle(program: PathBuf, script: &str, request: &Value) -> Value {
@@ -675,6 +676,27 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             .to_string(),
             headers: vec![],
             topic: "webhooks.box.FILE.UPLOADED".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "cloudinary",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"notification_type": "upload", "public_id": n, "version": now}).to_string(),
+            headers: vec![],
+            topic: "webhooks.cloudinary.upload".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "moralis",
+            secret: random(),
+            extra: String::new(),
+            // The SDK re-serializes the parsed body with JSON.stringify: this is that text.
+            body: json!({"confirmed": true, "chainId": "0x1", "streamId": n, "tag": "transfers", "block": {"number": "1"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.moralis.transfers".into(),
             private: None,
         },
         Case {

@@ -8,7 +8,7 @@
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
 // (@workos-inc/node), Pusher (pusher Token.sign). These only verify, so the body is signed with
 // node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
-// Liveblocks, LINE, Webflow, Terra, Cashfree, Viber.
+// Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, Moralis.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
@@ -27,6 +27,9 @@ import { validateSignature as lineValidate } from "@line/bot-sdk";
 import { WebflowClient } from "webflow-api";
 import { verifyTerraWebhookSignature } from "terra-api";
 import { Cashfree, CFEnvironment } from "cashfree-pg";
+import Moralis from "moralis";
+// Keccak-256 from the library the moralis SDK itself hashes with (one of its dependencies).
+import { keccak256 } from "ethereumjs-util";
 import { createRequire } from "node:module";
 
 // viber-bot exposes its validator only as a CommonJS file.
@@ -156,6 +159,13 @@ const signers = {
     const cashfree = new Cashfree(CFEnvironment.SANDBOX, "oracle", r.secret);
     const ok = await accepts(() => cashfree.PGVerifyWebhookSignature(signature, r.body, ts));
     return { headers: { "x-webhook-timestamp": ts, "x-webhook-signature": signature }, sdk: "cashfree-pg PGVerifyWebhookSignature (oracle)", sdk_accepts: ok };
+  },
+  async moralis(r) {
+    // A keyed plain hash: Keccak-256 of the JSON text followed by the streams secret.
+    const signature = "0x" + keccak256(Buffer.from(r.body + r.secret, "utf8")).toString("hex");
+    if (!Moralis.Core.isStarted) await Moralis.start({ streamsSecret: r.secret });
+    const ok = await accepts(() => Moralis.Streams.verifySignature({ body: JSON.parse(r.body), signature }));
+    return { headers: { "x-signature": signature }, sdk: "moralis Streams.verifySignature (oracle)", sdk_accepts: ok };
   },
   async viber(r) {
     const signature = hmacHex(r.secret, r.body);

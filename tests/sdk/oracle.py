@@ -15,7 +15,7 @@ Twilio, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and L
 with `svix`, the reference libraries of the scheme they send) the headers (for Adyen and
 Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
 (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
-Finch, Stream, ElevenLabs, ImageKit, Orb) the signature is made with a general crypto library and the
+Finch, Stream, ElevenLabs, ImageKit, Orb, Cloudinary) the signature is made with a general crypto library and the
 official verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept
 the same request.
 """
@@ -438,6 +438,18 @@ def sign_box(r):
     return headers, "box-sdk-gen compute_webhook_signature", ok
 
 
+def sign_cloudinary(r):
+    """A keyed plain hash: SHA-1 of body + timestamp + API secret (the account default)."""
+    import cloudinary
+    from cloudinary.utils import verify_notification_signature
+
+    ts = str(r["timestamp"])
+    sig = hashlib.sha1(f"{r['body']}{ts}{r['secret']}".encode()).hexdigest()
+    cloudinary.config(api_secret=r["secret"])
+    ok = verify_notification_signature(r["body"], ts, sig)
+    return {"X-Cld-Timestamp": ts, "X-Cld-Signature": sig}, "cloudinary verify_notification_signature (oracle)", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -475,6 +487,7 @@ SIGNERS = {
     "imagekit": sign_imagekit,
     "orb": sign_orb,
     "box": sign_box,
+    "cloudinary": sign_cloudinary,
 }
 
 

@@ -51,6 +51,13 @@ pub enum Algorithm {
     RsaPkcs1Sha1,
     /// RSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (`PS256`).
     RsaPssSha256,
+    /// Plain SHA-1 (not HMAC) of a recipe that includes the secret (`{secret}`): Cloudinary.
+    HashSha1,
+    /// Plain SHA-256 of a recipe that includes the secret: Recharge, Cloudinary.
+    HashSha256,
+    /// Plain Keccak-256 (Ethereum's, not SHA3-256) of a recipe that includes the secret:
+    /// Moralis.
+    HashKeccak256,
 }
 
 impl Algorithm {
@@ -59,6 +66,20 @@ impl Algorithm {
             self,
             Algorithm::Sha1 | Algorithm::Sha256 | Algorithm::Sha512
         )
+    }
+
+    /// A plain hash over content that includes the secret (the `{secret}` recipe part).
+    pub fn is_keyed_hash(self) -> bool {
+        matches!(
+            self,
+            Algorithm::HashSha1 | Algorithm::HashSha256 | Algorithm::HashKeccak256
+        )
+    }
+
+    /// Whether secrets are shared with the provider (`type = "hmac"`) rather than the
+    /// provider's public keys.
+    pub fn is_shared_secret(self) -> bool {
+        self.is_hmac() || self.is_keyed_hash()
     }
 
     fn label(self) -> &'static str {
@@ -72,6 +93,9 @@ impl Algorithm {
             Algorithm::RsaPkcs1Sha512 => "rsa-pkcs1-sha512",
             Algorithm::RsaPkcs1Sha1 => "rsa-pkcs1-sha1",
             Algorithm::RsaPssSha256 => "rsa-pss-sha256",
+            Algorithm::HashSha1 => "hash-sha1",
+            Algorithm::HashSha256 => "hash-sha256",
+            Algorithm::HashKeccak256 => "hash-keccak256",
         }
     }
 }
@@ -151,6 +175,10 @@ pub enum VerifierConfigError {
     TwoTimestamps,
     #[error("set exactly one of `header` and `form_field` (where the signature is)")]
     SignaturePlace,
+    #[error("algorithm `{0:?}` is a plain hash: its signed recipe must include {{secret}}, in `signed` and in every `also_signed`")]
+    KeyedHashWithoutSecret(Algorithm),
+    #[error("{{secret}} may appear in a signed recipe only with a plain-hash algorithm (`hash_sha1`, `hash_sha256`, `hash_keccak256`), never with `{0:?}`")]
+    SecretInRecipe(Algorithm),
     #[error("`also_headers` needs `header` (signatures in headers), not `form_field`")]
     AlsoHeadersWithoutHeader,
     #[error("auth type `{kind}` does not take algorithm `{algorithm:?}`")]
@@ -292,7 +320,7 @@ impl Verifier {
                     AuthConfig::Hmac(_) => ("hmac", true),
                     _ => ("public_key", false),
                 };
-                if c.algorithm.is_hmac() != wants_hmac {
+                if c.algorithm.is_shared_secret() != wants_hmac {
                     return Err(VerifierConfigError::WrongAlgorithm {
                         kind,
                         algorithm: c.algorithm,
@@ -376,7 +404,8 @@ fn header_name(name: &str) -> Result<HeaderName, VerifierConfigError> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AuthConfig {
-    /// An HMAC of (parts of) the request, sent in a header. Secrets are shared keys.
+    /// An HMAC of (parts of) the request, sent in a header, or a plain hash of content that
+    /// includes the secret (`hash_*` algorithms). Secrets are shared keys.
     Hmac(SignatureConfig),
     /// A public-key signature (Ed25519, ECDSA P-256, RSA), sent in a header. Secrets are the
     /// provider's public keys.
@@ -829,6 +858,81 @@ mod tests {
             check(&auth, &["k"], &headers, "{}", 1_577_862_000),
             Ok(Some(0))
         );
+    }
+
+    #[test]
+    fn keyed_plain_hashes_put_the_secret_where_the_recipe_says() {
+        let auth = |algorithm, signed: &str| {
+            AuthConfig::Hmac(SignatureConfig {
+                algorithm,
+                signed: signed.to_owned(),
+                ..hmac("X-Sig")
+            })
+        };
+        // Computed with Python's hashlib: sha256(b"k{}"), sha1(b"{}k").
+        let sha256 = "07cb9a0b2be7b75767c103f5d370b366cfc3072d67c592a4fb6fcd1408d36934";
+        let sha1 = "361becec674aa8043b76aed2fec7d6107b2e7fd2";
+        let before = auth(Algorithm::HashSha256, "{secret}{body}");
+        let after = auth(Algorithm::HashSha1, "{body}{secret}");
+        assert_eq!(
+            check(&before, &["x", "k"], &[("X-Sig", sha256)], "{}", 0),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            check(&after, &["k"], &[("X-Sig", sha1)], "{}", 0),
+            Ok(Some(0))
+        );
+        // Where the secret goes matters.
+        assert_eq!(
+            check(&after, &["k"], &[("X-Sig", sha256)], "{}", 0),
+            Err("invalid_signature")
+        );
+        // The hash of the content without the secret proves nothing and is refused.
+        let unkeyed = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+        assert_eq!(
+            check(&before, &["k"], &[("X-Sig", unkeyed)], "{}", 0),
+            Err("invalid_signature")
+        );
+        // `sign` makes what `verify` accepts, and errors never show the secret.
+        let v = Verifier::new(&before, secrets(&["top-secret-value"]), None).expect("v");
+        let signed = v.sign(b"{}", 0, &[]).expect("sign");
+        let headers: Vec<(&str, &str)> = signed
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            check(&before, &["top-secret-value"], &headers, "{}", 0),
+            Ok(Some(0))
+        );
+        let err = v
+            .verify(inbound(&[("X-Sig", sha256)], "{}"), 0)
+            .expect_err("mismatch");
+        assert!(!format!("{err} {err:?} {v:?}").contains("top-secret"));
+        assert_eq!(&*v.label, "hash-sha256:x-sig");
+        // A plain hash without {secret} would be unkeyed; {secret} in an HMAC recipe is refused.
+        let refused = |auth: AuthConfig| {
+            Verifier::new(&auth, secrets(&["k"]), None)
+                .expect_err("refused")
+                .to_string()
+        };
+        assert!(refused(auth(Algorithm::HashSha256, "{body}")).contains("must include {secret}"));
+        assert!(
+            refused(auth(Algorithm::Sha256, "{secret}{body}")).contains("only with a plain-hash")
+        );
+        let alt_without = AuthConfig::Hmac(SignatureConfig {
+            algorithm: Algorithm::HashKeccak256,
+            signed: "{body}{secret}".to_owned(),
+            also_signed: vec!["{body}".to_owned()],
+            ..hmac("X-Sig")
+        });
+        assert!(refused(alt_without).contains("every `also_signed`"));
+        // Plain hashes take shared secrets, not public keys.
+        let as_public = AuthConfig::PublicKey(SignatureConfig {
+            algorithm: Algorithm::HashSha1,
+            signed: "{body}{secret}".to_owned(),
+            ..hmac("X-Sig")
+        });
+        assert!(refused(as_public).contains("does not take algorithm"));
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub(super) struct SignatureVerifier {
     recipe: Vec<Part>,
     /// Other signed contents also accepted (`also_signed`), made of the same placeholders.
     alternatives: Vec<Vec<Part>>,
+    /// Where `{secret}` is in `recipe`, then in each alternative (keyed plain hashes only).
+    secret_slots: Vec<Vec<usize>>,
     timestamp: Option<TimestampRule>,
     /// The URL the provider calls, for recipes that sign it (`{url}`).
     public_url: Option<String>,
@@ -87,6 +89,9 @@ enum Part {
     FormParams,
     /// The (decoded) value of one form field of the body: Braintree's `bt_payload`.
     FormField(String),
+    /// The secret itself, for keyed plain hashes (Recharge's `{secret}{body}`). Filled in per
+    /// key by `Keys`; never part of anything logged.
+    Secret,
 }
 
 /// What the signature header yielded: encoded signature candidates and, for `Fields`, the
@@ -172,6 +177,15 @@ impl SignatureVerifier {
             }
             None => None,
         };
+        for parts in std::iter::once(&recipe).chain(&alternatives) {
+            match (c.algorithm.is_keyed_hash(), parts.contains(&Part::Secret)) {
+                (true, false) => {
+                    return Err(VerifierConfigError::KeyedHashWithoutSecret(c.algorithm))
+                }
+                (false, true) => return Err(VerifierConfigError::SecretInRecipe(c.algorithm)),
+                _ => {}
+            }
+        }
         if recipe.contains(&Part::Url) && public_url.is_none() {
             return Err(VerifierConfigError::PublicUrlMissing);
         }
@@ -197,6 +211,10 @@ impl SignatureVerifier {
                 .as_ref()
                 .filter(|s| !s.is_empty())
                 .map(|s| s.as_bytes().to_vec()),
+            secret_slots: std::iter::once(&recipe)
+                .chain(&alternatives)
+                .map(|r| secret_slots(r))
+                .collect(),
             recipe,
             alternatives,
             timestamp,
@@ -251,7 +269,8 @@ impl SignatureVerifier {
         };
         let fields = self.form_fields(&inbound.body)?;
         let mut matched = None;
-        for recipe in std::iter::once(&self.recipe).chain(&self.alternatives) {
+        let recipes = std::iter::once(&self.recipe).chain(&self.alternatives);
+        for (recipe, slots) in recipes.zip(&self.secret_slots) {
             for url in &urls {
                 let parts = self.signed_parts(
                     recipe,
@@ -261,7 +280,8 @@ impl SignatureVerifier {
                     &form,
                     &fields,
                 )?;
-                if let (Some(i), None) = (self.keys.find(&parts, &signatures), matched) {
+                let found = self.keys.find(&parts, slots, &signatures);
+                if let (Some(i), None) = (found, matched) {
                     matched = Some(i);
                 }
             }
@@ -510,6 +530,8 @@ impl SignatureVerifier {
                         AuthError::MissingSignedPart(SignaturePlace::FormField(name.clone()))
                     }),
                 Part::Literal(bytes) => Ok(bytes.as_slice()),
+                // `Keys` hashes the secret here (see `secret_slots`).
+                Part::Secret => Ok(&[][..]),
                 Part::Body => Ok(&inbound.body[..]),
                 Part::Timestamp => Ok(timestamp),
                 Part::Method => Ok(inbound.method.as_str().as_bytes()),
@@ -581,7 +603,13 @@ impl SignatureVerifier {
         let parts = self
             .signed_parts(&self.recipe, &inbound, ts_bytes, url.as_deref(), &form, &[])
             .map_err(|e| e.to_string())?;
-        let mac = self.keys.sign(&parts).ok_or("no key to sign with")?;
+        let mac = self
+            .keys
+            .sign(
+                &parts,
+                self.secret_slots.first().map_or(&[][..], Vec::as_slice),
+            )
+            .ok_or("no key to sign with")?;
         let encoded = match self.encoding {
             Encoding::Hex => hex::encode(mac),
             Encoding::Base64 => base64::engine::general_purpose::STANDARD.encode(mac),
@@ -675,6 +703,16 @@ impl TimestampRule {
     }
 }
 
+/// Where a recipe's `{secret}` parts are, for keyed plain hashes.
+fn secret_slots(recipe: &[Part]) -> Vec<usize> {
+    recipe
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| **p == Part::Secret)
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// Seconds since the epoch of a timestamp written in `format`, or `None` if it is not one.
 /// Sub-second parts are dropped (the window counts whole seconds).
 fn unix_seconds(format: TimestampFormat, text: &str) -> Option<i64> {
@@ -764,13 +802,15 @@ fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
             "method" => Part::Method,
             "url" => Part::Url,
             "form_params" => Part::FormParams,
+            "secret" => Part::Secret,
             _ => match (name.strip_prefix("header:"), name.strip_prefix("form:")) {
                 (Some(h), _) => Part::Header(header_name(h)?),
                 (_, Some(f)) if !f.is_empty() => Part::FormField(f.to_owned()),
                 _ => {
                     return Err(err(format!(
                         "unknown placeholder `{{{name}}}` (use {{body}}, {{timestamp}}, \
-                         {{method}}, {{url}}, {{form_params}}, {{header:Name}} or {{form:name}})"
+                         {{method}}, {{url}}, {{form_params}}, {{secret}}, {{header:Name}} or \
+                         {{form:name}})"
                     )));
                 }
             },
