@@ -6,7 +6,8 @@
 //! delivery. GET handshakes (Okta, X) carry no signature: Okta's is a plain echo, and X's CRC
 //! answer is an HMAC of the token with the source's secret, so tokens are limited to the
 //! characters X uses; such a token can never also be a JSON object or array, which keeps the
-//! answer from being usable as a signature for a forged delivery.
+//! answer from being usable as a signature for a forged delivery. Worldline's is a plain echo
+//! too, as text, limited to characters that no browser reads as markup.
 
 use hmac::{Hmac, Mac};
 use hyper::header::HeaderMap;
@@ -37,6 +38,9 @@ pub enum HandshakeKind {
     OktaVerification,
     /// X (Twitter) CRC: `GET ?crc_token=…`, answered `{"response_token": "sha256=<b64>"}`.
     XCrc,
+    /// Worldline (and other GCS platforms) endpoint verification: `GET` with
+    /// `X-GCS-Webhooks-Endpoint-Verification`, whose value is echoed as text.
+    WorldlineVerification,
 }
 
 /// A handshake ready to answer, keyed at start-up when it needs the secret.
@@ -58,8 +62,16 @@ impl std::fmt::Debug for Handshake {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub status: StatusCode,
-    /// JSON body, or `None` for an empty body.
-    pub body: Option<Value>,
+    pub body: ReplyBody,
+}
+
+/// What a handshake answer carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyBody {
+    Empty,
+    Json(Value),
+    /// Sent as `text/plain; charset=utf-8` with `X-Content-Type-Options: nosniff`.
+    Text(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,13 +80,17 @@ pub enum HandshakeError {
     Missing(&'static str),
     #[error("`crc_token` must be 1 to 128 letters, digits or `-_=+/.`")]
     BadCrcToken,
+    #[error(
+        "`X-GCS-Webhooks-Endpoint-Verification` must be 1 to 256 letters, digits or `-._~+/=`"
+    )]
+    BadEchoValue,
 }
 
 impl HandshakeError {
     pub fn code(&self) -> &'static str {
         match self {
             HandshakeError::Missing(_) => "invalid_handshake",
-            HandshakeError::BadCrcToken => "invalid_handshake",
+            HandshakeError::BadCrcToken | HandshakeError::BadEchoValue => "invalid_handshake",
         }
     }
 }
@@ -101,7 +117,9 @@ impl Handshake {
     pub fn is_get(&self) -> bool {
         matches!(
             self.kind,
-            HandshakeKind::OktaVerification | HandshakeKind::XCrc
+            HandshakeKind::OktaVerification
+                | HandshakeKind::XCrc
+                | HandshakeKind::WorldlineVerification
         )
     }
 
@@ -129,26 +147,26 @@ impl Handshake {
         match self.kind {
             HandshakeKind::SlackUrlVerification if text("type") == Some("url_verification") => {
                 let challenge = field("challenge").map(crate::base::json::to_serde);
-                ok(Some(json!({ "challenge": challenge })))
+                ok(ReplyBody::Json(json!({ "challenge": challenge })))
             }
             HandshakeKind::ZoomUrlValidation
                 if text("event") == Some("endpoint.url_validation") =>
             {
                 let plain = field("payload")?.get("plainToken")?.as_str()?;
                 let encrypted = hex::encode(self.hmac(plain.as_bytes()));
-                ok(Some(
+                ok(ReplyBody::Json(
                     json!({ "plainToken": plain, "encryptedToken": encrypted }),
                 ))
             }
             HandshakeKind::DiscordPing if field("type").and_then(|v| v.as_u64()) == Some(1) => {
-                ok(Some(json!({ "type": 1 })))
+                ok(ReplyBody::Json(json!({ "type": 1 })))
             }
             HandshakeKind::XeroIntentToReceive
                 if field("events")
                     .and_then(|v| v.as_array())
                     .is_some_and(|a| a.is_empty()) =>
             {
-                ok(None)
+                ok(ReplyBody::Empty)
             }
             _ => None,
         }
@@ -170,7 +188,7 @@ impl Handshake {
                     ))?;
                 Ok(Reply {
                     status: StatusCode::OK,
-                    body: Some(json!({ "verification": challenge })),
+                    body: ReplyBody::Json(json!({ "verification": challenge })),
                 })
             }
             HandshakeKind::XCrc => {
@@ -187,7 +205,24 @@ impl Handshake {
                     base64::engine::general_purpose::STANDARD.encode(self.hmac(token.as_bytes()));
                 Ok(Reply {
                     status: StatusCode::OK,
-                    body: Some(json!({ "response_token": format!("sha256={digest}") })),
+                    body: ReplyBody::Json(json!({ "response_token": format!("sha256={digest}") })),
+                })
+            }
+            HandshakeKind::WorldlineVerification => {
+                let value = headers
+                    .get("x-gcs-webhooks-endpoint-verification")
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or(HandshakeError::Missing(
+                        "X-GCS-Webhooks-Endpoint-Verification header",
+                    ))?;
+                // Echoed as is, so only characters that cannot start markup or a script.
+                let safe = |b: u8| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b);
+                if value.is_empty() || value.len() > 256 || !value.bytes().all(safe) {
+                    return Err(HandshakeError::BadEchoValue);
+                }
+                Ok(Reply {
+                    status: StatusCode::OK,
+                    body: ReplyBody::Text(value.to_owned()),
                 })
             }
             _ => Err(HandshakeError::Missing("a GET handshake for this provider")),
@@ -211,8 +246,8 @@ mod tests {
             json!({"token": "t", "challenge": "3eZbrw1aB", "type": "url_verification"}),
         ));
         assert_eq!(
-            reply.and_then(|r| r.body),
-            Some(json!({"challenge": "3eZbrw1aB"}))
+            reply.map(|r| r.body),
+            Some(ReplyBody::Json(json!({"challenge": "3eZbrw1aB"})))
         );
         assert_eq!(h.answer(&doc(json!({"type": "event_callback"}))), None);
     }
@@ -226,7 +261,7 @@ mod tests {
             .expect("reply");
         assert_eq!(
             reply.body,
-            Some(json!({
+            ReplyBody::Json(json!({
                 "plainToken": "qgg8vlvZRS6UYooatFL8Aw",
                 "encryptedToken": "853d0202399318bf257b67fd10469e7f85a0e7ff9888d0fb9991bc8af9ad2f54"
             }))
@@ -237,8 +272,8 @@ mod tests {
     fn discord_ping_gets_pong_and_xero_intent_gets_empty_200() {
         let d = handshake(HandshakeKind::DiscordPing, "k");
         assert_eq!(
-            d.answer(&doc(json!({"type": 1}))).and_then(|r| r.body),
-            Some(json!({"type": 1}))
+            d.answer(&doc(json!({"type": 1}))).map(|r| r.body),
+            Some(ReplyBody::Json(json!({"type": 1})))
         );
         assert_eq!(d.answer(&doc(json!({"type": 2}))), None);
         let x = handshake(HandshakeKind::XeroIntentToReceive, "k");
@@ -249,7 +284,7 @@ mod tests {
             reply,
             Some(Reply {
                 status: StatusCode::OK,
-                body: None
+                body: ReplyBody::Empty
             })
         );
         assert_eq!(
@@ -268,7 +303,7 @@ mod tests {
         );
         assert_eq!(
             okta.answer_get(None, &headers).expect("reply").body,
-            Some(json!({"verification": "abc123"}))
+            ReplyBody::Json(json!({"verification": "abc123"}))
         );
         assert!(okta.answer_get(None, &HeaderMap::new()).is_err());
 
@@ -286,7 +321,9 @@ mod tests {
             .expect("reply");
         assert_eq!(
             reply.body,
-            Some(json!({"response_token": "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8="}))
+            ReplyBody::Json(
+                json!({"response_token": "sha256=Cytd4Sq+NvEcV3MMrXxWJGJx5A+y/lXzzU2Maartkx8="})
+            )
         );
         let x = handshake(HandshakeKind::XCrc, "whsec_example_secret");
         let reply = x
@@ -294,11 +331,46 @@ mod tests {
             .expect("reply");
         assert_eq!(
             reply.body,
-            Some(json!({"response_token": "sha256=i1uQoM0a8OYX024vykyR5t0K6hLZiAJfYGQfDEToK9U="}))
+            ReplyBody::Json(
+                json!({"response_token": "sha256=i1uQoM0a8OYX024vykyR5t0K6hLZiAJfYGQfDEToK9U="})
+            )
         );
         // A token that could be a JSON body is refused: the answer must not sign deliveries.
         for bad in ["crc_token=%7B%22a%22%3A1%7D", "crc_token=", "other=1"] {
             assert!(x.answer_get(Some(bad), &HeaderMap::new()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn worldline_get_echoes_the_verification_header_as_text() {
+        let h = handshake(HandshakeKind::WorldlineVerification, "k");
+        assert!(h.is_get());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-gcs-webhooks-endpoint-verification",
+            "3c1d5b2a-9f7e-4d8b-a1c2-5e6f7a8b9c0d"
+                .parse()
+                .expect("value"),
+        );
+        assert_eq!(
+            h.answer_get(None, &headers).expect("reply"),
+            Reply {
+                status: StatusCode::OK,
+                body: ReplyBody::Text("3c1d5b2a-9f7e-4d8b-a1c2-5e6f7a8b9c0d".to_owned())
+            }
+        );
+        let err = h.answer_get(None, &HeaderMap::new()).expect_err("missing");
+        assert_eq!(
+            err.to_string(),
+            "missing `X-GCS-Webhooks-Endpoint-Verification header` in the verification request"
+        );
+        // Nothing a browser could read as markup, and nothing long, is echoed.
+        for bad in ["<script>", "a b", &"x".repeat(257)] {
+            headers.insert(
+                "x-gcs-webhooks-endpoint-verification",
+                bad.parse().expect("value"),
+            );
+            assert!(h.answer_get(None, &headers).is_err(), "{bad}");
         }
     }
 }

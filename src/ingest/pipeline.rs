@@ -26,7 +26,7 @@ use crate::ingest::dedup_redis::{Claim, Verdict};
 use crate::ingest::envelope::{self, Context};
 use crate::ingest::error::WebhookError;
 use crate::ingest::event::Identified;
-use crate::ingest::handshake::Reply;
+use crate::ingest::handshake::{Reply, ReplyBody};
 use crate::ingest::payload::Payload;
 use crate::ingest::schema::{SchemaError, SchemaRegistry};
 use crate::ingest::source::{OnInvalid, Routes, Source, SuccessReply};
@@ -144,10 +144,25 @@ fn answer(
             observe(app, label, "handshake", None, started);
             tracing::info!(source = label, "provider handshake answered");
             match reply.body {
-                Some(body) => json_response(reply.status, &body),
-                None => {
+                ReplyBody::Json(body) => json_response(reply.status, &body),
+                ReplyBody::Empty => {
                     let mut response = Response::new(Full::new(Bytes::new()));
                     *response.status_mut() = reply.status;
+                    response
+                }
+                // An echo of what the provider sent: text, never sniffed as anything else.
+                ReplyBody::Text(text) => {
+                    let mut response = Response::new(Full::new(Bytes::from(text)));
+                    *response.status_mut() = reply.status;
+                    let headers = response.headers_mut();
+                    headers.insert(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("text/plain; charset=utf-8"),
+                    );
+                    headers.insert(
+                        "x-content-type-options",
+                        HeaderValue::from_static("nosniff"),
+                    );
                     response
                 }
             }

@@ -129,6 +129,7 @@ pub const NAMES: &[&str] = &[
     "wise",
     "woocommerce",
     "workos",
+    "worldline",
     "x",
     "xero",
     "zendesk",
@@ -1267,6 +1268,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..t_v1_fields("WorkOS-Signature")
                 }),
                 ptr("/event"),
+            )
+        },
+        // Worldline Direct / Online Payments (onlinepayments-sdk-python3 `SignatureValidator`):
+        // `X-GCS-Signature`, base64 HMAC-SHA256 of the body keyed with the secret's text;
+        // `X-GCS-KeyId` names the key, and every configured secret is tried, so it is not read.
+        // The endpoint is checked with a `GET` whose `X-GCS-Webhooks-Endpoint-Verification`
+        // value must come back as text.
+        "worldline" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created"),
+            handshake: Some(HandshakeKind::WorldlineVerification),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("X-GCS-Signature")
+                }),
+                ptr("/type"),
             )
         },
         // X (Twitter): `x-twitter-webhooks-signature: sha256=<base64>` of the body, keyed with

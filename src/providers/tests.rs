@@ -1584,6 +1584,36 @@ fn cloudinary_sha256_accounts_override_the_algorithm() {
 }
 
 #[test]
+fn worldline_sdk_vector() {
+    // onlinepayments-sdk-python3 `SignatureValidator.validate` accepted this (key id `key-1`)
+    // and refused it with a changed body. The key id names the key; any configured secret may
+    // match, so a wrong or absent id changes nothing.
+    let body = br#"{"apiVersion":"v1","id":"8ee793f6-4553-4749-85dc-f2ef095c5ab0","created":"2023-11-14T22:13:20.000+0000","merchantId":"1234","type":"payment.captured","payment":{"id":"3000001","status":"CAPTURED"}}"#;
+    let sig = (
+        "X-GCS-Signature",
+        "g4xmjhMeXHRv3TxBiokFYSMc8VjPYrhQA+1F0ysFD44=",
+    );
+    let key = "worldline-secret-key-example";
+    check(hmac_vector(
+        "worldline",
+        "onlinepayments-sdk-python3 SignatureValidator",
+        key,
+        &[sig, ("X-GCS-KeyId", "key-1")],
+        body,
+    ));
+    let v = hmac_vector("worldline", "", key, &[], body);
+    assert_eq!(run(&v, key, &[sig], body, v.now), Ok(0));
+    assert_eq!(
+        run(&v, key, &[sig, ("X-GCS-KeyId", "another")], body, v.now),
+        Ok(0)
+    );
+    assert_eq!(
+        preset("worldline").and_then(|p| p.handshake),
+        Some(HandshakeKind::WorldlineVerification)
+    );
+}
+
+#[test]
 fn the_providers_page_lists_every_preset_once() {
     // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
     // paragraph states the total.

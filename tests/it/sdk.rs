@@ -700,6 +700,18 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             private: None,
         },
         Case {
+            content_type: "application/json",
+            provider: "worldline",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"apiVersion": "v1", "id": n, "created": "2026-11-23T12:00:00.000+0000", "merchantId": "1234",
+                "type": "payment.captured", "payment": {"id": "3000001", "status": "CAPTURED"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.worldline.payment.captured".into(),
+            private: None,
+        },
+        Case {
             content_type: "application/x-www-form-urlencoded",
             provider: "braintree",
             secret: random(),

@@ -15,7 +15,7 @@ Twilio, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and L
 with `svix`, the reference libraries of the scheme they send) the headers (for Adyen and
 Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
 (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
-Finch, Stream, ElevenLabs, ImageKit, Orb, Cloudinary) the signature is made with a general crypto library and the
+Finch, Stream, ElevenLabs, ImageKit, Orb, Cloudinary, Worldline) the signature is made with a general crypto library and the
 official verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept
 the same request.
 """
@@ -450,6 +450,24 @@ def sign_cloudinary(r):
     return {"X-Cld-Timestamp": ts, "X-Cld-Signature": sig}, "cloudinary verify_notification_signature (oracle)", ok
 
 
+def sign_worldline(r):
+    from onlinepayments.sdk.communication.request_header import RequestHeader
+    from onlinepayments.sdk.webhooks.in_memory_secret_key_store import InMemorySecretKeyStore
+    from onlinepayments.sdk.webhooks.signature_validation_exception import SignatureValidationException
+    from onlinepayments.sdk.webhooks.signature_validator import SignatureValidator
+
+    sig = base64.b64encode(hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).digest()).decode()
+    headers = {"X-GCS-Signature": sig, "X-GCS-KeyId": r["msg_id"]}
+    store = InMemorySecretKeyStore.instance()
+    store.store_secret_key(r["msg_id"], r["secret"])
+    try:
+        SignatureValidator(store).validate(r["body"].encode(), [RequestHeader(k, v) for k, v in headers.items()])
+        ok = True
+    except SignatureValidationException:
+        ok = False
+    return headers, "onlinepayments-sdk-python3 SignatureValidator (oracle)", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -488,6 +506,7 @@ SIGNERS = {
     "orb": sign_orb,
     "box": sign_box,
     "cloudinary": sign_cloudinary,
+    "worldline": sign_worldline,
 }
 
 
