@@ -96,6 +96,7 @@ pub const NAMES: &[&str] = &[
     "paddle",
     "pagerduty",
     "paystack",
+    "plivo",
     "polar",
     "postmark",
     "pusher",
@@ -906,6 +907,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ..hmac("x-paystack-signature")
             }),
             ptr("/event"),
+        ),
+        // Plivo signature V3 (plivo `utils.signature_v3`): `X-Plivo-Signature-V3`, base64
+        // HMAC-SHA256 keyed with the auth token, several separated by commas, over the URL
+        // Plivo called, `?`, the form fields sorted by name (each name then value), `.` and
+        // `X-Plivo-Signature-V3-Nonce`. Needs the source's `public_url`, without a query (Plivo
+        // re-sorts a query into what it signs). No common event field: Messaging's `Status`,
+        // Voice's `Event` or `CallStatus`.
+        "plivo" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                separator: Some(",".to_owned()),
+                signed: "{url}?{form_params}.{header:X-Plivo-Signature-V3-Nonce}".to_owned(),
+                ..hmac("X-Plivo-Signature-V3")
+            }),
+            Some(Locator::FirstOf(vec![
+                Locator::pointer("/Event"),
+                Locator::pointer("/CallStatus"),
+                Locator::pointer("/Status"),
+            ])),
         ),
         // Polar: Standard Webhooks headers, but the key is the whole secret's text, not a
         // base64 `whsec_` value (@polar-sh/sdk `validateEvent`).

@@ -1614,6 +1614,44 @@ fn worldline_sdk_vector() {
 }
 
 #[test]
+fn plivo_sdk_vector() {
+    // plivo (PyPI) `signature_v3.get_signature_v3` made this over `construct_post_url` of the
+    // callback URL and these form fields, and `validate_v3_signature` accepted it (and refused
+    // a changed `Text`).
+    let body = b"From=14155550100&To=14155550199&Text=hi+there&Type=sms&MessageUUID=2b3c4d5e-0000-1111-2222-333344445555&Status=delivered";
+    let nonce = ("X-Plivo-Signature-V3-Nonce", "05429567804466091622");
+    let sig = "+4CypLM3WQdS8AKa3mmHdBiBoenEYJYcqiM4BY2uMas=";
+    let vector = |headers| Vector {
+        public_url: Some("https://hooks.example.com/webhooks/plivo"),
+        path: "/webhooks/plivo",
+        ..hmac_vector(
+            "plivo",
+            "plivo validate_v3_signature",
+            "MAXXXXXXXXXXXXXXXXXX-plivo-auth-token",
+            headers,
+            body,
+        )
+    };
+    let headers = [nonce, ("X-Plivo-Signature-V3", sig)];
+    check(vector(&headers));
+    // One signature per token in a comma list: ours second.
+    let list = format!("AAAA,{sig}");
+    let listed = [nonce, ("X-Plivo-Signature-V3", list.as_str())];
+    let v = vector(&listed);
+    assert_eq!(run(&v, v.key, &listed, body, v.now), Ok(0));
+    // The nonce is signed.
+    let other_nonce = [("X-Plivo-Signature-V3-Nonce", "1"), headers[1]];
+    assert_eq!(
+        run(&v, v.key, &other_nonce, body, v.now),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        run(&v, v.key, &headers[1..], body, v.now),
+        Err("missing_signed_header")
+    );
+}
+
+#[test]
 fn the_providers_page_lists_every_preset_once() {
     // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
     // paragraph states the total.

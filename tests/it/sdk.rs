@@ -713,6 +713,16 @@ async fn official_sdk_signatures_are_accepted_and_published() {
         },
         Case {
             content_type: "application/x-www-form-urlencoded",
+            provider: "plivo",
+            secret: random(),
+            extra: format!("public_url = \"{}\"", url.replace("{source}", "plivo")),
+            body: format!("MessageUUID={n}&Status=delivered&To=14155550199&From=14155550100&Text=hi+there&Type=sms"),
+            headers: vec![],
+            topic: "webhooks.plivo.delivered".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/x-www-form-urlencoded",
             provider: "braintree",
             secret: random(),
             extra: String::new(),

@@ -10,7 +10,7 @@ Reads one JSON object from stdin and prints one JSON object:
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
+Twilio, Plivo, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
 `standardwebhooks` dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch
 with `svix`, the reference libraries of the scheme they send) the headers (for Adyen and
 Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
@@ -468,6 +468,20 @@ def sign_worldline(r):
     return headers, "onlinepayments-sdk-python3 SignatureValidator (oracle)", ok
 
 
+def sign_plivo(r):
+    from urllib.parse import parse_qsl
+
+    from plivo.utils.signature_v3 import construct_post_url, get_signature_v3, validate_v3_signature
+
+    params = dict(parse_qsl(r["body"], keep_blank_values=True))
+    nonce = r["msg_id"].removeprefix("msg_")
+    base_url = construct_post_url(r["url"], dict(params)).decode()
+    sig = get_signature_v3(r["secret"].encode(), base_url, nonce.encode()).decode()
+    ok = validate_v3_signature("POST", r["url"], nonce, r["secret"], sig, params)
+    headers = {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": nonce}
+    return headers, "plivo signature_v3.get_signature_v3", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -507,6 +521,7 @@ SIGNERS = {
     "box": sign_box,
     "cloudinary": sign_cloudinary,
     "worldline": sign_worldline,
+    "plivo": sign_plivo,
 }
 
 
