@@ -58,6 +58,7 @@ pub const NAMES: &[&str] = &[
     "clickup",
     "cloudinary",
     "coinbase-commerce",
+    "contentful",
     "cryptlex",
     "customer-io",
     "discord",
@@ -74,6 +75,7 @@ pub const NAMES: &[&str] = &[
     "gocardless",
     "heroku",
     "hubspot",
+    "hygraph",
     "imagekit",
     "incident-io",
     "increase",
@@ -465,6 +467,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/event/created_at"),
             ..base(with(hmac("X-CC-Webhook-Signature")), ptr("/event/type"))
         },
+        // Contentful request verification (@contentful/node-apps-toolkit `verifyRequest`):
+        // `x-contentful-signature`, hex HMAC-SHA256 of the canonical request
+        // `METHOD\n/path\n<signed headers>\nbody`, the signed headers being those named in
+        // `x-contentful-signed-headers` (plus it and `x-contentful-timestamp`), `name:value`
+        // sorted and joined by `;`. Timestamps in ms, at most 30 s old (the toolkit's TTL).
+        "contentful" => base(
+            with(SignatureConfig {
+                signed: "{method}\n{path}\n{signed_headers:x-contentful-signed-headers}\n{body}"
+                    .to_owned(),
+                timestamp_header: Some("x-contentful-timestamp".to_owned()),
+                timestamp_format: TimestampFormat::UnixMillis,
+                tolerance_secs: 30,
+                limit_future: false,
+                ..hmac("x-contentful-signature")
+            }),
+            hdr("X-Contentful-Topic"),
+        ),
         // Cryptlex: `Webhook-Signature`, base64 HMAC-SHA256 of the body; `{event, data,
         // triggeredAt}`.
         "cryptlex" => Preset {
@@ -675,6 +694,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/0/subscriptionType"),
             )
         },
+        // Hygraph (@hygraph/utils `verifyWebhookSignature`): `gcms-signature: sign=<base64>,
+        // env=<environment>, t=<ms>`, HMAC-SHA256 of the JSON text
+        // `{"Body":<body as a JSON string>,"EnvironmentName":<env as a JSON string>,
+        // "TimeStamp":<t>}`. The SDK checks no window; ours is the usual 5 minutes.
+        "hygraph" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                fields: Some(fields(",", "sign", "t")),
+                signed: r#"{{"Body":{json:body},"EnvironmentName":{json:field:env},"TimeStamp":{timestamp}}}"#
+                    .to_owned(),
+                timestamp_format: TimestampFormat::UnixMillis,
+                ..hmac("gcms-signature")
+            }),
+            ptr("/operation"),
+        ),
         // ImageKit: Standard Webhooks headers, keyed with the secret's text (imagekitio
         // `webhooks.unwrap` base64-encodes the UTF-8 secret before handing it to
         // `standardwebhooks`, which decodes it again).

@@ -1652,6 +1652,119 @@ fn plivo_sdk_vector() {
 }
 
 #[test]
+fn hygraph_sdk_vector() {
+    // @hygraph/utils `generateWebhookSignature` (clock set to 1700000000000 ms) signed this raw
+    // payload, which has escapes and a non-ASCII character, and `verifyWebhookSignature`
+    // accepted it (and refused it with a space added).
+    let body = r#"{"operation":"publish","data":{"__typename":"Post","id":"ckx1","title":"Hello \"world\" é\n","stage":"PUBLISHED"}}"#;
+    let header = "sign=CVm6Cc/YBi8OTGf5j4HcOH9+CwbPiLrMo2Ef7TgB6rE=, env=master, t=1700000000000";
+    let headers = [("gcms-signature", header)];
+    check(hmac_vector(
+        "hygraph",
+        "@hygraph/utils generateWebhookSignature",
+        "hygraph-secret-example",
+        &headers,
+        body.as_bytes(),
+    ));
+    let v = hmac_vector(
+        "hygraph",
+        "",
+        "hygraph-secret-example",
+        &[],
+        body.as_bytes(),
+    );
+    // The environment name is signed; without it nothing can be checked.
+    let other_env = [(
+        "gcms-signature",
+        "sign=CVm6Cc/YBi8OTGf5j4HcOH9+CwbPiLrMo2Ef7TgB6rE=, env=dev, t=1700000000000",
+    )];
+    assert_eq!(
+        run(&v, v.key, &other_env, body.as_bytes(), v.now),
+        Err("invalid_signature")
+    );
+    let no_env = [(
+        "gcms-signature",
+        "sign=CVm6Cc/YBi8OTGf5j4HcOH9+CwbPiLrMo2Ef7TgB6rE=, t=1700000000000",
+    )];
+    assert_eq!(
+        run(&v, v.key, &no_env, body.as_bytes(), v.now),
+        Err("malformed_signature")
+    );
+}
+
+#[test]
+fn contentful_sdk_vector() {
+    // @contentful/node-apps-toolkit `signRequest` made this for POST /webhooks/contentful with
+    // these two headers at 1700000000000 ms, and `verifyRequest` accepted it (and refused a
+    // changed body).
+    let body = br#"{"sys":{"type":"Entry","id":"5KsDBWseXY6QegucYAoacS"},"fields":{"title":{"en-US":"Hello"}}}"#;
+    let headers = [
+        ("X-Contentful-Topic", "ContentManagement.Entry.publish"),
+        (
+            "Content-Type",
+            "application/vnd.contentful.management.v1+json",
+        ),
+        ("x-contentful-timestamp", "1700000000000"),
+        (
+            "x-contentful-signed-headers",
+            "content-type,x-contentful-signed-headers,x-contentful-timestamp,x-contentful-topic",
+        ),
+        (
+            "x-contentful-signature",
+            "6552867f4c44e0a0bbc54ae28919e28eafb227691e70559f282b86867a1fba47",
+        ),
+    ];
+    let key = "contentful-signing-secret-0123456789abcdef0123456789abcdef012345";
+    let vector = |headers| Vector {
+        path: "/webhooks/contentful",
+        ..hmac_vector(
+            "contentful",
+            "@contentful/node-apps-toolkit signRequest",
+            key,
+            headers,
+            body,
+        )
+    };
+    check(vector(&headers));
+    let v = vector(&headers);
+    // 30 s of age (the toolkit's TTL), then stale.
+    assert_eq!(run(&v, key, &headers, body, v.now + 30), Ok(0));
+    assert_eq!(
+        run(&v, key, &headers, body, v.now + 31),
+        Err("stale_timestamp")
+    );
+    // A signed header's value is covered; an unlisted header is not.
+    let mut changed = headers;
+    changed[0].1 = "ContentManagement.Entry.delete";
+    assert_eq!(
+        run(&v, key, &changed, body, v.now),
+        Err("invalid_signature")
+    );
+    let extra = [&headers[..], &[("X-Other", "anything")]].concat();
+    assert_eq!(run(&v, key, &extra, body, v.now), Ok(0));
+    // The path is signed.
+    let moved = Vector {
+        path: "/webhooks/other",
+        ..vector(&headers)
+    };
+    assert_eq!(
+        run(&moved, key, &headers, body, moved.now),
+        Err("invalid_signature")
+    );
+    // Without the list there is nothing to check against.
+    assert_eq!(
+        run(
+            &v,
+            key,
+            &[headers[0], headers[1], headers[2], headers[4]],
+            body,
+            v.now
+        ),
+        Err("missing_signed_header")
+    );
+}
+
+#[test]
 fn the_providers_page_lists_every_preset_once() {
     // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
     // paragraph states the total.

@@ -58,6 +58,8 @@ const NODE_PROVIDERS: &[&str] = &[
     "cashfree",
     "viber",
     "moralis",
+    "hygraph",
+    "contentful",
 ];
 
 fn run_oracle(program: PathBuf, script: &str, request: &Value) -> Value {
@@ -719,6 +721,28 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             body: format!("MessageUUID={n}&Status=delivered&To=14155550199&From=14155550100&Text=hi+there&Type=sms"),
             headers: vec![],
             topic: "webhooks.plivo.delivered".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "hygraph",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"operation": "publish", "data": {"__typename": "Post", "id": n, "title": "Hé \"quoted\"\n"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.hygraph.publish".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "contentful",
+            // The toolkit takes 64-character secrets.
+            secret: format!("{}{}", random(), random()),
+            // The toolkit's 30 s TTL is shorter than this test takes between signing and sending.
+            extra: "auth = { type = \"hmac\", header = \"x-contentful-signature\", signed = \"{method}\\n{path}\\n{signed_headers:x-contentful-signed-headers}\\n{body}\", timestamp_header = \"x-contentful-timestamp\", timestamp_format = \"unix_ms\", tolerance_secs = 600 }".into(),
+            body: json!({"sys": {"type": "Entry", "id": n}, "fields": {"title": {"en-US": "Hello"}}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.contentful.ContentManagement.Entry.publish".into(),
             private: None,
         },
         Case {

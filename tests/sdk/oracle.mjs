@@ -6,7 +6,8 @@
 //
 // These SDKs sign: GitHub (@octokit/webhooks-methods; 4.1.0 for legacy SHA-1), Shopify
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
-// (@workos-inc/node), Pusher (pusher Token.sign). These only verify, so the body is signed with
+// (@workos-inc/node), Pusher (pusher Token.sign), Hygraph (@hygraph/utils
+// generateWebhookSignature), Contentful (@contentful/node-apps-toolkit signRequest). These only verify, so the body is signed with
 // node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
 // Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, Moralis.
 import { createHmac } from "node:crypto";
@@ -28,12 +29,15 @@ import { WebflowClient } from "webflow-api";
 import { verifyTerraWebhookSignature } from "terra-api";
 import { Cashfree, CFEnvironment } from "cashfree-pg";
 import Moralis from "moralis";
+import { signRequest, verifyRequest } from "@contentful/node-apps-toolkit";
 // Keccak-256 from the library the moralis SDK itself hashes with (one of its dependencies).
 import { keccak256 } from "ethereumjs-util";
 import { createRequire } from "node:module";
 
 // viber-bot exposes its validator only as a CommonJS file.
 const MessageValidator = createRequire(import.meta.url)("viber-bot/lib/message/message-validator.js");
+// @hygraph/utils is CommonJS too.
+const hygraph = createRequire(import.meta.url)("@hygraph/utils");
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -166,6 +170,23 @@ const signers = {
     if (!Moralis.Core.isStarted) await Moralis.start({ streamsSecret: r.secret });
     const ok = await accepts(() => Moralis.Streams.verifySignature({ body: JSON.parse(r.body), signature }));
     return { headers: { "x-signature": signature }, sdk: "moralis Streams.verifySignature (oracle)", sdk_accepts: ok };
+  },
+  async hygraph(r) {
+    const signature = hygraph.generateWebhookSignature({ rawPayload: r.body, secret: r.secret, environmentName: "master" });
+    const ok = hygraph.verifyWebhookSignature({ rawPayload: r.body, signature, secret: r.secret });
+    return { headers: { "gcms-signature": signature }, sdk: "@hygraph/utils generateWebhookSignature", sdk_accepts: ok };
+  },
+  async contentful(r) {
+    const request = {
+      method: "POST",
+      path: new URL(r.url).pathname,
+      headers: { "X-Contentful-Topic": "ContentManagement.Entry.publish" },
+      body: r.body,
+    };
+    const signed = signRequest(r.secret, request, r.timestamp * 1000);
+    const headers = { ...request.headers, ...signed };
+    const ok = await accepts(() => verifyRequest(r.secret, { ...request, headers }, 0));
+    return { headers, sdk: "@contentful/node-apps-toolkit signRequest", sdk_accepts: ok };
   },
   async viber(r) {
     const signature = hmacHex(r.secret, r.body);
