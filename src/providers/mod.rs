@@ -42,6 +42,7 @@ pub const NAMES: &[&str] = &[
     "airtable",
     "airwallex",
     "auth0",
+    "authorize-net",
     "bitbucket",
     "bitbucket-server",
     "box",
@@ -97,6 +98,7 @@ pub const NAMES: &[&str] = &[
     "orb",
     "paddle",
     "pagerduty",
+    "pandadoc",
     "paystack",
     "plivo",
     "polar",
@@ -104,6 +106,7 @@ pub const NAMES: &[&str] = &[
     "pusher",
     "razorpay",
     "recharge",
+    "recurly",
     "render",
     "replicate",
     "resend",
@@ -276,6 +279,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     header: Some("Authorization".to_owned()),
                 }),
                 ptr("/0/data/type"),
+            )
+        },
+        // Authorize.net (developer.authorize.net/api/reference/features/webhooks.html):
+        // `X-ANET-Signature: sha512=<HEX>`, HMAC-SHA512 of the body keyed with the Signature
+        // Key's text; the hex is upper-case (any case is read).
+        "authorize-net" => Preset {
+            delivery_id: ptr("/notificationId"),
+            event_time: ptr("/eventDate"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha512,
+                    prefix: "sha512=".to_owned(),
+                    ..hmac("X-ANET-Signature")
+                }),
+                ptr("/eventType"),
             )
         },
         // Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>` of the body; event in `X-Event-Key`.
@@ -933,6 +951,16 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/event/event_type"),
             )
         },
+        // PandaDoc (developers.pandadoc.com/docs/webhook-verification): the signature is the
+        // `signature` query parameter PandaDoc appends to the URL, hex HMAC-SHA256 of the body
+        // keyed with the shared key. A delivery is an array of events.
+        "pandadoc" => base(
+            with(SignatureConfig {
+                query_param: Some("signature".to_owned()),
+                ..hmac("")
+            }),
+            ptr("/0/event"),
+        ),
         // Paystack: `x-paystack-signature`, hex HMAC-SHA512 of the body, keyed with the secret
         // API key.
         "paystack" => base(
@@ -1039,6 +1067,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             hdr("X-Recharge-Topic"),
         ),
+        // Recurly (docs.recurly.com/recurly-subscriptions/docs/signature-verification): the
+        // `recurly-signature` header is `<unix ms>,<hex>[,<hex>…]` (the timestamp first, then
+        // one signature per active secret), HMAC-SHA256 of `{timestamp}.{body}`. JSON webhooks
+        // only (XML ones are unsigned). The kind is `object_type` + `event_type`; `event_type`
+        // alone is used (`created`, `renewed`…).
+        "recurly" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/event_time"),
+            ..base(
+                with(SignatureConfig {
+                    separator: Some(",".to_owned()),
+                    timestamp_first: true,
+                    signed: "{timestamp}.{body}".to_owned(),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("recurly-signature")
+                }),
+                ptr("/event_type"),
+            )
+        },
         // Render (render.com/docs/webhooks): Standard Webhooks headers and `whsec_` secrets;
         // `{type, timestamp, data}`.
         "render" => Preset {

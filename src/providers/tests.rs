@@ -1765,6 +1765,91 @@ fn contentful_sdk_vector() {
 }
 
 #[test]
+fn derived_vectors_for_list_query_and_upper_case_layouts() {
+    // Derived: computed with Python's `hmac` module from each provider's documented algorithm.
+    // Recurly (https://docs.recurly.com/recurly-subscriptions/docs/signature-verification):
+    // `<ms>,<hex>[,<hex>]` over `{ms}.{body}`; the second signature is under another key.
+    let body = br#"{"id":"uf3nrk6mfz8b","object_type":"subscription","site_id":"s1","event_type":"created","event_time":"2023-11-14T22:13:20Z","account_code":"a1","uuid":"u1"}"#;
+    let header = "1700000000000,834ba8da2260f1d5b3e3094bba695165e2a5fb7ab6dcf25bc366974f389d1cba,d88b5282660a0c247887d5c161c9d907bf71efc1d85551e6d3f1d4f96f3cb0e0";
+    let headers = [("recurly-signature", header)];
+    let key = "recurly-webhook-secret-example";
+    check(hmac_vector("recurly", "derived", key, &headers, body));
+    let v = hmac_vector("recurly", "derived", key, &[], body);
+    assert_eq!(run(&v, key, &headers, body, v.now + 300), Ok(0));
+    assert_eq!(
+        run(&v, key, &headers, body, v.now + 301),
+        Err("stale_timestamp")
+    );
+    assert_eq!(
+        run(&v, key, &headers, body, v.now - 301),
+        Err("future_timestamp")
+    );
+    // The timestamp is signed; a list without signatures is malformed.
+    let moved = header.replacen("1700000000000", "1700000001000", 1);
+    assert_eq!(
+        run(&v, key, &[("recurly-signature", &moved)], body, v.now),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        run(
+            &v,
+            key,
+            &[("recurly-signature", "1700000000000")],
+            body,
+            v.now
+        ),
+        Err("malformed_signature")
+    );
+    assert_eq!(
+        run(&v, key, &[("recurly-signature", "soon,00")], body, v.now),
+        Err("malformed_timestamp")
+    );
+
+    // Authorize.net (https://developer.authorize.net/api/reference/features/webhooks.html):
+    // `sha512=<HEX>`, upper-case as Authorize.net sends it.
+    check(hmac_vector(
+        "authorize-net",
+        "derived",
+        "ANET-SIGNATURE-KEY-EXAMPLE-0123456789ABCDEF",
+        &[("X-ANET-Signature", "sha512=71156C7DD3C91A59767B1C92BA2A4579BFA0A61B16CA4787F34058AEA76AEF8B0B1BF1C3AD02F16C11BC3E2FAB50D963F58C18D649E142D00A1D970E1D9886D9")],
+        br#"{"notificationId":"d0e8e7fe-c3e7-4add-a480-27bc5ce28e3d","eventType":"net.authorize.payment.authcapture.created","eventDate":"2023-11-14T22:13:20.000Z","webhookId":"63d6fea2-aa13-4b1d-a204-f5fbc15942b7","payload":{"responseCode":1,"authAmount":45.00,"entityName":"transaction","id":"60020981676"}}"#,
+    ));
+
+    // PandaDoc (https://developers.pandadoc.com/docs/webhook-verification): hex HMAC-SHA256 of
+    // the body in the `signature` query parameter.
+    let body = br#"[{"event":"document_state_changed","data":{"id":"msFYActMfJHqNTKH8YSvF1","name":"Sample","status":"document.completed"}}]"#;
+    let key = "pandadoc-shared-key-example";
+    let at = |path: &str, key: &str, body: &[u8]| {
+        let v = Vector {
+            path,
+            ..hmac_vector("pandadoc", "derived", key, &[], body)
+        };
+        run(&v, key, &[], body, v.now)
+    };
+    let sig = "0d1afdd2b9b4c30b0256239c2c648e383c4047531c94cd5e6420b178728bf71d";
+    let signed = format!("/webhooks/pandadoc?signature={sig}");
+    assert_eq!(at(&signed, key, body), Ok(0));
+    let among = format!("/webhooks/pandadoc?client=acme&signature={sig}");
+    assert_eq!(at(&among, key, body), Ok(0));
+    assert_eq!(at(&signed, OTHER, body), Err("invalid_signature"));
+    assert_eq!(at(&signed, key, &body[1..]), Err("invalid_signature"));
+    assert_eq!(
+        at("/webhooks/pandadoc", key, body),
+        Err("missing_signature")
+    );
+    assert_eq!(
+        at("/webhooks/pandadoc?signature=zz", key, body),
+        Err("malformed_signature")
+    );
+    // A signature in a header instead does not count.
+    let v = hmac_vector("pandadoc", "derived", key, &[], body);
+    assert_eq!(
+        run(&v, key, &[("signature", sig)], body, v.now),
+        Err("missing_signature")
+    );
+}
+
+#[test]
 fn the_providers_page_lists_every_preset_once() {
     // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
     // paragraph states the total.

@@ -173,8 +173,12 @@ pub enum VerifierConfigError {
     FieldsAndSeparator,
     #[error("the timestamp is configured twice (`timestamp_header` and `fields.timestamp`)")]
     TwoTimestamps,
-    #[error("set exactly one of `header` and `form_field` (where the signature is)")]
+    #[error(
+        "set exactly one of `header`, `form_field` and `query_param` (where the signature is)"
+    )]
     SignaturePlace,
+    #[error("`timestamp_first` needs `separator` (the header is a list whose first item is the timestamp)")]
+    TimestampFirstWithoutList,
     #[error("algorithm `{0:?}` is a plain hash: its signed recipe must include {{secret}}, in `signed` and in every `also_signed`")]
     KeyedHashWithoutSecret(Algorithm),
     #[error("{{secret}} may appear in a signed recipe only with a plain-hash algorithm (`hash_sha1`, `hash_sha256`, `hash_keccak256`), never with `{0:?}`")]
@@ -194,6 +198,8 @@ pub enum SignaturePlace {
     Header(HeaderName),
     /// A field of an `application/x-www-form-urlencoded` body (Braintree's `bt_signature`).
     FormField(String),
+    /// A parameter of the request's query string (PandaDoc's `?signature=`).
+    Query(String),
 }
 
 impl std::fmt::Display for SignaturePlace {
@@ -201,6 +207,7 @@ impl std::fmt::Display for SignaturePlace {
         match self {
             SignaturePlace::Header(h) => write!(f, "`{h}` header"),
             SignaturePlace::FormField(name) => write!(f, "`{name}` form field"),
+            SignaturePlace::Query(name) => write!(f, "`{name}` query parameter"),
         }
     }
 }
@@ -330,6 +337,7 @@ impl Verifier {
                 let label = match v.place() {
                     SignaturePlace::Header(h) => format!("{}:{h}", c.algorithm.label()),
                     SignaturePlace::FormField(f) => format!("{}:form.{f}", c.algorithm.label()),
+                    SignaturePlace::Query(q) => format!("{}:query.{q}", c.algorithm.label()),
                 };
                 (Method::Signature(Box::new(v)), label)
             }
@@ -432,6 +440,9 @@ pub struct SignatureConfig {
     /// Form field of an `application/x-www-form-urlencoded` body carrying the signature,
     /// instead of a header (Braintree's `bt_signature`).
     pub form_field: Option<String>,
+    /// Query-string parameter carrying the signature, instead of a header (PandaDoc's
+    /// `?signature=`).
+    pub query_param: Option<String>,
     /// More headers that may carry signatures in the same layout as `header` (Box's
     /// `box-signature-secondary`, DocuSign's `X-DocuSign-Signature-2`…, one per active key):
     /// every one present is checked against every secret; one valid signature is enough.
@@ -448,6 +459,10 @@ pub struct SignatureConfig {
     /// (`" "` for Standard Webhooks, `","` for PagerDuty); items with another prefix are
     /// ignored. Any one valid signature is enough.
     pub separator: Option<String>,
+    /// With `separator`: the list's first item is the timestamp, the others signatures
+    /// (Recurly's `<ms>,<sig>[,<sig>]`). Enables the replay window like `timestamp_header`.
+    #[serde(default)]
+    pub timestamp_first: bool,
     /// When set, each signature starts with a key id ended by this (Braintree's
     /// `<public key>|<signature>`). The id only names the key: every secret is tried, and the
     /// signature is what proves the sender, so the id is not checked.
@@ -492,11 +507,13 @@ impl SignatureConfig {
         SignatureConfig {
             header: header.to_owned(),
             form_field: None,
+            query_param: None,
             also_headers: Vec::new(),
             algorithm: Algorithm::Sha256,
             encoding: Encoding::Hex,
             prefix: String::new(),
             separator: None,
+            timestamp_first: false,
             key_id_separator: None,
             fields: None,
             signed: Self::default_signed(),
@@ -1159,6 +1176,34 @@ mod tests {
             check(&plain, &["k"], &headers, "{}", 0),
             Err("invalid_signature")
         );
+        // A list whose first item is the timestamp needs a list, and one timestamp only.
+        let first = |separator: Option<&str>, header: Option<&str>| {
+            let auth = AuthConfig::Hmac(SignatureConfig {
+                separator: separator.map(str::to_owned),
+                timestamp_first: true,
+                timestamp_header: header.map(str::to_owned),
+                signed: "{timestamp}.{body}".to_owned(),
+                ..hmac("X-Sig")
+            });
+            Verifier::new(&auth, secrets(&["k"]), None).map(|_| ())
+        };
+        assert!(first(Some(","), None).is_ok());
+        let err = first(None, None).expect_err("no list");
+        assert!(err
+            .to_string()
+            .contains("`timestamp_first` needs `separator`"));
+        let err = first(Some(","), Some("X-Ts")).expect_err("two");
+        assert!(err.to_string().contains("configured twice"));
+        // The signature in a query parameter: named in the label and in errors.
+        let query = AuthConfig::Hmac(SignatureConfig {
+            query_param: Some("sig".to_owned()),
+            ..hmac("")
+        });
+        let v = Verifier::new(&query, secrets(&["k"]), None).expect("verifier");
+        assert_eq!(&*v.label, "hmac-sha256:query.sig");
+        let err = v.verify(inbound(&[], "{}"), 0).expect_err("missing");
+        assert_eq!(err.to_string(), "missing `sig` query parameter");
+        assert!(v.sign(b"{}", 0, &[]).is_err());
         // Alternative headers hold signatures; a form field has none.
         let with_form = AuthConfig::Hmac(SignatureConfig {
             form_field: Some("sig".to_owned()),
@@ -1176,7 +1221,7 @@ mod tests {
             let err = Verifier::new(&auth, secrets(&["k"]), None).expect_err("place");
             assert!(err
                 .to_string()
-                .contains("exactly one of `header` and `form_field`"));
+                .contains("exactly one of `header`, `form_field` and `query_param`"));
         }
     }
 

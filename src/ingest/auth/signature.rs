@@ -46,8 +46,13 @@ enum Layout {
     /// `<prefix><signature>`.
     Single { prefix: String },
     /// Items separated by `separator`, each `<prefix><signature>`; items with another prefix
-    /// (another scheme version) are ignored. Standard Webhooks: `v1,<b64> v1,<b64>`.
-    List { prefix: String, separator: String },
+    /// (another scheme version) are ignored. Standard Webhooks: `v1,<b64> v1,<b64>`. With
+    /// `timestamp_first`, the first item is the timestamp (Recurly: `<ms>,<sig>,<sig>`).
+    List {
+        prefix: String,
+        separator: String,
+        timestamp_first: bool,
+    },
     /// `key=value` fields separated by `separator`; every field named `signature` is a
     /// candidate; `timestamp` names the timestamp field. Stripe: `t=…,v1=…,v1=…`.
     Fields {
@@ -71,6 +76,8 @@ enum TimestampSource {
     Header(HeaderName),
     /// A field of the signature header (`Layout::Fields`).
     Field(String),
+    /// The first item of the signature header's list (`timestamp_first`).
+    ListHead,
     /// A JSON pointer into the body (Linear's `webhookTimestamp`). Read only after the
     /// signature matched, since the body is then known to be the provider's.
     Body(String),
@@ -160,12 +167,30 @@ impl SignatureVerifier {
             (None, Some(sep)) if !sep.is_empty() => Layout::List {
                 prefix: c.prefix.clone(),
                 separator: sep.clone(),
+                timestamp_first: c.timestamp_first,
             },
             (None, _) => Layout::Single {
                 prefix: c.prefix.clone(),
             },
         };
+        if c.timestamp_first && !matches!(layout, Layout::List { .. }) {
+            return Err(VerifierConfigError::TimestampFirstWithoutList);
+        }
         let source = match (&layout, &c.timestamp_header) {
+            (
+                Layout::List {
+                    timestamp_first: true,
+                    ..
+                },
+                Some(_),
+            ) => return Err(VerifierConfigError::TwoTimestamps),
+            (
+                Layout::List {
+                    timestamp_first: true,
+                    ..
+                },
+                None,
+            ) => Some(TimestampSource::ListHead),
             (
                 Layout::Fields {
                     timestamp: Some(_), ..
@@ -224,9 +249,12 @@ impl SignatureVerifier {
         if uses(&recipe, &Part::Url) && public_url.is_none() {
             return Err(VerifierConfigError::PublicUrlMissing);
         }
-        let place = match (c.header.is_empty(), &c.form_field) {
-            (false, None) => SignaturePlace::Header(header_name(&c.header)?),
-            (true, Some(field)) if !field.is_empty() => SignaturePlace::FormField(field.clone()),
+        let place = match (c.header.is_empty(), &c.form_field, &c.query_param) {
+            (false, None, None) => SignaturePlace::Header(header_name(&c.header)?),
+            (true, Some(field), None) if !field.is_empty() => {
+                SignaturePlace::FormField(field.clone())
+            }
+            (true, None, Some(param)) if !param.is_empty() => SignaturePlace::Query(param.clone()),
             _ => return Err(VerifierConfigError::SignaturePlace),
         };
         if !c.also_headers.is_empty() && !matches!(place, SignaturePlace::Header(_)) {
@@ -277,6 +305,12 @@ impl SignatureVerifier {
                 .map(|v| v.into_bytes().into())
                 .into_iter()
                 .collect(),
+            SignaturePlace::Query(q) => {
+                form_field(inbound.uri.query().unwrap_or_default().as_bytes(), q)
+                    .map(|v| v.into_bytes().into())
+                    .into_iter()
+                    .collect()
+            }
         };
         if raw.is_empty() {
             return Err(missing());
@@ -365,7 +399,7 @@ impl SignatureVerifier {
         if !whole {
             let own = match &self.place {
                 SignaturePlace::FormField(f) => Some(f.as_str()),
-                SignaturePlace::Header(_) => None,
+                SignaturePlace::Header(_) | SignaturePlace::Query(_) => None,
             };
             let mut seen = std::collections::HashSet::new();
             for (name, _) in form_urlencoded::parse(body) {
@@ -446,9 +480,17 @@ impl SignatureVerifier {
                 timestamp: None,
                 fields: Vec::new(),
             }),
-            Layout::List { prefix, separator } => {
-                let candidates: Vec<&[u8]> = split(raw, separator.as_bytes())
-                    .into_iter()
+            Layout::List {
+                prefix,
+                separator,
+                timestamp_first,
+            } => {
+                let mut items = split(raw, separator.as_bytes()).into_iter();
+                let timestamp = match timestamp_first {
+                    true => items.next().map(<[u8]>::trim_ascii),
+                    false => None,
+                };
+                let candidates: Vec<&[u8]> = items
                     .filter_map(|item| strip_prefix_ci(item.trim_ascii(), prefix.as_bytes()))
                     .collect();
                 if candidates.is_empty() {
@@ -456,7 +498,7 @@ impl SignatureVerifier {
                 }
                 Ok(Extracted {
                     candidates,
-                    timestamp: None,
+                    timestamp,
                     fields: Vec::new(),
                 })
             }
@@ -741,6 +783,11 @@ impl SignatureVerifier {
             Encoding::Base64Url => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac),
         };
         let value = match &self.layout {
+            Layout::List {
+                prefix,
+                separator,
+                timestamp_first: true,
+            } => format!("{}{separator}{prefix}{encoded}", ts.unwrap_or_default()),
             Layout::Single { prefix } | Layout::List { prefix, .. } => format!("{prefix}{encoded}"),
             Layout::Fields {
                 separator,
@@ -770,6 +817,7 @@ impl TimestampRule {
                 format!("`{h}` header"),
             ),
             TimestampSource::Field(f) => (field, format!("`{f}` field of the signature header")),
+            TimestampSource::ListHead => (field, "first item of the signature header".to_owned()),
             TimestampSource::Body(p) => (None, format!("body `{p}`")),
         };
         let raw = raw.ok_or_else(|| AuthError::MissingTimestamp(place.clone()))?;
