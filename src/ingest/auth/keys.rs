@@ -1,10 +1,12 @@
-//! Keys and the cryptographic check itself: HMAC (SHA-1/256/512), Ed25519, ECDSA P-256 and RSA
+//! Keys and the cryptographic check itself: HMAC (SHA-1/256/512), keyed plain hashes (SHA-1,
+//! SHA-256 or Keccak-256 over content that includes the secret), Ed25519, ECDSA P-256 and RSA
 //! (PKCS#1 v1.5 with SHA-1/256/512, PSS with SHA-256).
 //!
 //! Owns: turning configured secrets into ready key material at start-up (decoding, stripping
 //! prefixes such as `whsec_`, keying HMAC states, parsing public keys, unwrapping PEM) and
-//! checking a request's signatures against every key. Constant time: HMAC tags are compared
-//! with `subtle`'s `ct_eq`; public-key verification does not branch on secret data.
+//! checking a request's signatures against every key. Constant time: HMAC tags and keyed
+//! hashes are compared with `subtle`'s `ct_eq`; public-key verification does not branch on
+//! secret data.
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;

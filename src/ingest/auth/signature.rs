@@ -1,8 +1,11 @@
 //! Signature schemes: where the signature and timestamp are, what was signed, and the replay
 //! window. One generic, data-driven verifier covers every "signature in a header" provider:
 //! GitHub's `sha256=<hex>`, Standard Webhooks' space-separated `v1,<b64>` list, Stripe's
-//! `t=…,v1=…` fields, HubSpot's method + URL + body + timestamp, and so on; and signatures in a
-//! form field of the body over another field (Braintree's `bt_signature` over `bt_payload`).
+//! `t=…,v1=…` fields, HubSpot's method + URL + body + timestamp, and so on; signatures in a
+//! form field of the body over another field (Braintree's `bt_signature` over `bt_payload`) or
+//! in a query parameter (PandaDoc); several signature headers, one per key (Box, DocuSign);
+//! canonical forms built from parts of the request (Contentful's signed headers, Hygraph's
+//! JSON wrapper); RFC 3339 timestamps (Orb, Box).
 
 use std::borrow::Cow;
 
@@ -630,7 +633,6 @@ impl SignatureVerifier {
                 .path_and_query()
                 .map_or("/", |p| p.as_str())
                 .as_bytes()
-                .to_vec()
                 .into(),
             Part::Header(name) => cx
                 .inbound
