@@ -122,7 +122,7 @@ impl Fixtures {
         let verify = |headers: &HeaderMap, body: &Bytes| {
             github
                 .verifier
-                .verify(
+                .verify_sync(
                     Inbound::new(headers.clone(), body.clone(), Some(remote)),
                     NOW,
                 )
@@ -210,7 +210,7 @@ fn signature<V: Visitor>(fx: &Fixtures, v: &mut V) {
             Some(s.size),
             Some(s.body.len()),
             || fx.inbound(&s.headers, &s.body),
-            |inbound| s.verifier.verify(inbound, NOW).expect("verified"),
+            |inbound| s.verifier.verify_sync(inbound, NOW).expect("verified"),
         );
     }
 }
@@ -428,7 +428,7 @@ fn webhook_once(
     }
     let verified = source
         .verifier
-        .verify(inbound, received_at.unix_timestamp())
+        .verify_sync(inbound, received_at.unix_timestamp())
         .expect("verified");
     let parsed = payload::parse(
         &verified,
@@ -437,7 +437,8 @@ fn webhook_once(
     )
     .expect("parsed");
     if let Some(h) = &source.handshake {
-        assert!(h.answer(&parsed.value).is_none(), "not a handshake");
+        let answer = h.answer(&verified.inbound().headers, &parsed.value);
+        assert!(answer.expect("answered").is_none(), "not a handshake");
     }
     let event = source
         .event
@@ -527,6 +528,7 @@ fn github_source(name: &str, extra: &str) -> Source {
     let raw: SourceConfig =
         toml::from_str(&format!("provider = \"github\"\n{extra}")).expect("source config");
     let defaults = SourceDefaults {
+        fetcher: hookgate::ingest::fetch::Fetcher::default_shared(),
         topic: TopicTemplate::parse("webhooks.{provider}.{event_type}").expect("template"),
         dead_letter_topic: "webhooks.dead-letter".to_owned(),
         max_body_bytes: 1 << 20,
@@ -534,8 +536,15 @@ fn github_source(name: &str, extra: &str) -> Source {
         max_topics_per_source: 100,
         body_timeout: Duration::from_secs(10),
     };
-    hookgate::providers::build::build_source(name, raw, secrets(SECRET), &defaults, &mut Vec::new())
-        .expect("source")
+    hookgate::providers::build::build_source(
+        name,
+        raw,
+        secrets(SECRET),
+        None,
+        &defaults,
+        &mut Vec::new(),
+    )
+    .expect("source")
 }
 
 fn secrets(secret: &str) -> Vec<Secret> {

@@ -1,11 +1,16 @@
 //! Every preset's verifier against arbitrary signature, timestamp and id headers and bodies:
-//! it may refuse, it must never panic. Each preset gets a key it can decode.
+//! it may refuse, it must never panic. Each preset gets a key it can decode. Every preset's
+//! handshake likewise gets arbitrary query strings, challenge headers and bodies; a text
+//! answer must never hold a character outside the reflected set. Also the JWT parsers on
+//! untrusted bytes: a token (compact or detached JWS) and a JSON Web Key Set.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use bytes::Bytes;
+use hookgate::ingest::auth::jwt;
 use hookgate::ingest::auth::Verifier;
+use hookgate::ingest::handshake::{Handshake, ReplyBody};
 use hookgate::ingest::auth::AuthConfig;
 use hookgate::ingest::intake::Inbound;
 use hookgate::providers;
@@ -38,7 +43,7 @@ fn targets() -> &'static [Target] {
     TARGETS.get_or_init(|| {
         let mut out = Vec::new();
         for name in providers::NAMES {
-            let Some(auth) = providers::preset(name).and_then(|p| p.auth) else {
+            let Some(mut auth) = providers::preset(name).and_then(|p| p.auth) else {
                 continue;
             };
             let mut headers = Vec::new();
@@ -61,6 +66,15 @@ fn targets() -> &'static [Target] {
                     }
                 }
             }
+            if let AuthConfig::Jwt(c) = &mut auth {
+                headers.extend(c.header.clone());
+                // Claims a source must fill in, and configured keys instead of a key set (a
+                // fetched set is not available to `verify_sync`).
+                for values in c.claims.values_mut().filter(|v| v.is_empty()) {
+                    values.push("x".to_owned());
+                }
+                c.jwks_url = None;
+            }
             let headers = headers
                 .iter()
                 .filter_map(|h| HeaderName::from_bytes(h.as_bytes()).ok())
@@ -81,15 +95,65 @@ fn targets() -> &'static [Target] {
     })
 }
 
+/// Every preset's handshake, keyed with a text secret (and a verify token where it takes one).
+fn handshakes() -> &'static [Handshake] {
+    static HANDSHAKES: OnceLock<Vec<Handshake>> = OnceLock::new();
+    HANDSHAKES.get_or_init(|| {
+        let secrets = [Secret::new(b"a-plain-text-secret".to_vec())];
+        let token = Secret::new(b"a-verify-token".to_vec());
+        providers::NAMES
+            .iter()
+            .filter_map(|name| providers::preset(name)?.handshake)
+            .filter_map(|kind| {
+                let token = kind.uses_verify_token().then_some(&token);
+                Handshake::new(kind, &secrets, token).ok()
+            })
+            .collect()
+    })
+}
+
+/// Headers a handshake reads.
+const HANDSHAKE_HEADERS: &[&str] = &[
+    "x-okta-verification-challenge",
+    "twitch-eventsub-message-type",
+    "x-front-challenge",
+    "x-gcs-webhooks-endpoint-verification",
+];
+
 #[derive(Debug, Arbitrary)]
 struct Input<'a> {
     preset: u8,
     values: Vec<&'a [u8]>,
     /// Seconds from a fixed "now" to the receive time.
     skew: i16,
-    /// The value of the query parameter (the signature, for PandaDoc).
-    query: &'a [u8],
     body: &'a [u8],
+    /// The query string of a GET handshake, and the value of the signature's query
+    /// parameter (PandaDoc).
+    query: &'a str,
+}
+
+fn check_handshake(input: &Input<'_>) {
+    let all = handshakes();
+    let handshake = &all[input.preset as usize % all.len()];
+    let mut headers = HeaderMap::new();
+    for (name, value) in HANDSHAKE_HEADERS.iter().zip(&input.values) {
+        if let Ok(value) = HeaderValue::from_bytes(value) {
+            headers.insert(*name, value);
+        }
+    }
+    let _ = handshake.token_shaped(input.body);
+    if let Ok(reply) = handshake.answer_get(Some(input.query), &headers) {
+        if let ReplyBody::Text(text) = reply.body {
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)),
+                "unsafe echo {text:?}"
+            );
+        }
+    }
+    if let Ok(document) = hookgate::base::json::parse(input.body, 64) {
+        let _ = handshake.answer(&headers, &document);
+    }
 }
 
 fuzz_target!(|input: Input<'_>| {
@@ -102,11 +166,16 @@ fuzz_target!(|input: Input<'_>| {
         }
     }
     let mut inbound = Inbound::new(headers, Bytes::copy_from_slice(input.body), None);
-    let value: String = form_urlencoded::byte_serialize(input.query).collect();
+    let value: String = form_urlencoded::byte_serialize(input.query.as_bytes()).collect();
     if let Ok(uri) = format!("/webhooks/s?{}={value}", target.query_param).parse() {
         inbound.uri = uri;
     }
     let _ = target
         .verifier
-        .verify(inbound, 1_700_000_000 + i64::from(input.skew));
+        .verify_sync(inbound, 1_700_000_000 + i64::from(input.skew));
+    check_handshake(&input);
+    let _ = jwt::parse_jwks(input.body);
+    if let Some(token) = input.values.first() {
+        let _ = jwt::parse_untrusted(token, input.skew % 2 == 0);
+    }
 });

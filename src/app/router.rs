@@ -127,6 +127,9 @@ pub async fn route(
         (&Method::GET, ["webhooks", source]) if !source.is_empty() => {
             pipeline::handle_get(app, source, &req)
         }
+        (&Method::HEAD, ["webhooks", source]) if !source.is_empty() => {
+            pipeline::handle_head(app, source)
+        }
         (_, ["webhooks", source]) if !source.is_empty() => {
             method_not_allowed("POST", "webhooks are delivered with POST")
         }

@@ -73,7 +73,7 @@ pub fn revive(
     // Authenticated on arrival; `meta.verified` carries how into the revived envelope.
     let verified = Verifier::new(&AuthConfig::None, Vec::new(), None)
         .map_err(|e| corrupt(&e.to_string()))?
-        .verify(Inbound::new(headers, Bytes::from(body), None), 0)
+        .verify_sync(Inbound::new(headers, Bytes::from(body), None), 0)
         .map_err(|e| corrupt(&e.to_string()))?;
     let original = Verification {
         method: Arc::from(dead.meta.verified.method.as_str()),

@@ -26,6 +26,7 @@ use crate::http::tls::{Tls, TlsConfig};
 use crate::ingest::access::ClientIpRule;
 use crate::ingest::dedup::DedupConfig;
 use crate::ingest::dedup_redis::RedisSettings;
+use crate::ingest::fetch::{Fetcher, OutboundConfig};
 use crate::ingest::schema::SchemasConfig;
 use crate::ingest::source::Source;
 use crate::providers::build::{check_json_depth, validate_source, SourceConfig, SourceDefaults};
@@ -49,6 +50,9 @@ pub struct FileConfig {
     pub dedup: DedupConfig,
     #[serde(default)]
     pub spool: SpoolConfig,
+    /// How certificates and key sets named by requests or sources are fetched.
+    #[serde(default)]
+    pub outbound: OutboundConfig,
     /// One entry per upstream provider account; the key is the URL segment of
     /// `POST /webhooks/{source}`.
     #[serde(default)]
@@ -263,7 +267,10 @@ fn validate(file: FileConfig, env: EnvLookup<'_>) -> Result<Settings, ConfigErro
     if file.sources.is_empty() {
         warnings.push("no [sources.*] configured: every webhook will get 404".to_owned());
     }
+    let fetcher = Fetcher::new(&file.outbound)
+        .map_err(|e| ConfigError::invalid("outbound", "ca_file", e.to_string()))?;
     let source_defaults = SourceDefaults {
+        fetcher,
         topic: default_topic,
         dead_letter_topic: file.kafka.dead_letter_topic.clone(),
         max_body_bytes: server.max_body_bytes,
@@ -372,6 +379,34 @@ mod tests {
         assert_eq!(gh.limits.max_body_bytes, 1024 * 1024);
         assert_eq!(s.kafka.brokers, Brokers::Embedded);
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
+    fn verify_token_is_required_by_hub_verify_and_refused_elsewhere() {
+        let meta = |extra: &str| {
+            format!(
+                "[sources.wa]\nprovider = \"meta\"\nsecrets = [{{ env = \"GH_SECRET\" }}]\n{extra}"
+            )
+        };
+        let s = parse(&meta("verify_token = { env = \"GH_SECRET\" }"), &env).expect("valid");
+        assert!(s.sources["wa"].handshake.is_some());
+        check_err(
+            &meta(""),
+            "[sources.wa] verify_token: the `hub_verify` handshake needs the token",
+        );
+        check_err(
+            &meta("verify_token = { env = \"NOPE\" }"),
+            "[sources.wa] verify_token: environment variable `NOPE` is not set",
+        );
+        check_err(
+            r#"
+            [sources.gh]
+            provider = "github"
+            secrets = [{ env = "GH_SECRET" }]
+            verify_token = { env = "GH_SECRET" }
+            "#,
+            "[sources.gh] verify_token: only the `hub_verify` handshake (Meta) uses a verify token",
+        );
     }
 
     #[test]

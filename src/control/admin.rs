@@ -631,6 +631,13 @@ fn merge_options(
     given: Map<String, Value>,
 ) -> Result<(), AdminError> {
     for (key, value) in given {
+        if key == "verify_token" {
+            return Err(AdminError::BadRequest(
+                "`verify_token` can be set only in the config file (a secret reference would \
+                 read the gateway's environment or files)"
+                    .to_owned(),
+            ));
+        }
         if store::RESERVED_OPTIONS.contains(&key.as_str()) {
             return Err(AdminError::BadRequest(format!(
                 "`{key}` is not an option here: use `provider`, `secret` and `events`"

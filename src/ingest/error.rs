@@ -73,6 +73,7 @@ impl WebhookError {
             WebhookError::Overloaded
             | WebhookError::DuplicateInFlight
             | WebhookError::DedupUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            WebhookError::Auth(AuthError::KeyUnavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             WebhookError::Auth(_) => StatusCode::UNAUTHORIZED,
             WebhookError::Payload(PayloadError::UnsupportedMediaType(_)) => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -81,9 +82,8 @@ impl WebhookError {
             // Possibly well-formed, but beyond what the source agreed to process; a retry of
             // the same body cannot succeed.
             WebhookError::Payload(PayloadError::TooDeep { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
-            WebhookError::Payload(_) | WebhookError::Event(_) | WebhookError::Handshake(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            WebhookError::Handshake(e) => e.status(),
+            WebhookError::Payload(_) | WebhookError::Event(_) => StatusCode::BAD_REQUEST,
             WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookError::Publish(_) | WebhookError::Spool(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -176,6 +176,7 @@ mod tests {
         let cases: Vec<(WebhookError, u16)> = vec![
             (IntakeError::TooLarge { limit: 1 }.into(), 413),
             (AuthError::InvalidCredentials.into(), 401),
+            (AuthError::KeyUnavailable("host down".into()).into(), 503),
             (
                 PayloadError::UnsupportedMediaType("text/plain".into()).into(),
                 415,

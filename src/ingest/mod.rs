@@ -10,6 +10,7 @@ pub mod dedup_redis;
 pub mod envelope;
 pub mod error;
 pub mod event;
+pub mod fetch;
 pub mod handshake;
 pub mod health;
 pub mod intake;

@@ -26,7 +26,7 @@ use crate::ingest::dedup_redis::{Claim, Verdict};
 use crate::ingest::envelope::{self, Context};
 use crate::ingest::error::WebhookError;
 use crate::ingest::event::Identified;
-use crate::ingest::handshake::{Reply, ReplyBody};
+use crate::ingest::handshake::{HandshakeError, Reply, ReplyBody};
 use crate::ingest::payload::Payload;
 use crate::ingest::schema::{SchemaError, SchemaRegistry};
 use crate::ingest::source::{OnInvalid, Routes, Source, SuccessReply};
@@ -73,7 +73,8 @@ where
 }
 
 /// Handles `GET /webhooks/{source_name}`: the verification requests of providers whose
-/// handshake is a `GET` (Okta, X); `405` for every other source.
+/// handshake is a `GET` (Okta, X, Meta, Nylas, Dropbox, LinkedIn); `405` for every other
+/// source.
 pub fn handle_get<B>(
     app: &Gateway,
     source_name: &str,
@@ -90,6 +91,25 @@ pub fn handle_get<B>(
                 .map(Outcome::Handshake)
                 .map_err(WebhookError::from),
         },
+    };
+    answer(app, &routes, source_name, started, result)
+}
+
+/// Handles `HEAD /webhooks/{source_name}`: `200` for sources whose provider checks the URL so
+/// (Trello), `405` for the others.
+pub fn handle_head(app: &Gateway, source_name: &str) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let routes = app.routes.get();
+    let result = match routes.source(source_name) {
+        None => Err(WebhookError::UnknownSource(source_name.to_owned())),
+        Some(source) if source.handshake.as_ref().is_some_and(|h| h.answers_head()) => {
+            Ok(Outcome::Handshake(Reply {
+                status: StatusCode::OK,
+                body: ReplyBody::Empty,
+                warning: None,
+            }))
+        }
+        Some(_) => return method_not_allowed("POST", "webhooks are delivered with POST"),
     };
     answer(app, &routes, source_name, started, result)
 }
@@ -142,30 +162,11 @@ fn answer(
         }
         Ok(Outcome::Handshake(reply)) => {
             observe(app, label, "handshake", None, started);
-            tracing::info!(source = label, "provider handshake answered");
-            match reply.body {
-                ReplyBody::Json(body) => json_response(reply.status, &body),
-                ReplyBody::Empty => {
-                    let mut response = Response::new(Full::new(Bytes::new()));
-                    *response.status_mut() = reply.status;
-                    response
-                }
-                // An echo of what the provider sent: text, never sniffed as anything else.
-                ReplyBody::Text(text) => {
-                    let mut response = Response::new(Full::new(Bytes::from(text)));
-                    *response.status_mut() = reply.status;
-                    let headers = response.headers_mut();
-                    headers.insert(
-                        CONTENT_TYPE,
-                        HeaderValue::from_static("text/plain; charset=utf-8"),
-                    );
-                    headers.insert(
-                        "x-content-type-options",
-                        HeaderValue::from_static("nosniff"),
-                    );
-                    response
-                }
+            match &reply.warning {
+                Some(warning) => tracing::warn!(source = label, "{warning}"),
+                None => tracing::info!(source = label, "provider handshake answered"),
             }
+            handshake_response(reply)
         }
         Err(err) => {
             observe(app, label, err.code(), Some(err.code()), started);
@@ -177,6 +178,30 @@ fn answer(
             err.to_response(app.retry_after_secs)
         }
     }
+}
+
+/// A handshake's answer. Text answers echo what the provider sent, so they are marked
+/// `nosniff`: no browser may read them as anything but text.
+fn handshake_response(reply: Reply) -> Response<Full<Bytes>> {
+    let mut response = match reply.body {
+        ReplyBody::Json(body) => return json_response(reply.status, &body),
+        ReplyBody::Empty => Response::new(Full::new(Bytes::new())),
+        ReplyBody::Text(text) => {
+            let mut r = Response::new(Full::new(Bytes::from(text)));
+            let headers = r.headers_mut();
+            headers.insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; charset=utf-8"),
+            );
+            headers.insert(
+                hyper::header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+            r
+        }
+    };
+    *response.status_mut() = reply.status;
+    response
 }
 
 /// Counts one answer in the metrics and in the status page's activity.
@@ -275,9 +300,15 @@ where
         source.allow_ips.check(ip)?;
     }
     let inbound = intake::read(request, source.limits, remote_addr).await?;
+    if let Some(h) = &source.handshake {
+        if h.token_shaped(&inbound.body) {
+            return Err(HandshakeError::TokenShapedBody.into());
+        }
+    }
     let verified = source
         .verifier
-        .verify(inbound, received_at.unix_timestamp())?;
+        .verify(inbound, received_at.unix_timestamp())
+        .await?;
     rate_limit(source)?;
     let delivery = Delivery {
         received_at,
@@ -364,12 +395,10 @@ async fn admit<'a>(
         source.form_json_field.as_deref(),
         source.max_json_depth,
     )?;
-    if let Some(reply) = source
-        .handshake
-        .as_ref()
-        .and_then(|h| h.answer(&payload.value))
-    {
-        return Ok(Admitted::Answered(Outcome::Handshake(reply)));
+    if let Some(h) = &source.handshake {
+        if let Some(reply) = h.answer(&verified.inbound().headers, &payload.value)? {
+            return Ok(Admitted::Answered(Outcome::Handshake(reply)));
+        }
     }
     let event = source
         .event

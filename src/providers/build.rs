@@ -11,9 +11,11 @@ use crate::base::secret::Secret;
 use crate::base::setting::{resolve_secret, ConfigError, EnvLookup, SecretRef};
 use crate::delivery::topic::{RouteLimits, TopicError, TopicRouter, TopicTemplate};
 use crate::ingest::access::{parse_nets, AllowList};
+use crate::ingest::auth::jwt::JwtOverrides;
 use crate::ingest::auth::{AuthConfig, Verifier};
 use crate::ingest::envelope::RecordFormat;
 use crate::ingest::event::{EventSpec, Locator};
+use crate::ingest::fetch::Fetcher;
 use crate::ingest::handshake::{Handshake, HandshakeKind};
 use crate::ingest::intake::Limits;
 use crate::ingest::schema::MissingSchema;
@@ -32,6 +34,10 @@ pub struct SourceConfig {
     pub secrets: Vec<SecretRef>,
     /// How deliveries prove who sent them. Required unless the provider is a preset.
     pub auth: Option<AuthConfig>,
+    /// This source's values for a JWT recipe (its own or its preset's): `jwks_url`, `issuer`,
+    /// `audience`, `claims` (Google Pub/Sub: the audience and the push service account's
+    /// `email`).
+    pub jwt: Option<JwtOverrides>,
     /// Where the event type is: `{ header = "X-Event" }` or `{ pointer = "/type" }`.
     pub event_type: Option<Locator>,
     /// Where the provider's delivery id is (optional).
@@ -73,8 +79,13 @@ pub struct SourceConfig {
     pub public_url: Option<String>,
     /// Provider handshake to answer (presets set it): `slack_url_verification`,
     /// `zoom_url_validation`, `discord_ping`, `xero_intent_to_receive`, `okta_verification`,
-    /// `x_crc`.
+    /// `x_crc`, `hub_verify`, `challenge_echo`, `head_ok`, `twitch_eventsub`,
+    /// `smartcar_verify`, `front_challenge`, `linkedin_challenge`.
     pub handshake: Option<HandshakeKind>,
+    /// The token a `hub_verify` handshake must carry (Meta's `hub.verify_token`, chosen when
+    /// the webhook is set up at the provider): a secret reference, compared in constant time.
+    /// Config file only: the admin API has no way to seal it yet.
+    pub verify_token: Option<SecretRef>,
     /// In form-encoded deliveries, the field whose value is the JSON payload (GitHub and
     /// Slack use `payload`).
     pub form_json_field: Option<String>,
@@ -127,12 +138,21 @@ pub fn validate_source(
         }
         secrets.push(secret);
     }
-    build_source(name, raw, secrets, defaults, warnings)
+    let verify_token = match &raw.verify_token {
+        Some(r) => Some(
+            resolve_secret(r, env)
+                .map_err(|reason| ConfigError::invalid(section.clone(), "verify_token", reason))?,
+        ),
+        None => None,
+    };
+    build_source(name, raw, secrets, verify_token, defaults, warnings)
 }
 
 /// What a source takes from the rest of the config when it does not set it itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceDefaults {
+    /// `[outbound]`: the client that fetches certificates and key sets.
+    pub fetcher: Arc<Fetcher>,
     /// `kafka.topic_template`
     pub topic: TopicTemplate,
     /// `kafka.dead_letter_topic`
@@ -147,13 +167,15 @@ pub struct SourceDefaults {
     pub body_timeout: Duration,
 }
 
-/// Checks one source definition and compiles it for the hot path. `secrets` are already
-/// resolved (from the file's references, or decrypted from the admin store); `raw.secrets` is
-/// not read. Errors name the section `sources.{name}` and the key.
+/// Checks one source definition and compiles it for the hot path. `secrets` and
+/// `verify_token` are already resolved (from the file's references, or decrypted from the
+/// admin store); `raw.secrets` and `raw.verify_token` are not read. Errors name the section
+/// `sources.{name}` and the key.
 pub fn build_source(
     name: &str,
     raw: SourceConfig,
     secrets: Vec<Secret>,
+    verify_token: Option<Secret>,
     defaults: &SourceDefaults,
     warnings: &mut Vec<String>,
 ) -> Result<Source, ConfigError> {
@@ -174,7 +196,7 @@ pub fn build_source(
     }
     let preset = providers::preset(&raw.provider);
 
-    let auth = match (raw.auth, &preset) {
+    let mut auth = match (raw.auth, &preset) {
         (Some(auth), _) => auth,
         (None, Some(p)) => match &p.auth {
             Some(auth) => auth.clone(),
@@ -204,7 +226,26 @@ pub fn build_source(
         }
     };
 
-    if matches!(auth, AuthConfig::None) {
+    match (&mut auth, &raw.jwt) {
+        (AuthConfig::Jwt(c), Some(overrides)) => c.apply(overrides),
+        (_, Some(_)) => {
+            return Err(ConfigError::invalid(
+                section,
+                "jwt",
+                "only sources whose auth type is \"jwt\" take `jwt` values",
+            ))
+        }
+        _ => {}
+    }
+    if matches!(auth, AuthConfig::Jwt(_)) && !auth.uses_secrets() {
+        if !secrets.is_empty() {
+            return Err(ConfigError::invalid(
+                section,
+                "secrets",
+                "this source's keys come from its `jwt.jwks_url`: remove `secrets`",
+            ));
+        }
+    } else if matches!(auth, AuthConfig::None) {
         if !secrets.is_empty() {
             return Err(ConfigError::invalid(
                 section,
@@ -226,9 +267,28 @@ pub fn build_source(
     let handshake_kind = raw
         .handshake
         .or_else(|| preset.as_ref().and_then(|p| p.handshake));
+    let uses_token = handshake_kind.is_some_and(|k| k.uses_verify_token());
+    match (uses_token, &verify_token) {
+        (true, None) => {
+            return Err(ConfigError::invalid(
+                section,
+                "verify_token",
+                "the `hub_verify` handshake needs the token set at the provider, e.g. \
+                 verify_token = { env = \"META_VERIFY_TOKEN\" } (config file only)",
+            ))
+        }
+        (false, Some(_)) => {
+            return Err(ConfigError::invalid(
+                section,
+                "verify_token",
+                "only the `hub_verify` handshake (Meta) uses a verify token; remove it",
+            ))
+        }
+        _ => {}
+    }
     let handshake = match handshake_kind {
         Some(kind) => Some(
-            Handshake::new(kind, &secrets)
+            Handshake::new(kind, &secrets, verify_token.as_ref())
                 .map_err(|e| ConfigError::invalid(section.clone(), "handshake", e))?,
         ),
         None => None,
@@ -286,8 +346,9 @@ pub fn build_source(
         )),
         (None, false, _) => None,
     };
-    let verifier = Verifier::new(&auth, secrets, raw.public_url.as_deref())
-        .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
+    let verifier =
+        Verifier::with_fetcher(&auth, secrets, raw.public_url.as_deref(), &defaults.fetcher)
+            .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
 
     let pick = |own: Option<Locator>, from_preset: fn(&providers::Preset) -> Option<Locator>| {
         own.or_else(|| preset.as_ref().and_then(from_preset))

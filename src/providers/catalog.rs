@@ -8,22 +8,29 @@
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
-const FILES: &[(&str, &str)] = &[
-    ("cidaas", include_str!("../../config/catalogs/cidaas.txt")),
-    (
-        "cryptlex",
-        include_str!("../../config/catalogs/cryptlex.txt"),
-    ),
-    ("github", include_str!("../../config/catalogs/github.txt")),
-    ("nexudus", include_str!("../../config/catalogs/nexudus.txt")),
-    (
-        "recurring-payments",
-        include_str!("../../config/catalogs/recurring-payments.txt"),
-    ),
-    (
-        "roamingiq",
-        include_str!("../../config/catalogs/roamingiq.txt"),
-    ),
+/// `(provider, file text)` of every catalog, each at `config/catalogs/{provider}.txt`.
+macro_rules! catalogs {
+    ($($provider:literal),* $(,)?) => {
+        &[$(($provider, include_str!(concat!("../../config/catalogs/", $provider, ".txt")))),*]
+    };
+}
+
+const FILES: &[(&str, &str)] = catalogs![
+    "aws-sns",
+    "cidaas",
+    "circleci",
+    "cryptlex",
+    "customer-io",
+    "github",
+    "heroku",
+    "jira",
+    "nexudus",
+    "postmark",
+    "recurring-payments",
+    "roamingiq",
+    "sentry",
+    "vercel",
+    "woocommerce",
 ];
 
 static CATALOGS: LazyLock<BTreeMap<&'static str, Vec<&'static str>>> = LazyLock::new(|| {
@@ -68,6 +75,15 @@ mod tests {
                 "RecurringPayments.charge.failed"
             ]));
         assert!(events("github").is_some_and(|e| e.contains(&"push")));
+        assert!(events("sentry").is_some_and(|e| e.contains(&"metric_alert")));
+        assert!(events("vercel").is_some_and(|e| e.contains(&"deployment.succeeded")));
+        assert!(events("heroku").is_some_and(|e| e.contains(&"release")));
+        assert!(events("circleci").is_some_and(|e| e == ["workflow-completed", "job-completed"]));
+        assert!(events("jira").is_some_and(|e| e.contains(&"jira:issue_created")));
+        assert!(events("postmark").is_some_and(|e| e.contains(&"SpamComplaint")));
+        assert!(events("customer-io").is_some_and(|e| e.contains(&"undeliverable")));
+        assert!(events("woocommerce").is_some_and(|e| e.contains(&"order.restored")));
+        assert!(events("aws-sns").is_some_and(|e| e.contains(&"SubscriptionConfirmation")));
         assert!(events("nope").is_none());
         for (provider, events) in all() {
             let mut seen = std::collections::HashSet::new();
@@ -75,6 +91,25 @@ mod tests {
                 assert!(!e.contains(char::is_whitespace), "{provider}: `{e}`");
                 assert!(seen.insert(e), "{provider}: `{e}` listed twice");
             }
+        }
+    }
+
+    #[test]
+    fn every_catalog_file_is_built_in_once() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/catalogs");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .expect("config/catalogs")
+            .filter_map(|e| {
+                let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+                name.strip_suffix(".txt").map(str::to_owned)
+            })
+            .collect();
+        files.sort();
+        let listed: Vec<&str> = FILES.iter().map(|(p, _)| *p).collect();
+        assert!(listed.windows(2).all(|w| w[0] < w[1]), "FILES is sorted");
+        assert_eq!(listed, files, "config/catalogs and FILES differ");
+        for (provider, events) in all() {
+            assert!(!events.is_empty(), "{provider}: empty catalog");
         }
     }
 }

@@ -11,6 +11,7 @@
 pub mod build;
 pub mod catalog;
 
+use crate::ingest::auth::jwt::{HashClaim, JwtAlgorithm, JwtConfig};
 use crate::ingest::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
 use crate::ingest::auth::{AuthConfig, SignatureConfig};
 use crate::ingest::event::FieldsConfig;
@@ -60,21 +61,28 @@ pub const NAMES: &[&str] = &[
     "cloudinary",
     "coinbase-commerce",
     "contentful",
+    "creem",
+    "cronofy",
     "cryptlex",
     "customer-io",
     "discord",
     "docusign",
+    "dodo-payments",
+    "dropbox",
     "easypost",
     "elevenlabs",
     "finch",
     "fireblocks",
+    "front",
     "gitea",
     "github",
     "github-sha1",
     "gitlab",
     "gitlab-signing-token",
     "gocardless",
+    "google-pubsub",
     "heroku",
+    "hookdeck",
     "hubspot",
     "hygraph",
     "imagekit",
@@ -86,12 +94,19 @@ pub const NAMES: &[&str] = &[
     "lemonsqueezy",
     "line",
     "linear",
+    "linkedin",
     "lithic",
     "liveblocks",
+    "mailersend",
     "mailgun",
+    "messagebird",
+    "meta",
+    "metronome",
     "modern-treasury",
     "moralis",
     "mux",
+    "nango",
+    "nylas",
     "okta",
     "onfido",
     "openai",
@@ -103,6 +118,7 @@ pub const NAMES: &[&str] = &[
     "plivo",
     "polar",
     "postmark",
+    "privy",
     "pusher",
     "razorpay",
     "recharge",
@@ -112,26 +128,36 @@ pub const NAMES: &[&str] = &[
     "resend",
     "retell",
     "revolut",
+    "saleor",
     "sanity",
     "sendgrid",
     "sentry",
     "shopify",
+    "sinch",
     "slack",
+    "smartcar",
     "square",
     "standard-webhooks",
     "stream",
     "stripe",
     "stytch",
+    "surge",
     "svix",
     "telegram",
     "telnyx",
     "terra",
     "terraform-cloud",
+    "trello",
     "twilio",
+    "twitch",
     "typeform",
+    "unit",
+    "upstash-qstash",
     "vercel",
     "viber",
+    "vonage",
     "webflow",
+    "whop",
     "wise",
     "woocommerce",
     "workos",
@@ -502,6 +528,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             hdr("X-Contentful-Topic"),
         ),
+        // Creem (docs.creem.io/code/webhooks): `creem-signature`, hex HMAC-SHA256 of the body with
+        // the webhook secret's text (creem_io `webhooks.handleEvents`); `{id, eventType,
+        // created_at, object}`.
+        "creem" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("creem-signature")), ptr("/eventType"))
+        },
+        // Cronofy push notifications (docs.cronofy.com/developers/api/push-notifications):
+        // `Cronofy-HMAC-SHA256`, base64 HMAC-SHA256 of the body keyed with the OAuth client
+        // secret, several comma-separated during a secret rotation (cronofy `hmacValid`).
+        "cronofy" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                separator: Some(",".to_owned()),
+                ..hmac("Cronofy-HMAC-SHA256")
+            }),
+            ptr("/notification/type"),
+        ),
         // Cryptlex: `Webhook-Signature`, base64 HMAC-SHA256 of the body; `{event, data,
         // triggeredAt}`.
         "cryptlex" => Preset {
@@ -560,6 +605,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-Signature-Ed25519")
                 })),
                 ptr("/type"),
+            )
+        },
+        // Dodo Payments (docs.dodopayments.com/developer-resources/webhooks): Standard Webhooks
+        // with `whsec_` secrets (dodopayments `webhooks.unwrap` checks them with
+        // `standardwebhooks`); `{business_id, type, timestamp, data}`.
+        "dodo-payments" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
+        // Dropbox (dropbox.com/developers/reference/webhooks): `X-Dropbox-Signature`, hex
+        // HMAC-SHA256 of the body with the app secret. A notification only lists the accounts
+        // whose files changed (the changes are fetched from the API), so every one is of type
+        // `notification`. Dropbox checks the URL with `GET ?challenge=…`, echoed as text.
+        "dropbox" => Preset {
+            handshake: Some(HandshakeKind::ChallengeEcho),
+            ..base(
+                with(hmac("X-Dropbox-Signature")),
+                Some(Locator::Value("notification".to_owned())),
             )
         },
         // EasyPost: `X-Hmac-Signature: hmac-sha256-hex=<hex>` of the body (easypost
@@ -629,6 +693,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/type"),
             )
         },
+        // Front application webhooks (dev.frontapp.com/docs/application-webhooks):
+        // `X-Front-Signature`, base64 HMAC-SHA256 of `{X-Front-Request-Timestamp}:{body}` with
+        // the app secret; the timestamp is in ms and Front recommends refusing it after 5
+        // minutes. Saving the webhook sends a signed `sync` request with `X-Front-Challenge`.
+        // (Rule webhooks sign base64 HMAC-SHA1 of the body with the API secret: set `auth`.)
+        "front" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/emitted_at"),
+            handshake: Some(HandshakeKind::FrontChallenge),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("X-Front-Request-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("X-Front-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
         // GitHub: "validating webhook deliveries": `X-Hub-Signature-256: sha256=<hex>` of the
         // body; event in `X-GitHub-Event`, delivery GUID in `X-GitHub-Delivery`. GitHub signs
         // no timestamp, so there is no replay window.
@@ -682,6 +766,37 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/events/0/resource_type"),
             )
         },
+        // Google Cloud Pub/Sub push subscriptions with authentication
+        // (cloud.google.com/pubsub/docs/authenticate-push-subscriptions): `Authorization: Bearer
+        // <OIDC ID token>`, RS256 with Google's keys (JWKS at googleapis.com/oauth2/v3/certs),
+        // `iss` `https://accounts.google.com` or `accounts.google.com`, `aud` the audience set
+        // on the subscription (by default the push endpoint: the source's `public_url`), and
+        // `email` the subscription's service account, which every source must set (any Google
+        // account can mint tokens for any audience). The body is `{message: {data, messageId,
+        // publishTime, attributes}, subscription}`; Pub/Sub has no event type, so every push
+        // is a `message` (point `event_type` at an attribute to split them).
+        "google-pubsub" => Preset {
+            delivery_id: ptr("/message/messageId"),
+            event_time: ptr("/message/publishTime"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    jwks_url: Some("https://www.googleapis.com/oauth2/v3/certs".to_owned()),
+                    issuer: vec![
+                        "https://accounts.google.com".to_owned(),
+                        "accounts.google.com".to_owned(),
+                    ],
+                    audience: vec!["{public_url}".to_owned()],
+                    claims: [
+                        ("email".to_owned(), Vec::new()),
+                        ("email_verified".to_owned(), vec!["true".to_owned()]),
+                    ]
+                    .into(),
+                    require_exp: true,
+                    ..JwtConfig::bearer(&[JwtAlgorithm::RS256])
+                })),
+                Some(Locator::Value("message".to_owned())),
+            )
+        },
         // Heroku app webhooks (devcenter.heroku.com/articles/app-webhooks):
         // `Heroku-Webhook-Hmac-SHA256`, base64 HMAC-SHA256 of the body; `{id, action, resource,
         // data, created_at}`, named by the resource (`release`, `build`, …).
@@ -694,6 +809,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("Heroku-Webhook-Hmac-SHA256")
                 }),
                 ptr("/resource"),
+            )
+        },
+        // Hookdeck Event Gateway (hookdeck.com/docs/authentication, "Hookdeck webhook signature
+        // verification"): what a connection forwards carries `x-hookdeck-signature`, base64
+        // HMAC-SHA256 of the body with the project's signing secret (@hookdeck/sdk
+        // `verifyWebhookSignature`), and `x-hookdeck-eventid`, the same on every retry. The body
+        // is the original provider's, so the event type is `event` unless the source sets it.
+        "hookdeck" => Preset {
+            delivery_id: hdr("x-hookdeck-eventid"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("x-hookdeck-signature")
+                }),
+                Some(Locator::Value("event".to_owned())),
             )
         },
         // HubSpot v3: base64 HMAC-SHA256 of method + URL + body + timestamp (ms), 5 minutes.
@@ -798,6 +928,20 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         // Lemon Squeezy: `X-Signature`, hex HMAC-SHA256 of the body; `meta.event_name`.
         "lemonsqueezy" => base(with(hmac("X-Signature")), ptr("/meta/event_name")),
+        // LinkedIn (learn.microsoft.com/linkedin/shared/api-guide/webhook-validation):
+        // `X-LI-Signature: hmacsha256=<hex>` HMAC-SHA256 of the body with the app's client
+        // secret. LinkedIn validates the URL with `GET ?challengeCode=<uuid>` (and again every
+        // few hours), answered with the HMAC of the code.
+        "linkedin" => Preset {
+            handshake: Some(HandshakeKind::LinkedinChallenge),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "hmacsha256=".to_owned(),
+                    ..hmac("X-LI-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
         // LINE Messaging API: `x-line-signature`, base64 HMAC-SHA256 of the body with the channel
         // secret (line-bot-sdk `SignatureValidator`, @line/bot-sdk `validateSignature`). A
         // delivery carries a batch of events; the console's "Verify" sends none, so it has no
@@ -848,6 +992,57 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/event-data/timestamp"),
             ..base(Some(AuthConfig::Mailgun), ptr("/event-data/event"))
         },
+        // MailerSend (developers.mailersend.com/api/v1/webhooks.html, "Security"): `Signature`,
+        // hex HMAC-SHA256 of the body with the webhook's signing secret (mailersend
+        // `MailerSendUtils.verifyWebHook`; its README names the header `X-MailerSend-Signature`,
+        // the API docs `Signature`, which we follow); `{type, created_at, data: {id, …}}`.
+        "mailersend" => Preset {
+            delivery_id: ptr("/data/id"),
+            event_time: ptr("/created_at"),
+            ..base(with(hmac("Signature")), ptr("/type"))
+        },
+        // Metronome (docs.metronome.com/developer-resources/use-api/webhooks):
+        // `Metronome-Webhook-Signature`, hex HMAC-SHA256 of the `X-Metronome-Date` header, a
+        // newline and the body (@metronome/sdk `webhooks.signPayload` / `verifySignature`). That
+        // date is an HTTP date, which the replay window does not read: it is signed but its age
+        // is not checked (the SDK allows ±5 minutes).
+        "metronome" => Preset {
+            delivery_id: ptr("/id"),
+            ..base(
+                with(SignatureConfig {
+                    signed: "{header:X-Metronome-Date}\n{body}".to_owned(),
+                    ..hmac("Metronome-Webhook-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
+        // MessageBird (developers.messagebird.com/docs/verify-http-requests; messagebird
+        // `RequestValidator.validate_signature`): `MessageBird-Signature-JWT`, HS256/384/512
+        // with the account's signing key, `iss` `MessageBird`, `nbf` and `exp`, `url_hash` the
+        // hex SHA-256 of the URL called (the source's `public_url` plus the query string, so
+        // it is required) and `payload_hash` that of the body.
+        "messagebird" => base(
+            Some(AuthConfig::Jwt(JwtConfig {
+                header: Some("MessageBird-Signature-JWT".to_owned()),
+                scheme: None,
+                issuer: vec!["MessageBird".to_owned()],
+                require_exp: true,
+                body_hash: Some(HashClaim {
+                    claim: "payload_hash".to_owned(),
+                    encoding: Encoding::Hex,
+                }),
+                url_hash: Some(HashClaim {
+                    claim: "url_hash".to_owned(),
+                    encoding: Encoding::Hex,
+                }),
+                ..JwtConfig::bearer(&[
+                    JwtAlgorithm::HS256,
+                    JwtAlgorithm::HS384,
+                    JwtAlgorithm::HS512,
+                ])
+            })),
+            ptr("/type"),
+        ),
         // Modern Treasury: `X-Signature`, hex HMAC-SHA256 of the body (modern-treasury
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
         // the body, so none is assumed (set `delivery_id` to dedup).
@@ -864,6 +1059,31 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             ptr("/tag"),
         ),
+        // Meta webhooks (developers.facebook.com/docs/graph-api/webhooks/getting-started): one
+        // scheme for WhatsApp, Facebook Pages, Instagram and Messenger. `X-Hub-Signature-256:
+        // sha256=<hex>` HMAC-SHA256 of the body with the app secret; the subscription check is
+        // a GET with `hub.mode`, `hub.verify_token`, `hub.challenge`. A delivery batches
+        // `entry[]` items; the first one names the event: the `field` of a change (`messages`
+        // for WhatsApp, `feed` for a Page), else the `object` (`page`, `instagram` for
+        // Messenger-style `messaging` entries). Only a new WhatsApp message or Messenger
+        // message has an id of its own (statuses repeat their message's id, so they have none).
+        "meta" => Preset {
+            delivery_id: Some(Locator::FirstOf(vec![
+                Locator::pointer("/entry/0/changes/0/value/messages/0/id"),
+                Locator::pointer("/entry/0/messaging/0/message/mid"),
+            ])),
+            handshake: Some(HandshakeKind::HubVerify),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    ..hmac("X-Hub-Signature-256")
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/entry/0/changes/0/field"),
+                    Locator::pointer("/object"),
+                ])),
+            )
+        },
         // Mux: `mux-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`; @mux/mux-node allows
         // 300 s into the past and any time ahead.
         "mux" => Preset {
@@ -876,6 +1096,19 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 }),
                 ptr("/type"),
             )
+        },
+        // Nango (nango.dev/docs/guides/platform/webhooks-from-nango): `X-Nango-Hmac-Sha256`, hex
+        // HMAC-SHA256 of the body with the environment's webhook signing key (@nangohq/node
+        // `verifyIncomingWebhookRequest`); `type` is `auth`, `sync`, `forward`, ….
+        "nango" => base(with(hmac("X-Nango-Hmac-Sha256")), ptr("/type")),
+        // Nylas v3 (developer.nylas.com/docs/v3/notifications/webhooks): `X-Nylas-Signature`,
+        // hex HMAC-SHA256 of the body with the webhook secret; CloudEvents-like `type`, `id`,
+        // `time` (Unix seconds). Creating a webhook sends `GET ?challenge=…`, echoed as text.
+        "nylas" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/time"),
+            handshake: Some(HandshakeKind::ChallengeEcho),
+            ..base(with(hmac("X-Nylas-Signature")), ptr("/type"))
         },
         // Okta event hooks: the secret configured in Okta arrives as the whole
         // `Authorization` header value.
@@ -1015,6 +1248,12 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/RecordType"),
             )
         },
+        // Privy (docs.privy.io, "Webhooks"): sent through Svix (`svix-*` headers, `whsec_`
+        // secrets; @privy-io/node `webhooks().verify` checks them with `svix`).
+        "privy" => Preset {
+            delivery_id: hdr("svix-id"),
+            ..base(with(standard_webhooks("svix")), ptr("/type"))
+        },
         // Pusher Channels: `X-Pusher-Signature`, hex HMAC-SHA256 of the body with the app
         // secret (pusher `WebHook.isValid`); `X-Pusher-Key` names the app. A delivery carries a
         // batch of events, the first names it.
@@ -1099,6 +1338,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("webhook-id"),
             ..base(with(standard_webhooks("webhook")), ptr("/status"))
         },
+        // Saleor (docs.saleor.io/developer/extending/webhooks/payload-signature): `Saleor-
+        // Signature` is a detached JWS `<protected>..<signature>`, RS256 with `b64: false`, over
+        // the raw body; the keys are the JWKS at `<Saleor API origin>/.well-known/jwks.json`
+        // (@saleor/app-sdk `verifySignatureWithJwks`), which each source sets as
+        // `jwt = { jwks_url = "…" }` (or it gives the public key as its secret). The event is
+        // named in `Saleor-Event`.
+        "saleor" => base(
+            Some(AuthConfig::Jwt(JwtConfig {
+                header: Some("Saleor-Signature".to_owned()),
+                scheme: None,
+                detached: true,
+                ..JwtConfig::bearer(&[JwtAlgorithm::RS256])
+            })),
+            hdr("Saleor-Event"),
+        ),
         // Sanity GROQ webhooks: `sanity-webhook-signature: t=<ms>,v1=<base64url>` over
         // `{t}.{body}` (@sanity/webhook); the body is the projected document, named by `_type`.
         // The SDK checks no window; we keep 5 minutes against replays.
@@ -1150,6 +1404,30 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 hdr("X-Shopify-Topic"),
             )
         },
+        // Sinch Conversation API (developers.sinch.com/docs/conversation/callbacks, "Validating
+        // callback requests"), and SMS events signed the same way: `x-sinch-webhook-signature`,
+        // base64 HMAC-SHA256 of `{body}.{nonce}.{timestamp}` with the webhook's secret text, the
+        // nonce and the Unix timestamp in their own headers (sinch `ConversationSinchEvent`
+        // `validate_authentication_header`). The SDK checks no window; we keep 5 minutes. A
+        // Conversation callback names its trigger by which field it carries (`message`,
+        // `message_delivery_report`, …), not by a value, so it has the type `callback`; SMS
+        // events carry `type`.
+        "sinch" => Preset {
+            event_time: ptr("/event_time"),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    signed: "{body}.{header:x-sinch-webhook-signature-nonce}.{timestamp}"
+                        .to_owned(),
+                    timestamp_header: Some("x-sinch-webhook-signature-timestamp".to_owned()),
+                    ..hmac("x-sinch-webhook-signature")
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/type"),
+                    Locator::Value("callback".to_owned()),
+                ])),
+            )
+        },
         // Slack: `X-Slack-Signature: v0=<hex>` over `v0:{timestamp}:{body}`, ±5 minutes. The
         // event type is the inner `event.type` of Events API callbacks, else the envelope's.
         "slack" => Preset {
@@ -1168,6 +1446,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     Locator::pointer("/event/type"),
                     Locator::pointer("/type"),
                     Locator::pointer("/command"),
+                ])),
+            )
+        },
+        // Smartcar (smartcar.com/docs/integrations/webhooks/payload-verification): `SC-Signature`,
+        // hex HMAC-SHA256 of the body keyed with the application management token (smartcar
+        // `hash_challenge` / `verify_payload`). Webhooks v4 name the event `eventType`, v2
+        // `eventName`; `eventId` stays the same on a retry. The VERIFY event is the handshake.
+        "smartcar" => Preset {
+            delivery_id: ptr("/eventId"),
+            handshake: Some(HandshakeKind::SmartcarVerify),
+            ..base(
+                with(hmac("SC-Signature")),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/eventType"),
+                    Locator::pointer("/eventName"),
                 ])),
             )
         },
@@ -1218,6 +1511,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/timestamp"),
             ..base(with(standard_webhooks("svix")), ptr("/object_type"))
         },
+        // Surge (docs.surge.app/api-reference/webhooks/signature-validation): Standard Webhooks
+        // with `whsec_` secrets (@surgeapi/node `webhooks.unwrap` checks them with
+        // `standardwebhooks`); `{type, account_id, data}`.
+        "surge" => Preset {
+            delivery_id: hdr("webhook-id"),
+            ..base(with(standard_webhooks("webhook")), ptr("/type"))
+        },
         // Telegram Bot API (`setWebhook`'s `secret_token`): the token arrives in
         // `X-Telegram-Bot-Api-Secret-Token`. An update names its kind by which field it carries
         // (`message`, `callback_query`, …), not by a value, so every update has the type `update`.
@@ -1262,6 +1562,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // Terra: `terra-signature: t=<s>,v1=<hex>[,v1=…]` over `{t}.{body}`, ±300 s (terra-api
         // `verifyTerraWebhookSignature`).
         "terra" => base(with(t_v1_fields("terra-signature")), ptr("/type")),
+        // Trello (developer.atlassian.com/cloud/trello/guides/rest-api/webhooks):
+        // `X-Trello-Webhook`, base64 HMAC-SHA1 of the body followed by the webhook's
+        // callbackURL, keyed with the app's secret: set the source's `public_url` to that URL.
+        // Creating a webhook sends a `HEAD` that must get 200.
+        "trello" => Preset {
+            delivery_id: ptr("/action/id"),
+            event_time: ptr("/action/date"),
+            handshake: Some(HandshakeKind::HeadOk),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    encoding: Encoding::Base64,
+                    signed: "{body}{url}".to_owned(),
+                    ..hmac("X-Trello-Webhook")
+                }),
+                ptr("/action/type"),
+            )
+        },
         // Twilio: `X-Twilio-Signature`, base64 HMAC-SHA1 of the URL Twilio called followed by
         // the sorted form fields (twilio-python `RequestValidator`); JSON bodies are covered by
         // the URL's `bodySHA256`. Needs the source's `public_url`. Twilio has no common event
@@ -1280,6 +1598,27 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 Locator::pointer("/CallStatus"),
             ])),
         ),
+        // Twitch EventSub (dev.twitch.tv/docs/eventsub/handling-webhook-events):
+        // `Twitch-Eventsub-Message-Signature: sha256=<hex>` HMAC-SHA256 of message id +
+        // timestamp + body with the subscription's secret; the timestamp is RFC 3339 (with
+        // nanoseconds) and the docs say to refuse messages older than 10 minutes. The message id
+        // is the same on a retry. Verification and revocation messages are the handshake.
+        "twitch" => Preset {
+            delivery_id: hdr("Twitch-Eventsub-Message-Id"),
+            event_time: hdr("Twitch-Eventsub-Message-Timestamp"),
+            handshake: Some(HandshakeKind::TwitchEventsub),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "sha256=".to_owned(),
+                    signed: "{header:Twitch-Eventsub-Message-Id}{timestamp}{body}".to_owned(),
+                    timestamp_header: Some("Twitch-Eventsub-Message-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::Rfc3339,
+                    tolerance_secs: 600,
+                    ..hmac("Twitch-Eventsub-Message-Signature")
+                }),
+                hdr("Twitch-Eventsub-Subscription-Type"),
+            )
+        },
         // Typeform: `Typeform-Signature: sha256=<base64>` of the body.
         "typeform" => Preset {
             delivery_id: ptr("/event_id"),
@@ -1290,6 +1629,43 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("Typeform-Signature")
                 }),
                 ptr("/event_type"),
+            )
+        },
+        // Unit (docs.unit.co/webhooks, "Securing your webhooks"): `X-Unit-Signature`, base64
+        // HMAC-SHA1 of the body with the webhook's secret token (@unit-finance/unit-node-sdk
+        // `webhooks.verify`). A delivery is a JSON:API list of events; the first names it.
+        "unit" => Preset {
+            delivery_id: ptr("/data/0/id"),
+            event_time: ptr("/data/0/attributes/createdAt"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha1,
+                    encoding: Encoding::Base64,
+                    ..hmac("X-Unit-Signature")
+                }),
+                ptr("/data/0/type"),
+            )
+        },
+        // Upstash QStash (upstash.com/docs/qstash/howto/signature): `Upstash-Signature` is a
+        // JWT, HS256 with the current or the next signing key (two secrets), `iss` `Upstash`,
+        // `exp` and `nbf`, and `body` the base64url SHA-256 of the body (qstash `Receiver.verify`;
+        // `sub`, the URL called, can be required with `jwt = { claims = { sub = "…" } }`).
+        // Messages are the publisher's own payload, so every one is a `message`.
+        "upstash-qstash" => Preset {
+            delivery_id: hdr("Upstash-Message-Id"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    header: Some("Upstash-Signature".to_owned()),
+                    scheme: None,
+                    issuer: vec!["Upstash".to_owned()],
+                    require_exp: true,
+                    body_hash: Some(HashClaim {
+                        claim: "body".to_owned(),
+                        encoding: Encoding::Base64Url,
+                    }),
+                    ..JwtConfig::bearer(&[JwtAlgorithm::HS256])
+                })),
+                Some(Locator::Value("message".to_owned())),
             )
         },
         // Vercel (vercel.com/docs/webhooks): `x-vercel-signature`, hex HMAC-SHA1 of the body with
@@ -1313,6 +1689,27 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/timestamp"),
             ..base(with(hmac("X-Viber-Content-Signature")), ptr("/event"))
         },
+        // Vonage signed webhooks (developer.vonage.com/en/getting-started/concepts/webhooks;
+        // vonage-jwt `verify_signature`): `Authorization: Bearer <JWT>`, HS256 with the
+        // account's signature secret, and `payload_hash` the hex SHA-256 of the body. Messages
+        // API inbound messages carry `message_type`, status updates `status` (not a delivery
+        // id: one message's statuses share its `message_uuid`).
+        "vonage" => Preset {
+            event_time: ptr("/timestamp"),
+            ..base(
+                Some(AuthConfig::Jwt(JwtConfig {
+                    body_hash: Some(HashClaim {
+                        claim: "payload_hash".to_owned(),
+                        encoding: Encoding::Hex,
+                    }),
+                    ..JwtConfig::bearer(&[JwtAlgorithm::HS256])
+                })),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/message_type"),
+                    Locator::pointer("/status"),
+                ])),
+            )
+        },
         // Webflow: `x-webflow-signature`, hex HMAC-SHA256 of `{x-webflow-timestamp}:{body}`, the
         // timestamp in ms (webflow-api `webhooks.verifySignature`); the docs reject requests
         // older than 5 minutes.
@@ -1325,6 +1722,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             ptr("/triggerType"),
         ),
+        // Whop (docs.whop.com/developer/guides/webhooks): Standard Webhooks headers, but the
+        // key is the secret's text (`ws_…`) as issued, not a base64 `whsec_` value (whop-sdk
+        // `lib.verify_webhook.unwrap`, which base64-encodes the secret for `standardwebhooks`).
+        "whop" => Preset {
+            delivery_id: hdr("webhook-id"),
+            event_time: ptr("/timestamp"),
+            ..base(
+                with(SignatureConfig {
+                    key_encoding: KeyEncoding::Utf8,
+                    key_prefix: String::new(),
+                    ..standard_webhooks("webhook")
+                }),
+                ptr("/type"),
+            )
+        },
         // WooCommerce (woocommerce.github.io/woocommerce-rest-api-docs/#webhooks):
         // `X-WC-Webhook-Signature`, base64 HMAC-SHA256 of the body with the secret set on the
         // webhook; topic and delivery id in headers.

@@ -463,7 +463,7 @@ max_json_depth = {MAX_DEPTH_LIMIT}
     )
     .expect("verifier");
     let inbound = Inbound::new(hyper::HeaderMap::new(), Bytes::from(body.clone()), None);
-    let verified = verifier.verify(inbound, 0).expect("verified");
+    let verified = verifier.verify_sync(inbound, 0).expect("verified");
     let payload =
         hookgate::ingest::payload::parse(&verified, None, source.max_json_depth).expect("parsed");
     let event = source
@@ -487,7 +487,7 @@ max_json_depth = {MAX_DEPTH_LIMIT}
     // The same document with a string at the bottom passes and becomes a record.
     let good = body.replacen("[1]", "[\"1\"]", 1);
     let inbound = Inbound::new(hyper::HeaderMap::new(), Bytes::from(good), None);
-    let verified = verifier.verify(inbound, 0).expect("verified");
+    let verified = verifier.verify_sync(inbound, 0).expect("verified");
     let payload =
         hookgate::ingest::payload::parse(&verified, None, source.max_json_depth).expect("parsed");
     let prepared = prepare(&schemas, &budget, source, &payload, &event, origin).expect("prepared");
@@ -505,7 +505,7 @@ max_json_depth = {MAX_DEPTH_LIMIT}
         hyper::header::HeaderValue::from_static("application/x-www-form-urlencoded"),
     );
     let verified = verifier
-        .verify(Inbound::new(headers, Bytes::from(form), None), 0)
+        .verify_sync(Inbound::new(headers, Bytes::from(form), None), 0)
         .expect("verified");
     let payload =
         hookgate::ingest::payload::parse(&verified, Some("payload"), source.max_json_depth)

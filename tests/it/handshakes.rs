@@ -186,6 +186,365 @@ async fn handshakes_are_answered_and_forms_published() {
     assert_eq!(slack.len(), 1, "only the slash command");
 }
 
+const MORE: &str = r#"
+[kafka]
+brokers = "BOOTSTRAP"
+[sources.meta]
+provider = "meta"
+secrets = [{ insecure_dev_value = "meta-app-secret" }]
+verify_token = { insecure_dev_value = "meatyhamhock" }
+[sources.x]
+provider = "x"
+secrets = [{ insecure_dev_value = "x-consumer-secret" }]
+[sources.twitch]
+provider = "twitch"
+secrets = [{ insecure_dev_value = "twitch-secret-0123" }]
+[sources.nylas]
+provider = "nylas"
+secrets = [{ insecure_dev_value = "nylas-secret" }]
+[sources.dropbox]
+provider = "dropbox"
+secrets = [{ insecure_dev_value = "dropbox-secret" }]
+[sources.trello]
+provider = "trello"
+secrets = [{ insecure_dev_value = "trello-secret" }]
+public_url = "https://hooks.example.com/webhooks/trello"
+[sources.front]
+provider = "front"
+secrets = [{ insecure_dev_value = "front-secret" }]
+[sources.linkedin]
+provider = "linkedin"
+secrets = [{ insecure_dev_value = "linkedin-secret" }]
+"#;
+
+/// Headers of a signed Twitch EventSub message of `kind`.
+fn twitch_headers(kind: &str, id: &str, body: &str) -> Vec<(String, String)> {
+    let ts = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("timestamp");
+    let sig = format!(
+        "sha256={}",
+        hex_hmac("twitch-secret-0123", &format!("{id}{ts}{body}"))
+    );
+    [
+        ("content-type", "application/json"),
+        ("twitch-eventsub-message-id", id),
+        ("twitch-eventsub-message-timestamp", ts.as_str()),
+        ("twitch-eventsub-message-signature", sig.as_str()),
+        ("twitch-eventsub-message-type", kind),
+        ("twitch-eventsub-subscription-type", "channel.follow"),
+    ]
+    .iter()
+    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+    .collect()
+}
+
+fn borrowed(headers: &[(String, String)]) -> Vec<(&str, &str)> {
+    headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}
+
+/// The request and answer of one handshake, for the table below.
+struct Case<'a> {
+    method: &'a str,
+    path: &'a str,
+    headers: &'a [(&'a str, &'a str)],
+    body: &'a str,
+    status: u16,
+    /// The text answer, or the JSON answer's `code` for refusals.
+    answer: &'a str,
+}
+
+async fn run_cases(gw: &Gateway, cases: &[Case<'_>]) {
+    for c in cases {
+        let got = send(gw.addr, c.method, c.path, c.headers, c.body.to_owned()).await;
+        let ctx = format!("{} {}: {got:?}", c.method, c.path);
+        assert_eq!(got.status, c.status, "{ctx}");
+        if c.status == 200 {
+            assert_eq!(got.body, c.answer, "{ctx}");
+            if !c.answer.is_empty() && !c.answer.starts_with('{') {
+                assert_eq!(
+                    got.headers["content-type"], "text/plain; charset=utf-8",
+                    "{ctx}"
+                );
+                assert_eq!(got.headers["x-content-type-options"], "nosniff", "{ctx}");
+            }
+        } else {
+            assert_eq!(got.code(), c.answer, "{ctx}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn more_handshakes_are_answered_and_never_published() {
+    let broker = Broker::start();
+    let gw = Gateway::in_process(&MORE.replace("BOOTSTRAP", &broker.bootstrap));
+
+    // Meta: the subscription check is answered only with the configured verify token.
+    run_cases(
+        &gw,
+        &[
+            Case {
+                method: "GET",
+                path: "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=meatyhamhock",
+                headers: &[],
+                body: "",
+                status: 200,
+                answer: "1158201444",
+            },
+            Case {
+                method: "GET",
+                path: "/webhooks/meta?hub.mode=subscribe&hub.challenge=1158201444&hub.verify_token=guess",
+                headers: &[],
+                body: "",
+                status: 403,
+                answer: "invalid_verify_token",
+            },
+            Case {
+                method: "GET",
+                path: "/webhooks/meta?hub.mode=subscribe&hub.challenge=%3Cb%3E&hub.verify_token=meatyhamhock",
+                headers: &[],
+                body: "",
+                status: 400,
+                answer: "invalid_handshake",
+            },
+        ],
+    )
+    .await;
+    // A signed WhatsApp delivery is published, and it is the only record.
+    let body = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": {"messages": [{"id": "wamid.1", "type": "text"}]}}]}]}).to_string();
+    let sig = format!("sha256={}", hex_hmac("meta-app-secret", &body));
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-hub-signature-256", sig.as_str()),
+    ];
+    assert_eq!(
+        post(gw.addr, "/webhooks/meta", &headers, &body)
+            .await
+            .status,
+        202
+    );
+    let forged = [headers[0], ("x-hub-signature-256", "sha256=00")];
+    assert_eq!(
+        post(gw.addr, "/webhooks/meta", &forged, &body).await.status,
+        401
+    );
+    let records = read_topic(
+        &broker.bootstrap,
+        "webhooks.meta.messages",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].value["delivery_id"], "wamid.1");
+
+    // X: the CRC answer for a token is the signature of a body equal to that token; such a
+    // body (here a form naming an event type) is refused before it is verified.
+    let crc = send(
+        gw.addr,
+        "GET",
+        "/webhooks/x?crc_token=event_type%3Dtweet_create_events",
+        &[],
+        "",
+    )
+    .await;
+    let token = crc.json()["response_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let forged = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("x-twitter-webhooks-signature", token.as_str()),
+    ];
+    let answer = post(
+        gw.addr,
+        "/webhooks/x",
+        &forged,
+        "event_type=tweet_create_events",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (400, "token_shaped_body")
+    );
+
+    // Twitch: the signed verification is answered with its challenge, a revocation with an
+    // empty 200; neither is published. An unsigned verification is refused.
+    let sub = json!({"id": "f1c2a387-161a-49f9-a165-0f21d7a4e1c4", "status": "webhook_callback_verification_pending", "type": "channel.follow", "version": "2"});
+    let body =
+        json!({"challenge": "pogchamp-kappa-360noscope-vohiyo", "subscription": sub}).to_string();
+    let headers = twitch_headers("webhook_callback_verification", "m-1", &body);
+    let answer = post(gw.addr, "/webhooks/twitch", &borrowed(&headers), &body).await;
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "pogchamp-kappa-360noscope-vohiyo")
+    );
+    assert_eq!(answer.headers["content-type"], "text/plain; charset=utf-8");
+    let mut unsigned = borrowed(&headers);
+    unsigned.retain(|(k, _)| *k != "twitch-eventsub-message-signature");
+    let answer = post(gw.addr, "/webhooks/twitch", &unsigned, &body).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (401, "missing_signature")
+    );
+    let body =
+        json!({"subscription": {"type": "channel.follow", "status": "authorization_revoked"}})
+            .to_string();
+    let headers = twitch_headers("revocation", "m-2", &body);
+    let answer = post(gw.addr, "/webhooks/twitch", &borrowed(&headers), &body).await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, ""));
+    let body = json!({"subscription": {"type": "channel.follow"}, "event": {"user_id": "1234", "user_login": "cool_user"}}).to_string();
+    let headers = twitch_headers("notification", "m-3", &body);
+    let answer = post(gw.addr, "/webhooks/twitch", &borrowed(&headers), &body).await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    let records = read_topic(
+        &broker.bootstrap,
+        "webhooks.twitch.channel.follow",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "only the notification");
+    assert_eq!(records[0].value["delivery_id"], "m-3");
+
+    // Nylas and Dropbox echo a safe challenge as text; Trello's HEAD gets an empty 200.
+    let get = |path: &'static str, status, answer: &'static str| Case {
+        method: "GET",
+        path,
+        headers: &[],
+        body: "",
+        status,
+        answer,
+    };
+    run_cases(
+        &gw,
+        &[
+            get("/webhooks/nylas?challenge=Hj7xYq2Lm9", 200, "Hj7xYq2Lm9"),
+            get(
+                "/webhooks/nylas?challenge=%3Cscript%3Ealert(1)%3C/script%3E",
+                400,
+                "invalid_handshake",
+            ),
+            get("/webhooks/nylas", 400, "invalid_handshake"),
+            get(
+                "/webhooks/dropbox?challenge=d7b1-5f0e_A.9~",
+                200,
+                "d7b1-5f0e_A.9~",
+            ),
+            Case {
+                method: "HEAD",
+                ..get("/webhooks/trello", 200, "")
+            },
+        ],
+    )
+    .await;
+    assert_eq!(
+        send(gw.addr, "HEAD", "/webhooks/nylas", &[], "")
+            .await
+            .status,
+        405,
+        "HEAD is answered only where the provider sends it"
+    );
+
+    // LinkedIn: the HMAC of a UUID challenge code; anything else is refused.
+    let code = "890e4bb2-8f7d-4f3e-a2b5-0c0dd5b3e2a1";
+    let answer = send(
+        gw.addr,
+        "GET",
+        &format!("/webhooks/linkedin?challengeCode={code}"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (
+            200,
+            json!({"challengeCode": code, "challengeResponse": hex_hmac("linkedin-secret", code)})
+        )
+    );
+    let answer = send(
+        gw.addr,
+        "GET",
+        "/webhooks/linkedin?challengeCode=abc",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (400, "invalid_handshake")
+    );
+
+    // Front: the signed `sync` request is answered with its challenge; unsigned, refused.
+    let body = json!({"type": "sync", "authorization": {"id": "cmp_abc"}}).to_string();
+    let ts = (unix_now() * 1000).to_string();
+    let mac = {
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"front-secret").expect("key");
+        m.update(format!("{ts}:{body}").as_bytes());
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            m.finalize().into_bytes(),
+        )
+    };
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-front-request-timestamp", ts.as_str()),
+        ("x-front-signature", mac.as_str()),
+        ("x-front-challenge", "fr0nt-ch4llenge"),
+    ];
+    let answer = post(gw.addr, "/webhooks/front", &headers, &body).await;
+    assert_eq!(
+        (answer.status, answer.json()),
+        (200, json!({"challenge": "fr0nt-ch4llenge"}))
+    );
+    let unsigned = [headers[0], headers[1], headers[3]];
+    let answer = post(gw.addr, "/webhooks/front", &unsigned, &body).await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (401, "missing_signature")
+    );
+
+    let metrics = send(gw.addr, "GET", "/metrics", &[], "").await.body;
+    for (source, n) in [
+        ("nylas", 1),
+        ("dropbox", 1),
+        ("trello", 1),
+        ("linkedin", 1),
+        ("front", 1),
+    ] {
+        assert!(
+            metrics.contains(&format!(
+                r#"hookgate_webhooks_total{{outcome="handshake",source="{source}"}} {n}"#
+            )),
+            "{source}: {metrics}"
+        );
+        let accepted =
+            format!(r#"hookgate_webhooks_total{{outcome="accepted",source="{source}"}}"#);
+        assert!(
+            metrics
+                .lines()
+                .filter(|l| l.starts_with(&accepted))
+                .all(|l| l.ends_with(" 0")),
+            "{source} published nothing"
+        );
+    }
+    assert!(
+        metrics.contains(r#"hookgate_webhooks_total{outcome="handshake",source="twitch"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"hookgate_webhooks_total{outcome="handshake",source="meta"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics
+            .contains(r#"hookgate_webhooks_total{outcome="invalid_verify_token",source="meta"} 1"#),
+        "{metrics}"
+    );
+}
+
 #[tokio::test]
 async fn worldline_endpoint_verification_is_echoed_as_text() {
     // No delivery is published here; the broker address is never dialled.

@@ -26,7 +26,7 @@ fn python() -> PathBuf {
 
 /// Runs the Python oracle (`tests/sdk/oracle.py`), or the npm one (`tests/sdk/oracle.mjs`)
 /// for the providers whose official SDK is on npm.
-fn oracle(request: &Value) -> Value {
+pub(crate) fn oracle(request: &Value) -> Value {
     run_oracle(python(), "tests/sdk/oracle.py", request)
 }
 
@@ -57,6 +57,15 @@ const NODE_PROVIDERS: &[&str] = &[
     "terra",
     "cashfree",
     "viber",
+    "metronome",
+    "unit",
+    "privy",
+    "nango",
+    "hookdeck",
+    "cronofy",
+    "mailersend",
+    "surge",
+    "creem",
     "moralis",
     "hygraph",
     "contentful",
@@ -616,6 +625,19 @@ async fn official_sdk_signatures_are_accepted_and_published() {
         },
         Case {
             content_type: "application/json",
+            provider: "smartcar",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"eventId": n, "eventType": "VEHICLE_STATE", "vehicleId": "v1",
+                "data": {"signals": [{"code": "odometer-traveleddistance", "body": {"value": 1130}}]},
+                "meta": {"version": "4.0", "deliveryId": "d1", "deliveredAt": "2026-11-23T12:00:00.000Z"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.smartcar.VEHICLE_STATE".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
             provider: "imagekit",
             secret: format!("whsec_{}", random()),
             extra: String::new(),
@@ -756,6 +778,143 @@ async fn official_sdk_signatures_are_accepted_and_published() {
             topic: "webhooks.braintree.notification".into(),
             private: None,
         },
+        Case {
+            content_type: "application/json",
+            provider: "dodo-payments",
+            secret: sw_secret.clone(),
+            extra: String::new(),
+            body: json!({"business_id": "bus_1", "type": "payment.succeeded", "timestamp": "2026-11-23T12:00:00Z",
+                "data": {"payload_type": "Payment", "payment_id": n}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.dodo-payments.payment.succeeded".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "whop",
+            secret: format!("ws_{}", random()),
+            extra: String::new(),
+            body: json!({"id": format!("evt_{n}"), "api_version": "v1", "timestamp": "2026-11-23T12:00:00Z",
+                "type": "payment.succeeded", "data": {"id": n}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.whop.payment.succeeded".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "sinch",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"app_id": "01APP", "accepted_time": "2026-11-23T12:00:00Z", "event_time": "2026-11-23T12:00:00Z",
+                "project_id": "p1", "message": {"id": n, "direction": "TO_APP", "contact_message": {"text_message": {"text": "hi"}}}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.sinch.callback".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "metronome",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"id": n, "type": "alerts.low_remaining_contract_credit_and_commit_balance_reached",
+                "properties": {"customer_id": "c1"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.metronome.alerts.low_remaining_contract_credit_and_commit_balance_reached".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "unit",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"data": [{"id": n, "type": "customer.created", "attributes": {"createdAt": "2026-11-23T12:00:00.000Z"}}]}).to_string(),
+            headers: vec![],
+            topic: "webhooks.unit.customer.created".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "privy",
+            secret: sw_secret.clone(),
+            extra: String::new(),
+            body: json!({"type": "user.created", "user": {"id": format!("did:privy:{n}"), "created_at": now, "linked_accounts": []}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.privy.user.created".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "nango",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"type": "sync", "connectionId": n, "providerConfigKey": "github", "syncName": "issues", "model": "Issue",
+                "responseResults": {"added": 1, "updated": 0, "deleted": 0}, "success": true})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.nango.sync".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "hookdeck",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"id": n, "type": "order.created", "data": {"id": "ord_1"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.hookdeck.event".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "cronofy",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"notification": {"type": "change", "changes_since": "2026-11-23T12:00:00Z"},
+                "channel": {"channel_id": n, "callback_url": "https://example.com/cronofy", "filters": {}}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.cronofy.change".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "mailersend",
+            secret: random(),
+            extra: String::new(),
+            body: json!({"type": "activity.sent", "domain_id": "dom1", "created_at": "2026-11-23T12:00:00.000000Z",
+                "webhook_id": "wh1", "data": {"object": "activity", "id": n, "type": "sent"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.mailersend.activity.sent".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "surge",
+            secret: sw_secret.clone(),
+            extra: String::new(),
+            body: json!({"type": "message.received", "account_id": "acct_01", "data": {"id": n, "body": "hi"}}).to_string(),
+            headers: vec![],
+            topic: "webhooks.surge.message.received".into(),
+            private: None,
+        },
+        Case {
+            content_type: "application/json",
+            provider: "creem",
+            secret: format!("whsec_{}", random()),
+            extra: String::new(),
+            // The SDK also checks the event's shape (`object.object` names a known entity).
+            body: json!({"id": format!("evt_{n}"), "eventType": "checkout.completed", "created_at": now * 1000,
+                "object": {"id": n, "object": "checkout", "status": "completed"}})
+            .to_string(),
+            headers: vec![],
+            topic: "webhooks.creem.checkout.completed".into(),
+            private: None,
+        },
     ];
 
     let mut config = format!(
@@ -878,6 +1037,44 @@ async fn official_sdk_signatures_are_accepted_and_published() {
         assert_eq!(records[0].value["provider"], c.provider);
         summary.push(format!("{} <- {sdk}", c.provider));
     }
+    // Smartcar's VERIFY event, signed by its SDK: the gateway's answer must be the SDK's own
+    // `hash_challenge` of the challenge, and nothing is published.
+    let smartcar = cases
+        .iter()
+        .find(|c| c.provider == "smartcar")
+        .expect("smartcar case");
+    let challenge = format!("chl-{}", random());
+    let body = json!({"eventId": format!("verify-{n}"), "eventType": "VERIFY", "data": {"challenge": challenge},
+        "meta": {"version": "4.0", "webhookId": "w1", "deliveryId": "d2"}})
+    .to_string();
+    let signed = oracle(
+        &json!({"op": "sign", "requests": [{"provider": "smartcar", "secret": smartcar.secret, "body": body}]}),
+    );
+    let sig = signed["results"][0]["headers"]["SC-Signature"]
+        .as_str()
+        .expect("signature")
+        .to_owned();
+    let expected = oracle(
+        &json!({"op": "smartcar_challenge", "secret": smartcar.secret, "challenge": challenge}),
+    );
+    let h = [
+        ("content-type", "application/json"),
+        ("sc-signature", sig.as_str()),
+    ];
+    let answer = post(gw.addr, "/webhooks/smartcar", &h, &body).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.json(), json!({"challenge": expected["answer"]}));
+    let unsigned = post(gw.addr, "/webhooks/smartcar", &h[..1], &body).await;
+    assert_eq!(unsigned.status, 401, "an unsigned VERIFY is refused");
+    let records = read_topic(
+        &broker.bootstrap,
+        &smartcar.topic,
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "the VERIFY event was not published");
+    summary.push("smartcar VERIFY <- smartcar hash_challenge".to_owned());
+
     println!(
         "official SDK signatures accepted and published:\n  {}",
         summary.join("\n  ")

@@ -6,10 +6,11 @@
 //
 // These SDKs sign: GitHub (@octokit/webhooks-methods; 4.1.0 for legacy SHA-1), Shopify
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
-// (@workos-inc/node), Pusher (pusher Token.sign), Hygraph (@hygraph/utils
-// generateWebhookSignature), Contentful (@contentful/node-apps-toolkit signRequest). These only verify, so the body is signed with
-// node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
-// Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, Moralis.
+// (@workos-inc/node), Pusher (pusher Token.sign), Metronome (@metronome/sdk), Hygraph
+// (@hygraph/utils generateWebhookSignature), Contentful (@contentful/node-apps-toolkit
+// signRequest). These only verify, so the body is signed with node:crypto and the SDK must
+// accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom, Liveblocks, LINE, Webflow, Terra,
+// Cashfree, Viber, Unit, Privy, Nango, Hookdeck, Cronofy, MailerSend, Surge, Creem, Moralis.
 import { createHmac } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
@@ -28,16 +29,28 @@ import { validateSignature as lineValidate } from "@line/bot-sdk";
 import { WebflowClient } from "webflow-api";
 import { verifyTerraWebhookSignature } from "terra-api";
 import { Cashfree, CFEnvironment } from "cashfree-pg";
+import Metronome from "@metronome/sdk";
+import { Unit } from "@unit-finance/unit-node-sdk";
+import { PrivyClient } from "@privy-io/node";
+import { Nango } from "@nangohq/node";
+import Cronofy from "cronofy";
+import Surge from "@surgeapi/node";
+import { createCreem } from "creem_io";
 import Moralis from "moralis";
 import { signRequest, verifyRequest } from "@contentful/node-apps-toolkit";
 // Keccak-256 from the library the moralis SDK itself hashes with (one of its dependencies).
 import { keccak256 } from "ethereumjs-util";
 import { createRequire } from "node:module";
 
+const require = createRequire(import.meta.url);
 // viber-bot exposes its validator only as a CommonJS file.
-const MessageValidator = createRequire(import.meta.url)("viber-bot/lib/message/message-validator.js");
+const MessageValidator = require("viber-bot/lib/message/message-validator.js");
+// mailersend 3.4.0's README imports MailerSendUtils from the package, but its index does not
+// export it yet; the class is in this file.
+const { MailerSendUtils } = require("mailersend/lib/services/mailersend.utils.js");
+const { verifyWebhookSignature: hookdeckVerify } = require("@hookdeck/sdk/webhooks/helpers");
 // @hygraph/utils is CommonJS too.
-const hygraph = createRequire(import.meta.url)("@hygraph/utils");
+const hygraph = require("@hygraph/utils");
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -192,6 +205,61 @@ const signers = {
     const signature = hmacHex(r.secret, r.body);
     const ok = new MessageValidator({ debug() {} }, r.secret).validateMessage(signature, r.body);
     return { headers: { "X-Viber-Content-Signature": signature }, sdk: "viber-bot MessageValidator (oracle)", sdk_accepts: ok };
+  },
+  async metronome(r) {
+    const webhooks = new Metronome({ bearerToken: "oracle", webhookSecret: r.secret }).webhooks;
+    const date = new Date(r.timestamp * 1000).toUTCString();
+    const headers = { "X-Metronome-Date": date, "Metronome-Webhook-Signature": webhooks.signPayload(r.body, { date, secret: r.secret }) };
+    const ok = await accepts(() => webhooks.verifySignature(r.body, headers, r.secret));
+    return { headers, sdk: "@metronome/sdk webhooks.signPayload", sdk_accepts: ok };
+  },
+  async unit(r) {
+    // The SDK checks the parsed payload serialized again: the compact body itself.
+    const signature = createHmac("sha1", r.secret).update(r.body).digest("base64");
+    const ok = new Unit("oracle", "https://api.s.unit.sh").webhooks.verify(signature, r.secret, JSON.parse(r.body));
+    return { headers: { "X-Unit-Signature": signature }, sdk: "@unit-finance/unit-node-sdk webhooks.verify (oracle)", sdk_accepts: ok };
+  },
+  async privy(r) {
+    const key = Buffer.from(r.secret.replace(/^whsec_/, ""), "base64");
+    const signature = createHmac("sha256", key).update(`${r.msg_id}.${r.timestamp}.${r.body}`).digest("base64");
+    const headers = { "svix-id": r.msg_id, "svix-timestamp": String(r.timestamp), "svix-signature": `v1,${signature}` };
+    const client = new PrivyClient({ appId: "oracle", appSecret: "oracle", webhookSigningSecret: r.secret });
+    const ok = await accepts(() => client.webhooks().verify({ payload: r.body, headers }));
+    return { headers, sdk: "@privy-io/node webhooks().verify (oracle)", sdk_accepts: ok };
+  },
+  async nango(r) {
+    const headers = { "X-Nango-Hmac-Sha256": hmacHex(r.secret, r.body) };
+    const ok = new Nango({ apiKey: "oracle", webhookSigningKey: r.secret }).verifyIncomingWebhookRequest(r.body, headers);
+    return { headers, sdk: "@nangohq/node verifyIncomingWebhookRequest (oracle)", sdk_accepts: ok };
+  },
+  async hookdeck(r) {
+    const headers = { "x-hookdeck-signature": createHmac("sha256", r.secret).update(r.body).digest("base64"), "x-hookdeck-eventid": r.msg_id };
+    const { isValidSignature } = await hookdeckVerify({ headers, rawBody: r.body, signingSecret: r.secret });
+    return { headers, sdk: "@hookdeck/sdk verifyWebhookSignature (oracle)", sdk_accepts: isValidSignature };
+  },
+  async cronofy(r) {
+    const signature = createHmac("sha256", r.secret).update(r.body).digest("base64");
+    const ok = new Cronofy({ client_id: "oracle", client_secret: r.secret }).hmacValid({ hmac: signature, body: r.body });
+    return { headers: { "Cronofy-HMAC-SHA256": signature }, sdk: "cronofy hmacValid (oracle)", sdk_accepts: ok };
+  },
+  async mailersend(r) {
+    const signature = hmacHex(r.secret, r.body);
+    const ok = await accepts(() => MailerSendUtils.verifyWebHook(Buffer.from(r.body), signature, r.secret));
+    return { headers: { Signature: signature }, sdk: "mailersend MailerSendUtils.verifyWebHook (oracle)", sdk_accepts: ok };
+  },
+  async surge(r) {
+    const key = Buffer.from(r.secret.replace(/^whsec_/, ""), "base64");
+    const signature = createHmac("sha256", key).update(`${r.msg_id}.${r.timestamp}.${r.body}`).digest("base64");
+    const headers = { "webhook-id": r.msg_id, "webhook-timestamp": String(r.timestamp), "webhook-signature": `v1,${signature}` };
+    const surge = new Surge({ apiKey: "oracle", webhookSigningSecret: r.secret });
+    const ok = await accepts(() => surge.webhooks.unwrap(r.body, { headers }));
+    return { headers, sdk: "@surgeapi/node webhooks.unwrap (oracle)", sdk_accepts: ok };
+  },
+  async creem(r) {
+    const signature = hmacHex(r.secret, r.body);
+    const creem = createCreem({ apiKey: "oracle", webhookSecret: r.secret });
+    const ok = await accepts(() => creem.webhooks.handleEvents(r.body, signature, {}));
+    return { headers: { "creem-signature": signature }, sdk: "creem_io webhooks.handleEvents (oracle)", sdk_accepts: ok };
   },
 };
 

@@ -10,14 +10,14 @@ Reads one JSON object from stdin and prints one JSON object:
       -> {"results": [{"headers": {...}, "sdk": "<package and function used>", "sdk_accepts": bool}, ...]}
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Plivo, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and Lithic through its
-`standardwebhooks` dependency; Brex and Render with `standardwebhooks`, incident.io and Stytch
-with `svix`, the reference libraries of the scheme they send) the headers (for Adyen and
-Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
-(Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
-Finch, Stream, ElevenLabs, ImageKit, Orb, Cloudinary, Worldline) the signature is made with a general crypto library and the
-official verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept
-the same request.
+Twilio, Plivo, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and Lithic and
+Dodo Payments through their `standardwebhooks` dependency; Brex and Render with
+`standardwebhooks`, incident.io and Stytch with `svix`, the reference libraries of the scheme they
+send) the headers (for Adyen and Braintree: the body, which carries the signatures) come from that
+SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless,
+Telnyx, Mailgun, Increase, Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Orb, Cloudinary,
+Worldline) the signature is made with a general crypto library and the official verifier is asked
+whether it accepts it (`sdk_accepts`); the gateway must then accept the same request.
 """
 
 import base64
@@ -480,6 +480,57 @@ def sign_plivo(r):
     ok = validate_v3_signature("POST", r["url"], nonce, r["secret"], sig, params)
     headers = {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": nonce}
     return headers, "plivo signature_v3.get_signature_v3", ok
+def sign_dodo_payments(r):
+    """Dodo Payments sends Standard Webhooks; its SDK's `unwrap` checks them with `standardwebhooks`."""
+    from dodopayments import DodoPayments
+    from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+    sig = Webhook(r["secret"]).sign(r["msg_id"], when(r["timestamp"]), r["body"])
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": sig}
+    try:
+        DodoPayments(bearer_token="oracle", webhook_key=r["secret"]).webhooks.unwrap(r["body"], headers=headers)
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "standardwebhooks Webhook.sign; dodopayments webhooks.unwrap", ok
+
+
+def sign_whop(r):
+    """Whop keys the HMAC with the secret's text (`ws_…`), not a decoded `whsec_` value."""
+    from standardwebhooks.webhooks import WebhookVerificationError
+    from whop_sdk.lib.verify_webhook import unwrap
+
+    signed = f"{r['msg_id']}.{r['timestamp']}.{r['body']}".encode()
+    sig = base64.b64encode(hmac.new(r["secret"].encode(), signed, hashlib.sha256).digest()).decode()
+    headers = {"webhook-id": r["msg_id"], "webhook-timestamp": str(r["timestamp"]), "webhook-signature": f"v1,{sig}"}
+    try:
+        unwrap(r["body"], headers=headers, key=r["secret"])
+        ok = True
+    except WebhookVerificationError:
+        ok = False
+    return headers, "whop-sdk verify_webhook.unwrap (oracle)", ok
+
+
+def sign_sinch(r):
+    """Sinch Conversation API: base64 HMAC-SHA256 of `{body}.{nonce}.{timestamp}`."""
+    from sinch.domains.conversation.sinch_events.v1.conversation_sinch_event import ConversationSinchEvent
+
+    nonce, ts = r["msg_id"], str(r["timestamp"])
+    mac = hmac.new(r["secret"].encode(), f"{r['body']}.{nonce}.{ts}".encode(), hashlib.sha256).digest()
+    headers = {
+        "x-sinch-webhook-signature-nonce": nonce,
+        "x-sinch-webhook-signature-timestamp": ts,
+        "x-sinch-webhook-signature": base64.b64encode(mac).decode(),
+    }
+    ok = ConversationSinchEvent(r["secret"]).validate_authentication_header(headers, r["body"])
+    return headers, "sinch ConversationSinchEvent.validate_authentication_header (oracle)", ok
+def sign_smartcar(r):
+    """Smartcar's SDK signs with `hash_challenge` (hex HMAC-SHA256 keyed with the management
+    token), the same helper that answers the VERIFY challenge."""
+    import smartcar
+
+    sig = smartcar.hash_challenge(r["secret"], r["body"])
+    return {"SC-Signature": sig}, "smartcar hash_challenge / verify_payload", smartcar.verify_payload(r["secret"], sig, r["body"])
 
 
 SIGNERS = {
@@ -522,6 +573,85 @@ SIGNERS = {
     "cloudinary": sign_cloudinary,
     "worldline": sign_worldline,
     "plivo": sign_plivo,
+    "dodo-payments": sign_dodo_payments,
+    "whop": sign_whop,
+    "sinch": sign_sinch,
+    "smartcar": sign_smartcar,
+}
+
+
+# --- JWT providers (op "jwt", for tests/it/jwt.rs) -------------------------------------------
+# Each request: {"provider", "claims", "body", "url", plus "private"/"public"/"kid" (RSA PEM)
+# or "secret"/"secrets"}. The answer: {"token", "sdk", "sdk_accepts"}. Google's token is signed
+# by google-auth itself; the others' SDKs only verify, so PyJWT (the library they use) signs and
+# the SDK is asked whether it accepts.
+
+
+def jwt_google_pubsub(r):
+    from google.auth import crypt, jwt as gjwt
+    from google.oauth2 import id_token
+
+    signer = crypt.RSASigner.from_string(r["private"], key_id=r["kid"])
+    token = gjwt.encode(signer, r["claims"]).decode()
+    try:
+        # id_token.verify_token without the network: the same decode with a certs dict, then
+        # its issuer rule.
+        info = gjwt.decode(token, certs={r["kid"]: r["public"]}, audience=r["audience"])
+        ok = info.get("iss") in id_token._GOOGLE_ISSUERS and info.get("email") == r["email"]
+    except Exception:
+        ok = False
+    return token, "google-auth jwt.encode / jwt.decode", ok
+
+
+def pyjwt_hs256(r):
+    import jwt
+
+    return jwt.encode(r["claims"], r["secret"], algorithm="HS256")
+
+
+def jwt_vonage(r):
+    from vonage_jwt.verify_jwt import verify_signature
+
+    token = pyjwt_hs256(r)
+    ok = verify_signature(token, r["secret"])
+    claims = __import__("jwt").decode(token, r["secret"], algorithms=["HS256"])
+    # The SDK checks the signature; Vonage's docs add the payload hash, checked here alike.
+    ok = ok and claims.get("payload_hash") == hashlib.sha256(r["body"].encode()).hexdigest()
+    return token, "vonage-jwt verify_signature", ok
+
+
+def jwt_qstash(r):
+    from qstash import Receiver
+
+    token = pyjwt_hs256(r)
+    current, nxt = r["secrets"]
+    try:
+        Receiver(current_signing_key=current, next_signing_key=nxt).verify(
+            signature=token, body=r["body"], url=r.get("url")
+        )
+        ok = True
+    except Exception:
+        ok = False
+    return token, "qstash Receiver.verify", ok
+
+
+def jwt_messagebird(r):
+    from messagebird.request_validator import RequestValidator
+
+    token = pyjwt_hs256(r)
+    try:
+        RequestValidator(r["secret"]).validate_signature(token, r["url"], r["body"].encode())
+        ok = True
+    except Exception:
+        ok = False
+    return token, "messagebird RequestValidator.validate_signature", ok
+
+
+JWT_SIGNERS = {
+    "google-pubsub": jwt_google_pubsub,
+    "vonage": jwt_vonage,
+    "upstash-qstash": jwt_qstash,
+    "messagebird": jwt_messagebird,
 }
 
 
@@ -537,6 +667,16 @@ def main():
             if body:
                 result["body"] = body[0]
             results.append(result)
+        out = {"results": results}
+    elif request["op"] == "smartcar_challenge":
+        import smartcar
+
+        out = {"answer": smartcar.hash_challenge(request["secret"], request["challenge"])}
+    elif request["op"] == "jwt":
+        results = []
+        for r in request["requests"]:
+            token, sdk, ok = JWT_SIGNERS[r["provider"]](r)
+            results.append({"token": token, "sdk": sdk, "sdk_accepts": bool(ok)})
         out = {"results": results}
     else:
         raise SystemExit(f"unknown op {request['op']!r}")

@@ -110,6 +110,8 @@ pub const RESERVED_OPTIONS: &[&str] = &[
     "secrets",
     "allowed_events",
     "only_catalog_events",
+    // A secret reference would let an admin key read the gateway's environment or files.
+    "verify_token",
 ];
 
 /// Builds the ingest-path [`Source`] of `record` with the given (opened) secrets. Errors name
@@ -140,10 +142,12 @@ pub fn build(
         );
     }
     let mut warnings = Vec::new();
-    build::build_source(&record.id, raw, secrets, defaults, &mut warnings).map_err(|e| match e {
-        ConfigError::Invalid { key, reason, .. } => format!("`{key}`: {reason}"),
-        other => other.to_string(),
-    })
+    build::build_source(&record.id, raw, secrets, None, defaults, &mut warnings).map_err(
+        |e| match e {
+            ConfigError::Invalid { key, reason, .. } => format!("`{key}`: {reason}"),
+            other => other.to_string(),
+        },
+    )
 }
 
 /// This gateway's turn to change records ([`Store::turn`]); saving needs one.

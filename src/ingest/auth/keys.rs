@@ -318,7 +318,7 @@ fn rsa_find<D, K, S>(
 
 /// One configured RSA public key: PEM (SubjectPublicKeyInfo `PUBLIC KEY` or PKCS#1
 /// `RSA PUBLIC KEY`) or DER of either in the key encoding, at least [`RSA_MIN_BITS`].
-fn rsa_public_key(
+pub(super) fn rsa_public_key(
     index: usize,
     encoding: KeyEncoding,
     strip_prefix: &str,
@@ -392,7 +392,7 @@ fn unarmor(raw: &[u8]) -> Option<Result<(Pem, Vec<u8>), &'static str>> {
     )
 }
 
-fn decode(
+pub(super) fn decode(
     index: usize,
     encoding: KeyEncoding,
     strip_prefix: &str,

@@ -13,7 +13,9 @@
 
 mod api_key;
 mod body_signed;
+pub mod jwt;
 mod keys;
+pub mod remote;
 mod signature;
 
 use std::sync::Arc;
@@ -23,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::base::secret::Secret;
 use crate::ingest::event::FieldsConfig;
+use crate::ingest::fetch::Fetcher;
 use crate::ingest::intake::Inbound;
 
 /// Signature algorithm. HMAC ones take shared secrets; the others take the provider's public key.
@@ -200,6 +203,8 @@ pub enum SignaturePlace {
     FormField(String),
     /// A parameter of the request's query string (PandaDoc's `?signature=`).
     Query(String),
+    /// The whole body (a JWT that is the delivery: Kinde, Wix).
+    Body,
 }
 
 impl std::fmt::Display for SignaturePlace {
@@ -208,11 +213,13 @@ impl std::fmt::Display for SignaturePlace {
             SignaturePlace::Header(h) => write!(f, "`{h}` header"),
             SignaturePlace::FormField(name) => write!(f, "`{name}` form field"),
             SignaturePlace::Query(name) => write!(f, "`{name}` query parameter"),
+            SignaturePlace::Body => write!(f, "token in the body"),
         }
     }
 }
 
-/// Why a delivery was not authenticated. Every variant is answered 401.
+/// Why a delivery was not authenticated. Every variant is answered 401 but `KeyUnavailable`
+/// (503).
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("missing {0}")]
@@ -248,6 +255,25 @@ pub enum AuthError {
     BodySignatureMismatch,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The key that would check the delivery could not be fetched (its host is down, or
+    /// sent something unusable). Answered `503`: the provider retries, and nothing was
+    /// accepted.
+    #[error("the signing key is unavailable: {0}")]
+    KeyUnavailable(String),
+    /// A token names a key id that the key set does not hold, even fetched again.
+    #[error("the {0} names a key id that the provider's key set does not hold")]
+    UnknownKey(SignaturePlace),
+    /// A token's claim is missing or not what the source accepts (issuer, audience, e-mail,
+    /// body hash…). Names the claim, never its value.
+    #[error("token claim `{claim}` {reason}")]
+    InvalidClaim { claim: String, reason: &'static str },
+    #[error("the token expired {secs_ago} s ago")]
+    ExpiredToken { secs_ago: i64 },
+    #[error("the token is not valid yet (`{claim}` is {secs_ahead} s ahead)")]
+    PrematureToken {
+        claim: &'static str,
+        secs_ahead: i64,
+    },
 }
 
 impl AuthError {
@@ -266,6 +292,11 @@ impl AuthError {
             AuthError::MissingBodySignature(_) => "missing_signature",
             AuthError::BodySignatureMismatch => "invalid_signature",
             AuthError::InvalidCredentials => "invalid_credentials",
+            AuthError::KeyUnavailable(_) => "key_unavailable",
+            AuthError::UnknownKey(_) => "unknown_key",
+            AuthError::InvalidClaim { .. } => "invalid_claim",
+            AuthError::ExpiredToken { .. } => "expired_token",
+            AuthError::PrematureToken { .. } => "token_not_yet_valid",
         }
     }
 }
@@ -310,6 +341,8 @@ enum Method {
     ApiKey(api_key::ApiKeyVerifier),
     Adyen(body_signed::Adyen),
     Mailgun(body_signed::Mailgun),
+    // Boxed: its recipe and key set cache are large.
+    Jwt(Box<jwt::JwtVerifier>),
     None,
 }
 
@@ -320,6 +353,17 @@ impl Verifier {
         config: &AuthConfig,
         secrets: Vec<Secret>,
         public_url: Option<&str>,
+    ) -> Result<Self, VerifierConfigError> {
+        Self::with_fetcher(config, secrets, public_url, &Fetcher::default_shared())
+    }
+
+    /// [`Verifier::new`] with the gateway's outbound client, which kinds that fetch their
+    /// keys (certificate URLs, key sets) keep.
+    pub fn with_fetcher(
+        config: &AuthConfig,
+        secrets: Vec<Secret>,
+        public_url: Option<&str>,
+        fetcher: &Arc<Fetcher>,
     ) -> Result<Self, VerifierConfigError> {
         let (method, label) = match config {
             AuthConfig::Hmac(c) | AuthConfig::PublicKey(c) => {
@@ -338,6 +382,7 @@ impl Verifier {
                     SignaturePlace::Header(h) => format!("{}:{h}", c.algorithm.label()),
                     SignaturePlace::FormField(f) => format!("{}:form.{f}", c.algorithm.label()),
                     SignaturePlace::Query(q) => format!("{}:query.{q}", c.algorithm.label()),
+                    SignaturePlace::Body => format!("{}:body", c.algorithm.label()),
                 };
                 (Method::Signature(Box::new(v)), label)
             }
@@ -355,6 +400,11 @@ impl Verifier {
                 Method::Mailgun(body_signed::Mailgun::new(&secrets)?),
                 "mailgun-hmac-sha256:body".to_owned(),
             ),
+            AuthConfig::Jwt(c) => {
+                let v = jwt::JwtVerifier::new(c, &secrets, public_url, fetcher)?;
+                let label = v.label();
+                (Method::Jwt(Box::new(v)), label)
+            }
             AuthConfig::None => (Method::None, "none".to_owned()),
         };
         Ok(Verifier {
@@ -364,22 +414,43 @@ impl Verifier {
     }
 
     /// Checks `inbound` against the source's secrets; `now_unix` is the receive time in
-    /// seconds since the epoch.
-    pub fn verify(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
-        let key_index = match &self.method {
-            Method::Signature(v) => Some(v.verify(&inbound, now_unix)?),
-            Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
-            Method::Adyen(v) => Some(v.verify(&inbound.body)?),
-            Method::Mailgun(v) => Some(v.verify(&inbound.body, now_unix)?),
-            Method::None => None,
-        };
-        Ok(Verified {
+    /// seconds since the epoch. Only kinds whose keys live at a URL ever wait.
+    pub async fn verify(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
+        match &self.method {
+            Method::Jwt(v) if v.fetches() => {
+                let (inbound, key_index) = v.verify(inbound, now_unix).await?;
+                Ok(self.verified(inbound, key_index))
+            }
+            _ => self.verify_sync(inbound, now_unix),
+        }
+    }
+
+    fn verified(&self, inbound: Inbound, key_index: Option<usize>) -> Verified {
+        Verified {
             inbound,
             verification: Verification {
                 method: self.label.clone(),
                 key_index,
             },
-        })
+        }
+    }
+
+    /// [`Verifier::verify`] for the kinds that need no fetched key (every kind but those
+    /// whose keys live at a URL, which are refused with `KeyUnavailable`). Commands and tests
+    /// use it outside a runtime.
+    pub fn verify_sync(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
+        let key_index = match &self.method {
+            Method::Signature(v) => Some(v.verify(&inbound, now_unix)?),
+            Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
+            Method::Adyen(v) => Some(v.verify(&inbound.body)?),
+            Method::Mailgun(v) => Some(v.verify(&inbound.body, now_unix)?),
+            Method::Jwt(v) => {
+                let (inbound, key_index) = v.verify_sync(inbound, now_unix)?;
+                return Ok(self.verified(inbound, key_index));
+            }
+            Method::None => None,
+        };
+        Ok(self.verified(inbound, key_index))
     }
 
     /// The headers a sender would add to sign `body` at `now_unix` with the first secret.
@@ -398,6 +469,7 @@ impl Verifier {
             Method::Adyen(_) | Method::Mailgun(_) => Err(
                 "this provider signs inside the body; the sign command cannot add it".to_owned(),
             ),
+            Method::Jwt(_) => Err("JWT sources cannot be signed by this command".to_owned()),
             Method::None => Ok(Vec::new()),
         }
     }
@@ -425,8 +497,23 @@ pub enum AuthConfig {
     AdyenHmac,
     /// Mailgun: `signature {timestamp, token, signature}` inside the JSON body.
     Mailgun,
+    /// A JWT (or a detached JWS) in a header or as the body, signed with the secrets, with
+    /// configured public keys, or with the keys of a JSON Web Key Set at `jwks_url`.
+    Jwt(jwt::JwtConfig),
     /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
     None,
+}
+
+impl AuthConfig {
+    /// Whether the source's `secrets` are this kind's keys; a JWT recipe whose keys are
+    /// fetched (`jwks_url`) and `none` take no secrets.
+    pub fn uses_secrets(&self) -> bool {
+        match self {
+            AuthConfig::Jwt(c) => c.uses_secrets(),
+            AuthConfig::None => false,
+            _ => true,
+        }
+    }
 }
 
 /// A signature recipe: where the signature (and timestamp) are, what was signed, how keys and
@@ -581,7 +668,7 @@ mod tests {
         now: i64,
     ) -> Result<Option<usize>, &'static str> {
         let v = Verifier::new(auth, secrets(keys), None).expect("verifier");
-        v.verify(inbound(headers, body), now)
+        v.verify_sync(inbound(headers, body), now)
             .map(|ok| ok.verification().key_index)
             .map_err(|e| e.code())
     }
@@ -852,7 +939,7 @@ mod tests {
         );
         let v = Verifier::new(&auth, secrets(&["k"]), None).expect("verifier");
         let err = v
-            .verify(
+            .verify_sync(
                 inbound(&[("X-Ts", "1711554149"), ("X-Sig", mac)], "{}"),
                 sent,
             )
@@ -922,7 +1009,7 @@ mod tests {
             Ok(Some(0))
         );
         let err = v
-            .verify(inbound(&[("X-Sig", sha256)], "{}"), 0)
+            .verify_sync(inbound(&[("X-Sig", sha256)], "{}"), 0)
             .expect_err("mismatch");
         assert!(!format!("{err} {err:?} {v:?}").contains("top-secret"));
         assert_eq!(&*v.label, "hash-sha256:x-sig");
@@ -1139,7 +1226,7 @@ mod tests {
         assert_eq!(&*v.label, "hmac-sha256:form.sig");
         assert!(v.sign(b"data=x", 0, &[]).is_err());
         let err = v
-            .verify(inbound(&[], &format!("sig=id1%3A{mac}")), 0)
+            .verify_sync(inbound(&[], &format!("sig=id1%3A{mac}")), 0)
             .expect_err("no data");
         assert_eq!(
             err.to_string(),
@@ -1201,7 +1288,7 @@ mod tests {
         });
         let v = Verifier::new(&query, secrets(&["k"]), None).expect("verifier");
         assert_eq!(&*v.label, "hmac-sha256:query.sig");
-        let err = v.verify(inbound(&[], "{}"), 0).expect_err("missing");
+        let err = v.verify_sync(inbound(&[], "{}"), 0).expect_err("missing");
         assert_eq!(err.to_string(), "missing `sig` query parameter");
         assert!(v.sign(b"{}", 0, &[]).is_err());
         // Alternative headers hold signatures; a form field has none.
@@ -1283,7 +1370,7 @@ mod tests {
         let v =
             Verifier::new(&github(), secrets(&["It's a Secret to Everybody"]), None).expect("v");
         let err = v
-            .verify(
+            .verify_sync(
                 inbound(&[("X-Hub-Signature-256", "sha256=00")], "Hello, World!"),
                 0,
             )
@@ -1297,7 +1384,7 @@ mod tests {
     fn none_accepts_everything_and_says_so() {
         assert_eq!(check(&AuthConfig::None, &[], &[], "{}", 0), Ok(None));
         let v = Verifier::new(&AuthConfig::None, vec![], None).expect("v");
-        let verified = v.verify(inbound(&[], "{}"), 0).expect("accepted");
+        let verified = v.verify_sync(inbound(&[], "{}"), 0).expect("accepted");
         assert_eq!(&*verified.verification().method, "none");
     }
 }

@@ -314,6 +314,8 @@ impl SignatureVerifier {
                     .into_iter()
                     .collect()
             }
+            // Recipes read a header or a form field (`SignatureVerifier::new`).
+            SignaturePlace::Body => vec![inbound.body.as_ref().into()],
         };
         if raw.is_empty() {
             return Err(missing());
@@ -402,7 +404,7 @@ impl SignatureVerifier {
         if !whole {
             let own = match &self.place {
                 SignaturePlace::FormField(f) => Some(f.as_str()),
-                SignaturePlace::Header(_) | SignaturePlace::Query(_) => None,
+                SignaturePlace::Header(_) | SignaturePlace::Query(_) | SignaturePlace::Body => None,
             };
             let mut seen = std::collections::HashSet::new();
             for (name, _) in form_urlencoded::parse(body) {
