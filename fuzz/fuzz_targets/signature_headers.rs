@@ -34,6 +34,8 @@ struct Target {
     verifier: Verifier,
     /// Headers this preset reads: signature, timestamp, and any named in its recipe.
     headers: Vec<HeaderName>,
+    /// The query parameter carrying the signature (PandaDoc), else any name.
+    query_param: String,
 }
 
 fn targets() -> &'static [Target] {
@@ -45,15 +47,23 @@ fn targets() -> &'static [Target] {
                 continue;
             };
             let mut headers = Vec::new();
+            let mut query_param = "q".to_owned();
             if let AuthConfig::Hmac(c) | AuthConfig::PublicKey(c) = &auth {
+                query_param = c.query_param.clone().unwrap_or(query_param);
                 headers.push(c.header.clone());
+                // Alternative signature headers (Box, DocuSign): a few, not all 99 of DocuSign's.
+                headers.extend(c.also_headers.iter().take(3).cloned());
                 headers.extend(c.timestamp_header.clone());
-                let mut rest = c.signed.as_str();
-                while let Some(start) = rest.find("{header:") {
-                    let tail = &rest[start + 8..];
-                    let end = tail.find('}').unwrap_or(tail.len());
-                    headers.push(tail[..end].to_owned());
-                    rest = &tail[end..];
+                // Headers named in the recipe: `{header:…}`, also inside `{json:…}`, and the
+                // list header of `{signed_headers:…}` (whose value may name any of these).
+                for marker in ["header:", "signed_headers:"] {
+                    let mut rest = c.signed.as_str();
+                    while let Some(start) = rest.find(marker) {
+                        let tail = &rest[start + marker.len()..];
+                        let end = tail.find('}').unwrap_or(tail.len());
+                        headers.push(tail[..end].to_owned());
+                        rest = &tail[end..];
+                    }
                 }
             }
             if let AuthConfig::Jwt(c) = &mut auth {
@@ -74,7 +84,11 @@ fn targets() -> &'static [Target] {
                 Verifier::new(&auth, secrets, Some("https://hooks.example.com/webhooks/s")).ok()
             });
             if let Some(verifier) = verifier {
-                out.push(Target { verifier, headers });
+                out.push(Target {
+                    verifier,
+                    headers,
+                    query_param,
+                });
             }
         }
         out
@@ -103,6 +117,7 @@ const HANDSHAKE_HEADERS: &[&str] = &[
     "x-okta-verification-challenge",
     "twitch-eventsub-message-type",
     "x-front-challenge",
+    "x-gcs-webhooks-endpoint-verification",
 ];
 
 #[derive(Debug, Arbitrary)]
@@ -112,6 +127,8 @@ struct Input<'a> {
     /// Seconds from a fixed "now" to the receive time.
     skew: i16,
     body: &'a [u8],
+    /// The query string of a GET handshake, and the value of the signature's query
+    /// parameter (PandaDoc).
     query: &'a str,
 }
 
@@ -148,7 +165,11 @@ fuzz_target!(|input: Input<'_>| {
             headers.insert(name.clone(), value);
         }
     }
-    let inbound = Inbound::new(headers, Bytes::copy_from_slice(input.body), None);
+    let mut inbound = Inbound::new(headers, Bytes::copy_from_slice(input.body), None);
+    let value: String = form_urlencoded::byte_serialize(input.query.as_bytes()).collect();
+    if let Ok(uri) = format!("/webhooks/s?{}={value}", target.query_param).parse() {
+        inbound.uri = uri;
+    }
     let _ = target
         .verifier
         .verify_sync(inbound, 1_700_000_000 + i64::from(input.skew));

@@ -8,7 +8,7 @@
 //! - POST handshakes (Slack, Zoom, Discord, Xero, Twitch, Smartcar, Front, monday.com) are
 //!   answered only after the request's signature was verified and its body parsed, like any
 //!   delivery.
-//! - GET handshakes carry no signature. An echo (Okta, Nylas, Dropbox, Meta) gives nothing
+//! - GET handshakes carry no signature. An echo (Okta, Nylas, Dropbox, Meta, Worldline) gives nothing
 //!   away, but the echoed value is limited to a short run of characters that no browser can
 //!   read as markup, and text answers go out as `text/plain` with `nosniff`. Meta's echo is
 //!   also gated by the verify token (compared in constant time). Where the answer is an HMAC
@@ -71,6 +71,9 @@ pub enum HandshakeKind {
     /// LinkedIn: `GET ?challengeCode=<uuid>` answered `{"challengeCode",
     /// "challengeResponse": hex HMAC-SHA256(secret, challengeCode)}`.
     LinkedinChallenge,
+    /// Worldline (and the other GCS platforms) endpoint verification: `GET` with
+    /// `X-GCS-Webhooks-Endpoint-Verification`, whose value is answered as text.
+    WorldlineVerification,
 }
 
 impl HandshakeKind {
@@ -256,6 +259,7 @@ impl Handshake {
                 | HandshakeKind::HubVerify
                 | HandshakeKind::ChallengeEcho
                 | HandshakeKind::LinkedinChallenge
+                | HandshakeKind::WorldlineVerification
         )
     }
 
@@ -447,6 +451,15 @@ impl Handshake {
                 let challenge = query_param(query, "challenge")
                     .ok_or(HandshakeError::Missing("challenge query parameter"))?;
                 echo(challenge, "challenge")
+            }
+            HandshakeKind::WorldlineVerification => {
+                let value = headers
+                    .get("x-gcs-webhooks-endpoint-verification")
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or(HandshakeError::Missing(
+                        "X-GCS-Webhooks-Endpoint-Verification header",
+                    ))?;
+                echo(value.to_owned(), "X-GCS-Webhooks-Endpoint-Verification")
             }
             HandshakeKind::LinkedinChallenge => {
                 let code = query_param(query, "challengeCode")
@@ -842,5 +855,34 @@ mod tests {
         let h = handshake(HandshakeKind::HeadOk, "k");
         assert!(h.answers_head() && !h.is_get());
         assert!(!handshake(HandshakeKind::ChallengeEcho, "k").answers_head());
+    }
+
+    #[test]
+    fn worldline_get_echoes_the_verification_header_as_text() {
+        let h = handshake(HandshakeKind::WorldlineVerification, "k");
+        assert!(h.is_get());
+        let value = "3c1d5b2a-9f7e-4d8b-a1c2-5e6f7a8b9c0d";
+        let mut map = HeaderMap::new();
+        map.insert(
+            "x-gcs-webhooks-endpoint-verification",
+            value.parse().expect("value"),
+        );
+        assert_eq!(
+            h.answer_get(None, &map).expect("reply").body,
+            ReplyBody::Text(value.to_owned())
+        );
+        let err = h.answer_get(None, &HeaderMap::new()).expect_err("missing");
+        assert_eq!(
+            err.to_string(),
+            "missing `X-GCS-Webhooks-Endpoint-Verification header` in the verification request"
+        );
+        // Nothing a browser could read as markup, and nothing long, is echoed.
+        for bad in ["<script>", "a b", &"x".repeat(257)] {
+            map.insert(
+                "x-gcs-webhooks-endpoint-verification",
+                bad.parse().expect("value"),
+            );
+            assert!(h.answer_get(None, &map).is_err(), "{bad}");
+        }
     }
 }

@@ -45,8 +45,10 @@ pub const NAMES: &[&str] = &[
     "airwallex",
     "anthropic",
     "auth0",
+    "authorize-net",
     "bitbucket",
     "bitbucket-server",
+    "box",
     "braintree",
     "brex",
     "buildkite",
@@ -60,13 +62,16 @@ pub const NAMES: &[&str] = &[
     "circleci",
     "clerk",
     "clickup",
+    "cloudinary",
     "coinbase-commerce",
     "composio",
+    "contentful",
     "creem",
     "cronofy",
     "cryptlex",
     "customer-io",
     "discord",
+    "docusign",
     "dodo-payments",
     "dropbox",
     "easypost",
@@ -86,6 +91,7 @@ pub const NAMES: &[&str] = &[
     "heroku",
     "hookdeck",
     "hubspot",
+    "hygraph",
     "imagekit",
     "incident-io",
     "increase",
@@ -108,6 +114,7 @@ pub const NAMES: &[&str] = &[
     "metronome",
     "modern-treasury",
     "monday",
+    "moralis",
     "mux",
     "nango",
     "netlify",
@@ -115,14 +122,19 @@ pub const NAMES: &[&str] = &[
     "okta",
     "onfido",
     "openai",
+    "orb",
     "paddle",
     "pagerduty",
+    "pandadoc",
     "paystack",
+    "plivo",
     "polar",
     "postmark",
     "privy",
     "pusher",
     "razorpay",
+    "recharge",
+    "recurly",
     "render",
     "replicate",
     "resend",
@@ -165,6 +177,7 @@ pub const NAMES: &[&str] = &[
     "wix",
     "woocommerce",
     "workos",
+    "worldline",
     "x",
     "xero",
     "zendesk",
@@ -331,6 +344,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/0/data/type"),
             )
         },
+        // Authorize.net (developer.authorize.net/api/reference/features/webhooks.html):
+        // `X-ANET-Signature: sha512=<HEX>`, HMAC-SHA512 of the body keyed with the Signature
+        // Key's text; the hex is upper-case (any case is read).
+        "authorize-net" => Preset {
+            delivery_id: ptr("/notificationId"),
+            event_time: ptr("/eventDate"),
+            ..base(
+                with(SignatureConfig {
+                    algorithm: Algorithm::Sha512,
+                    prefix: "sha512=".to_owned(),
+                    ..hmac("X-ANET-Signature")
+                }),
+                ptr("/eventType"),
+            )
+        },
         // Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>` of the body; event in `X-Event-Key`.
         "bitbucket" => base(
             with(SignatureConfig {
@@ -350,6 +378,26 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-Hub-Signature")
                 }),
                 hdr("X-Event-Key"),
+            )
+        },
+        // Box (box-sdk-gen `WebhooksManager.validate_message`): base64 HMAC-SHA256 of
+        // `{body}{box-delivery-timestamp}` keyed with the secret's text, in
+        // `box-signature-primary` (primary key) and `box-signature-secondary` (secondary key);
+        // configure both keys as secrets. The timestamp is RFC 3339; the SDK allows 10 minutes.
+        "box" => Preset {
+            delivery_id: hdr("box-delivery-id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    also_headers: vec!["box-signature-secondary".to_owned()],
+                    encoding: Encoding::Base64,
+                    signed: "{body}{timestamp}".to_owned(),
+                    timestamp_header: Some("box-delivery-timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::Rfc3339,
+                    tolerance_secs: 600,
+                    ..hmac("box-signature-primary")
+                }),
+                ptr("/trigger"),
             )
         },
         // Brex (developer.brex.com/docs/webhooks): Standard Webhooks headers; the secrets that
@@ -498,6 +546,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("svix-id"),
             ..base(with(standard_webhooks("svix")), ptr("/type"))
         },
+        // Cloudinary (cloudinary `utils.verify_notification_signature`): `X-Cld-Signature`, hex
+        // SHA-1 (a plain hash, not HMAC) of `{body}{X-Cld-Timestamp}{api secret}`; the SDK
+        // accepts timestamps up to 2 hours old and checks none ahead. Accounts set to SHA-256
+        // signatures override `algorithm = "hash_sha256"`.
+        "cloudinary" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::HashSha1,
+                signed: "{body}{timestamp}{secret}".to_owned(),
+                timestamp_header: Some("X-Cld-Timestamp".to_owned()),
+                tolerance_secs: 7200,
+                limit_future: false,
+                ..hmac("X-Cld-Signature")
+            }),
+            ptr("/notification_type"),
+        ),
         // Coinbase Commerce: `X-CC-Webhook-Signature`, hex HMAC-SHA256 of the body
         // (coinbase-commerce `Webhook.construct_event`); the event is wrapped in the delivery.
         "coinbase-commerce" => Preset {
@@ -505,6 +568,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/event/created_at"),
             ..base(with(hmac("X-CC-Webhook-Signature")), ptr("/event/type"))
         },
+        // Contentful request verification (@contentful/node-apps-toolkit `verifyRequest`):
+        // `x-contentful-signature`, hex HMAC-SHA256 of the canonical request
+        // `METHOD\n/path\n<signed headers>\nbody`, the signed headers being those named in
+        // `x-contentful-signed-headers` (plus it and `x-contentful-timestamp`), `name:value`
+        // sorted and joined by `;`. Timestamps in ms, at most 30 s old (the toolkit's TTL).
+        "contentful" => base(
+            with(SignatureConfig {
+                signed: "{method}\n{path}\n{signed_headers:x-contentful-signed-headers}\n{body}"
+                    .to_owned(),
+                timestamp_header: Some("x-contentful-timestamp".to_owned()),
+                timestamp_format: TimestampFormat::UnixMillis,
+                tolerance_secs: 30,
+                limit_future: false,
+                ..hmac("x-contentful-signature")
+            }),
+            hdr("X-Contentful-Topic"),
+        ),
         // Creem (docs.creem.io/code/webhooks): `creem-signature`, hex HMAC-SHA256 of the body with
         // the webhook secret's text (creem_io `webhooks.handleEvents`); `{id, eventType,
         // created_at, object}`.
@@ -563,6 +643,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("x-cio-signature")
                 }),
                 ptr("/metric"),
+            )
+        },
+        // DocuSign Connect with HMAC (developers.docusign.com/platform/webhooks/connect/validate):
+        // base64 HMAC-SHA256 of the body keyed with the secret's text, one header per active key:
+        // `X-DocuSign-Signature-1`, `-2`… (checked up to `-100`). No signed time; the event
+        // (`envelope-completed`…) is in the body.
+        "docusign" => Preset {
+            event_time: ptr("/generatedDateTime"),
+            ..base(
+                with(SignatureConfig {
+                    also_headers: (2..=100)
+                        .map(|n| format!("X-DocuSign-Signature-{n}"))
+                        .collect(),
+                    encoding: Encoding::Base64,
+                    ..hmac("X-DocuSign-Signature-1")
+                }),
+                ptr("/event"),
             )
         },
         // Discord interactions: Ed25519 over `{timestamp}{body}`, hex signature and hex public
@@ -864,6 +961,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/0/subscriptionType"),
             )
         },
+        // Hygraph (@hygraph/utils `verifyWebhookSignature`): `gcms-signature: sign=<base64>,
+        // env=<environment>, t=<ms>`, HMAC-SHA256 of the JSON text
+        // `{"Body":<body as a JSON string>,"EnvironmentName":<env as a JSON string>,
+        // "TimeStamp":<t>}`. The SDK checks no window; ours is the usual 5 minutes.
+        "hygraph" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                fields: Some(fields(",", "sign", "t")),
+                signed: r#"{{"Body":{json:body},"EnvironmentName":{json:field:env},"TimeStamp":{timestamp}}}"#
+                    .to_owned(),
+                timestamp_format: TimestampFormat::UnixMillis,
+                ..hmac("gcms-signature")
+            }),
+            ptr("/operation"),
+        ),
         // ImageKit: Standard Webhooks headers, keyed with the secret's text (imagekitio
         // `webhooks.unwrap` base64-encodes the UTF-8 secret before handing it to
         // `standardwebhooks`, which decodes it again).
@@ -1092,6 +1204,18 @@ pub fn preset(provider: &str) -> Option<Preset> {
         // `webhooks.get_signature` / `validate_signature`). No delivery id is documented in
         // the body, so none is assumed (set `delivery_id` to dedup).
         "modern-treasury" => base(with(hmac("X-Signature")), ptr("/event")),
+        // Moralis Streams (moralis `Streams.verifySignature`): `x-signature: 0x<hex>`,
+        // Keccak-256 (a plain hash) of the JSON body followed by the streams secret. A stream
+        // delivery has no event type of its own: `tag` is the stream's label.
+        "moralis" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::HashKeccak256,
+                prefix: "0x".to_owned(),
+                signed: "{body}{secret}".to_owned(),
+                ..hmac("x-signature")
+            }),
+            ptr("/tag"),
+        ),
         // Meta webhooks (developers.facebook.com/docs/graph-api/webhooks/getting-started): one
         // scheme for WhatsApp, Facebook Pages, Instagram and Messenger. `X-Hub-Signature-256:
         // sha256=<hex>` HMAC-SHA256 of the body with the app secret; the subscription check is
@@ -1210,6 +1334,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
             event_time: ptr("/created_at"),
             ..base(with(standard_webhooks("webhook")), ptr("/type"))
         },
+        // Orb (orb-billing `webhooks.verify_signature`): `X-Orb-Signature: v1=<hex>`, several
+        // separated by spaces, HMAC-SHA256 of `v1:{X-Orb-Timestamp}:{body}` keyed with the
+        // secret's text; the timestamp is ISO 8601 without an offset (UTC), ±5 minutes.
+        "orb" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created_at"),
+            ..base(
+                with(SignatureConfig {
+                    prefix: "v1=".to_owned(),
+                    separator: Some(" ".to_owned()),
+                    signed: "v1:{timestamp}:{body}".to_owned(),
+                    timestamp_header: Some("X-Orb-Timestamp".to_owned()),
+                    timestamp_format: TimestampFormat::Rfc3339,
+                    ..hmac("X-Orb-Signature")
+                }),
+                ptr("/type"),
+            )
+        },
         // Paddle Billing: `Paddle-Signature: ts=<ts>;h1=<hex>[;h1=…]` over `{ts}:{body}`; the
         // SDKs allow 5 seconds.
         "paddle" => Preset {
@@ -1238,6 +1380,16 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ptr("/event/event_type"),
             )
         },
+        // PandaDoc (developers.pandadoc.com/docs/webhook-verification): the signature is the
+        // `signature` query parameter PandaDoc appends to the URL, hex HMAC-SHA256 of the body
+        // keyed with the shared key. A delivery is an array of events.
+        "pandadoc" => base(
+            with(SignatureConfig {
+                query_param: Some("signature".to_owned()),
+                ..hmac("")
+            }),
+            ptr("/0/event"),
+        ),
         // Paystack: `x-paystack-signature`, hex HMAC-SHA512 of the body, keyed with the secret
         // API key.
         "paystack" => base(
@@ -1246,6 +1398,25 @@ pub fn preset(provider: &str) -> Option<Preset> {
                 ..hmac("x-paystack-signature")
             }),
             ptr("/event"),
+        ),
+        // Plivo signature V3 (plivo `utils.signature_v3`): `X-Plivo-Signature-V3`, base64
+        // HMAC-SHA256 keyed with the auth token, several separated by commas, over the URL
+        // Plivo called, `?`, the form fields sorted by name (each name then value), `.` and
+        // `X-Plivo-Signature-V3-Nonce`. Needs the source's `public_url`, without a query (Plivo
+        // re-sorts a query into what it signs). No common event field: Messaging's `Status`,
+        // Voice's `Event` or `CallStatus`.
+        "plivo" => base(
+            with(SignatureConfig {
+                encoding: Encoding::Base64,
+                separator: Some(",".to_owned()),
+                signed: "{url}?{form_params}.{header:X-Plivo-Signature-V3-Nonce}".to_owned(),
+                ..hmac("X-Plivo-Signature-V3")
+            }),
+            Some(Locator::FirstOf(vec![
+                Locator::pointer("/Event"),
+                Locator::pointer("/CallStatus"),
+                Locator::pointer("/Status"),
+            ])),
         ),
         // Polar: Standard Webhooks headers, but the key is the whole secret's text, not a
         // base64 `whsec_` value (@polar-sh/sdk `validateEvent`).
@@ -1319,6 +1490,36 @@ pub fn preset(provider: &str) -> Option<Preset> {
             delivery_id: hdr("x-razorpay-event-id"),
             event_time: ptr("/created_at"),
             ..base(with(hmac("X-Razorpay-Signature")), ptr("/event"))
+        },
+        // Recharge (developer.rechargepayments.com/2021-11/webhooks_explained):
+        // `X-Recharge-Hmac-Sha256`, hex SHA-256 (a plain hash, despite the name) of the API
+        // client secret followed by the body; the topic is in `X-Recharge-Topic`.
+        "recharge" => base(
+            with(SignatureConfig {
+                algorithm: Algorithm::HashSha256,
+                signed: "{secret}{body}".to_owned(),
+                ..hmac("X-Recharge-Hmac-Sha256")
+            }),
+            hdr("X-Recharge-Topic"),
+        ),
+        // Recurly (docs.recurly.com/recurly-subscriptions/docs/signature-verification): the
+        // `recurly-signature` header is `<unix ms>,<hex>[,<hex>…]` (the timestamp first, then
+        // one signature per active secret), HMAC-SHA256 of `{timestamp}.{body}`. JSON webhooks
+        // only (XML ones are unsigned). The kind is `object_type` + `event_type`; `event_type`
+        // alone is used (`created`, `renewed`…).
+        "recurly" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/event_time"),
+            ..base(
+                with(SignatureConfig {
+                    separator: Some(",".to_owned()),
+                    timestamp_first: true,
+                    signed: "{timestamp}.{body}".to_owned(),
+                    timestamp_format: TimestampFormat::UnixMillis,
+                    ..hmac("recurly-signature")
+                }),
+                ptr("/event_type"),
+            )
         },
         // Render (render.com/docs/webhooks): Standard Webhooks headers and `whsec_` secrets;
         // `{type, timestamp, data}`.
@@ -1826,6 +2027,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..t_v1_fields("WorkOS-Signature")
                 }),
                 ptr("/event"),
+            )
+        },
+        // Worldline Direct / Online Payments (onlinepayments-sdk-python3 `SignatureValidator`):
+        // `X-GCS-Signature`, base64 HMAC-SHA256 of the body keyed with the secret's text;
+        // `X-GCS-KeyId` names the key, and every configured secret is tried, so it is not read.
+        // The endpoint is checked with a `GET` whose `X-GCS-Webhooks-Endpoint-Verification`
+        // value must come back as text.
+        "worldline" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/created"),
+            handshake: Some(HandshakeKind::WorldlineVerification),
+            ..base(
+                with(SignatureConfig {
+                    encoding: Encoding::Base64,
+                    ..hmac("X-GCS-Signature")
+                }),
+                ptr("/type"),
             )
         },
         // X (Twitter): `x-twitter-webhooks-signature: sha256=<base64>` of the body, keyed with

@@ -1447,6 +1447,513 @@ fn revolut_docs_example() {
 }
 
 #[test]
+fn orb_sdk_vector() {
+    // orb-python tests/api_resources/test_webhooks.py: an ISO 8601 timestamp without an
+    // offset (UTC), `now` at that instant; the SDK refuses it 6 minutes later or earlier.
+    let body = br#"{"id": "o4mmewpfNNTnjfZc", "created_at": "2024-03-27T15:42:29+00:00", "type": "resource_event.test", "properties": {"message": "A test webhook from Orb. Happy testing!"}}"#;
+    let sig = "9d25de966891ab0bc18754faf8d83d0980b44ae330fcc130b41a6cf3daf1f391";
+    let header = format!("v1={sig}");
+    let headers = [
+        ("X-Orb-Timestamp", "2024-03-27T15:42:29.551"),
+        ("X-Orb-Signature", header.as_str()),
+    ];
+    let vector = |headers| Vector {
+        now: 1_711_554_149,
+        ..hmac_vector(
+            "orb",
+            "orb-python test_webhooks",
+            "c-UGKYdnhHh436B_sMouYAPUvXyWpzOdunZBV5dFSD8",
+            headers,
+            body,
+        )
+    };
+    check(vector(&headers));
+    let v = vector(&headers);
+    assert_eq!(
+        run(&v, v.key, &headers, body, v.now + 360),
+        Err("stale_timestamp")
+    );
+    assert_eq!(
+        run(&v, v.key, &headers, body, v.now - 360),
+        Err("future_timestamp")
+    );
+    // The SDK test's list: an invalid item first, then the valid one.
+    let list = format!("v1=my_invalid_signature v1={sig}");
+    let listed = [headers[0], ("X-Orb-Signature", list.as_str())];
+    assert_eq!(run(&v, v.key, &listed, body, v.now), Ok(0));
+    // A Unix timestamp is not what Orb sends.
+    let unix = [("X-Orb-Timestamp", "1711554149"), headers[1]];
+    assert_eq!(
+        run(&v, v.key, &unix, body, v.now),
+        Err("malformed_timestamp")
+    );
+}
+
+#[test]
+fn box_sdk_vectors() {
+    // box-python-sdk-gen test/webhooks.py: the primary and secondary signatures of one
+    // delivery, each under its own key, timestamp `2020-01-01T00:00:00-07:00`.
+    let body = br#"{"type":"webhook_event","webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"Test.txt"}}"#;
+    let ts = ("box-delivery-timestamp", "2020-01-01T00:00:00-07:00");
+    let primary = (
+        "box-signature-primary",
+        "6TfeAW3A1PASkgboxxA5yqHNKOwFyMWuEXny/FPD5hI=",
+    );
+    let secondary = (
+        "box-signature-secondary",
+        "v+1CD1Jdo3muIcbpv5lxxgPglOqMfsNHPV899xWYydo=",
+    );
+    let vector = |key, headers| Vector {
+        now: 1_577_862_000,
+        ..hmac_vector(
+            "box",
+            "box-python-sdk-gen test/webhooks.py",
+            key,
+            headers,
+            body,
+        )
+    };
+    let only_primary = [ts, primary];
+    check(vector("SamplePrimaryKey", &only_primary));
+    // Both headers, as Box sends them: either key alone is enough, in either header.
+    let both = [ts, primary, secondary];
+    let v = vector("SamplePrimaryKey", &both);
+    let only_secondary = [ts, secondary];
+    assert_eq!(
+        run(&v, "SampleSecondaryKey", &only_secondary, body, v.now),
+        Ok(0)
+    );
+    assert_eq!(
+        run(&v, "SampleSecondaryKey", &only_secondary, &body[1..], v.now),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        run(&v, "SampleSecondaryKey", &[ts], body, v.now),
+        Err("missing_signature")
+    );
+    for key in ["SamplePrimaryKey", "SampleSecondaryKey"] {
+        assert_eq!(run(&v, key, &both, body, v.now), Ok(0), "{key}");
+    }
+    assert_eq!(
+        run(&v, "IncorrectKey", &both, body, v.now),
+        Err("invalid_signature")
+    );
+    // A garbled primary does not hide a valid secondary.
+    let garbled = [ts, ("box-signature-primary", "%%%"), secondary];
+    assert_eq!(run(&v, "SampleSecondaryKey", &garbled, body, v.now), Ok(0));
+    // The SDK refuses timestamps 20 minutes off either way.
+    assert_eq!(
+        run(&v, "SamplePrimaryKey", &both, body, v.now + 1200),
+        Err("stale_timestamp")
+    );
+    assert_eq!(
+        run(&v, "SamplePrimaryKey", &both, body, v.now - 1200),
+        Err("future_timestamp")
+    );
+    // The same test's non-ASCII deliveries, signed as Box sends them: the JSON text with
+    // `\u` escapes (the SDK escapes its decoded string to get these bytes back).
+    let escaped: [(&[u8], &str); 2] = [
+        (
+            br#"{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\u30b9\u30af\u30ea\u30fc\u30f3\u30b7\u30e7\u30c3\u30c8 2020-08-05.txt"}}"#,
+            "LV2uCu+5NJtIHrCXDYgZ0v/PP5THGRuegw3RtdnEyuE=",
+        ),
+        (
+            br#"{"webhook":{"id":"1234567890"},"trigger":"FILE.UPLOADED","source":{"id":"1234567890","type":"file","name":"\ud83d\ude00 2020-08-05.txt"}}"#,
+            "xF/SDZosX4le+v4A0Qn59sZhuD1RqY5KRUKzVMSbh0E=",
+        ),
+    ];
+    for (body, sig) in escaped {
+        let headers = [ts, ("box-signature-primary", sig)];
+        assert_eq!(
+            run(&v, "SamplePrimaryKey", &headers, body, v.now),
+            Ok(0),
+            "{sig}"
+        );
+    }
+}
+
+#[test]
+fn docusign_derived_vector_with_numbered_headers() {
+    // Derived from https://developers.docusign.com/platform/webhooks/connect/validate (base64
+    // HMAC-SHA256 of the whole body, one `X-DocuSign-Signature-N` header per active key),
+    // computed with Python's `hmac` module.
+    let body = br#"{"event":"envelope-completed","apiVersion":"v2.1","uri":"/restapi/v2.1/accounts/a1/envelopes/e1","retryCount":0,"configurationId":1,"generatedDateTime":"2023-11-14T22:13:20.0000000Z","data":{"accountId":"a1","envelopeId":"e1"}}"#;
+    let ours = "RFcUKU3BzL8EQW/1PeEMeEMoOHphl8vPAequuykvD08=";
+    // The same body under another key (`docusign-older-key`).
+    let older = "SOf8nS1gz1Jo9XuVz6Q1VY6Z+Di5ntEfjS//aRf98MU=";
+    let key = "docusign-hmac-key-example";
+    check(hmac_vector(
+        "docusign",
+        "derived",
+        key,
+        &[("X-DocuSign-Signature-1", ours)],
+        body,
+    ));
+    let v = hmac_vector("docusign", "derived", key, &[], body);
+    // Our key's signature in the second header, or in the hundredth.
+    let second = [
+        ("X-DocuSign-Signature-1", older),
+        ("X-DocuSign-Signature-2", ours),
+    ];
+    assert_eq!(run(&v, key, &second, body, v.now), Ok(0));
+    let far = [
+        ("X-DocuSign-Signature-1", older),
+        ("X-DocuSign-Signature-100", ours),
+    ];
+    assert_eq!(run(&v, key, &far, body, v.now), Ok(0));
+    let beyond = [
+        ("X-DocuSign-Signature-1", older),
+        ("X-DocuSign-Signature-101", ours),
+    ];
+    assert_eq!(run(&v, key, &beyond, body, v.now), Err("invalid_signature"));
+    // Only another header than the first: still found.
+    let only_second = [("X-DocuSign-Signature-2", ours)];
+    assert_eq!(run(&v, key, &only_second, body, v.now), Ok(0));
+    assert_eq!(
+        run(&v, key, &[("X-DocuSign-Signature-3", older)], body, v.now),
+        Err("invalid_signature")
+    );
+}
+
+#[test]
+fn keyed_plain_hash_vectors() {
+    // Cloudinary: cloudinary (PyPI) `utils.verify_notification_signature` accepted this (its
+    // clock set to the timestamp) and refused it with a changed body: SHA-1 of
+    // body + timestamp + API secret.
+    let cld_body = br#"{"notification_type":"upload","timestamp":"2023-11-14T22:13:20+00:00","public_id":"sample","version":1700000000}"#;
+    let cld = hmac_vector(
+        "cloudinary",
+        "cloudinary verify_notification_signature",
+        "cloudinary-api-secret-example",
+        &[
+            ("X-Cld-Timestamp", "1700000000"),
+            (
+                "X-Cld-Signature",
+                "956bf4626befdd8de25247c42bb23ca3b83e4ff6",
+            ),
+        ],
+        cld_body,
+    );
+    // The SDK's window: 2 hours into the past.
+    assert_eq!(
+        run(&cld, cld.key, cld.headers, cld_body, cld.now + 7200),
+        Ok(0)
+    );
+    check(cld);
+    // Moralis: moralis (npm) `Streams.verifySignature` accepted this and refused a changed
+    // body: `0x` + hex Keccak-256 of body + streams secret.
+    check(hmac_vector(
+        "moralis",
+        "moralis Streams.verifySignature",
+        "moralis-streams-secret-example",
+        &[(
+            "x-signature",
+            "0x36a6078757f65c247d6473fed16939973911613119a17b281e24b4e22bbd60fa",
+        )],
+        br#"{"confirmed":true,"chainId":"0x1","abi":[],"streamId":"s1","tag":"demo","retries":0,"block":{"number":"1","hash":"0xab","timestamp":"1700000000"},"logs":[],"txs":[]}"#,
+    ));
+    // Recharge, derived from https://developer.rechargepayments.com/2021-11/webhooks_explained:
+    // hex SHA-256 of client secret + body, computed with Python's `hashlib`.
+    check(hmac_vector(
+        "recharge",
+        "derived",
+        "recharge-client-secret-example",
+        &[(
+            "X-Recharge-Hmac-Sha256",
+            "15b3d1bb32b8fb456aa6ab85ad4d8342d4a05d25da3f811717e4b13f07f3740b",
+        )],
+        br#"{"subscription":{"id":1,"status":"active"}}"#,
+    ));
+}
+
+#[test]
+fn cloudinary_sha256_accounts_override_the_algorithm() {
+    // cloudinary `verify_notification_signature(..., algorithm="sha256")` accepted this: the
+    // same delivery as above under an account set to SHA-256.
+    let body = br#"{"notification_type":"upload","timestamp":"2023-11-14T22:13:20+00:00","public_id":"sample","version":1700000000}"#;
+    let mut c = signature_config("cloudinary");
+    c.algorithm = Algorithm::HashSha256;
+    let secrets = vec![Secret::new(b"cloudinary-api-secret-example".to_vec())];
+    let verifier = Verifier::new(&AuthConfig::Hmac(c), secrets, None).expect("verifier");
+    let mut map = HeaderMap::new();
+    map.insert("x-cld-timestamp", "1700000000".parse().expect("value"));
+    map.insert(
+        "x-cld-signature",
+        "64e588752ffc31d85973530ae4e4e104f4eddf87e98d75ab03bcecc908f75933"
+            .parse()
+            .expect("value"),
+    );
+    let inbound = Inbound::new(map, Bytes::copy_from_slice(body), None);
+    assert!(verifier.verify_sync(inbound, 1_700_000_000).is_ok());
+}
+
+#[test]
+fn worldline_sdk_vector() {
+    // onlinepayments-sdk-python3 `SignatureValidator.validate` accepted this (key id `key-1`)
+    // and refused it with a changed body. The key id names the key; any configured secret may
+    // match, so a wrong or absent id changes nothing.
+    let body = br#"{"apiVersion":"v1","id":"8ee793f6-4553-4749-85dc-f2ef095c5ab0","created":"2023-11-14T22:13:20.000+0000","merchantId":"1234","type":"payment.captured","payment":{"id":"3000001","status":"CAPTURED"}}"#;
+    let sig = (
+        "X-GCS-Signature",
+        "g4xmjhMeXHRv3TxBiokFYSMc8VjPYrhQA+1F0ysFD44=",
+    );
+    let key = "worldline-secret-key-example";
+    check(hmac_vector(
+        "worldline",
+        "onlinepayments-sdk-python3 SignatureValidator",
+        key,
+        &[sig, ("X-GCS-KeyId", "key-1")],
+        body,
+    ));
+    let v = hmac_vector("worldline", "", key, &[], body);
+    assert_eq!(run(&v, key, &[sig], body, v.now), Ok(0));
+    assert_eq!(
+        run(&v, key, &[sig, ("X-GCS-KeyId", "another")], body, v.now),
+        Ok(0)
+    );
+    assert_eq!(
+        preset("worldline").and_then(|p| p.handshake),
+        Some(HandshakeKind::WorldlineVerification)
+    );
+}
+
+#[test]
+fn plivo_sdk_vector() {
+    // plivo (PyPI) `signature_v3.get_signature_v3` made this over `construct_post_url` of the
+    // callback URL and these form fields, and `validate_v3_signature` accepted it (and refused
+    // a changed `Text`).
+    let body = b"From=14155550100&To=14155550199&Text=hi+there&Type=sms&MessageUUID=2b3c4d5e-0000-1111-2222-333344445555&Status=delivered";
+    let nonce = ("X-Plivo-Signature-V3-Nonce", "05429567804466091622");
+    let sig = "+4CypLM3WQdS8AKa3mmHdBiBoenEYJYcqiM4BY2uMas=";
+    let vector = |headers| Vector {
+        public_url: Some("https://hooks.example.com/webhooks/plivo"),
+        path: "/webhooks/plivo",
+        ..hmac_vector(
+            "plivo",
+            "plivo validate_v3_signature",
+            "MAXXXXXXXXXXXXXXXXXX-plivo-auth-token",
+            headers,
+            body,
+        )
+    };
+    let headers = [nonce, ("X-Plivo-Signature-V3", sig)];
+    check(vector(&headers));
+    // One signature per token in a comma list: ours second.
+    let list = format!("AAAA,{sig}");
+    let listed = [nonce, ("X-Plivo-Signature-V3", list.as_str())];
+    let v = vector(&listed);
+    assert_eq!(run(&v, v.key, &listed, body, v.now), Ok(0));
+    // The nonce is signed.
+    let other_nonce = [("X-Plivo-Signature-V3-Nonce", "1"), headers[1]];
+    assert_eq!(
+        run(&v, v.key, &other_nonce, body, v.now),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        run(&v, v.key, &headers[1..], body, v.now),
+        Err("missing_signed_header")
+    );
+}
+
+#[test]
+fn hygraph_sdk_vector() {
+    // @hygraph/utils `generateWebhookSignature` (clock set to 1700000000000 ms) signed this raw
+    // payload, which has escapes and a non-ASCII character, and `verifyWebhookSignature`
+    // accepted it (and refused it with a space added).
+    let body = r#"{"operation":"publish","data":{"__typename":"Post","id":"ckx1","title":"Hello \"world\" é\n","stage":"PUBLISHED"}}"#;
+    let header = "sign=CVm6Cc/YBi8OTGf5j4HcOH9+CwbPiLrMo2Ef7TgB6rE=, env=master, t=1700000000000";
+    let headers = [("gcms-signature", header)];
+    check(hmac_vector(
+        "hygraph",
+        "@hygraph/utils generateWebhookSignature",
+        "hygraph-secret-example",
+        &headers,
+        body.as_bytes(),
+    ));
+    let v = hmac_vector(
+        "hygraph",
+        "",
+        "hygraph-secret-example",
+        &[],
+        body.as_bytes(),
+    );
+    // The environment name is signed; without it nothing can be checked.
+    let other_env = [(
+        "gcms-signature",
+        "sign=CVm6Cc/YBi8OTGf5j4HcOH9+CwbPiLrMo2Ef7TgB6rE=, env=dev, t=1700000000000",
+    )];
+    assert_eq!(
+        run(&v, v.key, &other_env, body.as_bytes(), v.now),
+        Err("invalid_signature")
+    );
+    let no_env = [(
+        "gcms-signature",
+        "sign=CVm6Cc/YBi8OTGf5j4HcOH9+CwbPiLrMo2Ef7TgB6rE=, t=1700000000000",
+    )];
+    assert_eq!(
+        run(&v, v.key, &no_env, body.as_bytes(), v.now),
+        Err("malformed_signature")
+    );
+}
+
+#[test]
+fn contentful_sdk_vector() {
+    // @contentful/node-apps-toolkit `signRequest` made this for POST /webhooks/contentful with
+    // these two headers at 1700000000000 ms, and `verifyRequest` accepted it (and refused a
+    // changed body).
+    let body = br#"{"sys":{"type":"Entry","id":"5KsDBWseXY6QegucYAoacS"},"fields":{"title":{"en-US":"Hello"}}}"#;
+    let headers = [
+        ("X-Contentful-Topic", "ContentManagement.Entry.publish"),
+        (
+            "Content-Type",
+            "application/vnd.contentful.management.v1+json",
+        ),
+        ("x-contentful-timestamp", "1700000000000"),
+        (
+            "x-contentful-signed-headers",
+            "content-type,x-contentful-signed-headers,x-contentful-timestamp,x-contentful-topic",
+        ),
+        (
+            "x-contentful-signature",
+            "6552867f4c44e0a0bbc54ae28919e28eafb227691e70559f282b86867a1fba47",
+        ),
+    ];
+    let key = "contentful-signing-secret-0123456789abcdef0123456789abcdef012345";
+    let vector = |headers| Vector {
+        path: "/webhooks/contentful",
+        ..hmac_vector(
+            "contentful",
+            "@contentful/node-apps-toolkit signRequest",
+            key,
+            headers,
+            body,
+        )
+    };
+    check(vector(&headers));
+    let v = vector(&headers);
+    // 30 s of age (the toolkit's TTL), then stale.
+    assert_eq!(run(&v, key, &headers, body, v.now + 30), Ok(0));
+    assert_eq!(
+        run(&v, key, &headers, body, v.now + 31),
+        Err("stale_timestamp")
+    );
+    // A signed header's value is covered; an unlisted header is not.
+    let mut changed = headers;
+    changed[0].1 = "ContentManagement.Entry.delete";
+    assert_eq!(
+        run(&v, key, &changed, body, v.now),
+        Err("invalid_signature")
+    );
+    let extra = [&headers[..], &[("X-Other", "anything")]].concat();
+    assert_eq!(run(&v, key, &extra, body, v.now), Ok(0));
+    // The path is signed.
+    let moved = Vector {
+        path: "/webhooks/other",
+        ..vector(&headers)
+    };
+    assert_eq!(
+        run(&moved, key, &headers, body, moved.now),
+        Err("invalid_signature")
+    );
+    // Without the list there is nothing to check against.
+    assert_eq!(
+        run(
+            &v,
+            key,
+            &[headers[0], headers[1], headers[2], headers[4]],
+            body,
+            v.now
+        ),
+        Err("missing_signed_header")
+    );
+}
+
+#[test]
+fn derived_vectors_for_list_query_and_upper_case_layouts() {
+    // Derived: computed with Python's `hmac` module from each provider's documented algorithm.
+    // Recurly (https://docs.recurly.com/recurly-subscriptions/docs/signature-verification):
+    // `<ms>,<hex>[,<hex>]` over `{ms}.{body}`; the second signature is under another key.
+    let body = br#"{"id":"uf3nrk6mfz8b","object_type":"subscription","site_id":"s1","event_type":"created","event_time":"2023-11-14T22:13:20Z","account_code":"a1","uuid":"u1"}"#;
+    let header = "1700000000000,834ba8da2260f1d5b3e3094bba695165e2a5fb7ab6dcf25bc366974f389d1cba,d88b5282660a0c247887d5c161c9d907bf71efc1d85551e6d3f1d4f96f3cb0e0";
+    let headers = [("recurly-signature", header)];
+    let key = "recurly-webhook-secret-example";
+    check(hmac_vector("recurly", "derived", key, &headers, body));
+    let v = hmac_vector("recurly", "derived", key, &[], body);
+    assert_eq!(run(&v, key, &headers, body, v.now + 300), Ok(0));
+    assert_eq!(
+        run(&v, key, &headers, body, v.now + 301),
+        Err("stale_timestamp")
+    );
+    assert_eq!(
+        run(&v, key, &headers, body, v.now - 301),
+        Err("future_timestamp")
+    );
+    // The timestamp is signed; a list without signatures is malformed.
+    let moved = header.replacen("1700000000000", "1700000001000", 1);
+    assert_eq!(
+        run(&v, key, &[("recurly-signature", &moved)], body, v.now),
+        Err("invalid_signature")
+    );
+    assert_eq!(
+        run(
+            &v,
+            key,
+            &[("recurly-signature", "1700000000000")],
+            body,
+            v.now
+        ),
+        Err("malformed_signature")
+    );
+    assert_eq!(
+        run(&v, key, &[("recurly-signature", "soon,00")], body, v.now),
+        Err("malformed_timestamp")
+    );
+
+    // Authorize.net (https://developer.authorize.net/api/reference/features/webhooks.html):
+    // `sha512=<HEX>`, upper-case as Authorize.net sends it.
+    check(hmac_vector(
+        "authorize-net",
+        "derived",
+        "ANET-SIGNATURE-KEY-EXAMPLE-0123456789ABCDEF",
+        &[("X-ANET-Signature", "sha512=71156C7DD3C91A59767B1C92BA2A4579BFA0A61B16CA4787F34058AEA76AEF8B0B1BF1C3AD02F16C11BC3E2FAB50D963F58C18D649E142D00A1D970E1D9886D9")],
+        br#"{"notificationId":"d0e8e7fe-c3e7-4add-a480-27bc5ce28e3d","eventType":"net.authorize.payment.authcapture.created","eventDate":"2023-11-14T22:13:20.000Z","webhookId":"63d6fea2-aa13-4b1d-a204-f5fbc15942b7","payload":{"responseCode":1,"authAmount":45.00,"entityName":"transaction","id":"60020981676"}}"#,
+    ));
+
+    // PandaDoc (https://developers.pandadoc.com/docs/webhook-verification): hex HMAC-SHA256 of
+    // the body in the `signature` query parameter.
+    let body = br#"[{"event":"document_state_changed","data":{"id":"msFYActMfJHqNTKH8YSvF1","name":"Sample","status":"document.completed"}}]"#;
+    let key = "pandadoc-shared-key-example";
+    let at = |path: &str, key: &str, body: &[u8]| {
+        let v = Vector {
+            path,
+            ..hmac_vector("pandadoc", "derived", key, &[], body)
+        };
+        run(&v, key, &[], body, v.now)
+    };
+    let sig = "0d1afdd2b9b4c30b0256239c2c648e383c4047531c94cd5e6420b178728bf71d";
+    let signed = format!("/webhooks/pandadoc?signature={sig}");
+    assert_eq!(at(&signed, key, body), Ok(0));
+    let among = format!("/webhooks/pandadoc?client=acme&signature={sig}");
+    assert_eq!(at(&among, key, body), Ok(0));
+    assert_eq!(at(&signed, OTHER, body), Err("invalid_signature"));
+    assert_eq!(at(&signed, key, &body[1..]), Err("invalid_signature"));
+    assert_eq!(
+        at("/webhooks/pandadoc", key, body),
+        Err("missing_signature")
+    );
+    assert_eq!(
+        at("/webhooks/pandadoc?signature=zz", key, body),
+        Err("malformed_signature")
+    );
+    // A signature in a header instead does not count.
+    let v = hmac_vector("pandadoc", "derived", key, &[], body);
+    assert_eq!(
+        run(&v, key, &[("signature", sig)], body, v.now),
+        Err("missing_signature")
+    );
+}
+
+#[test]
 fn the_providers_page_lists_every_preset_once() {
     // docs/src/providers.md: one table row per preset (a row may name aliases), and the counts
     // paragraph states the total.

@@ -575,3 +575,36 @@ async fn more_handshakes_are_answered_and_never_published() {
         "{metrics}"
     );
 }
+
+#[tokio::test]
+async fn worldline_endpoint_verification_is_echoed_as_text() {
+    // No delivery is published here; the broker address is never dialled.
+    let gw = Gateway::in_process(
+        r#"
+[kafka]
+brokers = "127.0.0.1:9"
+[schemas]
+dir = "{schemas}"
+[sources.worldline]
+provider = "worldline"
+secrets = [{ insecure_dev_value = "worldline-secret" }]
+"#,
+    );
+    let value = "3c1d5b2a-9f7e-4d8b-a1c2-5e6f7a8b9c0d";
+    let answer = send(
+        gw.addr,
+        "GET",
+        "/webhooks/worldline",
+        &[("x-gcs-webhooks-endpoint-verification", value)],
+        "",
+    )
+    .await;
+    assert_eq!((answer.status, answer.body.as_str()), (200, value));
+    assert_eq!(answer.headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(answer.headers["x-content-type-options"], "nosniff");
+    let answer = send(gw.addr, "GET", "/webhooks/worldline", &[], "").await;
+    assert_eq!(
+        (answer.status, answer.code().as_str()),
+        (400, "invalid_handshake")
+    );
+}

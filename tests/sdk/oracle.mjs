@@ -6,10 +6,12 @@
 //
 // These SDKs sign: GitHub (@octokit/webhooks-methods; 4.1.0 for legacy SHA-1), Shopify
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
-// (@workos-inc/node), Pusher (pusher Token.sign), Metronome (@metronome/sdk). These only
-// verify, so the body is signed with node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
-// Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, Unit, Privy, Nango, Hookdeck, Cronofy,
-// MailerSend, Surge, Creem, Acuity, Kontent.ai, Trigger.dev.
+// (@workos-inc/node), Pusher (pusher Token.sign), Metronome (@metronome/sdk), Hygraph
+// (@hygraph/utils generateWebhookSignature), Contentful (@contentful/node-apps-toolkit
+// signRequest). These only verify, so the body is signed with node:crypto and the SDK must
+// accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom, Liveblocks, LINE, Webflow, Terra,
+// Cashfree, Viber, Unit, Privy, Nango, Hookdeck, Cronofy, MailerSend, Surge, Creem, Acuity,
+// Kontent.ai, Trigger.dev, Moralis.
 //
 //   {"op": "jwt", "requests": [{"provider", "claims", "private", "kid", "domain"}, ...]}
 //   -> {"results": [{"token", "sdk", "sdk_accepts"}, ...]}
@@ -48,6 +50,10 @@ import { createCreem } from "creem_io";
 import acuity from "acuityscheduling";
 import { signatureHelper as kontentSignatures } from "@kontent-ai/webhook-helper";
 import { webhooks as triggerWebhooks } from "@trigger.dev/sdk";
+import Moralis from "moralis";
+import { signRequest, verifyRequest } from "@contentful/node-apps-toolkit";
+// Keccak-256 from the library the moralis SDK itself hashes with (one of its dependencies).
+import { keccak256 } from "ethereumjs-util";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
@@ -57,6 +63,8 @@ const MessageValidator = require("viber-bot/lib/message/message-validator.js");
 // export it yet; the class is in this file.
 const { MailerSendUtils } = require("mailersend/lib/services/mailersend.utils.js");
 const { verifyWebhookSignature: hookdeckVerify } = require("@hookdeck/sdk/webhooks/helpers");
+// @hygraph/utils is CommonJS too.
+const hygraph = require("@hygraph/utils");
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -182,6 +190,30 @@ const signers = {
     const cashfree = new Cashfree(CFEnvironment.SANDBOX, "oracle", r.secret);
     const ok = await accepts(() => cashfree.PGVerifyWebhookSignature(signature, r.body, ts));
     return { headers: { "x-webhook-timestamp": ts, "x-webhook-signature": signature }, sdk: "cashfree-pg PGVerifyWebhookSignature (oracle)", sdk_accepts: ok };
+  },
+  async moralis(r) {
+    // A keyed plain hash: Keccak-256 of the JSON text followed by the streams secret.
+    const signature = "0x" + keccak256(Buffer.from(r.body + r.secret, "utf8")).toString("hex");
+    if (!Moralis.Core.isStarted) await Moralis.start({ streamsSecret: r.secret });
+    const ok = await accepts(() => Moralis.Streams.verifySignature({ body: JSON.parse(r.body), signature }));
+    return { headers: { "x-signature": signature }, sdk: "moralis Streams.verifySignature (oracle)", sdk_accepts: ok };
+  },
+  async hygraph(r) {
+    const signature = hygraph.generateWebhookSignature({ rawPayload: r.body, secret: r.secret, environmentName: "master" });
+    const ok = hygraph.verifyWebhookSignature({ rawPayload: r.body, signature, secret: r.secret });
+    return { headers: { "gcms-signature": signature }, sdk: "@hygraph/utils generateWebhookSignature", sdk_accepts: ok };
+  },
+  async contentful(r) {
+    const request = {
+      method: "POST",
+      path: new URL(r.url).pathname,
+      headers: { "X-Contentful-Topic": "ContentManagement.Entry.publish" },
+      body: r.body,
+    };
+    const signed = signRequest(r.secret, request, r.timestamp * 1000);
+    const headers = { ...request.headers, ...signed };
+    const ok = await accepts(() => verifyRequest(r.secret, { ...request, headers }, 0));
+    return { headers, sdk: "@contentful/node-apps-toolkit signRequest", sdk_accepts: ok };
   },
   async viber(r) {
     const signature = hmacHex(r.secret, r.body);

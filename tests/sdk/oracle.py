@@ -20,6 +20,14 @@ Braintree: the body, which carries the signatures) come from that SDK. For verif
 Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Composio, Fingerprint, Castle, SignalWire) the
 signature is made with a general crypto library and the official verifier is asked whether it
 accepts it (`sdk_accepts`); the gateway must then accept the same request.
+Twilio, Plivo, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and Lithic and
+Dodo Payments through their `standardwebhooks` dependency; Brex and Render with
+`standardwebhooks`, incident.io and Stytch with `svix`, the reference libraries of the scheme they
+send) the headers (for Adyen and Braintree: the body, which carries the signatures) come from that
+SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless,
+Telnyx, Mailgun, Increase, Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Orb, Cloudinary,
+Worldline) the signature is made with a general crypto library and the official verifier is asked
+whether it accepts it (`sdk_accepts`); the gateway must then accept the same request.
 """
 
 import base64
@@ -406,6 +414,83 @@ def sign_imagekit(r):
     return headers, "imagekitio webhooks.unwrap (oracle)", ok
 
 
+def sign_orb(r):
+    """Orb sends its timestamp in ISO 8601 without an offset (UTC), as in its SDK's tests."""
+    from orb import Orb
+
+    ts = when(r["timestamp"]).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    sig = hmac.new(r["secret"].encode(), f"v1:{ts}:{r['body']}".encode(), hashlib.sha256).hexdigest()
+    headers = {"X-Orb-Timestamp": ts, "X-Orb-Signature": f"v1={sig}"}
+    try:
+        Orb(api_key="oracle").webhooks.verify_signature(r["body"], headers, secret=r["secret"])
+        ok = True
+    except ValueError:
+        ok = False
+    return headers, "orb-billing webhooks.verify_signature (oracle)", ok
+
+
+def sign_box(r):
+    """The configured secret is the secondary key: the primary header is signed with another
+    key, so the gateway must find the signature in `box-signature-secondary`."""
+    from box_sdk_gen.internal.utils import compute_webhook_signature
+    from box_sdk_gen.managers.webhooks import WebhooksManager
+
+    offset = datetime.timezone(datetime.timedelta(hours=-7))
+    headers = {
+        "box-delivery-id": r["msg_id"],
+        "box-delivery-timestamp": when(r["timestamp"]).astimezone(offset).isoformat(),
+        "box-signature-algorithm": "HmacSHA256",
+        "box-signature-version": "1",
+    }
+    primary_key = "primary-" + r["msg_id"]
+    headers["box-signature-primary"] = compute_webhook_signature(r["body"], headers, primary_key)
+    headers["box-signature-secondary"] = compute_webhook_signature(r["body"], headers, r["secret"])
+    ok = WebhooksManager.validate_message(r["body"], headers, primary_key, secondary_key=r["secret"])
+    return headers, "box-sdk-gen compute_webhook_signature", ok
+
+
+def sign_cloudinary(r):
+    """A keyed plain hash: SHA-1 of body + timestamp + API secret (the account default)."""
+    import cloudinary
+    from cloudinary.utils import verify_notification_signature
+
+    ts = str(r["timestamp"])
+    sig = hashlib.sha1(f"{r['body']}{ts}{r['secret']}".encode()).hexdigest()
+    cloudinary.config(api_secret=r["secret"])
+    ok = verify_notification_signature(r["body"], ts, sig)
+    return {"X-Cld-Timestamp": ts, "X-Cld-Signature": sig}, "cloudinary verify_notification_signature (oracle)", ok
+
+
+def sign_worldline(r):
+    from onlinepayments.sdk.communication.request_header import RequestHeader
+    from onlinepayments.sdk.webhooks.in_memory_secret_key_store import InMemorySecretKeyStore
+    from onlinepayments.sdk.webhooks.signature_validation_exception import SignatureValidationException
+    from onlinepayments.sdk.webhooks.signature_validator import SignatureValidator
+
+    sig = base64.b64encode(hmac.new(r["secret"].encode(), r["body"].encode(), hashlib.sha256).digest()).decode()
+    headers = {"X-GCS-Signature": sig, "X-GCS-KeyId": r["msg_id"]}
+    store = InMemorySecretKeyStore.instance()
+    store.store_secret_key(r["msg_id"], r["secret"])
+    try:
+        SignatureValidator(store).validate(r["body"].encode(), [RequestHeader(k, v) for k, v in headers.items()])
+        ok = True
+    except SignatureValidationException:
+        ok = False
+    return headers, "onlinepayments-sdk-python3 SignatureValidator (oracle)", ok
+
+
+def sign_plivo(r):
+    from urllib.parse import parse_qsl
+
+    from plivo.utils.signature_v3 import construct_post_url, get_signature_v3, validate_v3_signature
+
+    params = dict(parse_qsl(r["body"], keep_blank_values=True))
+    nonce = r["msg_id"].removeprefix("msg_")
+    base_url = construct_post_url(r["url"], dict(params)).decode()
+    sig = get_signature_v3(r["secret"].encode(), base_url, nonce.encode()).decode()
+    ok = validate_v3_signature("POST", r["url"], nonce, r["secret"], sig, params)
+    headers = {"X-Plivo-Signature-V3": sig, "X-Plivo-Signature-V3-Nonce": nonce}
+    return headers, "plivo signature_v3.get_signature_v3", ok
 def sign_dodo_payments(r):
     """Dodo Payments sends Standard Webhooks; its SDK's `unwrap` checks them with `standardwebhooks`."""
     from dodopayments import DodoPayments
@@ -618,6 +703,11 @@ SIGNERS = {
     "elevenlabs": sign_elevenlabs,
     "retell": sign_retell,
     "imagekit": sign_imagekit,
+    "orb": sign_orb,
+    "box": sign_box,
+    "cloudinary": sign_cloudinary,
+    "worldline": sign_worldline,
+    "plivo": sign_plivo,
     "dodo-payments": sign_dodo_payments,
     "whop": sign_whop,
     "sinch": sign_sinch,

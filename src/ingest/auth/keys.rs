@@ -1,10 +1,12 @@
-//! Keys and the cryptographic check itself: HMAC (SHA-1/256/512), Ed25519, ECDSA P-256 and RSA
+//! Keys and the cryptographic check itself: HMAC (SHA-1/256/512), keyed plain hashes (SHA-1,
+//! SHA-256 or Keccak-256 over content that includes the secret), Ed25519, ECDSA P-256 and RSA
 //! (PKCS#1 v1.5 with SHA-1/256/512, PSS with SHA-256).
 //!
 //! Owns: turning configured secrets into ready key material at start-up (decoding, stripping
 //! prefixes such as `whsec_`, keying HMAC states, parsing public keys, unwrapping PEM) and
-//! checking a request's signatures against every key. Constant time: HMAC tags are compared
-//! with `subtle`'s `ct_eq`; public-key verification does not branch on secret data.
+//! checking a request's signatures against every key. Constant time: HMAC tags and keyed
+//! hashes are compared with `subtle`'s `ct_eq`; public-key verification does not branch on
+//! secret data.
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
@@ -45,6 +47,16 @@ pub(super) enum Keys {
     RsaPkcs1Sha256(Vec<Pkcs1Key<Sha256>>),
     RsaPkcs1Sha512(Vec<Pkcs1Key<Sha512>>),
     RsaPssSha256(Vec<PssKey<Sha256>>),
+    /// Secrets hashed together with the request (keyed plain hashes, not HMAC).
+    Hash(HashKind, Vec<Vec<u8>>),
+}
+
+/// The digest of a keyed plain hash.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum HashKind {
+    Sha1,
+    Sha256,
+    Keccak256,
 }
 
 type Pkcs1Key<D> = rsa::pkcs1v15::VerifyingKey<D>;
@@ -65,6 +77,7 @@ impl std::fmt::Debug for Keys {
             Keys::RsaPkcs1Sha256(k) => ("rsa-pkcs1-sha256", k.len()),
             Keys::RsaPkcs1Sha512(k) => ("rsa-pkcs1-sha512", k.len()),
             Keys::RsaPssSha256(k) => ("rsa-pss-sha256", k.len()),
+            Keys::Hash(_, k) => ("keyed-hash", k.len()),
         };
         write!(f, "Keys({kind} × {n}, [redacted])")
     }
@@ -163,18 +176,28 @@ impl Keys {
             Algorithm::RsaPkcs1Sha256 => Keys::RsaPkcs1Sha256(each(rsa()?, Pkcs1Key::new)),
             Algorithm::RsaPkcs1Sha512 => Keys::RsaPkcs1Sha512(each(rsa()?, Pkcs1Key::new)),
             Algorithm::RsaPssSha256 => Keys::RsaPssSha256(each(rsa()?, PssKey::new)),
+            Algorithm::HashSha1 => Keys::Hash(HashKind::Sha1, decoded()?),
+            Algorithm::HashSha256 => Keys::Hash(HashKind::Sha256, decoded()?),
+            Algorithm::HashKeccak256 => Keys::Hash(HashKind::Keccak256, decoded()?),
         })
     }
 
-    /// Whether this key set can sign (only HMAC: public keys cannot).
+    /// Whether this key set can sign (shared secrets: public keys cannot).
     pub(super) fn can_sign(&self) -> bool {
-        matches!(self, Keys::Hmac(_))
+        matches!(self, Keys::Hmac(_) | Keys::Hash(..))
     }
 
     /// The index of the first key under which one of `signatures` is valid for `parts`.
     /// The signed content is hashed (or MACed) once per key, however many candidates the
     /// request holds, and every key is tried, so timing does not tell which one matched.
-    pub(super) fn find(&self, parts: &[&[u8]], signatures: &[Vec<u8>]) -> Option<usize> {
+    /// `secret_at` are the indexes of `parts` where a keyed plain hash puts the secret
+    /// (`{secret}`); the other schemes have none.
+    pub(super) fn find(
+        &self,
+        parts: &[&[u8]],
+        secret_at: &[usize],
+        signatures: &[Vec<u8>],
+    ) -> Option<usize> {
         let mut matched = None;
         let mut record = |i: usize, ok: bool| {
             if ok && matched.is_none() {
@@ -222,15 +245,44 @@ impl Keys {
             Keys::RsaPkcs1Sha256(keys) => rsa_find::<Sha256, _, _>(keys, parts, signatures, record),
             Keys::RsaPkcs1Sha512(keys) => rsa_find::<Sha512, _, _>(keys, parts, signatures, record),
             Keys::RsaPssSha256(keys) => rsa_find::<Sha256, _, _>(keys, parts, signatures, record),
+            Keys::Hash(kind, keys) => {
+                for (i, k) in keys.iter().enumerate() {
+                    let tag = kind.digest(parts, secret_at, k);
+                    let ok = signatures
+                        .iter()
+                        .fold(false, |ok, sig| ok | bool::from(tag.ct_eq(sig)));
+                    record(i, ok);
+                }
+            }
         }
         matched
     }
 
-    /// The HMAC of `parts` with the first key (for the `sign` command and tests).
-    pub(super) fn sign(&self, parts: &[&[u8]]) -> Option<Vec<u8>> {
+    /// The HMAC (or keyed hash) of `parts` with the first key (for the `sign` command and
+    /// tests).
+    pub(super) fn sign(&self, parts: &[&[u8]], secret_at: &[usize]) -> Option<Vec<u8>> {
         match self {
             Keys::Hmac(keys) => keys.first().map(|k| k.compute(parts)),
+            Keys::Hash(kind, keys) => keys.first().map(|k| kind.digest(parts, secret_at, k)),
             _ => None,
+        }
+    }
+}
+
+impl HashKind {
+    /// The digest of `parts` with `secret` in place of the parts at `secret_at`.
+    fn digest(self, parts: &[&[u8]], secret_at: &[usize], secret: &[u8]) -> Vec<u8> {
+        fn run<D: Digest>(parts: &[&[u8]], secret_at: &[usize], secret: &[u8]) -> Vec<u8> {
+            let mut d = D::new();
+            for (i, p) in parts.iter().enumerate() {
+                d.update(if secret_at.contains(&i) { secret } else { p });
+            }
+            d.finalize().to_vec()
+        }
+        match self {
+            HashKind::Sha1 => run::<sha1::Sha1>(parts, secret_at, secret),
+            HashKind::Sha256 => run::<Sha256>(parts, secret_at, secret),
+            HashKind::Keccak256 => run::<sha3::Keccak256>(parts, secret_at, secret),
         }
     }
 }

@@ -54,6 +54,13 @@ pub enum Algorithm {
     RsaPkcs1Sha1,
     /// RSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (`PS256`).
     RsaPssSha256,
+    /// Plain SHA-1 (not HMAC) of a recipe that includes the secret (`{secret}`): Cloudinary.
+    HashSha1,
+    /// Plain SHA-256 of a recipe that includes the secret: Recharge, Cloudinary.
+    HashSha256,
+    /// Plain Keccak-256 (Ethereum's, not SHA3-256) of a recipe that includes the secret:
+    /// Moralis.
+    HashKeccak256,
 }
 
 impl Algorithm {
@@ -62,6 +69,20 @@ impl Algorithm {
             self,
             Algorithm::Sha1 | Algorithm::Sha256 | Algorithm::Sha512
         )
+    }
+
+    /// A plain hash over content that includes the secret (the `{secret}` recipe part).
+    pub fn is_keyed_hash(self) -> bool {
+        matches!(
+            self,
+            Algorithm::HashSha1 | Algorithm::HashSha256 | Algorithm::HashKeccak256
+        )
+    }
+
+    /// Whether secrets are shared with the provider (`type = "hmac"`) rather than the
+    /// provider's public keys.
+    pub fn is_shared_secret(self) -> bool {
+        self.is_hmac() || self.is_keyed_hash()
     }
 
     fn label(self) -> &'static str {
@@ -75,6 +96,9 @@ impl Algorithm {
             Algorithm::RsaPkcs1Sha512 => "rsa-pkcs1-sha512",
             Algorithm::RsaPkcs1Sha1 => "rsa-pkcs1-sha1",
             Algorithm::RsaPssSha256 => "rsa-pss-sha256",
+            Algorithm::HashSha1 => "hash-sha1",
+            Algorithm::HashSha256 => "hash-sha256",
+            Algorithm::HashKeccak256 => "hash-keccak256",
         }
     }
 }
@@ -152,8 +176,18 @@ pub enum VerifierConfigError {
     FieldsAndSeparator,
     #[error("the timestamp is configured twice (`timestamp_header` and `fields.timestamp`)")]
     TwoTimestamps,
-    #[error("set exactly one of `header` and `form_field` (where the signature is)")]
+    #[error(
+        "set exactly one of `header`, `form_field` and `query_param` (where the signature is)"
+    )]
     SignaturePlace,
+    #[error("`timestamp_first` needs `separator` (the header is a list whose first item is the timestamp)")]
+    TimestampFirstWithoutList,
+    #[error("algorithm `{0:?}` is a plain hash: its signed recipe must include {{secret}}, in `signed` and in every `also_signed`")]
+    KeyedHashWithoutSecret(Algorithm),
+    #[error("{{secret}} may appear in a signed recipe only with a plain-hash algorithm (`hash_sha1`, `hash_sha256`, `hash_keccak256`), never with `{0:?}`")]
+    SecretInRecipe(Algorithm),
+    #[error("`also_headers` needs `header` (signatures in headers), not `form_field`")]
+    AlsoHeadersWithoutHeader,
     #[error("auth type `{kind}` does not take algorithm `{algorithm:?}`")]
     WrongAlgorithm {
         kind: &'static str,
@@ -167,6 +201,8 @@ pub enum SignaturePlace {
     Header(HeaderName),
     /// A field of an `application/x-www-form-urlencoded` body (Braintree's `bt_signature`).
     FormField(String),
+    /// A parameter of the request's query string (PandaDoc's `?signature=`).
+    Query(String),
     /// The whole body (a JWT that is the delivery: Kinde, Wix).
     Body,
 }
@@ -176,6 +212,7 @@ impl std::fmt::Display for SignaturePlace {
         match self {
             SignaturePlace::Header(h) => write!(f, "`{h}` header"),
             SignaturePlace::FormField(name) => write!(f, "`{name}` form field"),
+            SignaturePlace::Query(name) => write!(f, "`{name}` query parameter"),
             SignaturePlace::Body => write!(f, "token in the body"),
         }
     }
@@ -334,7 +371,7 @@ impl Verifier {
                     AuthConfig::Hmac(_) => ("hmac", true),
                     _ => ("public_key", false),
                 };
-                if c.algorithm.is_hmac() != wants_hmac {
+                if c.algorithm.is_shared_secret() != wants_hmac {
                     return Err(VerifierConfigError::WrongAlgorithm {
                         kind,
                         algorithm: c.algorithm,
@@ -344,6 +381,7 @@ impl Verifier {
                 let label = match v.place() {
                     SignaturePlace::Header(h) => format!("{}:{h}", c.algorithm.label()),
                     SignaturePlace::FormField(f) => format!("{}:form.{f}", c.algorithm.label()),
+                    SignaturePlace::Query(q) => format!("{}:query.{q}", c.algorithm.label()),
                     SignaturePlace::Body => format!("{}:body", c.algorithm.label()),
                 };
                 (Method::Signature(Box::new(v)), label)
@@ -446,7 +484,8 @@ fn header_name(name: &str) -> Result<HeaderName, VerifierConfigError> {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AuthConfig {
-    /// An HMAC of (parts of) the request, sent in a header. Secrets are shared keys.
+    /// An HMAC of (parts of) the request, sent in a header, or a plain hash of content that
+    /// includes the secret (`hash_*` algorithms). Secrets are shared keys.
     Hmac(SignatureConfig),
     /// A public-key signature (Ed25519, ECDSA P-256, RSA), sent in a header. Secrets are the
     /// provider's public keys.
@@ -488,6 +527,14 @@ pub struct SignatureConfig {
     /// Form field of an `application/x-www-form-urlencoded` body carrying the signature,
     /// instead of a header (Braintree's `bt_signature`).
     pub form_field: Option<String>,
+    /// Query-string parameter carrying the signature, instead of a header (PandaDoc's
+    /// `?signature=`).
+    pub query_param: Option<String>,
+    /// More headers that may carry signatures in the same layout as `header` (Box's
+    /// `box-signature-secondary`, DocuSign's `X-DocuSign-Signature-2`…, one per active key):
+    /// every one present is checked against every secret; one valid signature is enough.
+    #[serde(default)]
+    pub also_headers: Vec<String>,
     #[serde(default)]
     pub algorithm: Algorithm,
     #[serde(default)]
@@ -499,6 +546,10 @@ pub struct SignatureConfig {
     /// (`" "` for Standard Webhooks, `","` for PagerDuty); items with another prefix are
     /// ignored. Any one valid signature is enough.
     pub separator: Option<String>,
+    /// With `separator`: the list's first item is the timestamp, the others signatures
+    /// (Recurly's `<ms>,<sig>[,<sig>]`). Enables the replay window like `timestamp_header`.
+    #[serde(default)]
+    pub timestamp_first: bool,
     /// When set, each signature starts with a key id ended by this (Braintree's
     /// `<public key>|<signature>`). The id only names the key: every secret is tried, and the
     /// signature is what proves the sender, so the id is not checked.
@@ -543,10 +594,13 @@ impl SignatureConfig {
         SignatureConfig {
             header: header.to_owned(),
             form_field: None,
+            query_param: None,
+            also_headers: Vec::new(),
             algorithm: Algorithm::Sha256,
             encoding: Encoding::Hex,
             prefix: String::new(),
             separator: None,
+            timestamp_first: false,
             key_id_separator: None,
             fields: None,
             signed: Self::default_signed(),
@@ -911,6 +965,81 @@ mod tests {
     }
 
     #[test]
+    fn keyed_plain_hashes_put_the_secret_where_the_recipe_says() {
+        let auth = |algorithm, signed: &str| {
+            AuthConfig::Hmac(SignatureConfig {
+                algorithm,
+                signed: signed.to_owned(),
+                ..hmac("X-Sig")
+            })
+        };
+        // Computed with Python's hashlib: sha256(b"k{}"), sha1(b"{}k").
+        let sha256 = "07cb9a0b2be7b75767c103f5d370b366cfc3072d67c592a4fb6fcd1408d36934";
+        let sha1 = "361becec674aa8043b76aed2fec7d6107b2e7fd2";
+        let before = auth(Algorithm::HashSha256, "{secret}{body}");
+        let after = auth(Algorithm::HashSha1, "{body}{secret}");
+        assert_eq!(
+            check(&before, &["x", "k"], &[("X-Sig", sha256)], "{}", 0),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            check(&after, &["k"], &[("X-Sig", sha1)], "{}", 0),
+            Ok(Some(0))
+        );
+        // Where the secret goes matters.
+        assert_eq!(
+            check(&after, &["k"], &[("X-Sig", sha256)], "{}", 0),
+            Err("invalid_signature")
+        );
+        // The hash of the content without the secret proves nothing and is refused.
+        let unkeyed = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+        assert_eq!(
+            check(&before, &["k"], &[("X-Sig", unkeyed)], "{}", 0),
+            Err("invalid_signature")
+        );
+        // `sign` makes what `verify` accepts, and errors never show the secret.
+        let v = Verifier::new(&before, secrets(&["top-secret-value"]), None).expect("v");
+        let signed = v.sign(b"{}", 0, &[]).expect("sign");
+        let headers: Vec<(&str, &str)> = signed
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            check(&before, &["top-secret-value"], &headers, "{}", 0),
+            Ok(Some(0))
+        );
+        let err = v
+            .verify_sync(inbound(&[("X-Sig", sha256)], "{}"), 0)
+            .expect_err("mismatch");
+        assert!(!format!("{err} {err:?} {v:?}").contains("top-secret"));
+        assert_eq!(&*v.label, "hash-sha256:x-sig");
+        // A plain hash without {secret} would be unkeyed; {secret} in an HMAC recipe is refused.
+        let refused = |auth: AuthConfig| {
+            Verifier::new(&auth, secrets(&["k"]), None)
+                .expect_err("refused")
+                .to_string()
+        };
+        assert!(refused(auth(Algorithm::HashSha256, "{body}")).contains("must include {secret}"));
+        assert!(
+            refused(auth(Algorithm::Sha256, "{secret}{body}")).contains("only with a plain-hash")
+        );
+        let alt_without = AuthConfig::Hmac(SignatureConfig {
+            algorithm: Algorithm::HashKeccak256,
+            signed: "{body}{secret}".to_owned(),
+            also_signed: vec!["{body}".to_owned()],
+            ..hmac("X-Sig")
+        });
+        assert!(refused(alt_without).contains("every `also_signed`"));
+        // Plain hashes take shared secrets, not public keys.
+        let as_public = AuthConfig::PublicKey(SignatureConfig {
+            algorithm: Algorithm::HashSha1,
+            signed: "{body}{secret}".to_owned(),
+            ..hmac("X-Sig")
+        });
+        assert!(refused(as_public).contains("does not take algorithm"));
+    }
+
+    #[test]
     fn recipes_are_checked_at_start_up() {
         let bad = |signed: &str, ts: Option<&str>| {
             let auth = AuthConfig::Hmac(SignatureConfig {
@@ -1134,6 +1263,42 @@ mod tests {
             check(&plain, &["k"], &headers, "{}", 0),
             Err("invalid_signature")
         );
+        // A list whose first item is the timestamp needs a list, and one timestamp only.
+        let first = |separator: Option<&str>, header: Option<&str>| {
+            let auth = AuthConfig::Hmac(SignatureConfig {
+                separator: separator.map(str::to_owned),
+                timestamp_first: true,
+                timestamp_header: header.map(str::to_owned),
+                signed: "{timestamp}.{body}".to_owned(),
+                ..hmac("X-Sig")
+            });
+            Verifier::new(&auth, secrets(&["k"]), None).map(|_| ())
+        };
+        assert!(first(Some(","), None).is_ok());
+        let err = first(None, None).expect_err("no list");
+        assert!(err
+            .to_string()
+            .contains("`timestamp_first` needs `separator`"));
+        let err = first(Some(","), Some("X-Ts")).expect_err("two");
+        assert!(err.to_string().contains("configured twice"));
+        // The signature in a query parameter: named in the label and in errors.
+        let query = AuthConfig::Hmac(SignatureConfig {
+            query_param: Some("sig".to_owned()),
+            ..hmac("")
+        });
+        let v = Verifier::new(&query, secrets(&["k"]), None).expect("verifier");
+        assert_eq!(&*v.label, "hmac-sha256:query.sig");
+        let err = v.verify_sync(inbound(&[], "{}"), 0).expect_err("missing");
+        assert_eq!(err.to_string(), "missing `sig` query parameter");
+        assert!(v.sign(b"{}", 0, &[]).is_err());
+        // Alternative headers hold signatures; a form field has none.
+        let with_form = AuthConfig::Hmac(SignatureConfig {
+            form_field: Some("sig".to_owned()),
+            also_headers: vec!["X-Sig-2".to_owned()],
+            ..hmac("")
+        });
+        let err = Verifier::new(&with_form, secrets(&["k"]), None).expect_err("form");
+        assert!(err.to_string().contains("`also_headers` needs `header`"));
         // Where the signature is must be said exactly once.
         for (header, field) in [("", None), ("X-Sig", Some("sig"))] {
             let auth = AuthConfig::Hmac(SignatureConfig {
@@ -1143,7 +1308,7 @@ mod tests {
             let err = Verifier::new(&auth, secrets(&["k"]), None).expect_err("place");
             assert!(err
                 .to_string()
-                .contains("exactly one of `header` and `form_field`"));
+                .contains("exactly one of `header`, `form_field` and `query_param`"));
         }
     }
 

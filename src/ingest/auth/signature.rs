@@ -1,8 +1,13 @@
 //! Signature schemes: where the signature and timestamp are, what was signed, and the replay
 //! window. One generic, data-driven verifier covers every "signature in a header" provider:
 //! GitHub's `sha256=<hex>`, Standard Webhooks' space-separated `v1,<b64>` list, Stripe's
-//! `t=…,v1=…` fields, HubSpot's method + URL + body + timestamp, and so on; and signatures in a
-//! form field of the body over another field (Braintree's `bt_signature` over `bt_payload`).
+//! `t=…,v1=…` fields, HubSpot's method + URL + body + timestamp, and so on; signatures in a
+//! form field of the body over another field (Braintree's `bt_signature` over `bt_payload`) or
+//! in a query parameter (PandaDoc); several signature headers, one per key (Box, DocuSign);
+//! canonical forms built from parts of the request (Contentful's signed headers, Hygraph's
+//! JSON wrapper); RFC 3339 timestamps (Orb, Box).
+
+use std::borrow::Cow;
 
 use base64::Engine as _;
 use hyper::header::{HeaderMap, HeaderName};
@@ -18,6 +23,8 @@ use crate::ingest::intake::Inbound;
 #[derive(Debug)]
 pub(super) struct SignatureVerifier {
     place: SignaturePlace,
+    /// Other headers that may carry signatures (`also_headers`), checked like `place`.
+    also_headers: Vec<HeaderName>,
     encoding: Encoding,
     layout: Layout,
     /// Each signature item starts with a key id ended by this (Braintree's `<public key>|`).
@@ -25,6 +32,8 @@ pub(super) struct SignatureVerifier {
     recipe: Vec<Part>,
     /// Other signed contents also accepted (`also_signed`), made of the same placeholders.
     alternatives: Vec<Vec<Part>>,
+    /// Where `{secret}` is in `recipe`, then in each alternative (keyed plain hashes only).
+    secret_slots: Vec<Vec<usize>>,
     timestamp: Option<TimestampRule>,
     /// The URL the provider calls, for recipes that sign it (`{url}`).
     public_url: Option<String>,
@@ -40,8 +49,13 @@ enum Layout {
     /// `<prefix><signature>`.
     Single { prefix: String },
     /// Items separated by `separator`, each `<prefix><signature>`; items with another prefix
-    /// (another scheme version) are ignored. Standard Webhooks: `v1,<b64> v1,<b64>`.
-    List { prefix: String, separator: String },
+    /// (another scheme version) are ignored. Standard Webhooks: `v1,<b64> v1,<b64>`. With
+    /// `timestamp_first`, the first item is the timestamp (Recurly: `<ms>,<sig>,<sig>`).
+    List {
+        prefix: String,
+        separator: String,
+        timestamp_first: bool,
+    },
     /// `key=value` fields separated by `separator`; every field named `signature` is a
     /// candidate; `timestamp` names the timestamp field. Stripe: `t=…,v1=…,v1=…`.
     Fields {
@@ -65,6 +79,8 @@ enum TimestampSource {
     Header(HeaderName),
     /// A field of the signature header (`Layout::Fields`).
     Field(String),
+    /// The first item of the signature header's list (`timestamp_first`).
+    ListHead,
     /// A JSON pointer into the body (Linear's `webhookTimestamp`). Read only after the
     /// signature matched, since the body is then known to be the provider's.
     Body(String),
@@ -85,6 +101,28 @@ enum Part {
     FormParams,
     /// The (decoded) value of one form field of the body: Braintree's `bt_payload`.
     FormField(String),
+    /// The secret itself, for keyed plain hashes (Recharge's `{secret}{body}`). Filled in per
+    /// key by `Keys`; never part of anything logged.
+    Secret,
+    /// The request's path and query as received.
+    Path,
+    /// A `key=value` field of the signature header (`fields` layout): Hygraph's `env`.
+    Field(String),
+    /// The headers a request header names (Contentful's `x-contentful-signed-headers`), with
+    /// that header and the timestamp header: `name:value` sorted by name, joined by `;`.
+    SignedHeaders(HeaderName),
+    /// Another part written as a JSON string literal, quotes included (Hygraph's body).
+    Json(Box<Part>),
+}
+
+/// What the request yields besides its own parts, for [`SignatureVerifier::signed_parts`].
+struct Context<'a> {
+    inbound: &'a Inbound,
+    timestamp: &'a [u8],
+    url: Option<&'a str>,
+    form: &'a [u8],
+    form_fields: &'a [(String, String)],
+    header_fields: &'a [(&'a [u8], &'a [u8])],
 }
 
 /// What the signature header yielded: encoded signature candidates and, for `Fields`, the
@@ -92,6 +130,8 @@ enum Part {
 struct Extracted<'a> {
     candidates: Vec<&'a [u8]>,
     timestamp: Option<&'a [u8]>,
+    /// Every `key=value` field (`Layout::Fields`), for `{field:name}` recipe parts.
+    fields: Vec<(&'a [u8], &'a [u8])>,
 }
 
 impl SignatureVerifier {
@@ -130,12 +170,30 @@ impl SignatureVerifier {
             (None, Some(sep)) if !sep.is_empty() => Layout::List {
                 prefix: c.prefix.clone(),
                 separator: sep.clone(),
+                timestamp_first: c.timestamp_first,
             },
             (None, _) => Layout::Single {
                 prefix: c.prefix.clone(),
             },
         };
+        if c.timestamp_first && !matches!(layout, Layout::List { .. }) {
+            return Err(VerifierConfigError::TimestampFirstWithoutList);
+        }
         let source = match (&layout, &c.timestamp_header) {
+            (
+                Layout::List {
+                    timestamp_first: true,
+                    ..
+                },
+                Some(_),
+            ) => return Err(VerifierConfigError::TwoTimestamps),
+            (
+                Layout::List {
+                    timestamp_first: true,
+                    ..
+                },
+                None,
+            ) => Some(TimestampSource::ListHead),
             (
                 Layout::Fields {
                     timestamp: Some(_), ..
@@ -154,7 +212,7 @@ impl SignatureVerifier {
             (_, None) => c.timestamp_pointer.clone().map(TimestampSource::Body),
         };
         if c.timestamp_pointer.is_some()
-            && (c.timestamp_header.is_some() || recipe.contains(&Part::Timestamp))
+            && (c.timestamp_header.is_some() || uses(&recipe, &Part::Timestamp))
         {
             return Err(VerifierConfigError::BodyTimestamp);
         }
@@ -165,21 +223,53 @@ impl SignatureVerifier {
                 tolerance_secs: c.tolerance_secs,
                 limit_future: c.limit_future,
             }),
-            None if recipe.contains(&Part::Timestamp) => {
+            None if uses(&recipe, &Part::Timestamp) => {
                 return Err(VerifierConfigError::TimestampHeaderMissing);
             }
             None => None,
         };
-        if recipe.contains(&Part::Url) && public_url.is_none() {
+        for parts in std::iter::once(&recipe).chain(&alternatives) {
+            match (c.algorithm.is_keyed_hash(), parts.contains(&Part::Secret)) {
+                (true, false) => {
+                    return Err(VerifierConfigError::KeyedHashWithoutSecret(c.algorithm))
+                }
+                (false, true) => return Err(VerifierConfigError::SecretInRecipe(c.algorithm)),
+                _ => {}
+            }
+        }
+        let has_field = |parts: &[Part]| {
+            parts.iter().any(|p| match p {
+                Part::Json(inner) => matches!(**inner, Part::Field(_)),
+                other => matches!(other, Part::Field(_)),
+            })
+        };
+        if has_field(&recipe) && !matches!(layout, Layout::Fields { .. }) {
+            return Err(VerifierConfigError::Recipe {
+                recipe: c.signed.clone(),
+                reason: "{field:…} reads a field of the signature header: set `fields`".to_owned(),
+            });
+        }
+        if uses(&recipe, &Part::Url) && public_url.is_none() {
             return Err(VerifierConfigError::PublicUrlMissing);
         }
-        let place = match (c.header.is_empty(), &c.form_field) {
-            (false, None) => SignaturePlace::Header(header_name(&c.header)?),
-            (true, Some(field)) if !field.is_empty() => SignaturePlace::FormField(field.clone()),
+        let place = match (c.header.is_empty(), &c.form_field, &c.query_param) {
+            (false, None, None) => SignaturePlace::Header(header_name(&c.header)?),
+            (true, Some(field), None) if !field.is_empty() => {
+                SignaturePlace::FormField(field.clone())
+            }
+            (true, None, Some(param)) if !param.is_empty() => SignaturePlace::Query(param.clone()),
             _ => return Err(VerifierConfigError::SignaturePlace),
         };
+        if !c.also_headers.is_empty() && !matches!(place, SignaturePlace::Header(_)) {
+            return Err(VerifierConfigError::AlsoHeadersWithoutHeader);
+        }
         Ok(SignatureVerifier {
             place,
+            also_headers: c
+                .also_headers
+                .iter()
+                .map(|h| header_name(h))
+                .collect::<Result<_, _>>()?,
             encoding: c.encoding,
             layout,
             key_id_separator: c
@@ -187,6 +277,10 @@ impl SignatureVerifier {
                 .as_ref()
                 .filter(|s| !s.is_empty())
                 .map(|s| s.as_bytes().to_vec()),
+            secret_slots: std::iter::once(&recipe)
+                .chain(&alternatives)
+                .map(|r| secret_slots(r))
+                .collect(),
             recipe,
             alternatives,
             timestamp,
@@ -204,21 +298,29 @@ impl SignatureVerifier {
     /// Checks the request; returns the index of the matching key.
     pub(super) fn verify(&self, inbound: &Inbound, now_unix: i64) -> Result<usize, AuthError> {
         let missing = || AuthError::MissingSignature(self.place.clone());
-        let raw: std::borrow::Cow<'_, [u8]> = match &self.place {
-            SignaturePlace::Header(h) => inbound
-                .headers
-                .get(h)
-                .ok_or_else(missing)?
-                .as_bytes()
-                .into(),
+        let raw: Vec<std::borrow::Cow<'_, [u8]>> = match &self.place {
+            SignaturePlace::Header(h) => std::iter::once(h)
+                .chain(&self.also_headers)
+                .filter_map(|h| inbound.headers.get(h))
+                .map(|v| v.as_bytes().into())
+                .collect(),
             SignaturePlace::FormField(f) => form_field(&inbound.body, f)
-                .ok_or_else(missing)?
-                .into_bytes()
-                .into(),
+                .map(|v| v.into_bytes().into())
+                .into_iter()
+                .collect(),
+            SignaturePlace::Query(q) => {
+                form_field(inbound.uri.query().unwrap_or_default().as_bytes(), q)
+                    .map(|v| v.into_bytes().into())
+                    .into_iter()
+                    .collect()
+            }
             // Recipes read a header or a form field (`SignatureVerifier::new`).
-            SignaturePlace::Body => inbound.body.as_ref().into(),
+            SignaturePlace::Body => vec![inbound.body.as_ref().into()],
         };
-        let extracted = self.extract(&raw)?;
+        if raw.is_empty() {
+            return Err(missing());
+        }
+        let extracted = self.extract_every(&raw)?;
         let signatures = self.decode_all(&extracted.candidates)?;
         let timestamp = match &self.timestamp {
             Some(rule) if !matches!(rule.source, TimestampSource::Body(_)) => {
@@ -226,12 +328,12 @@ impl SignatureVerifier {
             }
             _ => None,
         };
-        let form = match self.recipe.contains(&Part::FormParams) {
+        let form = match uses(&self.recipe, &Part::FormParams) {
             true => self.form_params(inbound)?,
             false => Vec::new(),
         };
         // URL recipes try the URL as configured, then with its default port toggled.
-        let urls: Vec<Option<String>> = if self.recipe.contains(&Part::Url) {
+        let urls: Vec<Option<String>> = if uses(&self.recipe, &Part::Url) {
             [&self.public_url, &self.public_url_alt]
                 .into_iter()
                 .filter_map(|base| self.url(inbound, base.as_deref()).map(Some))
@@ -241,17 +343,21 @@ impl SignatureVerifier {
         };
         let fields = self.form_fields(&inbound.body)?;
         let mut matched = None;
-        for recipe in std::iter::once(&self.recipe).chain(&self.alternatives) {
+        let recipes = std::iter::once(&self.recipe).chain(&self.alternatives);
+        for (recipe, slots) in recipes.zip(&self.secret_slots) {
             for url in &urls {
-                let parts = self.signed_parts(
-                    recipe,
+                let cx = Context {
                     inbound,
-                    timestamp.unwrap_or_default(),
-                    url.as_deref(),
-                    &form,
-                    &fields,
-                )?;
-                if let (Some(i), None) = (self.keys.find(&parts, &signatures), matched) {
+                    timestamp: timestamp.unwrap_or_default(),
+                    url: url.as_deref(),
+                    form: &form,
+                    form_fields: &fields,
+                    header_fields: &extracted.fields,
+                };
+                let parts = self.signed_parts(recipe, &cx)?;
+                let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_ref()).collect();
+                let found = self.keys.find(&parts, slots, &signatures);
+                if let (Some(i), None) = (found, matched) {
                     matched = Some(i);
                 }
             }
@@ -298,7 +404,7 @@ impl SignatureVerifier {
         if !whole {
             let own = match &self.place {
                 SignaturePlace::FormField(f) => Some(f.as_str()),
-                SignaturePlace::Header(_) | SignaturePlace::Body => None,
+                SignaturePlace::Header(_) | SignaturePlace::Query(_) | SignaturePlace::Body => None,
             };
             let mut seen = std::collections::HashSet::new();
             for (name, _) in form_urlencoded::parse(body) {
@@ -319,6 +425,36 @@ impl SignatureVerifier {
                 Ok(((*name).to_owned(), value))
             })
             .collect()
+    }
+
+    /// The candidates of every signature header present; one that does not parse is skipped
+    /// when another does (its error is reported when none does).
+    fn extract_every<'a>(
+        &self,
+        raw: &'a [std::borrow::Cow<'a, [u8]>],
+    ) -> Result<Extracted<'a>, AuthError> {
+        let mut all = Extracted {
+            candidates: Vec::new(),
+            timestamp: None,
+            fields: Vec::new(),
+        };
+        let mut first_error = None;
+        for value in raw {
+            match self.extract(value) {
+                Ok(found) => {
+                    all.candidates.extend(found.candidates);
+                    all.timestamp = all.timestamp.or(found.timestamp);
+                    all.fields.extend(found.fields);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match (all.candidates.is_empty(), first_error) {
+            (true, Some(e)) => Err(e),
+            _ => Ok(all),
+        }
     }
 
     fn extract<'a>(&self, raw: &'a [u8]) -> Result<Extracted<'a>, AuthError> {
@@ -347,10 +483,19 @@ impl SignatureVerifier {
                 candidates: vec![strip_prefix_ci(raw, prefix.as_bytes())
                     .ok_or_else(|| self.malformed("it does not start with the expected prefix"))?],
                 timestamp: None,
+                fields: Vec::new(),
             }),
-            Layout::List { prefix, separator } => {
-                let candidates: Vec<&[u8]> = split(raw, separator.as_bytes())
-                    .into_iter()
+            Layout::List {
+                prefix,
+                separator,
+                timestamp_first,
+            } => {
+                let mut items = split(raw, separator.as_bytes()).into_iter();
+                let timestamp = match timestamp_first {
+                    true => items.next().map(<[u8]>::trim_ascii),
+                    false => None,
+                };
+                let candidates: Vec<&[u8]> = items
                     .filter_map(|item| strip_prefix_ci(item.trim_ascii(), prefix.as_bytes()))
                     .collect();
                 if candidates.is_empty() {
@@ -358,7 +503,8 @@ impl SignatureVerifier {
                 }
                 Ok(Extracted {
                     candidates,
-                    timestamp: None,
+                    timestamp,
+                    fields: Vec::new(),
                 })
             }
             Layout::Fields {
@@ -369,12 +515,14 @@ impl SignatureVerifier {
                 let mut out = Extracted {
                     candidates: Vec::new(),
                     timestamp: None,
+                    fields: Vec::new(),
                 };
                 for field in split(raw, separator.as_bytes()) {
                     let Some(eq) = field.iter().position(|b| *b == b'=') else {
                         continue;
                     };
                     let (key, value) = (field[..eq].trim_ascii(), field[eq + 1..].trim_ascii());
+                    out.fields.push((key, value));
                     if key == signature.as_bytes() {
                         out.candidates.push(value);
                     } else if timestamp.as_deref().is_some_and(|t| key == t.as_bytes()) {
@@ -451,43 +599,117 @@ impl SignatureVerifier {
         Ok(out)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn signed_parts<'a>(
         &'a self,
         recipe: &'a [Part],
-        inbound: &'a Inbound,
-        timestamp: &'a [u8],
-        url: Option<&'a str>,
-        form: &'a [u8],
-        fields: &'a [(String, String)],
-    ) -> Result<Vec<&'a [u8]>, AuthError> {
-        recipe
+        cx: &Context<'a>,
+    ) -> Result<Vec<Cow<'a, [u8]>>, AuthError> {
+        recipe.iter().map(|part| self.part(part, cx)).collect()
+    }
+
+    /// The bytes of one recipe part for this request.
+    fn part<'a>(&'a self, part: &'a Part, cx: &Context<'a>) -> Result<Cow<'a, [u8]>, AuthError> {
+        let missing_header =
+            |name: &HeaderName| AuthError::MissingSignedPart(SignaturePlace::Header(name.clone()));
+        Ok(match part {
+            Part::FormField(name) => cx
+                .form_fields
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.as_bytes())
+                .ok_or_else(|| {
+                    AuthError::MissingSignedPart(SignaturePlace::FormField(name.clone()))
+                })?
+                .into(),
+            Part::Literal(bytes) => bytes.as_slice().into(),
+            Part::Body => cx.inbound.body[..].into(),
+            Part::Timestamp => cx.timestamp.into(),
+            Part::Method => cx.inbound.method.as_str().as_bytes().into(),
+            Part::Url => cx.url.unwrap_or_default().as_bytes().into(),
+            Part::FormParams => cx.form.into(),
+            // `Keys` hashes the secret here (see `secret_slots`).
+            Part::Secret => Cow::Borrowed(&[][..]),
+            Part::Path => cx
+                .inbound
+                .uri
+                .path_and_query()
+                .map_or("/", |p| p.as_str())
+                .as_bytes()
+                .into(),
+            Part::Header(name) => cx
+                .inbound
+                .headers
+                .get(name)
+                .map(|v| v.as_bytes())
+                .ok_or_else(|| missing_header(name))?
+                .into(),
+            Part::Field(name) => cx
+                .header_fields
+                .iter()
+                .find(|(k, _)| *k == name.as_bytes())
+                .map(|(_, v)| *v)
+                .ok_or_else(|| {
+                    self.malformed("a field that is part of the signed content is missing")
+                })?
+                .into(),
+            Part::SignedHeaders(list) => self.signed_headers(list, cx.inbound)?.into(),
+            Part::Json(inner) => {
+                let value = self.part(inner, cx)?;
+                let text = String::from_utf8_lossy(&value);
+                serde_json::to_string(&*text)
+                    .map_err(|_| self.malformed("a signed part cannot be written as JSON"))?
+                    .into_bytes()
+                    .into()
+            }
+        })
+    }
+
+    /// `{signed_headers:list}`: the headers that `list` names (comma-separated), plus `list`
+    /// itself and the timestamp header, each as `name:value` (value trimmed), sorted by name and
+    /// joined by `;`. Named headers the request lacks are left out; `list`'s own value is the
+    /// sorted names of the headers included, joined by `,` (Contentful's canonical request).
+    fn signed_headers(&self, list: &HeaderName, inbound: &Inbound) -> Result<Vec<u8>, AuthError> {
+        let listed = inbound
+            .headers
+            .get(list)
+            .ok_or_else(|| AuthError::MissingSignedPart(SignaturePlace::Header(list.clone())))?;
+        let mut names: Vec<HeaderName> = listed
+            .as_bytes()
+            .split(|b| *b == b',')
+            .filter_map(|n| HeaderName::from_bytes(n.trim_ascii()).ok())
+            .filter(|n| inbound.headers.contains_key(n))
+            .collect();
+        names.push(list.clone());
+        if let Some(TimestampRule {
+            source: TimestampSource::Header(ts),
+            ..
+        }) = &self.timestamp
+        {
+            names.push(ts.clone());
+        }
+        names.sort_unstable_by(|a, b| a.as_str().cmp(b.as_str()));
+        names.dedup();
+        let joined = names
             .iter()
-            .map(|part| match part {
-                Part::FormField(name) => fields
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.as_bytes())
-                    .ok_or_else(|| {
-                        AuthError::MissingSignedPart(SignaturePlace::FormField(name.clone()))
-                    }),
-                Part::Literal(bytes) => Ok(bytes.as_slice()),
-                Part::Body => Ok(&inbound.body[..]),
-                Part::Timestamp => Ok(timestamp),
-                Part::Method => Ok(inbound.method.as_str().as_bytes()),
-                Part::Url => Ok(url.unwrap_or_default().as_bytes()),
-                Part::FormParams => Ok(form),
-                Part::Header(name) => {
-                    inbound
-                        .headers
-                        .get(name)
-                        .map(|v| v.as_bytes())
-                        .ok_or_else(|| {
-                            AuthError::MissingSignedPart(SignaturePlace::Header(name.clone()))
-                        })
+            .map(HeaderName::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut out = Vec::new();
+        for (i, name) in names.iter().enumerate() {
+            if i > 0 {
+                out.push(b';');
+            }
+            out.extend_from_slice(name.as_str().as_bytes());
+            out.push(b':');
+            match name == list {
+                true => out.extend_from_slice(joined.as_bytes()),
+                false => {
+                    let value = inbound.headers.get(name).map(|v| v.as_bytes().trim_ascii());
+                    out.extend_from_slice(value.unwrap_or_default());
                 }
-            })
-            .collect()
+            }
+        }
+        Ok(out)
     }
 
     /// Headers that sign `body` at `now_unix` with the first key. `given` are headers the
@@ -536,20 +758,40 @@ impl SignatureVerifier {
         let inbound = Inbound::new(headers, bytes::Bytes::copy_from_slice(body), None);
         let url = self.url(&inbound, self.public_url.as_deref());
         let ts_bytes = ts.as_deref().unwrap_or_default().as_bytes();
-        let form = match self.recipe.contains(&Part::FormParams) {
+        let form = match uses(&self.recipe, &Part::FormParams) {
             true => self.form_params(&inbound).map_err(|e| e.to_string())?,
             false => Vec::new(),
         };
+        let cx = Context {
+            inbound: &inbound,
+            timestamp: ts_bytes,
+            url: url.as_deref(),
+            form: &form,
+            form_fields: &[],
+            header_fields: &[],
+        };
         let parts = self
-            .signed_parts(&self.recipe, &inbound, ts_bytes, url.as_deref(), &form, &[])
+            .signed_parts(&self.recipe, &cx)
             .map_err(|e| e.to_string())?;
-        let mac = self.keys.sign(&parts).ok_or("no key to sign with")?;
+        let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_ref()).collect();
+        let mac = self
+            .keys
+            .sign(
+                &parts,
+                self.secret_slots.first().map_or(&[][..], Vec::as_slice),
+            )
+            .ok_or("no key to sign with")?;
         let encoded = match self.encoding {
             Encoding::Hex => hex::encode(mac),
             Encoding::Base64 => base64::engine::general_purpose::STANDARD.encode(mac),
             Encoding::Base64Url => base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(mac),
         };
         let value = match &self.layout {
+            Layout::List {
+                prefix,
+                separator,
+                timestamp_first: true,
+            } => format!("{}{separator}{prefix}{encoded}", ts.unwrap_or_default()),
             Layout::Single { prefix } | Layout::List { prefix, .. } => format!("{prefix}{encoded}"),
             Layout::Fields {
                 separator,
@@ -579,6 +821,7 @@ impl TimestampRule {
                 format!("`{h}` header"),
             ),
             TimestampSource::Field(f) => (field, format!("`{f}` field of the signature header")),
+            TimestampSource::ListHead => (field, "first item of the signature header".to_owned()),
             TimestampSource::Body(p) => (None, format!("body `{p}`")),
         };
         let raw = raw.ok_or_else(|| AuthError::MissingTimestamp(place.clone()))?;
@@ -635,6 +878,24 @@ impl TimestampRule {
         }
         Ok(())
     }
+}
+
+/// Whether `recipe` has `part`, alone or inside `{json:…}`.
+fn uses(recipe: &[Part], part: &Part) -> bool {
+    recipe.iter().any(|p| match p {
+        Part::Json(inner) => **inner == *part,
+        other => other == part,
+    })
+}
+
+/// Where a recipe's `{secret}` parts are, for keyed plain hashes.
+fn secret_slots(recipe: &[Part]) -> Vec<usize> {
+    recipe
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| **p == Part::Secret)
+        .map(|(i, _)| i)
+        .collect()
 }
 
 /// Seconds since the epoch of a timestamp written in `format`, or `None` if it is not one.
@@ -703,55 +964,107 @@ fn split<'a>(value: &'a [u8], separator: &[u8]) -> Vec<&'a [u8]> {
 }
 
 /// Compiles `"{timestamp}.{body}"`-style recipes. Placeholders: `{body}`, `{timestamp}`,
-/// `{method}`, `{url}`, `{header:Name}`; everything else is literal.
+/// `{method}`, `{url}`, `{path}`, `{form_params}`, `{secret}`, `{header:Name}`, `{form:name}`,
+/// `{field:name}`, `{signed_headers:Name}` and `{json:<placeholder>}`; `{{` and `}}` are
+/// literal braces; everything else is literal.
 fn parse_recipe(recipe: &str) -> Result<Vec<Part>, VerifierConfigError> {
     let err = |reason: String| VerifierConfigError::Recipe {
         recipe: recipe.to_owned(),
         reason,
     };
     let mut parts = Vec::new();
+    let mut literal = Vec::new();
     let mut rest = recipe;
-    while let Some(open) = rest.find('{') {
-        if open > 0 {
-            parts.push(Part::Literal(rest.as_bytes()[..open].to_vec()));
+    while let Some(at) = rest.find(['{', '}']) {
+        literal.extend_from_slice(&rest.as_bytes()[..at]);
+        let tail = &rest[at..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            literal.push(tail.as_bytes()[0]);
+            rest = &tail[2..];
+            continue;
         }
-        let after = &rest[open + 1..];
-        let close = after
+        if let Some(after) = tail.strip_prefix('}') {
+            // A lone `}` is literal, as it always was.
+            literal.push(b'}');
+            rest = after;
+            continue;
+        }
+        let close = tail
             .find('}')
             .ok_or_else(|| err("a `{` is never closed".to_owned()))?;
-        let name = &after[..close];
-        parts.push(match name {
-            "body" => Part::Body,
-            "timestamp" => Part::Timestamp,
-            "method" => Part::Method,
-            "url" => Part::Url,
-            "form_params" => Part::FormParams,
-            _ => match (name.strip_prefix("header:"), name.strip_prefix("form:")) {
-                (Some(h), _) => Part::Header(header_name(h)?),
-                (_, Some(f)) if !f.is_empty() => Part::FormField(f.to_owned()),
-                _ => {
-                    return Err(err(format!(
-                        "unknown placeholder `{{{name}}}` (use {{body}}, {{timestamp}}, \
-                         {{method}}, {{url}}, {{form_params}}, {{header:Name}} or {{form:name}})"
-                    )));
+        if !literal.is_empty() {
+            parts.push(Part::Literal(std::mem::take(&mut literal)));
+        }
+        let name = &tail[1..close];
+        parts.push(match name.strip_prefix("json:") {
+            Some(inner) => match placeholder(inner).map_err(|e| e.map(&err))? {
+                Part::Secret => {
+                    return Err(err(
+                        "{json:…} takes a value of the request, not {json:…} or {secret}"
+                            .to_owned(),
+                    ))
                 }
+                inner => Part::Json(Box::new(inner)),
             },
+            None => placeholder(name).map_err(|e| e.map(&err))?,
         });
-        rest = &after[close + 1..];
+        rest = &tail[close + 1..];
     }
-    if !rest.is_empty() {
-        parts.push(Part::Literal(rest.as_bytes().to_vec()));
+    literal.extend_from_slice(rest.as_bytes());
+    if !literal.is_empty() {
+        parts.push(Part::Literal(literal));
     }
     // The signature must cover the delivery: the whole body, or form fields of it.
-    let covers_body = parts
-        .iter()
-        .any(|p| matches!(p, Part::Body | Part::FormParams | Part::FormField(_)));
+    let covers = |p: &Part| matches!(p, Part::Body | Part::FormParams | Part::FormField(_));
+    let covers_body = parts.iter().any(|p| match p {
+        Part::Json(inner) => covers(inner),
+        other => covers(other),
+    });
     if !covers_body {
         return Err(err(
             "it must include {body} (or {form_params} or {form:name})".to_owned(),
         ));
     }
     Ok(parts)
+}
+
+/// Why a placeholder is refused: a bad header name, or an unknown placeholder.
+enum PlaceholderError {
+    Header(VerifierConfigError),
+    Unknown(String),
+}
+
+impl PlaceholderError {
+    fn map(self, err: &impl Fn(String) -> VerifierConfigError) -> VerifierConfigError {
+        match self {
+            PlaceholderError::Header(e) => e,
+            PlaceholderError::Unknown(name) => err(format!(
+                "unknown placeholder `{{{name}}}` (use {{body}}, {{timestamp}}, {{method}}, \
+                 {{url}}, {{path}}, {{form_params}}, {{secret}}, {{header:Name}}, \
+                 {{form:name}}, {{field:name}}, {{signed_headers:Name}} or {{json:…}})"
+            )),
+        }
+    }
+}
+
+fn placeholder(name: &str) -> Result<Part, PlaceholderError> {
+    let header = |h: &str| header_name(h).map_err(PlaceholderError::Header);
+    Ok(match name {
+        "body" => Part::Body,
+        "timestamp" => Part::Timestamp,
+        "method" => Part::Method,
+        "url" => Part::Url,
+        "path" => Part::Path,
+        "form_params" => Part::FormParams,
+        "secret" => Part::Secret,
+        _ => match name.split_once(':') {
+            Some(("header", h)) => Part::Header(header(h)?),
+            Some(("signed_headers", h)) => Part::SignedHeaders(header(h)?),
+            Some(("form", f)) if !f.is_empty() => Part::FormField(f.to_owned()),
+            Some(("field", f)) if !f.is_empty() => Part::Field(f.to_owned()),
+            _ => return Err(PlaceholderError::Unknown(name.to_owned())),
+        },
+    })
 }
 
 /// `url` with its scheme's default port (443 for https, 80 for http) written out if it was
@@ -835,6 +1148,41 @@ mod tests {
         }
         assert_eq!(format_timestamp(Rfc3339, 0), "1970-01-01T00:00:00Z");
         assert_eq!(format_timestamp(UnixMillis, 2), "2000");
+    }
+
+    #[test]
+    fn recipes_have_escaped_braces_json_literals_and_header_fields() {
+        let parts = parse_recipe(r#"{{"B":{json:body},"E":{json:field:env}}} }"#).expect("recipe");
+        assert_eq!(
+            parts,
+            vec![
+                Part::Literal(br#"{"B":"#.to_vec()),
+                Part::Json(Box::new(Part::Body)),
+                Part::Literal(br#","E":"#.to_vec()),
+                Part::Json(Box::new(Part::Field("env".to_owned()))),
+                Part::Literal(b"} }".to_vec()),
+            ]
+        );
+        let parts =
+            parse_recipe("{path}{signed_headers:X-List}{json:header:X-A}{body}").expect("recipe");
+        assert_eq!(parts[0], Part::Path);
+        assert_eq!(
+            parts[1],
+            Part::SignedHeaders(HeaderName::from_static("x-list"))
+        );
+        let refused = |recipe: &str| {
+            parse_recipe(recipe)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(refused("{json:secret}{body}").contains("not {json:…} or {secret}"));
+        assert!(refused("{json:json:body}").contains("unknown placeholder `{json:body}`"));
+        assert!(refused("{json:nope}{body}").contains("unknown placeholder `{nope}`"));
+        assert!(refused("{field:}{body}").contains("unknown placeholder"));
+        // A JSON-wrapped body still covers the body.
+        assert!(parse_recipe("{json:body}").is_ok());
+        assert!(refused("{json:timestamp}").contains("must include {body}"));
     }
 
     #[test]
