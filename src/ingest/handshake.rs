@@ -37,6 +37,9 @@ pub enum HandshakeKind {
     OktaVerification,
     /// X (Twitter) CRC: `GET ?crc_token=…`, answered `{"response_token": "sha256=<b64>"}`.
     XCrc,
+    /// AWS SNS `SubscriptionConfirmation` and `UnsubscribeConfirmation` messages: never
+    /// published; the first is confirmed when the source allows it (`ingest::confirm`).
+    SnsSubscription,
 }
 
 /// A handshake ready to answer, keyed at start-up when it needs the secret.

@@ -345,10 +345,11 @@ async fn admit<'a>(
     delivery: Delivery,
     dedup: &mut Option<Claim<'a>>,
 ) -> Result<Admitted, WebhookError> {
-    let payload = payload::parse(
+    let payload = payload::parse_as(
         verified,
         source.form_json_field.as_deref(),
         source.max_json_depth,
+        source.media_type,
     )?;
     if let Some(reply) = source
         .handshake
@@ -356,6 +357,11 @@ async fn admit<'a>(
         .and_then(|h| h.answer(&payload.value))
     {
         return Ok(Admitted::Answered(Outcome::Handshake(reply)));
+    }
+    if let Some(subscription) = &source.subscription {
+        if let Some(answer) = subscription.answer(&source.name, &payload.value).await {
+            return Ok(Admitted::Answered(Outcome::Handshake(answer?)));
+        }
     }
     let event = source
         .event
@@ -495,10 +501,11 @@ async fn dead_letter(
     let inbound = verified.inbound();
     // What is known of the event, as far as it gets (only this failure path parses twice);
     // header locators work even on a body that does not parse.
-    let body = payload::parse(
+    let body = payload::parse_as(
         verified,
         source.form_json_field.as_deref(),
         source.max_json_depth,
+        source.media_type,
     )
     .map(|p| p.value)
     .unwrap_or_default();

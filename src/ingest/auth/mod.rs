@@ -13,6 +13,7 @@
 
 mod api_key;
 mod body_signed;
+pub mod cert_url;
 mod keys;
 pub mod remote;
 mod signature;
@@ -23,6 +24,7 @@ use hyper::header::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use crate::base::secret::Secret;
+pub use crate::ingest::auth::cert_url::{CertificateUrlConfig, Chain, SignedFields};
 use crate::ingest::event::FieldsConfig;
 use crate::ingest::fetch::Fetcher;
 use crate::ingest::intake::Inbound;
@@ -152,6 +154,8 @@ pub enum SignaturePlace {
     Header(HeaderName),
     /// A field of an `application/x-www-form-urlencoded` body (Braintree's `bt_signature`).
     FormField(String),
+    /// A field of a JSON body, by JSON pointer (SNS's `/Signature`).
+    BodyField(String),
 }
 
 impl std::fmt::Display for SignaturePlace {
@@ -159,6 +163,7 @@ impl std::fmt::Display for SignaturePlace {
         match self {
             SignaturePlace::Header(h) => write!(f, "`{h}` header"),
             SignaturePlace::FormField(name) => write!(f, "`{name}` form field"),
+            SignaturePlace::BodyField(pointer) => write!(f, "`{pointer}` body field"),
         }
     }
 }
@@ -202,6 +207,20 @@ pub enum AuthError {
     /// accepted.
     #[error("the signing key is unavailable: {0}")]
     KeyUnavailable(String),
+    #[error("missing certificate URL ({0})")]
+    MissingCertificateUrl(SignaturePlace),
+    /// Refused before any fetch.
+    #[error("the certificate URL in the {place} is refused: {reason}")]
+    CertificateUrlNotAllowed {
+        place: SignaturePlace,
+        reason: &'static str,
+    },
+    #[error("the signing certificate is refused: {0}")]
+    InvalidCertificate(&'static str),
+    /// The delivery is addressed to someone else (a `recipient_pointer` field that equals no
+    /// configured secret).
+    #[error("`{0}` in the body names no recipient this source accepts")]
+    UnknownRecipient(String),
 }
 
 impl AuthError {
@@ -221,6 +240,10 @@ impl AuthError {
             AuthError::BodySignatureMismatch => "invalid_signature",
             AuthError::InvalidCredentials => "invalid_credentials",
             AuthError::KeyUnavailable(_) => "key_unavailable",
+            AuthError::MissingCertificateUrl(_) => "missing_certificate_url",
+            AuthError::CertificateUrlNotAllowed { .. } => "certificate_url_not_allowed",
+            AuthError::InvalidCertificate(_) => "invalid_certificate",
+            AuthError::UnknownRecipient(_) => "unknown_recipient",
         }
     }
 }
@@ -265,6 +288,8 @@ enum Method {
     ApiKey(api_key::ApiKeyVerifier),
     Adyen(body_signed::Adyen),
     Mailgun(body_signed::Mailgun),
+    // Boxed: holds its recipe, allow-list, trust anchors and certificate cache.
+    CertificateUrl(Box<cert_url::CertUrlVerifier>),
     None,
 }
 
@@ -287,7 +312,6 @@ impl Verifier {
         public_url: Option<&str>,
         fetcher: &Arc<Fetcher>,
     ) -> Result<Self, VerifierConfigError> {
-        let _ = fetcher;
         let (method, label) = match config {
             AuthConfig::Hmac(c) | AuthConfig::PublicKey(c) => {
                 let (kind, wants_hmac) = match config {
@@ -303,7 +327,9 @@ impl Verifier {
                 let v = signature::SignatureVerifier::new(c, &secrets, public_url)?;
                 let label = match v.place() {
                     SignaturePlace::Header(h) => format!("{}:{h}", c.algorithm.label()),
-                    SignaturePlace::FormField(f) => format!("{}:form.{f}", c.algorithm.label()),
+                    SignaturePlace::FormField(f) | SignaturePlace::BodyField(f) => {
+                        format!("{}:form.{f}", c.algorithm.label())
+                    }
                 };
                 (Method::Signature(Box::new(v)), label)
             }
@@ -321,6 +347,16 @@ impl Verifier {
                 Method::Mailgun(body_signed::Mailgun::new(&secrets)?),
                 "mailgun-hmac-sha256:body".to_owned(),
             ),
+            AuthConfig::CertificateUrl(c) => {
+                let v = cert_url::CertUrlVerifier::new(c, &secrets, fetcher)?;
+                let label = match v.place() {
+                    SignaturePlace::Header(h) => format!("certificate-url:{h}"),
+                    SignaturePlace::BodyField(p) | SignaturePlace::FormField(p) => {
+                        format!("certificate-url:body{p}")
+                    }
+                };
+                (Method::CertificateUrl(Box::new(v)), label)
+            }
             AuthConfig::None => (Method::None, "none".to_owned()),
         };
         Ok(Verifier {
@@ -332,7 +368,45 @@ impl Verifier {
     /// Checks `inbound` against the source's secrets; `now_unix` is the receive time in
     /// seconds since the epoch. Only kinds whose keys live at a URL ever wait.
     pub async fn verify(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
-        self.verify_sync(inbound, now_unix)
+        match &self.method {
+            Method::CertificateUrl(v) => {
+                let key_index = v.verify(&inbound, now_unix).await?;
+                Ok(self.verified(inbound, key_index))
+            }
+            _ => self.verify_sync(inbound, now_unix),
+        }
+    }
+
+    /// [`Verifier::verify`] of a certificate-URL kind with the certificate already in hand
+    /// (`certificate`: the document its URL serves), for fuzzing and offline checks. Every
+    /// other check runs, the allowed host of the URL included; other kinds ignore
+    /// `certificate`.
+    pub fn verify_with_certificate(
+        &self,
+        inbound: Inbound,
+        now_unix: i64,
+        certificate: &[u8],
+    ) -> Result<Verified, AuthError> {
+        match &self.method {
+            Method::CertificateUrl(v) => {
+                let claim = v.claim(&inbound)?;
+                let cert =
+                    cert_url::parse_certificate(certificate).map_err(AuthError::KeyUnavailable)?;
+                let key_index = v.check(&claim, &cert, now_unix)?;
+                Ok(self.verified(inbound, key_index))
+            }
+            _ => self.verify_sync(inbound, now_unix),
+        }
+    }
+
+    fn verified(&self, inbound: Inbound, key_index: Option<usize>) -> Verified {
+        Verified {
+            inbound,
+            verification: Verification {
+                method: self.label.clone(),
+                key_index,
+            },
+        }
     }
 
     /// [`Verifier::verify`] for the kinds that need no fetched key (every kind but those
@@ -344,15 +418,14 @@ impl Verifier {
             Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
             Method::Adyen(v) => Some(v.verify(&inbound.body)?),
             Method::Mailgun(v) => Some(v.verify(&inbound.body, now_unix)?),
+            Method::CertificateUrl(_) => {
+                return Err(AuthError::KeyUnavailable(
+                    "this source's certificate is fetched; verify asynchronously".to_owned(),
+                ))
+            }
             Method::None => None,
         };
-        Ok(Verified {
-            inbound,
-            verification: Verification {
-                method: self.label.clone(),
-                key_index,
-            },
-        })
+        Ok(self.verified(inbound, key_index))
     }
 
     /// The headers a sender would add to sign `body` at `now_unix` with the first secret.
@@ -368,6 +441,9 @@ impl Verifier {
         match &self.method {
             Method::Signature(v) => v.sign(body, now_unix, given),
             Method::ApiKey(v) => Ok(v.sign()),
+            Method::CertificateUrl(_) => Err(
+                "the provider signs with its own private key; the sign command cannot".to_owned(),
+            ),
             Method::Adyen(_) | Method::Mailgun(_) => Err(
                 "this provider signs inside the body; the sign command cannot add it".to_owned(),
             ),
@@ -397,6 +473,10 @@ pub enum AuthConfig {
     AdyenHmac,
     /// Mailgun: `signature {timestamp, token, signature}` inside the JSON body.
     Mailgun,
+    /// A signature checked with an X.509 certificate fetched from a URL the request names
+    /// (AWS SNS, PayPal). Secrets bind deliveries to this endpoint (PayPal's webhook id,
+    /// SNS's topic ARNs).
+    CertificateUrl(CertificateUrlConfig),
     /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
     None,
 }

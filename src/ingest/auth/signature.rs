@@ -215,6 +215,8 @@ impl SignatureVerifier {
                 .ok_or_else(missing)?
                 .into_bytes()
                 .into(),
+            // Only certificate-URL recipes read JSON body fields.
+            SignaturePlace::BodyField(_) => return Err(missing()),
         };
         let extracted = self.extract(&raw)?;
         let signatures = self.decode_all(&extracted.candidates)?;
@@ -296,7 +298,7 @@ impl SignatureVerifier {
         if !whole {
             let own = match &self.place {
                 SignaturePlace::FormField(f) => Some(f.as_str()),
-                SignaturePlace::Header(_) => None,
+                SignaturePlace::Header(_) | SignaturePlace::BodyField(_) => None,
             };
             let mut seen = std::collections::HashSet::new();
             for (name, _) in form_urlencoded::parse(body) {
