@@ -8,8 +8,10 @@
 // (@shopify/shopify-api test-helpers getHmac), Sanity (@sanity/webhook), WorkOS
 // (@workos-inc/node), Pusher (pusher Token.sign). These only verify, so the body is signed with
 // node:crypto and the SDK must accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom,
-// Liveblocks, LINE, Webflow, Terra, Cashfree, Viber.
-import { createHmac } from "node:crypto";
+// Liveblocks, LINE, Webflow, Terra, Cashfree, Viber, and AWS SNS (sns-validator, which fetches
+// the signing certificate itself: from the test's key host, trusted through
+// NODE_EXTRA_CA_CERTS, with `r.host_pattern` as its host rule).
+import { createHmac, createSign } from "node:crypto";
 import { sign, verify } from "@octokit/webhooks-methods";
 import { sign as signV4, verify as verifyV4 } from "@octokit/webhooks-methods-v4";
 import { getHmac } from "@shopify/shopify-api/test-helpers";
@@ -29,8 +31,9 @@ import { verifyTerraWebhookSignature } from "terra-api";
 import { Cashfree, CFEnvironment } from "cashfree-pg";
 import { createRequire } from "node:module";
 
-// viber-bot exposes its validator only as a CommonJS file.
+// viber-bot exposes its validator only as a CommonJS file; so does AWS's sns-validator.
 const MessageValidator = createRequire(import.meta.url)("viber-bot/lib/message/message-validator.js");
+const SnsValidator = createRequire(import.meta.url)("sns-validator");
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -161,6 +164,29 @@ const signers = {
     const signature = hmacHex(r.secret, r.body);
     const ok = new MessageValidator({ debug() {} }, r.secret).validateMessage(signature, r.body);
     return { headers: { "X-Viber-Content-Signature": signature }, sdk: "viber-bot MessageValidator (oracle)", sdk_accepts: ok };
+  },
+  // AWS SNS: an SNS message of `r.kind`, signed as SNS does (SignatureVersion `r.version`),
+  // its certificate at `r.cert_url`; sns-validator fetches it and checks the signature.
+  async "aws-sns"(r) {
+    const m = {
+      Type: r.kind,
+      MessageId: r.msg_id,
+      TopicArn: r.topic,
+      Message: r.body,
+      Timestamp: new Date(r.timestamp * 1000).toISOString(),
+      SignatureVersion: r.version,
+      SigningCertURL: r.cert_url,
+      UnsubscribeURL: `${r.cert_url}?Action=Unsubscribe`,
+    };
+    if (r.subject) m.Subject = r.subject;
+    const fields = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
+    const signer = createSign(r.version === "1" ? "RSA-SHA1" : "RSA-SHA256");
+    for (const f of fields) if (f in m) signer.update(`${f}\n${m[f]}\n`);
+    m.Signature = signer.sign(r.private, "base64");
+    const ok = await new Promise((resolve) =>
+      new SnsValidator(new RegExp(r.host_pattern)).validate({ ...m }, (err) => resolve(!err)),
+    );
+    return { headers: { "x-amz-sns-message-type": r.kind }, sdk: "sns-validator MessageValidator.validate (oracle)", sdk_accepts: ok, body: JSON.stringify(m) };
   },
 };
 

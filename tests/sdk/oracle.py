@@ -17,7 +17,7 @@ Braintree: the body, which carries the signatures) come from that SDK. For verif
 (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
 Finch, Stream, ElevenLabs, ImageKit) the signature is made with a general crypto library and the
 official verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept
-the same request.
+the same request. PayPal's (paypalrestsdk) runs from its own venv, see `sign_paypal`.
 """
 
 import base64
@@ -403,6 +403,37 @@ def sign_imagekit(r):
     return headers, "imagekitio webhooks.unwrap (oracle)", ok
 
 
+def sign_paypal(r):
+    """PayPal: paypalrestsdk only verifies. The signature is made with `cryptography`; the SDK's
+    own `WebhookEvent.verify` then fetches the certificate (from the test's key host, trusted
+    through REQUESTS_CA_BUNDLE), checks its chain, name and dates and the signature. The one
+    change: the SDK's trust store (two DigiCert files it ships) is pointed at the test CA.
+    Runs in its own venv (tests/sdk/requirements-paypal.txt): the SDK needs pyOpenSSL's
+    `crypto.verify`, removed in pyOpenSSL 24.3."""
+    import zlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from paypalrestsdk.notifications import WebhookEvent
+
+    transmission_id, when_sent = r["msg_id"], r["transmission_time"]
+    signed = f"{transmission_id}|{when_sent}|{r['secret']}|{zlib.crc32(r['body'].encode())}"
+    key = serialization.load_pem_private_key(r["private"].encode(), password=None)
+    sig = base64.b64encode(key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    WebhookEvent._WebhookEvent__cert_chain_path = [r["ca_file"]]
+    ok = WebhookEvent.verify(
+        transmission_id, when_sent, r["secret"], r["body"], r["cert_url"], sig, "SHA256withRSA"
+    )
+    headers = {
+        "PAYPAL-TRANSMISSION-ID": transmission_id,
+        "PAYPAL-TRANSMISSION-TIME": when_sent,
+        "PAYPAL-CERT-URL": r["cert_url"],
+        "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+        "PAYPAL-TRANSMISSION-SIG": sig,
+    }
+    return headers, "paypalrestsdk WebhookEvent.verify (oracle)", ok
+
+
 SIGNERS = {
     "standard-webhooks": sign_standard_webhooks,
     "gitlab-signing-token": sign_standard_webhooks,
@@ -438,6 +469,7 @@ SIGNERS = {
     "elevenlabs": sign_elevenlabs,
     "retell": sign_retell,
     "imagekit": sign_imagekit,
+    "paypal": sign_paypal,
 }
 
 
