@@ -788,3 +788,248 @@ impl SigningCert {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::auth::Verifier;
+    use bytes::Bytes;
+    use hyper::header::HeaderMap;
+
+    const SIGNING_KEY: &str = include_str!("../../../tests/fixtures/rsa/signing-2048.key");
+    const WEBHOOK_ID: &str = "8PT597110X687430LKGECATA";
+    const BODY: &str = r#"{"id":"WH-1","event_type":"PAYMENT.CAPTURE.COMPLETED"}"#;
+
+    fn paypal(chain: Chain, cert_names: &[&str]) -> CertificateUrlConfig {
+        CertificateUrlConfig {
+            cert_url: Locator::header("PAYPAL-CERT-URL"),
+            allowed_hosts: vec!["api.paypal.com".to_owned()],
+            cert_path_suffix: String::new(),
+            signature: Locator::header("PAYPAL-TRANSMISSION-SIG"),
+            algorithm: Some(Algorithm::RsaPkcs1Sha256),
+            algorithm_from: None,
+            algorithms: BTreeMap::new(),
+            signed: Some(
+                "{header:paypal-transmission-id}|{header:paypal-transmission-time}|{secret}|{body_crc32}"
+                    .to_owned(),
+            ),
+            signed_fields: None,
+            recipient_pointer: None,
+            chain,
+            cert_names: cert_names.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    struct Ca {
+        cert: rcgen::Certificate,
+        key: rcgen::KeyPair,
+        file: tempfile::NamedTempFile,
+    }
+
+    fn ca(name: &str) -> Ca {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let cert = params.self_signed(&key).expect("ca");
+        let file = tempfile::NamedTempFile::new().expect("file");
+        std::fs::write(file.path(), cert.pem()).expect("write");
+        Ca { cert, key, file }
+    }
+
+    /// A leaf for the signing key, valid 2026-01-01 to 2027-01-01.
+    fn leaf(issuer: &Ca, name: &str) -> String {
+        let key = rcgen::KeyPair::from_pem_and_sign_algo(SIGNING_KEY, &rcgen::PKCS_RSA_SHA256)
+            .expect("rsa");
+        let mut params = rcgen::CertificateParams::new(vec![name.to_owned()]).expect("params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        params.not_before = rcgen::date_time_ymd(2026, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2027, 1, 1);
+        params
+            .signed_by(&key, &issuer.cert, &issuer.key)
+            .expect("leaf")
+            .pem()
+    }
+
+    fn sign(message: &str) -> String {
+        use rustls_pki_types::pem::PemObject as _;
+        let der = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_slice(SIGNING_KEY.as_bytes())
+            .expect("pkcs8");
+        let pair = ring::signature::RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).expect("key");
+        let mut sig = vec![0; pair.public().modulus_len()];
+        pair.sign(
+            &ring::signature::RSA_PKCS1_SHA256,
+            &ring::rand::SystemRandom::new(),
+            message.as_bytes(),
+            &mut sig,
+        )
+        .expect("sign");
+        base64::engine::general_purpose::STANDARD.encode(sig)
+    }
+
+    fn check(
+        config: &CertificateUrlConfig,
+        secrets: &[&str],
+        body: &str,
+        cert: &str,
+        now: i64,
+    ) -> Result<Option<usize>, &'static str> {
+        let secrets = secrets
+            .iter()
+            .map(|s| Secret::new(s.as_bytes().to_vec()))
+            .collect();
+        let v = Verifier::new(&AuthConfig::CertificateUrl(config.clone()), secrets, None)
+            .expect("verifier");
+        let crc = crc32fast::hash(BODY.as_bytes());
+        let sig = sign(&format!("t-1|2026-12-01T10:00:00Z|{WEBHOOK_ID}|{crc}"));
+        let mut headers = HeaderMap::new();
+        for (k, val) in [
+            ("paypal-transmission-id", "t-1"),
+            ("paypal-transmission-time", "2026-12-01T10:00:00Z"),
+            (
+                "paypal-cert-url",
+                "https://api.paypal.com/v1/notifications/certs/CERT-1",
+            ),
+            ("paypal-transmission-sig", sig.as_str()),
+        ] {
+            headers.insert(k, val.parse().expect("value"));
+        }
+        let inbound = Inbound::new(headers, Bytes::copy_from_slice(body.as_bytes()), None);
+        v.verify_with_certificate(inbound, now, cert.as_bytes())
+            .map(|ok| ok.verification().key_index)
+            .map_err(|e| e.code())
+    }
+
+    use crate::ingest::auth::AuthConfig;
+
+    const NOW: i64 = 1_796_112_000; // 2026-12-01
+
+    #[test]
+    fn paypal_recipe_signs_the_webhook_id_and_the_body_crc() {
+        let issuer = ca("test CA");
+        let cert = leaf(&issuer, "messageverificationcerts.paypal.com");
+        let chained = paypal(
+            Chain::CaFile(issuer.file.path().to_owned()),
+            &["*.paypal.com"],
+        );
+        // The webhook id picks the secret; a body that is not the signed one is refused.
+        assert_eq!(
+            check(&chained, &["other-id", WEBHOOK_ID], BODY, &cert, NOW),
+            Ok(Some(1))
+        );
+        assert_eq!(
+            check(&chained, &["other-id"], BODY, &cert, NOW),
+            Err("invalid_signature")
+        );
+        let tampered = BODY.replace("WH-1", "WH-2");
+        assert_eq!(
+            check(&chained, &[WEBHOOK_ID], &tampered, &cert, NOW),
+            Err("invalid_signature")
+        );
+        // Validity at the receive time.
+        assert_eq!(
+            check(&chained, &[WEBHOOK_ID], BODY, &cert, 1_830_000_000),
+            Err("invalid_certificate")
+        );
+        // Another CA's certificate, or a certificate off `cert_names`, is refused.
+        let stranger = leaf(&ca("another CA"), "messageverificationcerts.paypal.com");
+        assert_eq!(
+            check(&chained, &[WEBHOOK_ID], BODY, &stranger, NOW),
+            Err("invalid_certificate")
+        );
+        let misnamed = leaf(&issuer, "paypal.com.example.net");
+        assert_eq!(
+            check(&chained, &[WEBHOOK_ID], BODY, &misnamed, NOW),
+            Err("invalid_certificate")
+        );
+        // The public roots do not know the test CA; `none` checks no chain.
+        assert_eq!(
+            check(&paypal(Chain::Public, &[]), &[WEBHOOK_ID], BODY, &cert, NOW),
+            Err("invalid_certificate")
+        );
+        assert_eq!(
+            check(
+                &paypal(Chain::None, &[]),
+                &[WEBHOOK_ID],
+                BODY,
+                &stranger,
+                NOW
+            ),
+            Ok(Some(0))
+        );
+        // The PEM may carry intermediates after the leaf; garbage is unusable (503).
+        let bundle = format!("{cert}{}", issuer.cert.pem());
+        assert_eq!(
+            check(&chained, &[WEBHOOK_ID], BODY, &bundle, NOW),
+            Ok(Some(0))
+        );
+        assert_eq!(
+            check(
+                &chained,
+                &[WEBHOOK_ID],
+                BODY,
+                "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                NOW
+            ),
+            Err("key_unavailable")
+        );
+    }
+
+    #[test]
+    fn recipes_are_checked_at_start_up() {
+        let err = |c: CertificateUrlConfig| {
+            Verifier::new(
+                &AuthConfig::CertificateUrl(c),
+                vec![Secret::new(b"k".to_vec())],
+                None,
+            )
+            .expect_err("refused")
+            .to_string()
+        };
+        let base = paypal(Chain::None, &[]);
+        let no_hosts = CertificateUrlConfig {
+            allowed_hosts: vec![],
+            ..base.clone()
+        };
+        assert!(err(no_hosts).contains("name at least one host"));
+        let any_host = CertificateUrlConfig {
+            allowed_hosts: vec!["*.com".to_owned()],
+            ..base.clone()
+        };
+        assert!(err(any_host).contains("last two labels"));
+        let unbound = CertificateUrlConfig {
+            signed: Some("{header:paypal-transmission-id}|{body_crc32}".to_owned()),
+            ..base.clone()
+        };
+        assert!(err(unbound).contains("recipient_pointer"));
+        let hmac = CertificateUrlConfig {
+            algorithm: Some(Algorithm::Sha256),
+            ..base.clone()
+        };
+        assert!(err(hmac).contains("does not take algorithm"));
+        let both = CertificateUrlConfig {
+            algorithm_from: Some(Locator::header("x-algo")),
+            ..base.clone()
+        };
+        assert!(err(both).contains("either `algorithm`"));
+        let no_body = CertificateUrlConfig {
+            signed: Some("{header:x}|{secret}".to_owned()),
+            ..base.clone()
+        };
+        assert!(err(no_body).contains("{body}"));
+        let unknown = CertificateUrlConfig {
+            signed: Some("{bdy}{secret}".to_owned()),
+            ..base.clone()
+        };
+        assert!(err(unknown).contains("unknown placeholder"));
+        let constant = CertificateUrlConfig {
+            cert_url: Locator::Value("https://api.paypal.com/c".to_owned()),
+            ..base
+        };
+        assert!(err(constant).contains("{ header"));
+    }
+}
