@@ -5,7 +5,9 @@
 //! public keys parsed, signed-content recipes compiled, header names parsed) and [`Verified`],
 //! the only way later stages can get at a request. Nothing outside this module can construct a
 //! `Verified`. Submodules: `signature` (where signatures and timestamps are, what is signed,
-//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256, RSA), `api_key` (static keys).
+//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256, RSA), `api_key` (static keys),
+//! `cert_url` (signatures checked with a certificate the request names by URL), `remote`
+//! (fetched documents, cached).
 //!
 //! Invariants: secrets are compared in constant time (`subtle`); error
 //! messages name headers and rules, never a secret or an expected signature; no clock is read
