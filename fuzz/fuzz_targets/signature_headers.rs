@@ -3,6 +3,9 @@
 //! handshake likewise gets arbitrary query strings, challenge headers and bodies; a text
 //! answer must never hold a character outside the reflected set. Also the JWT parsers on
 //! untrusted bytes: a token (compact or detached JWS) and a JSON Web Key Set.
+//! Certificate-URL presets (AWS SNS, PayPal) also get arbitrary bytes as the certificate their
+//! URL serves (X.509 parsing of untrusted input), and SNS messages built from arbitrary field
+//! values, so its canonical string is built past the URL check.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -12,6 +15,7 @@ use hookgate::ingest::auth::jwt;
 use hookgate::ingest::auth::Verifier;
 use hookgate::ingest::handshake::{Handshake, ReplyBody};
 use hookgate::ingest::auth::AuthConfig;
+use hookgate::ingest::event::Locator;
 use hookgate::ingest::intake::Inbound;
 use hookgate::providers;
 use hookgate::base::secret::Secret;
@@ -30,7 +34,22 @@ const KEYS: &[&str] = &[
     include_str!("../../tests/fixtures/rsa/spki-2048.pem"),
 ];
 
+/// The names of the headers a `signed` recipe reads (`{header:NAME}`).
+fn signed_headers(recipe: &str, out: &mut Vec<String>) {
+    let mut rest = recipe;
+    while let Some(start) = rest.find("{header:") {
+        let tail = &rest[start + 8..];
+        let end = tail.find('}').unwrap_or(tail.len());
+        out.push(tail[..end].to_owned());
+        rest = &tail[end..];
+    }
+}
+
+/// A certificate the SNS cases can verify against (AWS's, from its validator's tests).
+const SNS_CERT: &[u8] = include_bytes!("../../tests/fixtures/aws-sns/signing-cert-2021.pem");
+
 struct Target {
+    provider: &'static str,
     verifier: Verifier,
     /// Headers this preset reads: signature, timestamp, and any named in its recipe.
     headers: Vec<HeaderName>,
@@ -48,6 +67,17 @@ fn targets() -> &'static [Target] {
             };
             let mut headers = Vec::new();
             let mut query_param = "q".to_owned();
+            if let AuthConfig::CertificateUrl(c) = &auth {
+                for place in [&c.cert_url, &c.signature]
+                    .into_iter()
+                    .chain(c.algorithm_from.as_ref())
+                {
+                    if let Locator::Header(h) = place {
+                        headers.push(h.clone());
+                    }
+                }
+                signed_headers(c.signed.as_deref().unwrap_or_default(), &mut headers);
+            }
             if let AuthConfig::Hmac(c) | AuthConfig::PublicKey(c) = &auth {
                 query_param = c.query_param.clone().unwrap_or(query_param);
                 headers.push(c.header.clone());
@@ -85,6 +115,7 @@ fn targets() -> &'static [Target] {
             });
             if let Some(verifier) = verifier {
                 out.push(Target {
+                    provider: name,
                     verifier,
                     headers,
                     query_param,
@@ -130,6 +161,45 @@ struct Input<'a> {
     /// The query string of a GET handshake, and the value of the signature's query
     /// parameter (PandaDoc).
     query: &'a str,
+    /// For certificate-URL presets: what their certificate URL serves.
+    certificate: Certificate<'a>,
+    /// For `aws-sns`: build the body as an SNS message from these field values instead.
+    sns: Option<Sns<'a>>,
+}
+
+#[derive(Debug, Arbitrary)]
+enum Certificate<'a> {
+    /// AWS's real SNS certificate.
+    Sns,
+    /// Arbitrary bytes, parsed as PEM or DER.
+    Bytes(&'a [u8]),
+}
+
+#[derive(Debug, Arbitrary)]
+struct Sns<'a> {
+    kind: u8,
+    version: u8,
+    fields: Vec<(u8, &'a str)>,
+    signature: &'a str,
+}
+
+/// An SNS message whose certificate URL passes the allow-list, so the canonical string is built.
+fn sns_body(sns: &Sns<'_>) -> Vec<u8> {
+    const KINDS: &[&str] = &["Notification", "SubscriptionConfirmation", "UnsubscribeConfirmation", "Other"];
+    const NAMES: &[&str] = &["Message", "MessageId", "Subject", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"];
+    let mut m = serde_json::Map::new();
+    m.insert("Type".into(), KINDS[sns.kind as usize % KINDS.len()].into());
+    m.insert("SignatureVersion".into(), ["1", "2", "3"][sns.version as usize % 3].into());
+    m.insert(
+        "SigningCertURL".into(),
+        "https://sns.us-east-2.amazonaws.com/SimpleNotificationService-x.pem".into(),
+    );
+    m.insert("Signature".into(), sns.signature.into());
+    m.insert("TopicArn".into(), KEYS[0].into());
+    for (name, value) in &sns.fields {
+        m.insert(NAMES[*name as usize % NAMES.len()].into(), (*value).into());
+    }
+    serde_json::to_vec(&m).unwrap_or_default()
 }
 
 fn check_handshake(input: &Input<'_>) {
@@ -165,14 +235,25 @@ fuzz_target!(|input: Input<'_>| {
             headers.insert(name.clone(), value);
         }
     }
-    let mut inbound = Inbound::new(headers, Bytes::copy_from_slice(input.body), None);
+    let body = match &input.sns {
+        Some(sns) if target.provider == "aws-sns" => Bytes::from(sns_body(sns)),
+        _ => Bytes::copy_from_slice(input.body),
+    };
+    let mut inbound = Inbound::new(headers, body, None);
     let value: String = form_urlencoded::byte_serialize(input.query.as_bytes()).collect();
     if let Ok(uri) = format!("/webhooks/s?{}={value}", target.query_param).parse() {
         inbound.uri = uri;
     }
-    let _ = target
-        .verifier
-        .verify_sync(inbound, 1_700_000_000 + i64::from(input.skew));
+    let certificate = match input.certificate {
+        Certificate::Sns => SNS_CERT,
+        Certificate::Bytes(b) => b,
+    };
+    // Other kinds ignore the certificate: this is their synchronous verification.
+    let _ = target.verifier.verify_with_certificate(
+        inbound,
+        1_700_000_000 + i64::from(input.skew),
+        certificate,
+    );
     check_handshake(&input);
     let _ = jwt::parse_jwks(input.body);
     if let Some(token) = input.values.first() {

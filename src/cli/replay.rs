@@ -80,10 +80,11 @@ pub fn revive(
         key_index: dead.meta.verified.key_index,
     };
 
-    let payload = payload::parse(
+    let payload = payload::parse_as(
         &verified,
         source.form_json_field.as_deref(),
         source.max_json_depth,
+        source.media_type,
     )
     .map_err(WebhookError::from)?;
     let event = source

@@ -15,6 +15,7 @@ use crate::delivery::spool::SpoolError;
 use crate::http::response::{error_response, json_response};
 use crate::ingest::access::AccessError;
 use crate::ingest::auth::AuthError;
+use crate::ingest::confirm::ConfirmError;
 use crate::ingest::event::EventError;
 use crate::ingest::handshake::HandshakeError;
 use crate::ingest::intake::IntakeError;
@@ -52,6 +53,8 @@ pub enum WebhookError {
     Handshake(#[from] HandshakeError),
     #[error(transparent)]
     Spool(#[from] SpoolError),
+    #[error(transparent)]
+    Confirm(#[from] ConfirmError),
 }
 
 impl WebhookError {
@@ -87,6 +90,7 @@ impl WebhookError {
             WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
             WebhookError::Publish(_) | WebhookError::Spool(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebhookError::Confirm(e) => e.status(),
         }
     }
 
@@ -107,6 +111,7 @@ impl WebhookError {
             WebhookError::Publish(e) => e.code(),
             WebhookError::Handshake(e) => e.code(),
             WebhookError::Spool(e) => e.code(),
+            WebhookError::Confirm(e) => e.code(),
         }
     }
 

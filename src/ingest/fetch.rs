@@ -322,6 +322,11 @@ impl HostPattern {
                 return false;
             }
         }
+        self.matches_name(host)
+    }
+
+    /// Whether a DNS name (a certificate's, say) matches, the port aside.
+    pub fn matches_name(&self, host: &str) -> bool {
         let mut labels = host.split('.');
         let mut n = 0;
         for want in &self.labels {

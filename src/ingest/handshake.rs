@@ -74,6 +74,9 @@ pub enum HandshakeKind {
     /// Worldline (and the other GCS platforms) endpoint verification: `GET` with
     /// `X-GCS-Webhooks-Endpoint-Verification`, whose value is answered as text.
     WorldlineVerification,
+    /// AWS SNS `SubscriptionConfirmation` and `UnsubscribeConfirmation` messages: never
+    /// published; the first is confirmed when the source allows it (`ingest::confirm`).
+    SnsSubscription,
 }
 
 impl HandshakeKind {

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod activity;
 pub mod auth;
+pub mod confirm;
 pub mod deadletter;
 pub mod dedup;
 pub mod dedup_redis;

@@ -80,11 +80,16 @@ pub struct Payload<'a> {
     pub content_type: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+/// How a body is read (config `media_type = "json"`, for providers that label JSON
+/// otherwise: AWS SNS sends `text/plain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaType {
     Json,
     Form,
 }
+
+use MediaType as Kind;
 
 /// Parses the body of a verified request. A missing `Content-Type` is read as JSON, since
 /// some providers omit it. `form_json_field` names a form field holding the JSON payload.
@@ -94,15 +99,27 @@ pub fn parse<'a>(
     form_json_field: Option<&str>,
     max_depth: usize,
 ) -> Result<Payload<'a>, PayloadError> {
+    parse_as(request, form_json_field, max_depth, None)
+}
+
+/// [`parse`], reading the body as `media_type` whatever its `Content-Type` says, when set
+/// (the `Content-Type` is still recorded as sent).
+pub fn parse_as<'a>(
+    request: &'a Verified,
+    form_json_field: Option<&str>,
+    max_depth: usize,
+    media_type: Option<MediaType>,
+) -> Result<Payload<'a>, PayloadError> {
     let inbound = request.inbound();
     let content_type = inbound
         .headers
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    let kind = match content_type.as_deref().map(kind_of) {
-        None => Kind::Json,
-        Some(Some(kind)) => kind,
-        Some(None) => {
+    let kind = match (media_type, content_type.as_deref().map(kind_of)) {
+        (Some(forced), _) => forced,
+        (None, None) => Kind::Json,
+        (None, Some(Some(kind))) => kind,
+        (None, Some(None)) => {
             let mut shown = content_type.unwrap_or_default();
             shown.truncate(100);
             return Err(PayloadError::UnsupportedMediaType(shown));

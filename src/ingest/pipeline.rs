@@ -390,14 +390,20 @@ async fn admit<'a>(
     delivery: Delivery,
     dedup: &mut Option<Claim<'a>>,
 ) -> Result<Admitted, WebhookError> {
-    let payload = payload::parse(
+    let payload = payload::parse_as(
         verified,
         source.form_json_field.as_deref(),
         source.max_json_depth,
+        source.media_type,
     )?;
     if let Some(h) = &source.handshake {
         if let Some(reply) = h.answer(&verified.inbound().headers, &payload.value)? {
             return Ok(Admitted::Answered(Outcome::Handshake(reply)));
+        }
+    }
+    if let Some(subscription) = &source.subscription {
+        if let Some(answer) = subscription.answer(&source.name, &payload.value).await {
+            return Ok(Admitted::Answered(Outcome::Handshake(answer?)));
         }
     }
     let event = source
@@ -538,10 +544,11 @@ async fn dead_letter(
     let inbound = verified.inbound();
     // What is known of the event, as far as it gets (only this failure path parses twice);
     // header locators work even on a body that does not parse.
-    let body = payload::parse(
+    let body = payload::parse_as(
         verified,
         source.form_json_field.as_deref(),
         source.max_json_depth,
+        source.media_type,
     )
     .map(|p| p.value)
     .unwrap_or_default();

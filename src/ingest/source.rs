@@ -10,10 +10,12 @@ use serde::Deserialize;
 use crate::delivery::topic::TopicRouter;
 use crate::ingest::access::AllowList;
 use crate::ingest::auth::Verifier;
+use crate::ingest::confirm::Subscription;
 use crate::ingest::envelope::RecordFormat;
 use crate::ingest::event::{EventError, EventSpec};
 use crate::ingest::handshake::Handshake;
 use crate::ingest::intake::Limits;
+use crate::ingest::payload::MediaType;
 use crate::ingest::schema::{MissingSchema, SchemaRegistry};
 
 /// `success = { status = 200, body = "[accepted]" }`
@@ -54,7 +56,11 @@ pub struct Source {
     /// The CloudEvents `source` attribute: `/webhooks/{name}`.
     pub ce_source: String,
     pub handshake: Option<Handshake>,
+    /// Subscription messages to confirm or acknowledge without publishing (AWS SNS).
+    pub subscription: Option<Subscription>,
     pub form_json_field: Option<String>,
+    /// How every body is read, whatever its `Content-Type` (`None`: by its `Content-Type`).
+    pub media_type: Option<MediaType>,
     /// Deepest nesting of arrays and objects parsed; deeper bodies are `too_deep`.
     pub max_json_depth: usize,
     pub success: Option<SuccessReply>,

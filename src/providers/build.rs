@@ -13,11 +13,13 @@ use crate::delivery::topic::{RouteLimits, TopicError, TopicRouter, TopicTemplate
 use crate::ingest::access::{parse_nets, AllowList};
 use crate::ingest::auth::jwt::JwtOverrides;
 use crate::ingest::auth::{AuthConfig, Verifier};
+use crate::ingest::confirm::Subscription;
 use crate::ingest::envelope::RecordFormat;
 use crate::ingest::event::{EventSpec, Locator};
 use crate::ingest::fetch::Fetcher;
 use crate::ingest::handshake::{Handshake, HandshakeKind};
 use crate::ingest::intake::Limits;
+use crate::ingest::payload::MediaType;
 use crate::ingest::schema::MissingSchema;
 use crate::ingest::source::{OnInvalid, Source, SuccessReply};
 use crate::providers;
@@ -86,9 +88,19 @@ pub struct SourceConfig {
     /// the webhook is set up at the provider): a secret reference, compared in constant time.
     /// Config file only: the admin API has no way to seal it yet.
     pub verify_token: Option<SecretRef>,
+    /// With `handshake = "sns_subscription"`: confirm subscriptions by fetching their
+    /// `SubscribeURL` (otherwise they are logged for the operator to confirm).
+    #[serde(default)]
+    pub confirm_subscriptions: bool,
+    /// Hosts a `SubscribeURL` may name (default: SNS's, `sns.*.amazonaws.com` and
+    /// `sns.*.amazonaws.com.cn`).
+    pub confirm_hosts: Option<Vec<String>>,
     /// In form-encoded deliveries, the field whose value is the JSON payload (GitHub and
     /// Slack use `payload`).
     pub form_json_field: Option<String>,
+    /// Read every body as `json` (or `form`) whatever its `Content-Type` says (AWS SNS labels
+    /// its JSON `text/plain`; its preset sets this).
+    pub media_type: Option<MediaType>,
     /// The answer on success, for providers that require a particular one (Adyen:
     /// `{ status = 200, body = "[accepted]" }`). Default: `202` with `{"id": …}`.
     pub success: Option<SuccessReply>,
@@ -293,6 +305,27 @@ pub fn build_source(
         ),
         None => None,
     };
+    let subscription = match handshake_kind {
+        Some(HandshakeKind::SnsSubscription) => Some(
+            Subscription::new(
+                raw.confirm_subscriptions,
+                raw.confirm_hosts.as_deref(),
+                defaults.fetcher.clone(),
+            )
+            .map_err(|e| ConfigError::invalid(section.clone(), "confirm_hosts", e.to_string()))?,
+        ),
+        _ if raw.confirm_subscriptions || raw.confirm_hosts.is_some() => {
+            return Err(ConfigError::invalid(
+                section,
+                "confirm_subscriptions",
+                "only sources with handshake = \"sns_subscription\" confirm subscriptions",
+            ));
+        }
+        _ => None,
+    };
+    let media_type = raw
+        .media_type
+        .or_else(|| preset.as_ref().and_then(|p| p.media_type));
     let form_json_field = raw.form_json_field.clone().or_else(|| {
         preset
             .as_ref()
@@ -471,7 +504,9 @@ pub fn build_source(
         dead_letter_topic,
         ce_source: format!("/webhooks/{name}"),
         handshake,
+        subscription,
         form_json_field,
+        media_type,
         max_json_depth,
         success,
         allowed_events,

@@ -14,9 +14,11 @@ pub mod catalog;
 use crate::ingest::auth::jwt::{HashClaim, JwtAlgorithm, JwtConfig};
 use crate::ingest::auth::{Algorithm, Encoding, KeyEncoding, TimestampFormat};
 use crate::ingest::auth::{AuthConfig, SignatureConfig};
+use crate::ingest::auth::{CertificateUrlConfig, Chain, SignedFields};
 use crate::ingest::event::FieldsConfig;
 use crate::ingest::event::Locator;
 use crate::ingest::handshake::HandshakeKind;
+use crate::ingest::payload::MediaType;
 use crate::ingest::source::SuccessReply;
 
 /// Defaults a provider brings to a source.
@@ -35,6 +37,8 @@ pub struct Preset {
     pub form_json_field: Option<&'static str>,
     /// What the provider must get back on success, when it is not the default `202`.
     pub success: Option<SuccessReply>,
+    /// How bodies are read when the provider's `Content-Type` does not say (AWS SNS).
+    pub media_type: Option<MediaType>,
 }
 
 /// Names of every preset.
@@ -46,6 +50,7 @@ pub const NAMES: &[&str] = &[
     "anthropic",
     "auth0",
     "authorize-net",
+    "aws-sns",
     "bitbucket",
     "bitbucket-server",
     "box",
@@ -126,6 +131,7 @@ pub const NAMES: &[&str] = &[
     "paddle",
     "pagerduty",
     "pandadoc",
+    "paypal",
     "paystack",
     "plivo",
     "polar",
@@ -264,6 +270,7 @@ fn base(auth: Option<AuthConfig>, event_type: Option<Locator>) -> Preset {
         handshake: None,
         form_json_field: None,
         success: None,
+        media_type: None,
     }
 }
 
@@ -357,6 +364,24 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     ..hmac("X-ANET-Signature")
                 }),
                 ptr("/eventType"),
+            )
+        },
+        // AWS SNS HTTP(S) subscriptions (docs.aws.amazon.com/sns/latest/dg/
+        // sns-verify-signature-of-message.html; aws/aws-php-sns-message-validator and
+        // aws-js-sns-message-validator): a JSON body labelled `text/plain`, signed with the
+        // certificate at `SigningCertURL` (see `sns_auth`). The secrets are the topic ARNs the
+        // source accepts. Subscription messages are answered, never published.
+        "aws-sns" => Preset {
+            delivery_id: ptr("/MessageId"),
+            event_time: ptr("/Timestamp"),
+            handshake: Some(HandshakeKind::SnsSubscription),
+            media_type: Some(MediaType::Json),
+            ..base(
+                Some(AuthConfig::CertificateUrl(sns_auth())),
+                Some(Locator::FirstOf(vec![
+                    Locator::header("x-amz-sns-message-type"),
+                    Locator::pointer("/Type"),
+                ])),
             )
         },
         // Bitbucket Cloud: `X-Hub-Signature: sha256=<hex>` of the body; event in `X-Event-Key`.
@@ -1390,6 +1415,17 @@ pub fn preset(provider: &str) -> Option<Preset> {
             }),
             ptr("/0/event"),
         ),
+        // PayPal REST webhooks (developer.paypal.com/api/rest/webhooks/rest/; PyPI
+        // `paypalrestsdk` `WebhookEvent.verify`): see `paypal_auth`. The secret is the
+        // webhook's id; `/id` stays the same across retries.
+        "paypal" => Preset {
+            delivery_id: ptr("/id"),
+            event_time: ptr("/create_time"),
+            ..base(
+                Some(AuthConfig::CertificateUrl(paypal_auth())),
+                ptr("/event_type"),
+            )
+        },
         // Paystack: `x-paystack-signature`, hex HMAC-SHA512 of the body, keyed with the secret
         // API key.
         "paystack" => base(
@@ -2104,6 +2140,94 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         _ => return None,
     })
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| (*s).to_owned()).collect()
+}
+
+/// AWS SNS: base64 `Signature` (SignatureVersion `1`: SHA1withRSA, `2`: SHA256withRSA) over
+/// `Name\nValue\n` lines of the fields listed for the message's `Type` (`Subject` only when
+/// present), with the certificate at `SigningCertURL`, which must be an https `.pem` on
+/// `sns.<region>.amazonaws.com` (`.com.cn` in China), as AWS's validators require. Like them,
+/// the certificate's chain is not checked: HTTPS to an allowed host is the proof. `TopicArn`
+/// must be one of the source's secrets.
+pub fn sns_auth() -> CertificateUrlConfig {
+    let confirmation = strings(&[
+        "Message",
+        "MessageId",
+        "SubscribeURL",
+        "Timestamp",
+        "Token",
+        "TopicArn",
+        "Type",
+    ]);
+    CertificateUrlConfig {
+        cert_url: Locator::pointer("/SigningCertURL"),
+        allowed_hosts: strings(crate::ingest::confirm::SNS_HOSTS),
+        cert_path_suffix: ".pem".to_owned(),
+        signature: Locator::pointer("/Signature"),
+        algorithm: None,
+        algorithm_from: Some(Locator::pointer("/SignatureVersion")),
+        algorithms: [
+            ("1".to_owned(), Algorithm::RsaPkcs1Sha1),
+            ("2".to_owned(), Algorithm::RsaPkcs1Sha256),
+        ]
+        .into(),
+        signed: None,
+        signed_fields: Some(SignedFields {
+            by: "Type".to_owned(),
+            lists: [
+                (
+                    "Notification".to_owned(),
+                    strings(&[
+                        "Message",
+                        "MessageId",
+                        "Subject?",
+                        "Timestamp",
+                        "TopicArn",
+                        "Type",
+                    ]),
+                ),
+                ("SubscriptionConfirmation".to_owned(), confirmation.clone()),
+                ("UnsubscribeConfirmation".to_owned(), confirmation),
+            ]
+            .into(),
+        }),
+        recipient_pointer: Some("/TopicArn".to_owned()),
+        chain: Chain::None,
+        cert_names: Vec::new(),
+    }
+}
+
+/// PayPal: base64 `PAYPAL-TRANSMISSION-SIG`, SHA256withRSA (`PAYPAL-AUTH-ALGO`) over
+/// `{transmission id}|{transmission time}|{webhook id}|{CRC-32 of the body, decimal}`, with
+/// the certificate at `PAYPAL-CERT-URL` on PayPal's API hosts. As the SDK does, the
+/// certificate must chain to a trusted root (intermediates sent after it) and be named for
+/// `*.paypal.com`.
+pub fn paypal_auth() -> CertificateUrlConfig {
+    CertificateUrlConfig {
+        cert_url: Locator::header("PAYPAL-CERT-URL"),
+        allowed_hosts: strings(&[
+            "api.paypal.com",
+            "api-m.paypal.com",
+            "api.sandbox.paypal.com",
+            "api-m.sandbox.paypal.com",
+        ]),
+        cert_path_suffix: String::new(),
+        signature: Locator::header("PAYPAL-TRANSMISSION-SIG"),
+        algorithm: None,
+        algorithm_from: Some(Locator::header("PAYPAL-AUTH-ALGO")),
+        algorithms: [("SHA256withRSA".to_owned(), Algorithm::RsaPkcs1Sha256)].into(),
+        signed: Some(
+            "{header:paypal-transmission-id}|{header:paypal-transmission-time}|{secret}|{body_crc32}"
+                .to_owned(),
+        ),
+        signed_fields: None,
+        recipient_pointer: None,
+        chain: Chain::Public,
+        cert_names: strings(&["*.paypal.com"]),
+    }
 }
 
 fn fields(separator: &str, signature: &str, timestamp: &str) -> FieldsConfig {

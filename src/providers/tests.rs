@@ -3081,3 +3081,150 @@ fn wix_derived_vector() {
         Err("expired_token")
     );
 }
+
+mod certificate_url {
+    use super::*;
+
+    const SNS_CERT: &str = include_str!("../../tests/fixtures/aws-sns/signing-cert-2021.pem");
+    const SNS_MESSAGES: &str = include_str!("../../tests/fixtures/aws-sns/notifications.json");
+    /// 2022-07-29T00:00:00Z: inside the certificate's validity, the day after the messages.
+    const SNS_NOW: i64 = 1_659_052_800;
+
+    fn sns_messages() -> Vec<serde_json::Map<String, serde_json::Value>> {
+        serde_json::from_str(SNS_MESSAGES).expect("fixture")
+    }
+
+    fn verify(
+        provider: &str,
+        secrets: &[&str],
+        headers: &[(&str, &str)],
+        body: &[u8],
+        now: i64,
+        cert: &[u8],
+    ) -> Result<Option<usize>, &'static str> {
+        let auth = preset(provider).and_then(|p| p.auth).expect("auth");
+        let secrets = secrets
+            .iter()
+            .map(|s| Secret::new(s.as_bytes().to_vec()))
+            .collect();
+        let verifier = Verifier::new(&auth, secrets, None).expect("verifier");
+        let mut map = HeaderMap::new();
+        for (k, value) in headers {
+            map.append(
+                HeaderName::from_bytes(k.as_bytes()).expect("name"),
+                value.parse().expect("value"),
+            );
+        }
+        let inbound = Inbound::new(map, Bytes::copy_from_slice(body), None);
+        verifier
+            .verify_with_certificate(inbound, now, cert)
+            .map(|ok| ok.verification().key_index)
+            .map_err(|e| e.code())
+    }
+
+    fn sns(
+        message: &serde_json::Map<String, serde_json::Value>,
+        topics: &[&str],
+        now: i64,
+    ) -> Result<Option<usize>, &'static str> {
+        let body = serde_json::to_vec(message).expect("json");
+        verify("aws-sns", topics, &[], &body, now, SNS_CERT.as_bytes())
+    }
+
+    #[test]
+    fn aws_sns_real_notifications_verify_with_their_certificate() {
+        // aws/aws-php-sns-message-validator tests/FunctionalValidationsTest.php.
+        for m in sns_messages() {
+            let topic = m["TopicArn"].as_str().expect("topic").to_owned();
+            let id = &m["MessageId"];
+            assert_eq!(
+                sns(&m, &["arn:aws:sns:us-east-1:1:other", &topic], SNS_NOW),
+                Ok(Some(1)),
+                "{id}: the topic ARN picks the secret"
+            );
+            // Every signed field counts; `Subject` is signed when present.
+            for field in ["Message", "MessageId", "Timestamp", "Type", "Subject"] {
+                let mut changed = m.clone();
+                let Some(value) = changed.get_mut(field) else {
+                    continue;
+                };
+                *value = serde_json::json!(format!("{}x", value.as_str().unwrap_or_default()));
+                let got = sns(&changed, &[&topic], SNS_NOW);
+                assert!(
+                    matches!(got, Err("invalid_signature" | "malformed_signature")),
+                    "{id}: {field} changed: {got:?}"
+                );
+            }
+            // Another topic's message (any SNS customer's) is refused before any fetch.
+            assert_eq!(
+                sns(&m, &["arn:aws:sns:us-east-2:1:mine"], SNS_NOW),
+                Err("unknown_recipient"),
+                "{id}"
+            );
+            // Outside the certificate's validity.
+            assert_eq!(
+                sns(&m, &[&topic], 1_661_990_400),
+                Err("invalid_certificate"),
+                "{id}: 2022-09-01"
+            );
+            assert_eq!(
+                sns(&m, &[&topic], 1_630_000_000),
+                Err("invalid_certificate"),
+                "{id}: 2021-08-26"
+            );
+            // The signature version picks the hash: the other one does not verify.
+            let mut other = m.clone();
+            let v = if m["SignatureVersion"] == "1" {
+                "2"
+            } else {
+                "1"
+            };
+            other.insert("SignatureVersion".into(), v.into());
+            assert_eq!(sns(&other, &[&topic], SNS_NOW), Err("invalid_signature"));
+            other.insert("SignatureVersion".into(), "3".into());
+            assert_eq!(sns(&other, &[&topic], SNS_NOW), Err("malformed_signature"));
+            // Certificate URLs off SNS's hosts, not https, or not `.pem` are refused.
+            for url in [
+                "https://sns.us-east-2.amazonaws.com.evil.example/cert.pem",
+                "http://sns.us-east-2.amazonaws.com/cert.pem",
+                "https://sns.us-east-2.amazonaws.com/cert.txt",
+                "https://s3.amazonaws.com/sns.us-east-2.amazonaws.com/cert.pem",
+                "not a url",
+            ] {
+                let mut moved = m.clone();
+                moved.insert("SigningCertURL".into(), url.into());
+                assert_eq!(
+                    sns(&moved, &[&topic], SNS_NOW),
+                    Err("certificate_url_not_allowed"),
+                    "{url}"
+                );
+            }
+            let mut bare = m.clone();
+            bare.remove("SigningCertURL");
+            assert_eq!(
+                sns(&bare, &[&topic], SNS_NOW),
+                Err("missing_certificate_url")
+            );
+            let mut unsigned = m.clone();
+            unsigned.remove("Signature");
+            assert_eq!(sns(&unsigned, &[&topic], SNS_NOW), Err("missing_signature"));
+            let mut partial = m.clone();
+            partial.remove("Timestamp");
+            assert_eq!(
+                sns(&partial, &[&topic], SNS_NOW),
+                Err("missing_signed_header")
+            );
+        }
+        // A `null` Subject counts as absent, as in AWS's validators (their Lambda fixtures).
+        let mut first = sns_messages().remove(0);
+        let topic = first["TopicArn"].as_str().expect("topic").to_owned();
+        first.insert("Subject".into(), serde_json::Value::Null);
+        assert_eq!(sns(&first, &[&topic], SNS_NOW), Ok(Some(0)));
+        // A certificate that is not one is "unavailable" (503: the provider retries).
+        let body = serde_json::to_vec(&first).expect("json");
+        assert_eq!(
+            verify("aws-sns", &[&topic], &[], &body, SNS_NOW, b"not a cert"),
+            Err("key_unavailable")
+        );
+    }
+}

@@ -32,7 +32,6 @@ pub struct DocServer {
     /// The CA that signed the server's certificate, as a PEM file.
     pub ca_file: PathBuf,
     /// The CA's certificate and key, to issue more certificates (e.g. signing certificates).
-    #[allow(dead_code)] // used by the certificate-URL tests
     pub ca: rcgen::CertifiedKey,
     docs: Arc<Mutex<HashMap<String, Doc>>>,
     hits: Arc<Mutex<HashMap<String, Arc<AtomicUsize>>>>,

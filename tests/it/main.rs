@@ -24,6 +24,7 @@ mod outages;
 mod redis;
 mod redis_modes;
 mod reload;
+mod remote_certs;
 mod sasl;
 mod schemas;
 mod sdk;

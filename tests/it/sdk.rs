@@ -1238,3 +1238,214 @@ async fn official_sdk_signatures_are_accepted_and_published() {
         summary.join("\n  ")
     );
 }
+
+/// PayPal's SDK lives in a venv of its own (tests/sdk/requirements-paypal.txt says why).
+fn paypal_python() -> PathBuf {
+    let path = repo_path("target/sdk-venv-paypal/bin/python");
+    assert!(
+        path.exists(),
+        "{} is missing: run scripts/install-sdks (the test command does)",
+        path.display()
+    );
+    path
+}
+
+/// The certificate-URL presets: AWS's npm `sns-validator` and PayPal's `paypalrestsdk` fetch the
+/// signing certificate themselves, from the test's key host (its CA trusted through
+/// NODE_EXTRA_CA_CERTS and REQUESTS_CA_BUNDLE), and must accept what the gateway accepts; the
+/// gateway fetches the same certificate through `[outbound] ca_file`. The presets' recipes are
+/// used as they are, with the key host allowed instead of the providers' hosts.
+// Two workers: the oracles block while the SDKs fetch from the key host this runtime serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_url_sdks_accept_what_the_gateway_accepts() {
+    use crate::docserver::DocServer;
+    use crate::remote_certs::{signing_certificate, SIGNING_KEY};
+
+    let server = DocServer::start().await;
+    server.put(
+        "/sns/cert.pem",
+        signing_certificate(&server, "sns.amazonaws.com"),
+    );
+    let paypal_cert = "/v1/notifications/certs/CERT-360caa42-test";
+    server.put(
+        paypal_cert,
+        signing_certificate(&server, "messageverificationcerts.paypal.com"),
+    );
+    let broker = Broker::start();
+    let n = random();
+    let host = format!("localhost:{}", server.port);
+    let topic_arn = format!("arn:aws:sns:eu-west-1:123456789012:sdk-{n}");
+    let webhook_id = "8PT597110X687430LKGECATA";
+    let config = format!(
+        r#"
+[kafka]
+brokers = "{bootstrap}"
+
+[schemas]
+dir = "{{schemas}}"
+
+[outbound]
+ca_file = "{ca}"
+
+[sources.sns]
+provider = "aws-sns"
+secrets = [{{ insecure_dev_value = "{topic_arn}" }}]
+topic = "sdk-sns-{n}"
+
+[sources.sns.auth]
+type = "certificate_url"
+cert_url = {{ pointer = "/SigningCertURL" }}
+allowed_hosts = ["{host}"]
+cert_path_suffix = ".pem"
+signature = {{ pointer = "/Signature" }}
+algorithm_from = {{ pointer = "/SignatureVersion" }}
+algorithms = {{ "1" = "rsa_pkcs1_sha1", "2" = "rsa_pkcs1_sha256" }}
+recipient_pointer = "/TopicArn"
+chain = "none"
+signed_fields = {{ by = "Type", lists = {{ Notification = ["Message", "MessageId", "Subject?", "Timestamp", "TopicArn", "Type"] }} }}
+
+[sources.paypal]
+provider = "paypal"
+secrets = [{{ insecure_dev_value = "{webhook_id}" }}]
+topic = "sdk-paypal-{n}"
+
+[sources.paypal.auth]
+type = "certificate_url"
+cert_url = {{ header = "PAYPAL-CERT-URL" }}
+allowed_hosts = ["{host}"]
+signature = {{ header = "PAYPAL-TRANSMISSION-SIG" }}
+algorithm_from = {{ header = "PAYPAL-AUTH-ALGO" }}
+algorithms = {{ SHA256withRSA = "rsa_pkcs1_sha256" }}
+signed = "{{header:paypal-transmission-id}}|{{header:paypal-transmission-time}}|{{secret}}|{{body_crc32}}"
+chain = "public"
+cert_names = ["*.paypal.com"]
+"#,
+        bootstrap = broker.bootstrap,
+        ca = server.ca_file.display(),
+    );
+    let gw = Gateway::in_process(&config);
+
+    // AWS SNS, both signature versions.
+    let sns_requests: Vec<Value> = ["1", "2"]
+        .iter()
+        .map(|version| {
+            json!({
+                "provider": "aws-sns",
+                "kind": "Notification",
+                "msg_id": uuid::Uuid::now_v7().to_string(),
+                "topic": topic_arn,
+                "subject": format!("v{version}"),
+                "body": json!({"order": n, "version": version}).to_string(),
+                "timestamp": unix_now(),
+                "version": version,
+                "cert_url": server.url("/sns/cert.pem"),
+                "host_pattern": format!("^{}$", host.replace('.', "\\.")),
+                "private": SIGNING_KEY,
+            })
+        })
+        .collect();
+    let signed = run_oracle(
+        PathBuf::from("node"),
+        "tests/sdk/oracle.mjs",
+        &json!({"op": "sign", "requests": sns_requests}),
+        &[("NODE_EXTRA_CA_CERTS", &server.ca_file)],
+    );
+    let mut ids = Vec::new();
+    for result in signed["results"].as_array().expect("results") {
+        assert_eq!(
+            result["sdk_accepts"], true,
+            "sns-validator refused: {result}"
+        );
+        let body = result["body"].as_str().expect("body");
+        let headers = [
+            ("content-type", "text/plain; charset=UTF-8"),
+            ("x-amz-sns-message-type", "Notification"),
+        ];
+        let answer = post(gw.addr, "/webhooks/sns", &headers, body).await;
+        assert_eq!(answer.status, 202, "{answer:?}");
+        let tampered = body.replacen("order", "ordex", 1);
+        let answer = post(gw.addr, "/webhooks/sns", &headers, &tampered).await;
+        assert_eq!(answer.status, 401, "{answer:?}");
+        let message: Value = serde_json::from_str(body).expect("json");
+        ids.push(message["MessageId"].as_str().expect("id").to_owned());
+    }
+    let records = read_topic(
+        &broker.bootstrap,
+        &format!("sdk-sns-{n}"),
+        Duration::from_secs(30),
+        |r| r.len() >= 2,
+    );
+    let mut keys: Vec<String> = records.iter().filter_map(|r| r.key.clone()).collect();
+    keys.sort();
+    ids.sort();
+    assert_eq!(keys, ids);
+
+    // PayPal.
+    let body = json!({
+        "id": format!("WH-{n}"),
+        "event_version": "1.0",
+        "create_time": "2026-12-01T10:00:00.000Z",
+        "resource_type": "capture",
+        "event_type": "PAYMENT.CAPTURE.COMPLETED",
+        "summary": "Payment completed for $ 7.47 USD",
+        "resource": {"id": n, "amount": {"value": "7.47", "currency_code": "USD"}},
+    })
+    .to_string();
+    let request = json!({"op": "sign", "requests": [{
+        "provider": "paypal",
+        "secret": webhook_id,
+        "body": body,
+        "msg_id": uuid::Uuid::now_v7().to_string(),
+        "transmission_time": "2026-12-01T10:00:01Z",
+        "cert_url": server.url(paypal_cert),
+        "ca_file": server.ca_file,
+        "private": SIGNING_KEY,
+    }]});
+    let signed = run_oracle(
+        paypal_python(),
+        "tests/sdk/oracle.py",
+        &request,
+        &[("REQUESTS_CA_BUNDLE", &server.ca_file)],
+    );
+    let result = &signed["results"][0];
+    assert_eq!(
+        result["sdk_accepts"], true,
+        "paypalrestsdk refused: {result}"
+    );
+    let headers: Vec<(String, String)> = result["headers"]
+        .as_object()
+        .expect("headers")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+        .chain([("content-type".to_owned(), "application/json".to_owned())])
+        .collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let answer = post(gw.addr, "/webhooks/paypal", &headers, &body).await;
+    assert_eq!(answer.status, 202, "{answer:?}");
+    let answer = post(
+        gw.addr,
+        "/webhooks/paypal",
+        &headers,
+        &body.replacen("7.47", "7.48", 2),
+    )
+    .await;
+    assert_eq!(answer.status, 401, "{answer:?}");
+    assert_eq!(answer.code(), "invalid_signature");
+    let records = read_topic(
+        &broker.bootstrap,
+        &format!("sdk-paypal-{n}"),
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0].key.as_deref(), Some(format!("WH-{n}").as_str()));
+    assert_eq!(records[0].value["event_type"], "PAYMENT.CAPTURE.COMPLETED");
+    assert_eq!(
+        server.hits(paypal_cert),
+        2,
+        "the SDK's fetch and the gateway's one"
+    );
+}

@@ -11,7 +11,9 @@
 // signRequest). These only verify, so the body is signed with node:crypto and the SDK must
 // accept it: Linear, Mux, Replicate, Polar, Onfido, Zoom, Liveblocks, LINE, Webflow, Terra,
 // Cashfree, Viber, Unit, Privy, Nango, Hookdeck, Cronofy, MailerSend, Surge, Creem, Acuity,
-// Kontent.ai, Trigger.dev, Moralis.
+// Kontent.ai, Trigger.dev, Moralis, and AWS SNS (sns-validator, which fetches the signing
+// certificate itself: from the test's key host, trusted through NODE_EXTRA_CA_CERTS, with
+// `r.host_pattern` as its host rule).
 //
 //   {"op": "jwt", "requests": [{"provider", "claims", "private", "kid", "domain"}, ...]}
 //   -> {"results": [{"token", "sdk", "sdk_accepts"}, ...]}
@@ -57,7 +59,7 @@ import { keccak256 } from "ethereumjs-util";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-// viber-bot exposes its validator only as a CommonJS file.
+// viber-bot exposes its validator only as a CommonJS file; so does AWS's sns-validator.
 const MessageValidator = require("viber-bot/lib/message/message-validator.js");
 // mailersend 3.4.0's README imports MailerSendUtils from the package, but its index does not
 // export it yet; the class is in this file.
@@ -65,6 +67,7 @@ const { MailerSendUtils } = require("mailersend/lib/services/mailersend.utils.js
 const { verifyWebhookSignature: hookdeckVerify } = require("@hookdeck/sdk/webhooks/helpers");
 // @hygraph/utils is CommonJS too.
 const hygraph = require("@hygraph/utils");
+const SnsValidator = require("sns-validator");
 
 const hmacHex = (key, text) => createHmac("sha256", key).update(text).digest("hex");
 const accepts = async (check) => {
@@ -290,6 +293,29 @@ const signers = {
     const signature = hmacHex(r.secret, r.body);
     const ok = await accepts(() => triggerWebhooks.constructEvent({ payload: r.body, header: signature }, r.secret));
     return { headers: { "x-trigger-signature-hmacsha256": signature }, sdk: "@trigger.dev/sdk webhooks.constructEvent (oracle)", sdk_accepts: ok };
+  },
+  // AWS SNS: an SNS message of `r.kind`, signed as SNS does (SignatureVersion `r.version`),
+  // its certificate at `r.cert_url`; sns-validator fetches it and checks the signature.
+  async "aws-sns"(r) {
+    const m = {
+      Type: r.kind,
+      MessageId: r.msg_id,
+      TopicArn: r.topic,
+      Message: r.body,
+      Timestamp: new Date(r.timestamp * 1000).toISOString(),
+      SignatureVersion: r.version,
+      SigningCertURL: r.cert_url,
+      UnsubscribeURL: `${r.cert_url}?Action=Unsubscribe`,
+    };
+    if (r.subject) m.Subject = r.subject;
+    const fields = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"];
+    const signer = createSign(r.version === "1" ? "RSA-SHA1" : "RSA-SHA256");
+    for (const f of fields) if (f in m) signer.update(`${f}\n${m[f]}\n`);
+    m.Signature = signer.sign(r.private, "base64");
+    const ok = await new Promise((resolve) =>
+      new SnsValidator(new RegExp(r.host_pattern)).validate({ ...m }, (err) => resolve(!err)),
+    );
+    return { headers: { "x-amz-sns-message-type": r.kind }, sdk: "sns-validator MessageValidator.validate (oracle)", sdk_accepts: ok, body: JSON.stringify(m) };
   },
 };
 

@@ -11,23 +11,16 @@ Reads one JSON object from stdin and prints one JSON object:
       (signed at the oracle's current time once every SDK is loaded, not at `timestamp`)
 
 For providers whose SDK can sign (Standard Webhooks, Svix, Stripe, Slack, Paddle, HubSpot,
-Twilio, Adyen, Braintree, Coinbase Commerce, Modern Treasury, Retell, and Lithic, Dodo Payments,
-Anthropic, Chunkify and Linq through their `standardwebhooks` dependency; Brex and Render with
-`standardwebhooks`, incident.io, Stytch and Straddle with `svix`, the reference libraries of the
-scheme they send, Straddle's own SDK then checking the signature) the headers (for Adyen and
+Twilio, Plivo, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and Lithic, Dodo
+Payments, Anthropic, Chunkify and Linq through their `standardwebhooks` dependency; Brex and Render
+with `standardwebhooks`, incident.io, Stytch and Straddle with `svix`, the reference libraries of
+the scheme they send, Straddle's own SDK then checking the signature) the headers (for Adyen and
 Braintree: the body, which carries the signatures) come from that SDK. For verify-only SDKs
 (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless, Telnyx, Mailgun, Increase,
-Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Composio, Fingerprint, Castle, SignalWire) the
-signature is made with a general crypto library and the official verifier is asked whether it
-accepts it (`sdk_accepts`); the gateway must then accept the same request.
-Twilio, Plivo, Adyen, Braintree, Box, Coinbase Commerce, Modern Treasury, Retell, and Lithic and
-Dodo Payments through their `standardwebhooks` dependency; Brex and Render with
-`standardwebhooks`, incident.io and Stytch with `svix`, the reference libraries of the scheme they
-send) the headers (for Adyen and Braintree: the body, which carries the signatures) come from that
-SDK. For verify-only SDKs (Square, SendGrid, Discord, Razorpay, OpenAI, EasyPost, GoCardless,
-Telnyx, Mailgun, Increase, Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Orb, Cloudinary,
-Worldline) the signature is made with a general crypto library and the official verifier is asked
-whether it accepts it (`sdk_accepts`); the gateway must then accept the same request.
+Finch, Stream, ElevenLabs, ImageKit, Whop, Sinch, Composio, Fingerprint, Castle, SignalWire, Orb,
+Cloudinary, Worldline) the signature is made with a general crypto library and the official
+verifier is asked whether it accepts it (`sdk_accepts`); the gateway must then accept the same
+request. PayPal's (paypalrestsdk) runs from its own venv, see `sign_paypal`.
 """
 
 import base64
@@ -666,6 +659,35 @@ def sign_smartcar(r):
 
     sig = smartcar.hash_challenge(r["secret"], r["body"])
     return {"SC-Signature": sig}, "smartcar hash_challenge / verify_payload", smartcar.verify_payload(r["secret"], sig, r["body"])
+def sign_paypal(r):
+    """PayPal: paypalrestsdk only verifies. The signature is made with `cryptography`; the SDK's
+    own `WebhookEvent.verify` then fetches the certificate (from the test's key host, trusted
+    through REQUESTS_CA_BUNDLE), checks its chain, name and dates and the signature. The one
+    change: the SDK's trust store (two DigiCert files it ships) is pointed at the test CA.
+    Runs in its own venv (tests/sdk/requirements-paypal.txt): the SDK needs pyOpenSSL's
+    `crypto.verify`, removed in pyOpenSSL 24.3."""
+    import zlib
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from paypalrestsdk.notifications import WebhookEvent
+
+    transmission_id, when_sent = r["msg_id"], r["transmission_time"]
+    signed = f"{transmission_id}|{when_sent}|{r['secret']}|{zlib.crc32(r['body'].encode())}"
+    key = serialization.load_pem_private_key(r["private"].encode(), password=None)
+    sig = base64.b64encode(key.sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    WebhookEvent._WebhookEvent__cert_chain_path = [r["ca_file"]]
+    ok = WebhookEvent.verify(
+        transmission_id, when_sent, r["secret"], r["body"], r["cert_url"], sig, "SHA256withRSA"
+    )
+    headers = {
+        "PAYPAL-TRANSMISSION-ID": transmission_id,
+        "PAYPAL-TRANSMISSION-TIME": when_sent,
+        "PAYPAL-CERT-URL": r["cert_url"],
+        "PAYPAL-AUTH-ALGO": "SHA256withRSA",
+        "PAYPAL-TRANSMISSION-SIG": sig,
+    }
+    return headers, "paypalrestsdk WebhookEvent.verify (oracle)", ok
 
 
 SIGNERS = {
@@ -795,6 +817,7 @@ JWT_SIGNERS = {
     "vonage": jwt_vonage,
     "upstash-qstash": jwt_qstash,
     "messagebird": jwt_messagebird,
+    "paypal": sign_paypal,
 }
 
 

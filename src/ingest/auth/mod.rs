@@ -5,7 +5,9 @@
 //! public keys parsed, signed-content recipes compiled, header names parsed) and [`Verified`],
 //! the only way later stages can get at a request. Nothing outside this module can construct a
 //! `Verified`. Submodules: `signature` (where signatures and timestamps are, what is signed,
-//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256, RSA), `api_key` (static keys).
+//! the replay window), `keys` (HMAC, Ed25519, ECDSA P-256, RSA), `api_key` (static keys),
+//! `cert_url` (signatures checked with a certificate the request names by URL), `remote`
+//! (fetched documents, cached).
 //!
 //! Invariants: secrets are compared in constant time (`subtle`); error
 //! messages name headers and rules, never a secret or an expected signature; no clock is read
@@ -13,6 +15,7 @@
 
 mod api_key;
 mod body_signed;
+pub mod cert_url;
 pub mod jwt;
 mod keys;
 pub mod remote;
@@ -24,6 +27,7 @@ use hyper::header::HeaderName;
 use serde::{Deserialize, Serialize};
 
 use crate::base::secret::Secret;
+pub use crate::ingest::auth::cert_url::{CertificateUrlConfig, Chain, SignedFields};
 use crate::ingest::event::FieldsConfig;
 use crate::ingest::fetch::Fetcher;
 use crate::ingest::intake::Inbound;
@@ -205,6 +209,8 @@ pub enum SignaturePlace {
     Query(String),
     /// The whole body (a JWT that is the delivery: Kinde, Wix).
     Body,
+    /// A field of a JSON body, by JSON pointer (SNS's `/Signature`).
+    BodyField(String),
 }
 
 impl std::fmt::Display for SignaturePlace {
@@ -214,6 +220,7 @@ impl std::fmt::Display for SignaturePlace {
             SignaturePlace::FormField(name) => write!(f, "`{name}` form field"),
             SignaturePlace::Query(name) => write!(f, "`{name}` query parameter"),
             SignaturePlace::Body => write!(f, "token in the body"),
+            SignaturePlace::BodyField(pointer) => write!(f, "`{pointer}` body field"),
         }
     }
 }
@@ -274,6 +281,20 @@ pub enum AuthError {
         claim: &'static str,
         secs_ahead: i64,
     },
+    #[error("missing certificate URL ({0})")]
+    MissingCertificateUrl(SignaturePlace),
+    /// Refused before any fetch.
+    #[error("the certificate URL in the {place} is refused: {reason}")]
+    CertificateUrlNotAllowed {
+        place: SignaturePlace,
+        reason: &'static str,
+    },
+    #[error("the signing certificate is refused: {0}")]
+    InvalidCertificate(&'static str),
+    /// The delivery is addressed to someone else (a `recipient_pointer` field that equals no
+    /// configured secret).
+    #[error("`{0}` in the body names no recipient this source accepts")]
+    UnknownRecipient(String),
 }
 
 impl AuthError {
@@ -297,6 +318,10 @@ impl AuthError {
             AuthError::InvalidClaim { .. } => "invalid_claim",
             AuthError::ExpiredToken { .. } => "expired_token",
             AuthError::PrematureToken { .. } => "token_not_yet_valid",
+            AuthError::MissingCertificateUrl(_) => "missing_certificate_url",
+            AuthError::CertificateUrlNotAllowed { .. } => "certificate_url_not_allowed",
+            AuthError::InvalidCertificate(_) => "invalid_certificate",
+            AuthError::UnknownRecipient(_) => "unknown_recipient",
         }
     }
 }
@@ -343,6 +368,8 @@ enum Method {
     Mailgun(body_signed::Mailgun),
     // Boxed: its recipe and key set cache are large.
     Jwt(Box<jwt::JwtVerifier>),
+    // Boxed: holds its recipe, allow-list, trust anchors and certificate cache.
+    CertificateUrl(Box<cert_url::CertUrlVerifier>),
     None,
 }
 
@@ -383,6 +410,7 @@ impl Verifier {
                     SignaturePlace::FormField(f) => format!("{}:form.{f}", c.algorithm.label()),
                     SignaturePlace::Query(q) => format!("{}:query.{q}", c.algorithm.label()),
                     SignaturePlace::Body => format!("{}:body", c.algorithm.label()),
+                    SignaturePlace::BodyField(p) => format!("{}:body{p}", c.algorithm.label()),
                 };
                 (Method::Signature(Box::new(v)), label)
             }
@@ -405,6 +433,17 @@ impl Verifier {
                 let label = v.label();
                 (Method::Jwt(Box::new(v)), label)
             }
+            AuthConfig::CertificateUrl(c) => {
+                let v = cert_url::CertUrlVerifier::new(c, &secrets, fetcher)?;
+                let label = match v.place() {
+                    SignaturePlace::Header(h) => format!("certificate-url:{h}"),
+                    SignaturePlace::BodyField(p) => format!("certificate-url:body{p}"),
+                    SignaturePlace::FormField(p) => format!("certificate-url:form.{p}"),
+                    SignaturePlace::Query(q) => format!("certificate-url:query.{q}"),
+                    SignaturePlace::Body => "certificate-url:body".to_owned(),
+                };
+                (Method::CertificateUrl(Box::new(v)), label)
+            }
             AuthConfig::None => (Method::None, "none".to_owned()),
         };
         Ok(Verifier {
@@ -419,6 +458,32 @@ impl Verifier {
         match &self.method {
             Method::Jwt(v) if v.fetches() => {
                 let (inbound, key_index) = v.verify(inbound, now_unix).await?;
+                Ok(self.verified(inbound, key_index))
+            }
+            Method::CertificateUrl(v) => {
+                let key_index = v.verify(&inbound, now_unix).await?;
+                Ok(self.verified(inbound, key_index))
+            }
+            _ => self.verify_sync(inbound, now_unix),
+        }
+    }
+
+    /// [`Verifier::verify`] of a certificate-URL kind with the certificate already in hand
+    /// (`certificate`: the document its URL serves), for fuzzing and offline checks. Every
+    /// other check runs, the allowed host of the URL included; other kinds ignore
+    /// `certificate`.
+    pub fn verify_with_certificate(
+        &self,
+        inbound: Inbound,
+        now_unix: i64,
+        certificate: &[u8],
+    ) -> Result<Verified, AuthError> {
+        match &self.method {
+            Method::CertificateUrl(v) => {
+                let claim = v.claim(&inbound)?;
+                let cert =
+                    cert_url::parse_certificate(certificate).map_err(AuthError::KeyUnavailable)?;
+                let key_index = v.check(&claim, &cert, now_unix)?;
                 Ok(self.verified(inbound, key_index))
             }
             _ => self.verify_sync(inbound, now_unix),
@@ -448,6 +513,11 @@ impl Verifier {
                 let (inbound, key_index) = v.verify_sync(inbound, now_unix)?;
                 return Ok(self.verified(inbound, key_index));
             }
+            Method::CertificateUrl(_) => {
+                return Err(AuthError::KeyUnavailable(
+                    "this source's certificate is fetched; verify asynchronously".to_owned(),
+                ))
+            }
             Method::None => None,
         };
         Ok(self.verified(inbound, key_index))
@@ -466,6 +536,9 @@ impl Verifier {
         match &self.method {
             Method::Signature(v) => v.sign(body, now_unix, given),
             Method::ApiKey(v) => Ok(v.sign()),
+            Method::CertificateUrl(_) => Err(
+                "the provider signs with its own private key; the sign command cannot".to_owned(),
+            ),
             Method::Adyen(_) | Method::Mailgun(_) => Err(
                 "this provider signs inside the body; the sign command cannot add it".to_owned(),
             ),
@@ -500,6 +573,10 @@ pub enum AuthConfig {
     /// A JWT (or a detached JWS) in a header or as the body, signed with the secrets, with
     /// configured public keys, or with the keys of a JSON Web Key Set at `jwks_url`.
     Jwt(jwt::JwtConfig),
+    /// A signature checked with an X.509 certificate fetched from a URL the request names
+    /// (AWS SNS, PayPal). Secrets bind deliveries to this endpoint (PayPal's webhook id,
+    /// SNS's topic ARNs).
+    CertificateUrl(CertificateUrlConfig),
     /// No authentication at all. Anyone who knows the URL can publish; logged loudly.
     None,
 }

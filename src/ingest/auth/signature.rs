@@ -316,6 +316,8 @@ impl SignatureVerifier {
             }
             // Recipes read a header or a form field (`SignatureVerifier::new`).
             SignaturePlace::Body => vec![inbound.body.as_ref().into()],
+            // Only certificate-URL recipes read JSON body fields.
+            SignaturePlace::BodyField(_) => return Err(missing()),
         };
         if raw.is_empty() {
             return Err(missing());
@@ -404,7 +406,10 @@ impl SignatureVerifier {
         if !whole {
             let own = match &self.place {
                 SignaturePlace::FormField(f) => Some(f.as_str()),
-                SignaturePlace::Header(_) | SignaturePlace::Query(_) | SignaturePlace::Body => None,
+                SignaturePlace::Header(_)
+                | SignaturePlace::Query(_)
+                | SignaturePlace::Body
+                | SignaturePlace::BodyField(_) => None,
             };
             let mut seen = std::collections::HashSet::new();
             for (name, _) in form_urlencoded::parse(body) {
