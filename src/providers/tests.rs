@@ -1972,6 +1972,9 @@ fn the_providers_page_lists_every_preset_once() {
     assert_eq!(sorted, names, "the table and NAMES differ");
     let total = format!("**Counts ({} presets).**", NAMES.len());
     assert!(page.contains(&total), "the page must say {total}");
+    let readme = include_str!("../../README.md").replace('\n', " ");
+    let front = format!(": {} presets)", NAMES.len());
+    assert!(readme.contains(&front), "README's first paragraph must say `{front}`");
 }
 
 #[test]
