@@ -18,6 +18,7 @@ use crate::ingest::auth::AuthError;
 use crate::ingest::event::EventError;
 use crate::ingest::handshake::HandshakeError;
 use crate::ingest::intake::IntakeError;
+use crate::ingest::learn::KeepError;
 use crate::ingest::payload::PayloadError;
 use crate::ingest::schema::SchemaError;
 
@@ -51,6 +52,8 @@ pub enum WebhookError {
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
     #[error(transparent)]
+    Keep(#[from] KeepError),
+    #[error(transparent)]
     Spool(#[from] SpoolError),
 }
 
@@ -83,6 +86,7 @@ impl WebhookError {
             // the same body cannot succeed.
             WebhookError::Payload(PayloadError::TooDeep { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Handshake(e) => e.status(),
+            WebhookError::Keep(e) => e.status(),
             WebhookError::Payload(_) | WebhookError::Event(_) => StatusCode::BAD_REQUEST,
             WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
@@ -106,6 +110,7 @@ impl WebhookError {
             WebhookError::Schema(e) => e.code(),
             WebhookError::Publish(e) => e.code(),
             WebhookError::Handshake(e) => e.code(),
+            WebhookError::Keep(e) => e.code(),
             WebhookError::Spool(e) => e.code(),
         }
     }

@@ -16,9 +16,14 @@
 //!   held to a grammar that no JSON object or array matches, and [`Handshake::token_shaped`]
 //!   lets the pipeline refuse any delivery whose body matches that grammar before it is
 //!   verified, so no answer can ever authenticate a forged delivery (not even as a dead letter).
+//! - The `X-Hook-Secret` handshake (Asana) is the one POST answered before verification: it
+//!   carries no signature, because it brings the secret. It is answered only while the source
+//!   has no secret (trust on first use), and only after the secret was kept for good
+//!   ([`crate::ingest::learn`]); with a secret in place it is refused, so nobody can replace
+//!   a learned secret. The secret is echoed in a header and never logged.
 
 use hmac::{Hmac, Mac};
-use hyper::header::HeaderMap;
+use hyper::header::{HeaderMap, HeaderName};
 use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -67,6 +72,10 @@ pub enum HandshakeKind {
     /// LinkedIn: `GET ?challengeCode=<uuid>` answered `{"challengeCode",
     /// "challengeResponse": hex HMAC-SHA256(secret, challengeCode)}`.
     LinkedinChallenge,
+    /// The REST Hooks handshake Asana uses: a POST with header `X-Hook-Secret` brings the
+    /// secret later deliveries are signed with. It is kept (sealed, through the admin store)
+    /// and echoed in the `200`'s `X-Hook-Secret`, only while the source has no secret.
+    HookSecret,
 }
 
 impl HandshakeKind {
@@ -74,7 +83,15 @@ impl HandshakeKind {
     pub fn uses_verify_token(self) -> bool {
         matches!(self, HandshakeKind::HubVerify)
     }
+
+    /// Whether the source learns its secret from this handshake (and may start without one).
+    pub fn learns_secret(self) -> bool {
+        matches!(self, HandshakeKind::HookSecret)
+    }
 }
+
+/// The header that brings a learned secret, and carries it back in the answer.
+pub const HOOK_SECRET_HEADER: &str = "x-hook-secret";
 
 /// A handshake ready to answer, keyed at start-up when it needs the secret.
 pub struct Handshake {
@@ -84,6 +101,8 @@ pub struct Handshake {
     /// SHA-256 of the verify token (`hub_verify`): comparing fixed-size digests in constant
     /// time hides both the token and its length.
     verify_token: Option<[u8; 32]>,
+    /// Whether the source has a secret; a learning handshake is refused once it has.
+    has_secret: bool,
 }
 
 impl std::fmt::Debug for Handshake {
@@ -101,6 +120,9 @@ pub struct Reply {
     pub body: ReplyBody,
     /// Something the operator should know (a revoked subscription), logged with the source.
     pub warning: Option<String>,
+    /// A header the answer carries (the learned secret, echoed); `Secret` keeps it out of
+    /// every `Debug`.
+    pub header: Option<(HeaderName, Secret)>,
 }
 
 /// What a handshake answer carries.
@@ -118,6 +140,7 @@ impl Reply {
             status: StatusCode::OK,
             body,
             warning: None,
+            header: None,
         }
     }
 }
@@ -138,6 +161,11 @@ pub enum HandshakeError {
          it is refused so that a handshake answer can never authenticate it"
     )]
     TokenShapedBody,
+    #[error(
+        "this source already has a secret, so a handshake cannot set another; an operator \
+         clears it first (DELETE /v1/webhooks/{{id}}/secret)"
+    )]
+    SecretExists,
 }
 
 impl HandshakeError {
@@ -146,12 +174,14 @@ impl HandshakeError {
             HandshakeError::Missing(_) | HandshakeError::Invalid { .. } => "invalid_handshake",
             HandshakeError::WrongVerifyToken => "invalid_verify_token",
             HandshakeError::TokenShapedBody => "token_shaped_body",
+            HandshakeError::SecretExists => "secret_exists",
         }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
             HandshakeError::WrongVerifyToken => StatusCode::FORBIDDEN,
+            HandshakeError::SecretExists => StatusCode::CONFLICT,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -164,6 +194,13 @@ const MAX_ECHO_LEN: usize = 256;
 const ECHO_RULE: &str = "1 to 256 letters, digits or `-._~+/=`";
 const CRC_RULE: &str = "1 to 128 letters, digits or `-_=+/.`";
 const UUID_RULE: &str = "a UUID written with hyphens (8-4-4-4-12 hex digits)";
+const HOOK_SECRET_RULE: &str = "16 to 512 visible ASCII characters";
+
+/// A secret a handshake may teach: long enough to key an HMAC worth the name, short enough to
+/// store, and printable (it goes back in a header).
+fn is_learnable_secret(value: &[u8]) -> bool {
+    (16..=512).contains(&value.len()) && value.iter().all(|b| b.is_ascii_graphic())
+}
 
 fn is_echo_safe(value: &str) -> bool {
     !value.is_empty()
@@ -240,7 +277,38 @@ impl Handshake {
             kind,
             key,
             verify_token,
+            has_secret: !secrets.is_empty(),
         })
+    }
+
+    /// For a `POST` to a learning source (`hook_secret`), before verification: the secret the
+    /// request brings, `None` when it brings none (a delivery). Refused when the source
+    /// already has a secret, or when the value is not one ([`HOOK_SECRET_RULE`]).
+    pub fn offered_secret(&self, headers: &HeaderMap) -> Result<Option<Secret>, HandshakeError> {
+        if self.kind != HandshakeKind::HookSecret {
+            return Ok(None);
+        }
+        let Some(value) = headers.get(HOOK_SECRET_HEADER) else {
+            return Ok(None);
+        };
+        if self.has_secret {
+            return Err(HandshakeError::SecretExists);
+        }
+        if !is_learnable_secret(value.as_bytes()) {
+            return Err(HandshakeError::Invalid {
+                param: "X-Hook-Secret",
+                rule: HOOK_SECRET_RULE,
+            });
+        }
+        Ok(Some(Secret::new(value.as_bytes().to_vec())))
+    }
+
+    /// The answer once `secret` is kept: `200`, empty, echoing it in `X-Hook-Secret`.
+    pub fn learned(secret: Secret) -> Reply {
+        Reply {
+            header: Some((HeaderName::from_static(HOOK_SECRET_HEADER), secret)),
+            ..Reply::ok(ReplyBody::Empty)
+        }
     }
 
     /// Whether this handshake arrives as `GET`.
@@ -796,6 +864,54 @@ mod tests {
             Some(json!({"challenge": "r4nd0m"}))
         );
         assert_eq!(post_json(&h, &[], sync), None);
+    }
+
+    #[test]
+    fn hook_secret_is_offered_only_while_the_source_has_none() {
+        let asana = "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81";
+        let learning = Handshake::new(HandshakeKind::HookSecret, &[], None).expect("handshake");
+        let offered = learning
+            .offered_secret(&headers(&[("x-hook-secret", asana)]))
+            .expect("offered")
+            .expect("a secret");
+        assert_eq!(offered.expose(), asana.as_bytes());
+        // A delivery brings no secret.
+        assert!(learning
+            .offered_secret(&headers(&[("x-hook-signature", "00")]))
+            .expect("delivery")
+            .is_none());
+        // Too short, too long, or not printable: refused, and the value is not in the error.
+        for bad in ["short", &"a".repeat(513), "has space inside it ok"] {
+            let err = learning
+                .offered_secret(&headers(&[("x-hook-secret", bad)]))
+                .expect_err(bad);
+            assert_eq!(
+                (err.status().as_u16(), err.code()),
+                (400, "invalid_handshake")
+            );
+            assert!(!err.to_string().contains(bad));
+        }
+        // With a secret in place, nobody can replace it.
+        let learned = handshake(HandshakeKind::HookSecret, asana);
+        let err = learned
+            .offered_secret(&headers(&[("x-hook-secret", asana)]))
+            .expect_err("exists");
+        assert_eq!((err.status().as_u16(), err.code()), (409, "secret_exists"));
+        // Other kinds never take a secret from a request.
+        let front = handshake(HandshakeKind::FrontChallenge, "k");
+        assert!(front
+            .offered_secret(&headers(&[("x-hook-secret", asana)]))
+            .expect("ignored")
+            .is_none());
+        // The answer echoes it in a header that no Debug shows.
+        let reply = Handshake::learned(offered);
+        assert_eq!(
+            (reply.status, &reply.body),
+            (StatusCode::OK, &ReplyBody::Empty)
+        );
+        assert!(!format!("{reply:?}").contains(asana));
+        assert!(HandshakeKind::HookSecret.learns_secret());
+        assert!(!HandshakeKind::FrontChallenge.learns_secret());
     }
 
     #[test]

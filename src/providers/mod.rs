@@ -41,6 +41,7 @@ pub const NAMES: &[&str] = &[
     "adyen",
     "airtable",
     "airwallex",
+    "asana",
     "auth0",
     "bitbucket",
     "bitbucket-server",
@@ -264,6 +265,13 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         // Airwallex (airwallex.com/docs/developer-tools/webhooks/listen-for-webhook-events):
         // `x-signature`, hex HMAC-SHA256 of `{x-timestamp}{body}`, the timestamp in ms.
+        // Asana: the secret arrives in the `X-Hook-Secret` handshake and is learned (API-created
+        // webhooks); deliveries carry `X-Hook-Signature`, hex HMAC-SHA256 of the body with it
+        // (developers.asana.com/docs/webhooks-guide). A delivery is a batch in `events`.
+        "asana" => Preset {
+            handshake: Some(HandshakeKind::HookSecret),
+            ..base(with(hmac("X-Hook-Signature")), ptr("/events/0/action"))
+        },
         "airwallex" => Preset {
             delivery_id: ptr("/id"),
             ..base(

@@ -1095,6 +1095,15 @@ fn derived_vectors_from_the_providers_docs() {
             ],
         ),
         (
+            // The secret learned at the handshake signs like any configured one.
+            "asana",
+            "https://developers.asana.com/docs/webhooks-guide",
+            &[(
+                "X-Hook-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
+        ),
+        (
             "bitbucket-server",
             "https://confluence.atlassian.com/bitbucketserver/manage-webhooks-938025878.html",
             &[("X-Hub-Signature", "sha256=d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3")],

@@ -17,6 +17,7 @@ mod docserver;
 mod e2e;
 mod faults;
 mod handshakes;
+mod learned;
 mod lifecycle;
 mod limits;
 mod outages;

@@ -214,6 +214,12 @@ pub enum AuthError {
     BodySignatureMismatch,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The source learns its secret at a handshake that has not come yet (or was cleared).
+    #[error(
+        "this source has no secret yet: it learns one at its provider's handshake, which has \
+         not been answered"
+    )]
+    NoSecretYet,
     /// The key that would check the delivery could not be fetched (its host is down, or
     /// sent something unusable). Answered `503`: the provider retries, and nothing was
     /// accepted.
@@ -238,6 +244,7 @@ impl AuthError {
             AuthError::BodySignatureMismatch => "invalid_signature",
             AuthError::InvalidCredentials => "invalid_credentials",
             AuthError::KeyUnavailable(_) => "key_unavailable",
+            AuthError::NoSecretYet => "no_secret_yet",
         }
     }
 }
@@ -282,6 +289,8 @@ enum Method {
     ApiKey(api_key::ApiKeyVerifier),
     Adyen(body_signed::Adyen),
     Mailgun(body_signed::Mailgun),
+    /// No secret yet (it is learned at a handshake): every delivery is refused.
+    AwaitingSecret,
     None,
 }
 
@@ -346,6 +355,15 @@ impl Verifier {
         })
     }
 
+    /// The verifier of a source that learns its secret at a handshake and has none yet: it
+    /// refuses every delivery (`no_secret_yet`).
+    pub fn awaiting_secret() -> Self {
+        Verifier {
+            method: Method::AwaitingSecret,
+            label: "awaiting-secret".into(),
+        }
+    }
+
     /// Checks `inbound` against the source's secrets; `now_unix` is the receive time in
     /// seconds since the epoch. Only kinds whose keys live at a URL ever wait.
     pub async fn verify(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
@@ -361,6 +379,7 @@ impl Verifier {
             Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
             Method::Adyen(v) => Some(v.verify(&inbound.body)?),
             Method::Mailgun(v) => Some(v.verify(&inbound.body, now_unix)?),
+            Method::AwaitingSecret => return Err(AuthError::NoSecretYet),
             Method::None => None,
         };
         Ok(Verified {
@@ -388,6 +407,7 @@ impl Verifier {
             Method::Adyen(_) | Method::Mailgun(_) => Err(
                 "this provider signs inside the body; the sign command cannot add it".to_owned(),
             ),
+            Method::AwaitingSecret => Err("this source has no secret yet".to_owned()),
             Method::None => Ok(Vec::new()),
         }
     }
