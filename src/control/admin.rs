@@ -912,11 +912,7 @@ impl Call<'_> {
         let mut record = self.existing(id, routes, "Webhook not found.")?;
         let read = record.revision;
         if !store::learns_secret(&record.provider, &record.options) {
-            return Err(AdminError::BadRequest(
-                "only a webhook that learns its secret at the handshake can have it cleared; \
-                 change this one's with POST /v1/webhooks/{id}/rotate"
-                    .to_owned(),
-            ));
+            return Err(AdminError::NotLearning(record.id));
         }
         record.secrets.clear();
         record.secret_origin = SecretOrigin::Learned;
