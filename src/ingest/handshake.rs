@@ -7,6 +7,8 @@
 //! Invariants:
 //! - POST handshakes (Slack, Zoom, Discord, Xero, Twitch, Smartcar, Front) are answered only
 //!   after the request's signature was verified and its body parsed, like any delivery.
+//! - RingCentral's `Validation-Token` POST is answered before verification too: like a GET
+//!   echo it reflects only the caller's own value, held to the same charset, in a header.
 //! - GET handshakes carry no signature. An echo (Okta, Nylas, Dropbox, Meta) gives nothing
 //!   away, but the echoed value is limited to a short run of characters that no browser can
 //!   read as markup, and text answers go out as `text/plain` with `nosniff`. Meta's echo is
@@ -76,6 +78,10 @@ pub enum HandshakeKind {
     /// secret later deliveries are signed with. It is kept (sealed, through the admin store)
     /// and echoed in the `200`'s `X-Hook-Secret`, only while the source has no secret.
     HookSecret,
+    /// RingCentral: a POST carrying a `Validation-Token` header (the subscription check) is
+    /// answered `200`, empty, with the same header. Answered before verification: the value
+    /// is the caller's own, held to the reflected charset.
+    ValidationTokenEcho,
 }
 
 impl HandshakeKind {
@@ -92,6 +98,8 @@ impl HandshakeKind {
 
 /// The header that brings a learned secret, and carries it back in the answer.
 pub const HOOK_SECRET_HEADER: &str = "x-hook-secret";
+/// The header RingCentral's subscription check carries, echoed in the answer.
+pub const VALIDATION_TOKEN_HEADER: &str = "validation-token";
 
 /// A handshake ready to answer, keyed at start-up when it needs the secret.
 pub struct Handshake {
@@ -120,8 +128,8 @@ pub struct Reply {
     pub body: ReplyBody,
     /// Something the operator should know (a revoked subscription), logged with the source.
     pub warning: Option<String>,
-    /// A header the answer carries (the learned secret, echoed); `Secret` keeps it out of
-    /// every `Debug`.
+    /// A header the answer carries (a learned secret or a validation token, echoed); `Secret`
+    /// keeps it out of every `Debug`.
     pub header: Option<(HeaderName, Secret)>,
 }
 
@@ -301,6 +309,31 @@ impl Handshake {
             });
         }
         Ok(Some(Secret::new(value.as_bytes().to_vec())))
+    }
+
+    /// For a `POST`, before verification: the answer to an unsigned header echo
+    /// (`validation_token_echo`), `None` when the request is not one.
+    pub fn echo_header(&self, headers: &HeaderMap) -> Result<Option<Reply>, HandshakeError> {
+        if self.kind != HandshakeKind::ValidationTokenEcho {
+            return Ok(None);
+        }
+        let Some(value) = headers.get(VALIDATION_TOKEN_HEADER) else {
+            return Ok(None);
+        };
+        let value = value.to_str().unwrap_or_default();
+        if !is_echo_safe(value) {
+            return Err(HandshakeError::Invalid {
+                param: "Validation-Token",
+                rule: ECHO_RULE,
+            });
+        }
+        Ok(Some(Reply {
+            header: Some((
+                HeaderName::from_static(VALIDATION_TOKEN_HEADER),
+                Secret::new(value.as_bytes().to_vec()),
+            )),
+            ..Reply::ok(ReplyBody::Empty)
+        }))
     }
 
     /// The answer once `secret` is kept: `200`, empty, echoing it in `X-Hook-Secret`.
@@ -912,6 +945,41 @@ mod tests {
         assert!(!format!("{reply:?}").contains(asana));
         assert!(HandshakeKind::HookSecret.learns_secret());
         assert!(!HandshakeKind::FrontChallenge.learns_secret());
+    }
+
+    #[test]
+    fn validation_token_is_echoed_in_its_header() {
+        let h = handshake(HandshakeKind::ValidationTokenEcho, "k");
+        let reply = h
+            .echo_header(&headers(&[(
+                "validation-token",
+                "5b1f2a3c-9d4e-4f60-8a7b-0c1d2e3f4a5b",
+            )]))
+            .expect("answer")
+            .expect("a handshake");
+        assert_eq!(
+            (reply.status, &reply.body),
+            (StatusCode::OK, &ReplyBody::Empty)
+        );
+        let (name, value) = reply.header.expect("echo");
+        assert_eq!(name.as_str(), "validation-token");
+        assert_eq!(value.expose(), b"5b1f2a3c-9d4e-4f60-8a7b-0c1d2e3f4a5b");
+        // Deliveries carry no Validation-Token; a value outside the reflected set is refused.
+        assert_eq!(h.echo_header(&HeaderMap::new()).expect("delivery"), None);
+        for bad in ["<b>", "a b", ""] {
+            let err = h
+                .echo_header(&headers(&[("validation-token", bad)]))
+                .expect_err(bad);
+            assert_eq!(err.code(), "invalid_handshake");
+        }
+        // Other kinds echo nothing.
+        let other = handshake(HandshakeKind::FrontChallenge, "k");
+        assert_eq!(
+            other
+                .echo_header(&headers(&[("validation-token", "abc")]))
+                .expect("ignored"),
+            None
+        );
     }
 
     #[test]

@@ -313,6 +313,10 @@ where
         if h.token_shaped(&inbound.body) {
             return Err(HandshakeError::TokenShapedBody.into());
         }
+        // An unsigned echo of the caller's own token gives nothing away.
+        if let Some(reply) = h.echo_header(&inbound.headers)? {
+            return Ok(Outcome::Handshake(reply));
+        }
         // A handshake that brings the secret has nothing to verify against yet.
         if let Some(secret) = h.offered_secret(&inbound.headers)? {
             return learn(app, source_name, secret).await;

@@ -114,6 +114,7 @@ pub const NAMES: &[&str] = &[
     "resend",
     "retell",
     "revolut",
+    "ringcentral",
     "sanity",
     "sendgrid",
     "sentry",
@@ -171,6 +172,7 @@ pub const USER_CHOSEN_SECRET: &[&str] = &[
     "lemonsqueezy",
     "okta",
     "razorpay",
+    "ringcentral",
     "telegram",
     "terraform-cloud",
     "typeform",
@@ -271,6 +273,19 @@ pub fn preset(provider: &str) -> Option<Preset> {
         "asana" => Preset {
             handshake: Some(HandshakeKind::HookSecret),
             ..base(with(hmac("X-Hook-Signature")), ptr("/events/0/action"))
+        },
+        // RingCentral: the subscription check brings `Validation-Token`, echoed in the answer;
+        // deliveries carry `Verification-Token`, the token set on the subscription
+        // (developers.ringcentral.com/guide/notifications/webhooks/creating-webhooks).
+        "ringcentral" => Preset {
+            delivery_id: ptr("/uuid"),
+            handshake: Some(HandshakeKind::ValidationTokenEcho),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Verification-Token".to_owned()),
+                }),
+                ptr("/event"),
+            )
         },
         "airwallex" => Preset {
             delivery_id: ptr("/id"),

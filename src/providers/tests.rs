@@ -700,6 +700,9 @@ fn token_presets_compare_the_header() {
         ("chargebee", "Authorization"),
         ("postmark", "Authorization"),
         ("telegram", "X-Telegram-Bot-Api-Secret-Token"),
+        // developers.ringcentral.com/guide/notifications/webhooks/receiving: the subscription's
+        // `verificationToken` arrives in `Verification-Token` with every delivery.
+        ("ringcentral", "Verification-Token"),
     ] {
         let auth = preset(provider).and_then(|p| p.auth).expect("auth");
         let v = Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).expect("v");

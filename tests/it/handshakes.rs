@@ -544,3 +544,79 @@ async fn more_handshakes_are_answered_and_never_published() {
         "{metrics}"
     );
 }
+
+const TOKENS: &str = r#"
+[kafka]
+brokers = "BOOTSTRAP"
+[schemas]
+dir = "{schemas}"
+[sources.ringcentral]
+provider = "ringcentral"
+secrets = [{ insecure_dev_value = "rc-verification-token" }]
+topic = "tokens.ringcentral"
+"#;
+
+#[tokio::test]
+async fn token_handshakes_are_answered_and_never_published() {
+    let broker = Broker::start();
+    let gw = Gateway::in_process(&TOKENS.replace("BOOTSTRAP", &broker.bootstrap));
+
+    // RingCentral: the subscription check's Validation-Token comes back in the header, with
+    // nothing published; deliveries are checked by their Verification-Token.
+    let check = send(
+        gw.addr,
+        "POST",
+        "/webhooks/ringcentral",
+        &[("validation-token", "0b1d9a3e-7f2c-4e58-9a61-3c4d5e6f7a8b")],
+        "",
+    )
+    .await;
+    assert_eq!((check.status, check.body.as_str()), (200, ""), "{check:?}");
+    assert_eq!(
+        check.headers["validation-token"],
+        "0b1d9a3e-7f2c-4e58-9a61-3c4d5e6f7a8b"
+    );
+    let unsafe_token = send(
+        gw.addr,
+        "POST",
+        "/webhooks/ringcentral",
+        &[("validation-token", "<script>")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (unsafe_token.status, unsafe_token.code().as_str()),
+        (400, "invalid_handshake")
+    );
+    let body = json!({"uuid": "rc-1", "event": "/restapi/v1.0/account/~/extension/~/message-store", "timestamp": "2026-12-03T10:00:00.000Z", "subscriptionId": "s-1", "body": {"changes": []}}).to_string();
+    let delivery = |token: &'static str| {
+        let body = body.clone();
+        let gw = &gw;
+        async move {
+            post(
+                gw.addr,
+                "/webhooks/ringcentral",
+                &[
+                    ("content-type", "application/json"),
+                    ("verification-token", token),
+                ],
+                &body,
+            )
+            .await
+        }
+    };
+    assert_eq!(delivery("rc-verification-token").await.status, 202);
+    let wrong = delivery("guess").await;
+    assert_eq!(
+        (wrong.status, wrong.code().as_str()),
+        (401, "invalid_credentials")
+    );
+    let records = read_topic(
+        &broker.bootstrap,
+        "tokens.ringcentral",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "only the delivery");
+    assert_eq!(records[0].value["delivery_id"], "rc-1");
+}
