@@ -121,7 +121,14 @@ fn check_handshake(input: &Input<'_>) {
         }
     }
     let _ = handshake.token_shaped(input.body);
-    if let Ok(Some(reply)) = handshake.echo_header(&headers) {
+    if let Ok(Some(reply)) = handshake.unsigned_echo(Some(input.query), &headers) {
+        if let ReplyBody::Text(text) = &reply.body {
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b" -._~+/=:".contains(&b)),
+                "unsafe echo {text:?}"
+            );
+        }
         if let Some((_, value)) = reply.header {
             assert!(
                 value

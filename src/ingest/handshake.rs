@@ -7,8 +7,9 @@
 //! Invariants:
 //! - POST handshakes (Slack, Zoom, Discord, Xero, Twitch, Smartcar, Front) are answered only
 //!   after the request's signature was verified and its body parsed, like any delivery.
-//! - RingCentral's `Validation-Token` POST is answered before verification too: like a GET
-//!   echo it reflects only the caller's own value, held to the same charset, in a header.
+//! - RingCentral's `Validation-Token` and Microsoft Graph's `?validationToken=` POSTs are
+//!   answered before verification too: like a GET echo they reflect only the caller's own
+//!   value, held to a charset no browser reads as markup (Graph's adds the space and `:`).
 //! - GET handshakes carry no signature. An echo (Okta, Nylas, Dropbox, Meta) gives nothing
 //!   away, but the echoed value is limited to a short run of characters that no browser can
 //!   read as markup, and text answers go out as `text/plain` with `nosniff`. Meta's echo is
@@ -82,6 +83,10 @@ pub enum HandshakeKind {
     /// answered `200`, empty, with the same header. Answered before verification: the value
     /// is the caller's own, held to the reflected charset.
     ValidationTokenEcho,
+    /// Microsoft Graph: a POST with `?validationToken=…` (the subscription check, no body) is
+    /// answered `200` with the token as text. Answered before verification, held to a
+    /// reflected charset that also admits the space and `:` Graph's tokens hold.
+    ValidationTokenQuery,
 }
 
 impl HandshakeKind {
@@ -202,6 +207,19 @@ const MAX_ECHO_LEN: usize = 256;
 const ECHO_RULE: &str = "1 to 256 letters, digits or `-._~+/=`";
 const CRC_RULE: &str = "1 to 128 letters, digits or `-_=+/.`";
 const UUID_RULE: &str = "a UUID written with hyphens (8-4-4-4-12 hex digits)";
+const GRAPH_TOKEN_RULE: &str = "1 to 256 letters, digits, spaces or `-._~+/=:`";
+
+/// Graph's validation tokens: the reflected charset plus the space and `:` (its tokens read
+/// like `Validation: … Request-Id: <uuid>`); neither starts markup, and the answer is
+/// `text/plain` with `nosniff`.
+fn is_graph_token(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_ECHO_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" -._~+/=:".contains(&b))
+}
+
 const HOOK_SECRET_RULE: &str = "16 to 512 visible ASCII characters";
 
 /// A secret a handshake may teach: long enough to key an HMAC worth the name, short enough to
@@ -311,9 +329,26 @@ impl Handshake {
         Ok(Some(Secret::new(value.as_bytes().to_vec())))
     }
 
-    /// For a `POST`, before verification: the answer to an unsigned header echo
-    /// (`validation_token_echo`), `None` when the request is not one.
-    pub fn echo_header(&self, headers: &HeaderMap) -> Result<Option<Reply>, HandshakeError> {
+    /// For a `POST`, before verification: the answer to an unsigned echo of the caller's own
+    /// token (`validation_token_echo`: a header; `validation_token_query`: `?validationToken=`
+    /// as text), `None` when the request is not one.
+    pub fn unsigned_echo(
+        &self,
+        query: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Result<Option<Reply>, HandshakeError> {
+        if self.kind == HandshakeKind::ValidationTokenQuery {
+            let Some(token) = query_param(query, "validationToken") else {
+                return Ok(None);
+            };
+            if !is_graph_token(&token) {
+                return Err(HandshakeError::Invalid {
+                    param: "validationToken",
+                    rule: GRAPH_TOKEN_RULE,
+                });
+            }
+            return Ok(Some(Reply::ok(ReplyBody::Text(token))));
+        }
         if self.kind != HandshakeKind::ValidationTokenEcho {
             return Ok(None);
         }
@@ -951,10 +986,10 @@ mod tests {
     fn validation_token_is_echoed_in_its_header() {
         let h = handshake(HandshakeKind::ValidationTokenEcho, "k");
         let reply = h
-            .echo_header(&headers(&[(
-                "validation-token",
-                "5b1f2a3c-9d4e-4f60-8a7b-0c1d2e3f4a5b",
-            )]))
+            .unsigned_echo(
+                None,
+                &headers(&[("validation-token", "5b1f2a3c-9d4e-4f60-8a7b-0c1d2e3f4a5b")]),
+            )
             .expect("answer")
             .expect("a handshake");
         assert_eq!(
@@ -965,10 +1000,13 @@ mod tests {
         assert_eq!(name.as_str(), "validation-token");
         assert_eq!(value.expose(), b"5b1f2a3c-9d4e-4f60-8a7b-0c1d2e3f4a5b");
         // Deliveries carry no Validation-Token; a value outside the reflected set is refused.
-        assert_eq!(h.echo_header(&HeaderMap::new()).expect("delivery"), None);
+        assert_eq!(
+            h.unsigned_echo(None, &HeaderMap::new()).expect("delivery"),
+            None
+        );
         for bad in ["<b>", "a b", ""] {
             let err = h
-                .echo_header(&headers(&[("validation-token", bad)]))
+                .unsigned_echo(None, &headers(&[("validation-token", bad)]))
                 .expect_err(bad);
             assert_eq!(err.code(), "invalid_handshake");
         }
@@ -976,7 +1014,46 @@ mod tests {
         let other = handshake(HandshakeKind::FrontChallenge, "k");
         assert_eq!(
             other
-                .echo_header(&headers(&[("validation-token", "abc")]))
+                .unsigned_echo(None, &headers(&[("validation-token", "abc")]))
+                .expect("ignored"),
+            None
+        );
+    }
+
+    #[test]
+    fn graph_validation_token_is_echoed_as_text() {
+        let h = handshake(HandshakeKind::ValidationTokenQuery, "k");
+        let echo = |query: &str| h.unsigned_echo(Some(query), &HeaderMap::new());
+        // The token as Graph's examples show it, URL-encoded.
+        let reply = echo("validationToken=Validation%3A+Testing+client+application+reachability+for+subscription+Request-Id%3A+522a8e7e-096a-494c-aaf1-ac0dcfca45b7")
+            .expect("answer")
+            .expect("a handshake");
+        assert_eq!(
+            reply,
+            Reply::ok(ReplyBody::Text(
+                "Validation: Testing client application reachability for subscription Request-Id: 522a8e7e-096a-494c-aaf1-ac0dcfca45b7".to_owned()
+            ))
+        );
+        // A notification has no validationToken.
+        assert_eq!(echo("").expect("delivery"), None);
+        let long = format!("validationToken={}", "a".repeat(MAX_ECHO_LEN + 1));
+        for bad in [
+            "validationToken=%3Cscript%3E",
+            "validationToken=",
+            "validationToken=a%22b",
+            &long,
+        ] {
+            assert_eq!(
+                echo(bad).expect_err(bad).code(),
+                "invalid_handshake",
+                "{bad}"
+            );
+        }
+        // Other kinds ignore the parameter.
+        let other = handshake(HandshakeKind::ValidationTokenEcho, "k");
+        assert_eq!(
+            other
+                .unsigned_echo(Some("validationToken=abc"), &HeaderMap::new())
                 .expect("ignored"),
             None
         );

@@ -314,7 +314,7 @@ where
             return Err(HandshakeError::TokenShapedBody.into());
         }
         // An unsigned echo of the caller's own token gives nothing away.
-        if let Some(reply) = h.echo_header(&inbound.headers)? {
+        if let Some(reply) = h.unsigned_echo(inbound.uri.query(), &inbound.headers)? {
             return Ok(Outcome::Handshake(reply));
         }
         // A handshake that brings the secret has nothing to verify against yet.

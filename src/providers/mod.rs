@@ -94,6 +94,7 @@ pub const NAMES: &[&str] = &[
     "mailgun",
     "meta",
     "metronome",
+    "microsoft-graph",
     "modern-treasury",
     "mux",
     "nango",
@@ -170,6 +171,7 @@ pub const USER_CHOSEN_SECRET: &[&str] = &[
     "jira",
     "launchdarkly",
     "lemonsqueezy",
+    "microsoft-graph",
     "okta",
     "razorpay",
     "ringcentral",
@@ -285,6 +287,23 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     header: Some("Verification-Token".to_owned()),
                 }),
                 ptr("/event"),
+            )
+        },
+        // Microsoft Graph change notifications: the subscription check is a POST with
+        // `?validationToken=`, echoed as text; every item of `value` carries `clientState`, the
+        // secret set on the subscription
+        // (learn.microsoft.com/graph/change-notifications-delivery-webhooks). Lifecycle
+        // notifications name a `lifecycleEvent` instead of a `changeType`.
+        "microsoft-graph" => Preset {
+            handshake: Some(HandshakeKind::ValidationTokenQuery),
+            ..base(
+                Some(AuthConfig::BodyToken {
+                    pointer: "/value/*/clientState".to_owned(),
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/value/0/changeType"),
+                    Locator::pointer("/value/0/lifecycleEvent"),
+                ])),
             )
         },
         "airwallex" => Preset {

@@ -1953,3 +1953,64 @@ fn meta_locators_cover_whatsapp_pages_and_messenger() {
         )
     );
 }
+
+/// `body` checked by `provider`'s preset with the secret `tok`.
+fn token_verdict(provider: &str, uri: &str, body: &str) -> Result<(), String> {
+    let auth = preset(provider).and_then(|p| p.auth).expect("auth");
+    let v = Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).expect("v");
+    let mut inbound = Inbound::new(HeaderMap::new(), Bytes::from(body.to_owned()), None);
+    inbound.uri = uri.parse().expect("uri");
+    v.verify_sync(inbound, 0)
+        .map(|_| ())
+        .map_err(|e| e.code().to_owned())
+}
+
+#[test]
+fn microsoft_graph_needs_client_state_in_every_item() {
+    // learn.microsoft.com/graph/change-notifications-delivery-webhooks: each notification in
+    // `value` carries the subscription's `clientState`; the receiver compares it.
+    let item = |state: &str| {
+        format!(
+            r#"{{"subscriptionId":"s-1","clientState":"{state}","changeType":"created","resource":"Users/1/Messages/2"}}"#
+        )
+    };
+    let body = |items: &[String]| format!(r#"{{"value":[{}]}}"#, items.join(","));
+    let ok = body(&[item("tok"), item("tok")]);
+    assert_eq!(token_verdict("microsoft-graph", "/", &ok), Ok(()));
+    let one_forged = body(&[item("tok"), item("guess")]);
+    assert_eq!(
+        token_verdict("microsoft-graph", "/", &one_forged),
+        Err("invalid_credentials".to_owned())
+    );
+    for missing in [
+        body(&[]),
+        r#"{"value":[{"changeType":"created"}]}"#.to_owned(),
+        r#"{"value":{"clientState":"tok"}}"#.to_owned(),
+        r#"{"value":[{"clientState":7}]}"#.to_owned(),
+        "not json".to_owned(),
+        "[".repeat(500),
+    ] {
+        assert_eq!(
+            token_verdict("microsoft-graph", "/", &missing),
+            Err("missing_credentials".to_owned()),
+            "{missing}"
+        );
+    }
+}
+
+#[test]
+fn token_recipes_refuse_unusable_places() {
+    for pointer in ["/value/*/a/*/b", "value/*/x", "/value/*x"] {
+        let auth = AuthConfig::BodyToken {
+            pointer: pointer.to_owned(),
+        };
+        assert!(
+            Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).is_err(),
+            "{pointer}"
+        );
+    }
+    let auth = AuthConfig::QueryToken {
+        param: String::new(),
+    };
+    assert!(Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).is_err());
+}

@@ -554,6 +554,10 @@ dir = "{schemas}"
 provider = "ringcentral"
 secrets = [{ insecure_dev_value = "rc-verification-token" }]
 topic = "tokens.ringcentral"
+[sources.graph]
+provider = "microsoft-graph"
+secrets = [{ insecure_dev_value = "graph-client-state" }]
+topic = "tokens.graph"
 "#;
 
 #[tokio::test]
@@ -619,4 +623,54 @@ async fn token_handshakes_are_answered_and_never_published() {
     );
     assert_eq!(records.len(), 1, "only the delivery");
     assert_eq!(records[0].value["delivery_id"], "rc-1");
+
+    // Microsoft Graph: the subscription check's validationToken comes back as text, with
+    // nothing published; notifications are checked by the clientState of every item.
+    let check = send(
+        gw.addr,
+        "POST",
+        "/webhooks/graph?validationToken=Validation%3A+Testing+client+application+reachability+for+subscription+Request-Id%3A+522a8e7e-096a-494c-aaf1-ac0dcfca45b7",
+        &[("content-type", "text/plain")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (check.status, check.body.as_str()),
+        (
+            200,
+            "Validation: Testing client application reachability for subscription Request-Id: 522a8e7e-096a-494c-aaf1-ac0dcfca45b7"
+        ),
+        "{check:?}"
+    );
+    assert_eq!(check.headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(check.headers["x-content-type-options"], "nosniff");
+    let item = |state: &str| json!({"subscriptionId": "s-1", "clientState": state, "changeType": "created", "resource": "Users/1/Messages/2", "tenantId": "t-1"});
+    let notify = |items: Vec<serde_json::Value>| {
+        let body = json!({"value": items}).to_string();
+        let gw = &gw;
+        async move {
+            post(
+                gw.addr,
+                "/webhooks/graph",
+                &[("content-type", "application/json")],
+                &body,
+            )
+            .await
+        }
+    };
+    let accepted = notify(vec![item("graph-client-state"), item("graph-client-state")]).await;
+    assert_eq!(accepted.status, 202, "{accepted:?}");
+    let forged = notify(vec![item("graph-client-state"), item("guess")]).await;
+    assert_eq!(
+        (forged.status, forged.code().as_str()),
+        (401, "invalid_credentials")
+    );
+    let records = read_topic(
+        &broker.bootstrap,
+        "tokens.graph",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "only the genuine notification");
+    assert_eq!(records[0].value["event_type"], "created");
 }

@@ -158,6 +158,8 @@ pub enum VerifierConfigError {
         kind: &'static str,
         algorithm: Algorithm,
     },
+    #[error("{0}")]
+    TokenPlace(&'static str),
 }
 
 /// Where a signature is carried.
@@ -335,7 +337,27 @@ impl Verifier {
             }
             AuthConfig::ApiKey { header } => {
                 let header = header.as_deref().map(header_name).transpose()?;
-                let v = api_key::ApiKeyVerifier::new(header, secrets);
+                let v = api_key::ApiKeyVerifier::new(api_key::Place::Header(header), secrets);
+                let label = v.label();
+                (Method::ApiKey(v), label)
+            }
+            AuthConfig::QueryToken { param } => {
+                if param.is_empty() {
+                    return Err(VerifierConfigError::TokenPlace(
+                        "`param` must name the query parameter",
+                    ));
+                }
+                let v = api_key::ApiKeyVerifier::new(api_key::Place::Query(param.clone()), secrets);
+                let label = v.label();
+                (Method::ApiKey(v), label)
+            }
+            AuthConfig::BodyToken { pointer } => {
+                let place = api_key::Place::body(pointer)
+                    .ok_or(VerifierConfigError::TokenPlace(
+                    "`pointer` must be a JSON pointer with at most one `*` segment (every item \
+                     of an array), e.g. \"/value/*/clientState\"",
+                ))?;
+                let v = api_key::ApiKeyVerifier::new(place, secrets);
                 let label = v.label();
                 (Method::ApiKey(v), label)
             }
@@ -376,7 +398,7 @@ impl Verifier {
     pub fn verify_sync(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
         let key_index = match &self.method {
             Method::Signature(v) => Some(v.verify(&inbound, now_unix)?),
-            Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
+            Method::ApiKey(v) => Some(v.verify(&inbound)?),
             Method::Adyen(v) => Some(v.verify(&inbound.body)?),
             Method::Mailgun(v) => Some(v.verify(&inbound.body, now_unix)?),
             Method::AwaitingSecret => return Err(AuthError::NoSecretYet),
@@ -403,7 +425,7 @@ impl Verifier {
     ) -> Result<Vec<(String, String)>, String> {
         match &self.method {
             Method::Signature(v) => v.sign(body, now_unix, given),
-            Method::ApiKey(v) => Ok(v.sign()),
+            Method::ApiKey(v) => v.sign(),
             Method::Adyen(_) | Method::Mailgun(_) => Err(
                 "this provider signs inside the body; the sign command cannot add it".to_owned(),
             ),
@@ -429,6 +451,11 @@ pub enum AuthConfig {
     PublicKey(SignatureConfig),
     /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
     ApiKey { header: Option<String> },
+    /// A static key in a query parameter of the URL the provider calls (`?code=<key>`).
+    QueryToken { param: String },
+    /// A static key as a string in the JSON body; `*` in the pointer means every item of that
+    /// array, each of which must carry a key (`/value/*/clientState`).
+    BodyToken { pointer: String },
     /// Adyen standard notifications: an HMAC per notification item, inside the body; secrets
     /// are the hex HMAC keys.
     AdyenHmac,
