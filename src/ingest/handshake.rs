@@ -87,6 +87,10 @@ pub enum HandshakeKind {
     /// answered `200` with the token as text. Answered before verification, held to a
     /// reflected charset that also admits the space and `:` Graph's tokens hold.
     ValidationTokenQuery,
+    /// Azure Event Grid (its own event schema): an authenticated batch whose first event is a
+    /// `Microsoft.EventGrid.SubscriptionValidationEvent` is answered
+    /// `{"validationResponse": data.validationCode}`.
+    EventGridValidation,
 }
 
 impl HandshakeKind {
@@ -497,6 +501,21 @@ impl Handshake {
                     .ok_or(HandshakeError::Missing("challenge"))?;
                 let answer = hex::encode(self.hmac(challenge.as_bytes()));
                 ok(ReplyBody::Json(json!({ "challenge": answer })))
+            }
+            HandshakeKind::EventGridValidation => {
+                let first = payload.as_array().and_then(|events| events.first());
+                let kind = first
+                    .and_then(|e| e.get("eventType"))
+                    .and_then(|v| v.as_str());
+                if kind != Some("Microsoft.EventGrid.SubscriptionValidationEvent") {
+                    return Ok(None);
+                }
+                let code = first
+                    .and_then(|e| e.get("data"))
+                    .and_then(|d| d.get("validationCode"))
+                    .and_then(|v| v.as_str())
+                    .ok_or(HandshakeError::Missing("data.validationCode"))?;
+                ok(ReplyBody::Json(json!({ "validationResponse": code })))
             }
             HandshakeKind::FrontChallenge => match header("x-front-challenge") {
                 Some(challenge) => ok(ReplyBody::Json(json!({ "challenge": challenge }))),
@@ -1057,6 +1076,35 @@ mod tests {
                 .expect("ignored"),
             None
         );
+    }
+
+    #[test]
+    fn event_grid_validation_answers_the_validation_code() {
+        // The event learn.microsoft.com/azure/event-grid/end-point-validation-event-grid-events-schema
+        // shows, in its array.
+        let h = handshake(HandshakeKind::EventGridValidation, "k");
+        let validation = json!([{
+            "id": "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66",
+            "topic": "/subscriptions/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+            "subject": "",
+            "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", "validationUrl": "https://rp-eastus2.eventgrid.azure.net/eventsubscriptions/x/validate?id=512d38b6"},
+            "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+            "eventTime": "2018-01-25T22:12:19.4556811Z",
+            "metadataVersion": "1",
+            "dataVersion": "1"
+        }]);
+        assert_eq!(
+            post_json(&h, &[], validation),
+            Some(json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}))
+        );
+        let event = json!([{"id": "1", "eventType": "Microsoft.Storage.BlobCreated", "data": {}}]);
+        assert_eq!(post_json(&h, &[], event), None);
+        assert_eq!(post_json(&h, &[], json!({"eventType": "x"})), None);
+        let no_code = h.answer(
+            &HeaderMap::new(),
+            &doc(json!([{"eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "data": {}}])),
+        );
+        assert_eq!(no_code.expect_err("missing").code(), "invalid_handshake");
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub const NAMES: &[&str] = &[
     "airwallex",
     "asana",
     "auth0",
+    "azure-event-grid",
     "bitbucket",
     "bitbucket-server",
     "braintree",
@@ -157,6 +158,7 @@ pub const NAMES: &[&str] = &[
 /// which must be passed in.
 pub const USER_CHOSEN_SECRET: &[&str] = &[
     "auth0",
+    "azure-event-grid",
     "bitbucket",
     "bitbucket-server",
     "buildkite",
@@ -304,6 +306,21 @@ pub fn preset(provider: &str) -> Option<Preset> {
                     Locator::pointer("/value/0/changeType"),
                     Locator::pointer("/value/0/lifecycleEvent"),
                 ])),
+            )
+        },
+        // Azure Event Grid (Event Grid event schema): no payload signature; the secret goes in
+        // the endpoint URL's query string, `?code=<secret>`
+        // (learn.microsoft.com/azure/event-grid/security-authentication). A delivery is an
+        // array of events; the subscription validation event is answered with its code.
+        "azure-event-grid" => Preset {
+            delivery_id: ptr("/0/id"),
+            event_time: ptr("/0/eventTime"),
+            handshake: Some(HandshakeKind::EventGridValidation),
+            ..base(
+                Some(AuthConfig::QueryToken {
+                    param: "code".to_owned(),
+                }),
+                ptr("/0/eventType"),
             )
         },
         "airwallex" => Preset {

@@ -2014,3 +2014,26 @@ fn token_recipes_refuse_unusable_places() {
     };
     assert!(Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).is_err());
 }
+
+#[test]
+fn azure_event_grid_takes_the_code_in_the_query() {
+    // learn.microsoft.com/azure/event-grid/security-authentication: a secret in the query
+    // string of the endpoint URL, compared by the receiver.
+    let body = r#"[{"id":"1","eventType":"Microsoft.Storage.BlobCreated","data":{}}]"#;
+    assert_eq!(
+        token_verdict("azure-event-grid", "/webhooks/grid?code=tok", body),
+        Ok(())
+    );
+    assert_eq!(
+        token_verdict("azure-event-grid", "/webhooks/grid?other=1&code=tok", body),
+        Ok(())
+    );
+    assert_eq!(
+        token_verdict("azure-event-grid", "/webhooks/grid?code=guess", body),
+        Err("invalid_credentials".to_owned())
+    );
+    assert_eq!(
+        token_verdict("azure-event-grid", "/webhooks/grid", body),
+        Err("missing_credentials".to_owned())
+    );
+}

@@ -558,6 +558,10 @@ topic = "tokens.ringcentral"
 provider = "microsoft-graph"
 secrets = [{ insecure_dev_value = "graph-client-state" }]
 topic = "tokens.graph"
+[sources.grid]
+provider = "azure-event-grid"
+secrets = [{ insecure_dev_value = "grid-code" }]
+topic = "tokens.grid"
 "#;
 
 #[tokio::test]
@@ -673,4 +677,53 @@ async fn token_handshakes_are_answered_and_never_published() {
     );
     assert_eq!(records.len(), 1, "only the genuine notification");
     assert_eq!(records[0].value["event_type"], "created");
+
+    // Azure Event Grid: the validation event, authenticated by the code in the URL, gets its
+    // validation code back; events are published; a wrong code is refused.
+    let validation = json!([{"id": "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66", "topic": "/subscriptions/x", "subject": "", "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}, "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "eventTime": "2026-12-03T10:00:00Z", "metadataVersion": "1", "dataVersion": "1"}]).to_string();
+    let grid = [
+        ("content-type", "application/json"),
+        ("aeg-event-type", "SubscriptionValidation"),
+    ];
+    let answer = post(gw.addr, "/webhooks/grid?code=grid-code", &grid, &validation).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        answer.json(),
+        json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"})
+    );
+    let unauthenticated = post(gw.addr, "/webhooks/grid?code=guess", &grid, &validation).await;
+    assert_eq!(
+        (unauthenticated.status, unauthenticated.code().as_str()),
+        (401, "invalid_credentials")
+    );
+    let event = json!([{"id": "ev-1", "topic": "/subscriptions/x", "subject": "/blobServices/default/containers/c/blobs/b", "data": {"api": "PutBlob"}, "eventType": "Microsoft.Storage.BlobCreated", "eventTime": "2026-12-03T10:00:00Z", "dataVersion": "1"}]).to_string();
+    let notification = [
+        ("content-type", "application/json"),
+        ("aeg-event-type", "Notification"),
+    ];
+    let accepted = post(
+        gw.addr,
+        "/webhooks/grid?code=grid-code",
+        &notification,
+        &event,
+    )
+    .await;
+    assert_eq!(accepted.status, 202, "{accepted:?}");
+    let missing = post(gw.addr, "/webhooks/grid", &notification, &event).await;
+    assert_eq!(
+        (missing.status, missing.code().as_str()),
+        (401, "missing_credentials")
+    );
+    let records = read_topic(
+        &broker.bootstrap,
+        "tokens.grid",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "only the event");
+    assert_eq!(records[0].value["delivery_id"], "ev-1");
+    assert_eq!(
+        records[0].value["event_type"],
+        "Microsoft.Storage.BlobCreated"
+    );
 }
