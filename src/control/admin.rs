@@ -1046,7 +1046,7 @@ fn may_generate(provider_name: &str, options: &Map<String, Value>) -> bool {
         .and_then(|a| a.get("type"))
         .and_then(Value::as_str);
     match auth_type {
-        Some(t) => matches!(t, "hmac" | "api_key"),
+        Some(t) => matches!(t, "hmac" | "api_key" | "query_token" | "body_token"),
         None => {
             providers::USER_CHOSEN_SECRET.contains(&provider_name)
                 || providers::preset(provider_name).is_none()

@@ -313,7 +313,7 @@ impl Handshake {
 
     /// For a `POST` to a learning source (`hook_secret`), before verification: the secret the
     /// request brings, `None` when it brings none (a delivery). Refused when the source
-    /// already has a secret, or when the value is not one ([`HOOK_SECRET_RULE`]).
+    /// already has a secret, or when the value is not one (16 to 512 visible ASCII characters).
     pub fn offered_secret(&self, headers: &HeaderMap) -> Result<Option<Secret>, HandshakeError> {
         if self.kind != HandshakeKind::HookSecret {
             return Ok(None);
