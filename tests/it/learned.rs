@@ -247,3 +247,43 @@ fn a_config_file_source_cannot_learn_and_must_have_its_secret() {
         "{said}"
     );
 }
+
+#[tokio::test]
+async fn a_secret_learned_into_the_local_store_survives_a_restart() {
+    let broker = Broker::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = format!(
+        "store = {{ path = \"{}\", encryption_key",
+        dir.path().display()
+    );
+    let text = config(&broker.bootstrap).replace(
+        "store = { kind = \"kafka\", topic = \"hookgate.admin.learned\", encryption_key",
+        &store,
+    );
+    assert!(text.contains(&store), "{text}");
+    let id = {
+        let gw = Gateway::in_process_env(&text, ENV);
+        let admin = gw.admin_addr.expect("admin listener");
+        let created = call(
+            admin,
+            "POST",
+            "/v1/webhooks",
+            &json!({"webhook": {"name": "local", "provider": "asana", "events": "*"}}),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{created:?}");
+        let id = created.json()["id"].as_str().expect("id").to_owned();
+        assert_eq!(handshake(&gw, &id, SECRET).await.status, 200);
+        id
+    };
+    // The file holds the secret sealed, never in the clear.
+    let file = std::fs::read_to_string(dir.path().join("webhooks.json")).expect("store file");
+    assert!(!file.contains(SECRET), "{file}");
+    let again = Gateway::in_process_env(&text, ENV);
+    assert_eq!(deliver(&again, &id, SECRET, "10").await.status, 202);
+    let refused = handshake(&again, &id, OTHER).await;
+    assert_eq!(
+        (refused.status, code(&refused)),
+        (409, "secret_exists".into())
+    );
+}
