@@ -126,7 +126,7 @@ fn run(input: &Input<'_>) {
     let Ok(verifier) = Verifier::new(&AuthConfig::None, Vec::new(), None) else {
         return;
     };
-    let Ok(verified) = verifier.verify(inbound, 0) else {
+    let Ok(verified) = verifier.verify_sync(inbound, 0) else {
         return;
     };
     let max_depth = usize::from(input.max_depth) % MAX_DEPTH_LIMIT + 1;

@@ -69,7 +69,7 @@ fn run(input: &Input<'_>) {
     let Ok(verifier) = Verifier::new(&AuthConfig::None, Vec::new(), None) else {
         return;
     };
-    let Ok(verified) = verifier.verify(inbound, 0) else {
+    let Ok(verified) = verifier.verify_sync(inbound, 0) else {
         return;
     };
     if !input.form {
