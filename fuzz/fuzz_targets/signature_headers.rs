@@ -135,9 +135,14 @@ fn handshakes() -> &'static [Handshake] {
         providers::NAMES
             .iter()
             .filter_map(|name| providers::preset(name)?.handshake)
-            .filter_map(|kind| {
+            .flat_map(|kind| {
                 let token = kind.uses_verify_token().then_some(&token);
-                Handshake::new(kind, &secrets, token).ok()
+                // A handshake that teaches the secret also runs as before it came.
+                let learning = kind
+                    .learns_secret()
+                    .then(|| Handshake::new(kind, &[], None).ok())
+                    .flatten();
+                Handshake::new(kind, &secrets, token).ok().into_iter().chain(learning)
             })
             .collect()
     })
@@ -149,6 +154,8 @@ const HANDSHAKE_HEADERS: &[&str] = &[
     "twitch-eventsub-message-type",
     "x-front-challenge",
     "x-gcs-webhooks-endpoint-verification",
+    "x-hook-secret",
+    "validation-token",
 ];
 
 #[derive(Debug, Arbitrary)]
@@ -212,6 +219,31 @@ fn check_handshake(input: &Input<'_>) {
         }
     }
     let _ = handshake.token_shaped(input.body);
+    if let Ok(Some(reply)) = handshake.unsigned_echo(Some(input.query), &headers) {
+        if let ReplyBody::Text(text) = &reply.body {
+            assert!(
+                text.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b" -._~+/=:".contains(&b)),
+                "unsafe echo {text:?}"
+            );
+        }
+        if let Some((_, value)) = reply.header {
+            assert!(
+                value
+                    .expose()
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._~+/=".contains(b)),
+                "unsafe header echo"
+            );
+        }
+    }
+    if let Ok(Some(secret)) = handshake.offered_secret(&headers) {
+        let secret = secret.expose();
+        assert!(
+            (16..=512).contains(&secret.len()) && secret.iter().all(u8::is_ascii_graphic),
+            "a secret outside the rule was learned"
+        );
+    }
     if let Ok(reply) = handshake.answer_get(Some(input.query), &headers) {
         if let ReplyBody::Text(text) = reply.body {
             assert!(

@@ -23,6 +23,7 @@ use tokio::net::TcpListener;
 use crate::base::clock::now_ms;
 use crate::base::live::Live;
 use crate::base::metrics::Metrics;
+use crate::base::secret::Secret;
 use crate::base::setting::ConfigError;
 use crate::config::{self, Settings};
 use crate::control::admin::Admin;
@@ -40,6 +41,7 @@ use crate::ingest::activity::Activity;
 use crate::ingest::dedup::{Dedup, DedupError};
 use crate::ingest::dedup_redis::{Deduper, RedisDedup};
 use crate::ingest::health::{self, BrokerState};
+use crate::ingest::learn::{Keeping, SecretKeeper};
 use crate::ingest::schema::{SchemaLoadError, SchemaRegistry};
 use crate::ingest::source::{Routes, Source};
 use crate::ingest::Gateway;
@@ -118,14 +120,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let sources = std::mem::take(&mut settings.sources);
-    let gateway = Arc::new(assemble(&settings, sources, schemas, &options)?);
-    let limits = ConnectionLimits {
-        max_connections: settings.max_connections,
-        header_read_timeout: settings.header_read_timeout,
-        shutdown_grace: settings.shutdown_grace,
-    };
-    // The admin listener first, so its address is printed before the ingest line; its store is
-    // read and its sources put in force before either listener takes a request.
+    // The admin store first: the gateway keeps learned secrets through it.
     let admin = match (settings.admin.clone(), listeners.admin) {
         (Some(admin), Some(listener)) => {
             let store = open_store(
@@ -135,15 +130,6 @@ pub async fn run(
                 &settings.source_defaults,
             )
             .await?;
-            store.apply(&gateway.routes);
-            let addr = listener
-                .local_addr()
-                .map_err(|source| StartError::Address {
-                    which: "admin",
-                    source,
-                })?;
-            tracing::info!(%addr, keys = admin.keys.len(), webhooks = store.list().len(), "admin API listening");
-            println!("hookgate admin API on http://{addr}");
             Some((
                 listener,
                 Arc::new(Admin {
@@ -154,6 +140,28 @@ pub async fn run(
         }
         _ => None,
     };
+    let keeper = admin
+        .as_ref()
+        .map(|(_, a)| Arc::new(StoreKeeper(a.clone())) as Arc<dyn SecretKeeper>);
+    let gateway = Arc::new(assemble(&settings, sources, schemas, &options, keeper)?);
+    let limits = ConnectionLimits {
+        max_connections: settings.max_connections,
+        header_read_timeout: settings.header_read_timeout,
+        shutdown_grace: settings.shutdown_grace,
+    };
+    // The admin listener first, so its address is printed before the ingest line; its store is
+    // read and its sources put in force before either listener takes a request.
+    if let Some((listener, admin)) = &admin {
+        admin.store.apply(&gateway.routes);
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Address {
+                which: "admin",
+                source,
+            })?;
+        tracing::info!(%addr, keys = admin.settings.keys.len(), webhooks = admin.store.list().len(), "admin API listening");
+        println!("hookgate admin API on http://{addr}");
+    }
     let tls = settings.tls.map(Arc::new);
     let addr = listeners
         .ingest
@@ -281,6 +289,7 @@ fn assemble(
     sources: BTreeMap<String, Source>,
     schemas: SchemaRegistry,
     options: &Options,
+    keeper: Option<Arc<dyn SecretKeeper>>,
 ) -> Result<Gateway, StartError> {
     let publisher = Publisher::new(&options.bootstrap, &settings.kafka, options.embedded)?;
     let dedup = match (&settings.dedup, &settings.dedup_redis) {
@@ -326,7 +335,24 @@ fn assemble(
         activity: Activity::default(),
         broker: BrokerState::default(),
         topics: TopicBudget::new(settings.kafka.max_topics),
+        keeper,
     })
+}
+
+/// Keeps secrets learned at a handshake in the admin store: the one [`SecretKeeper`] the
+/// ingest path is given.
+#[derive(Debug)]
+struct StoreKeeper(Arc<Admin>);
+
+impl SecretKeeper for StoreKeeper {
+    fn keep<'a>(
+        &'a self,
+        routes: &'a Live<Routes>,
+        source: &'a str,
+        secret: &'a Secret,
+    ) -> Keeping<'a> {
+        Box::pin(self.0.store.learn(source, secret, routes))
+    }
 }
 
 /// Compacts the dedup journal once a minute, off the runtime's workers.

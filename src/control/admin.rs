@@ -4,6 +4,7 @@
 //! Owns: the admin routes, their API-key check and scopes, request-body checks, and the audit
 //! lines. Shaped like the webhook APIs providers offer (seed 004): `GET/POST /v1/webhooks`,
 //! `GET/PATCH/DELETE /v1/webhooks/{id}`, `POST /v1/webhooks/{id}/rotate`,
+//! `DELETE /v1/webhooks/{id}/secret` (a learned secret),
 //! `GET /v1/webhook-types`; `GET /v1/openapi.json` (no key needed) serves the OpenAPI 3.1
 //! document, `config/openapi/admin.json`. May call: `store` (to save changes and put them in
 //! force), `catalog`, `provider`.
@@ -94,6 +95,7 @@ where
             "read with GET, change with PATCH, remove with DELETE",
         ),
         ["v1", "webhooks", _, "rotate"] => ("POST", "rotate with POST"),
+        ["v1", "webhooks", _, "secret"] => ("DELETE", "clear a learned secret with DELETE"),
         _ => return Err(AdminError::NoEndpoint),
     };
     let method = req.method().clone();
@@ -161,6 +163,10 @@ where
         (Method::DELETE, [_, _, id]) => (
             "delete",
             call.delete(id, &routes, if_match.as_deref()).await,
+        ),
+        (Method::DELETE, [_, _, id, _]) => (
+            "forget_secret",
+            call.forget_secret(id, &routes, if_match.as_deref()).await,
         ),
         (_, [_, _, id, _]) => (
             "rotate",
@@ -470,6 +476,7 @@ fn configured(settings: &AdminSettings, source: &Source) -> Value {
         "provider": source.provider,
         "events": events,
         "token": "redacted",
+        "has_secret": true,
         "read_only": true,
         "on_invalid": on_invalid_name(source.on_invalid),
         "options": {},
@@ -495,6 +502,7 @@ fn managed(settings: &AdminSettings, record: &Record, token: Option<&str>) -> Va
         "provider": record.provider,
         "events": record.events,
         "token": token.unwrap_or("redacted"),
+        "has_secret": !record.secrets.is_empty(),
         "read_only": false,
         "on_invalid": on_invalid,
         "options": record.options,
@@ -780,8 +788,15 @@ impl Call<'_> {
         merge_options(&mut options, w)?;
         refuse_auth_none(&options)?;
         let id = format!("wh_{}", hex::encode(self.store().sealer().random(16)?));
-        let (secret, origin, token) =
-            self.new_secret(&id, given_secret, &provider_name, &options)?;
+        let (secrets, origin, token) =
+            if given_secret.is_none() && store::learns_secret(&provider_name, &options) {
+                // Learned at the provider's handshake, the first one to come.
+                (Vec::new(), SecretOrigin::Learned, None)
+            } else {
+                let (secret, origin, token) =
+                    self.new_secret(&id, given_secret, &provider_name, &options)?;
+                (vec![secret], origin, token)
+            };
         let (_, at) = now();
         let record = Record {
             id: id.clone(),
@@ -791,7 +806,7 @@ impl Call<'_> {
             events,
             options,
             secret_origin: origin,
-            secrets: vec![secret],
+            secrets,
             created_at: at.clone(),
             updated_at: at,
             updated_by: self.actor.to_owned(),
@@ -889,6 +904,30 @@ impl Call<'_> {
         ))
     }
 
+    /// `DELETE /v1/webhooks/{id}/secret`: forgets every secret of a webhook that learns its
+    /// secret at the handshake, so the provider's next handshake sets a new one. Until then
+    /// every delivery is refused (`no_secret_yet`).
+    async fn forget_secret(&self, id: &str, routes: &Routes, if_match: Option<&str>) -> Answer {
+        let turn = self.store().turn().await;
+        let mut record = self.existing(id, routes, "Webhook not found.")?;
+        let read = record.revision;
+        if !store::learns_secret(&record.provider, &record.options) {
+            return Err(AdminError::NotLearning(record.id));
+        }
+        record.secrets.clear();
+        record.secret_origin = SecretOrigin::Learned;
+        self.touch(&mut record);
+        self.commit(&record, "webhook.forget_secret", &turn, if_match, read)
+            .await?;
+        Ok(with_etag(
+            json_response(
+                StatusCode::OK,
+                &managed(&self.admin.settings, &record, None),
+            ),
+            &record,
+        ))
+    }
+
     /// `POST /v1/webhooks/{id}/rotate`: a new secret; the old one verifies until the grace
     /// period ends.
     async fn rotate(
@@ -935,6 +974,14 @@ impl Call<'_> {
             return Err(AdminError::BadRequest(format!(
                 "unknown field `{extra}`: rotate takes \"grace_seconds\" and \"secret\""
             )));
+        }
+        if secret.is_none() && store::learns_secret(&record.provider, &record.options) {
+            return Err(AdminError::BadRequest(
+                "this webhook learns its secret at the provider's handshake: clear it with \
+                 DELETE /v1/webhooks/{id}/secret (the next handshake sets a new one), or pass \
+                 one as \"secret\""
+                    .to_owned(),
+            ));
         }
         if secret.is_none() && record.secret_origin == SecretOrigin::Provider {
             return Err(AdminError::BadRequest(
@@ -999,7 +1046,7 @@ fn may_generate(provider_name: &str, options: &Map<String, Value>) -> bool {
         .and_then(|a| a.get("type"))
         .and_then(Value::as_str);
     match auth_type {
-        Some(t) => matches!(t, "hmac" | "api_key"),
+        Some(t) => matches!(t, "hmac" | "api_key" | "query_token" | "body_token"),
         None => {
             providers::USER_CHOSEN_SECRET.contains(&provider_name)
                 || providers::preset(provider_name).is_none()

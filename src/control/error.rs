@@ -34,6 +34,9 @@ pub enum AdminError {
     NotFound(&'static str),
     #[error("webhook `{0}` comes from the config file and is read-only here: edit the file and send SIGHUP")]
     ReadOnly(String),
+    /// Clearing the secret of a webhook that does not learn it at a handshake.
+    #[error("webhook `{0}` does not learn its secret at a handshake, so there is none to clear: rotate it with POST /v1/webhooks/{0}/rotate")]
+    NotLearning(String),
     /// `If-Match` named a version other than the current one (the current revision).
     #[error("the webhook changed since you read it (now revision {0}): GET it again")]
     PreconditionFailed(u64),
@@ -55,7 +58,7 @@ impl AdminError {
             AdminError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AdminError::Forbidden(_) => StatusCode::FORBIDDEN,
             AdminError::BadRequest(_) | AdminError::UnknownEvents { .. } => StatusCode::BAD_REQUEST,
-            AdminError::ReadOnly(_) => StatusCode::CONFLICT,
+            AdminError::ReadOnly(_) | AdminError::NotLearning(_) => StatusCode::CONFLICT,
             AdminError::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             AdminError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AdminError::MediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

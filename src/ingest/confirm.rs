@@ -105,6 +105,7 @@ impl Subscription {
                 status: StatusCode::OK,
                 body: ReplyBody::Json(body),
                 warning: None,
+                header: None,
             }))
         };
         match text("Type")? {

@@ -19,6 +19,7 @@ use crate::ingest::confirm::ConfirmError;
 use crate::ingest::event::EventError;
 use crate::ingest::handshake::HandshakeError;
 use crate::ingest::intake::IntakeError;
+use crate::ingest::learn::KeepError;
 use crate::ingest::payload::PayloadError;
 use crate::ingest::schema::SchemaError;
 
@@ -51,6 +52,8 @@ pub enum WebhookError {
     Publish(#[from] PublishError),
     #[error(transparent)]
     Handshake(#[from] HandshakeError),
+    #[error(transparent)]
+    Keep(#[from] KeepError),
     #[error(transparent)]
     Spool(#[from] SpoolError),
     #[error(transparent)]
@@ -86,6 +89,7 @@ impl WebhookError {
             // the same body cannot succeed.
             WebhookError::Payload(PayloadError::TooDeep { .. }) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Handshake(e) => e.status(),
+            WebhookError::Keep(e) => e.status(),
             WebhookError::Payload(_) | WebhookError::Event(_) => StatusCode::BAD_REQUEST,
             WebhookError::Schema(_) => StatusCode::UNPROCESSABLE_ENTITY,
             WebhookError::Publish(e) if e.is_permanent() => StatusCode::PAYLOAD_TOO_LARGE,
@@ -110,6 +114,7 @@ impl WebhookError {
             WebhookError::Schema(e) => e.code(),
             WebhookError::Publish(e) => e.code(),
             WebhookError::Handshake(e) => e.code(),
+            WebhookError::Keep(e) => e.code(),
             WebhookError::Spool(e) => e.code(),
             WebhookError::Confirm(e) => e.code(),
         }

@@ -8,6 +8,9 @@
 //! - POST handshakes (Slack, Zoom, Discord, Xero, Twitch, Smartcar, Front, monday.com) are
 //!   answered only after the request's signature was verified and its body parsed, like any
 //!   delivery.
+//! - RingCentral's `Validation-Token` and Microsoft Graph's `?validationToken=` POSTs are
+//!   answered before verification too: like a GET echo they reflect only the caller's own
+//!   value, held to a charset no browser reads as markup (Graph's adds the space and `:`).
 //! - GET handshakes carry no signature. An echo (Okta, Nylas, Dropbox, Meta, Worldline) gives nothing
 //!   away, but the echoed value is limited to a short run of characters that no browser can
 //!   read as markup, and text answers go out as `text/plain` with `nosniff`. Meta's echo is
@@ -17,9 +20,14 @@
 //!   held to a grammar that no JSON object or array matches, and [`Handshake::token_shaped`]
 //!   lets the pipeline refuse any delivery whose body matches that grammar before it is
 //!   verified, so no answer can ever authenticate a forged delivery (not even as a dead letter).
+//! - The `X-Hook-Secret` handshake (Asana) is the one POST answered before verification: it
+//!   carries no signature, because it brings the secret. It is answered only while the source
+//!   has no secret (trust on first use), and only after the secret was kept for good
+//!   ([`crate::ingest::learn`]); with a secret in place it is refused, so nobody can replace
+//!   a learned secret. The secret is echoed in a header and never logged.
 
 use hmac::{Hmac, Mac};
-use hyper::header::HeaderMap;
+use hyper::header::{HeaderMap, HeaderName};
 use hyper::StatusCode;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -77,6 +85,22 @@ pub enum HandshakeKind {
     /// AWS SNS `SubscriptionConfirmation` and `UnsubscribeConfirmation` messages: never
     /// published; the first is confirmed when the source allows it (`ingest::confirm`).
     SnsSubscription,
+    /// The REST Hooks handshake Asana uses: a POST with header `X-Hook-Secret` brings the
+    /// secret later deliveries are signed with. It is kept (sealed, through the admin store)
+    /// and echoed in the `200`'s `X-Hook-Secret`, only while the source has no secret.
+    HookSecret,
+    /// RingCentral: a POST carrying a `Validation-Token` header (the subscription check) is
+    /// answered `200`, empty, with the same header. Answered before verification: the value
+    /// is the caller's own, held to the reflected charset.
+    ValidationTokenEcho,
+    /// Microsoft Graph: a POST with `?validationToken=…` (the subscription check, no body) is
+    /// answered `200` with the token as text. Answered before verification, held to a
+    /// reflected charset that also admits the space and `:` Graph's tokens hold.
+    ValidationTokenQuery,
+    /// Azure Event Grid (its own event schema): an authenticated batch whose first event is a
+    /// `Microsoft.EventGrid.SubscriptionValidationEvent` is answered
+    /// `{"validationResponse": data.validationCode}`.
+    EventGridValidation,
 }
 
 impl HandshakeKind {
@@ -84,7 +108,17 @@ impl HandshakeKind {
     pub fn uses_verify_token(self) -> bool {
         matches!(self, HandshakeKind::HubVerify)
     }
+
+    /// Whether the source learns its secret from this handshake (and may start without one).
+    pub fn learns_secret(self) -> bool {
+        matches!(self, HandshakeKind::HookSecret)
+    }
 }
+
+/// The header that brings a learned secret, and carries it back in the answer.
+pub const HOOK_SECRET_HEADER: &str = "x-hook-secret";
+/// The header RingCentral's subscription check carries, echoed in the answer.
+pub const VALIDATION_TOKEN_HEADER: &str = "validation-token";
 
 /// A handshake ready to answer, keyed at start-up when it needs the secret.
 pub struct Handshake {
@@ -94,6 +128,8 @@ pub struct Handshake {
     /// SHA-256 of the verify token (`hub_verify`): comparing fixed-size digests in constant
     /// time hides both the token and its length.
     verify_token: Option<[u8; 32]>,
+    /// Whether the source has a secret; a learning handshake is refused once it has.
+    has_secret: bool,
 }
 
 impl std::fmt::Debug for Handshake {
@@ -111,6 +147,9 @@ pub struct Reply {
     pub body: ReplyBody,
     /// Something the operator should know (a revoked subscription), logged with the source.
     pub warning: Option<String>,
+    /// A header the answer carries (a learned secret or a validation token, echoed); `Secret`
+    /// keeps it out of every `Debug`.
+    pub header: Option<(HeaderName, Secret)>,
 }
 
 /// What a handshake answer carries.
@@ -128,6 +167,7 @@ impl Reply {
             status: StatusCode::OK,
             body,
             warning: None,
+            header: None,
         }
     }
 }
@@ -148,6 +188,11 @@ pub enum HandshakeError {
          it is refused so that a handshake answer can never authenticate it"
     )]
     TokenShapedBody,
+    #[error(
+        "this source already has a secret, so a handshake cannot set another; an operator \
+         clears it first (DELETE /v1/webhooks/{{id}}/secret)"
+    )]
+    SecretExists,
 }
 
 impl HandshakeError {
@@ -156,12 +201,14 @@ impl HandshakeError {
             HandshakeError::Missing(_) | HandshakeError::Invalid { .. } => "invalid_handshake",
             HandshakeError::WrongVerifyToken => "invalid_verify_token",
             HandshakeError::TokenShapedBody => "token_shaped_body",
+            HandshakeError::SecretExists => "secret_exists",
         }
     }
 
     pub fn status(&self) -> StatusCode {
         match self {
             HandshakeError::WrongVerifyToken => StatusCode::FORBIDDEN,
+            HandshakeError::SecretExists => StatusCode::CONFLICT,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -174,6 +221,26 @@ const MAX_ECHO_LEN: usize = 256;
 const ECHO_RULE: &str = "1 to 256 letters, digits or `-._~+/=`";
 const CRC_RULE: &str = "1 to 128 letters, digits or `-_=+/.`";
 const UUID_RULE: &str = "a UUID written with hyphens (8-4-4-4-12 hex digits)";
+const GRAPH_TOKEN_RULE: &str = "1 to 256 letters, digits, spaces or `-._~+/=:`";
+
+/// Graph's validation tokens: the reflected charset plus the space and `:` (its tokens read
+/// like `Validation: … Request-Id: <uuid>`); neither starts markup, and the answer is
+/// `text/plain` with `nosniff`.
+fn is_graph_token(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_ECHO_LEN
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b" -._~+/=:".contains(&b))
+}
+
+const HOOK_SECRET_RULE: &str = "16 to 512 visible ASCII characters";
+
+/// A secret a handshake may teach: long enough to key an HMAC worth the name, short enough to
+/// store, and printable (it goes back in a header).
+fn is_learnable_secret(value: &[u8]) -> bool {
+    (16..=512).contains(&value.len()) && value.iter().all(|b| b.is_ascii_graphic())
+}
 
 fn is_echo_safe(value: &str) -> bool {
     !value.is_empty()
@@ -250,7 +317,80 @@ impl Handshake {
             kind,
             key,
             verify_token,
+            has_secret: !secrets.is_empty(),
         })
+    }
+
+    /// For a `POST` to a learning source (`hook_secret`), before verification: the secret the
+    /// request brings, `None` when it brings none (a delivery). Refused when the source
+    /// already has a secret, or when the value is not one (16 to 512 visible ASCII characters).
+    pub fn offered_secret(&self, headers: &HeaderMap) -> Result<Option<Secret>, HandshakeError> {
+        if self.kind != HandshakeKind::HookSecret {
+            return Ok(None);
+        }
+        let Some(value) = headers.get(HOOK_SECRET_HEADER) else {
+            return Ok(None);
+        };
+        if self.has_secret {
+            return Err(HandshakeError::SecretExists);
+        }
+        if !is_learnable_secret(value.as_bytes()) {
+            return Err(HandshakeError::Invalid {
+                param: "X-Hook-Secret",
+                rule: HOOK_SECRET_RULE,
+            });
+        }
+        Ok(Some(Secret::new(value.as_bytes().to_vec())))
+    }
+
+    /// For a `POST`, before verification: the answer to an unsigned echo of the caller's own
+    /// token (`validation_token_echo`: a header; `validation_token_query`: `?validationToken=`
+    /// as text), `None` when the request is not one.
+    pub fn unsigned_echo(
+        &self,
+        query: Option<&str>,
+        headers: &HeaderMap,
+    ) -> Result<Option<Reply>, HandshakeError> {
+        if self.kind == HandshakeKind::ValidationTokenQuery {
+            let Some(token) = query_param(query, "validationToken") else {
+                return Ok(None);
+            };
+            if !is_graph_token(&token) {
+                return Err(HandshakeError::Invalid {
+                    param: "validationToken",
+                    rule: GRAPH_TOKEN_RULE,
+                });
+            }
+            return Ok(Some(Reply::ok(ReplyBody::Text(token))));
+        }
+        if self.kind != HandshakeKind::ValidationTokenEcho {
+            return Ok(None);
+        }
+        let Some(value) = headers.get(VALIDATION_TOKEN_HEADER) else {
+            return Ok(None);
+        };
+        let value = value.to_str().unwrap_or_default();
+        if !is_echo_safe(value) {
+            return Err(HandshakeError::Invalid {
+                param: "Validation-Token",
+                rule: ECHO_RULE,
+            });
+        }
+        Ok(Some(Reply {
+            header: Some((
+                HeaderName::from_static(VALIDATION_TOKEN_HEADER),
+                Secret::new(value.as_bytes().to_vec()),
+            )),
+            ..Reply::ok(ReplyBody::Empty)
+        }))
+    }
+
+    /// The answer once `secret` is kept: `200`, empty, echoing it in `X-Hook-Secret`.
+    pub fn learned(secret: Secret) -> Reply {
+        Reply {
+            header: Some((HeaderName::from_static(HOOK_SECRET_HEADER), secret)),
+            ..Reply::ok(ReplyBody::Empty)
+        }
     }
 
     /// Whether this handshake arrives as `GET`.
@@ -388,6 +528,21 @@ impl Handshake {
                     }
                     _ => Ok(None),
                 }
+            }
+            HandshakeKind::EventGridValidation => {
+                let first = payload.as_array().and_then(|events| events.first());
+                let kind = first
+                    .and_then(|e| e.get("eventType"))
+                    .and_then(|v| v.as_str());
+                if kind != Some("Microsoft.EventGrid.SubscriptionValidationEvent") {
+                    return Ok(None);
+                }
+                let code = first
+                    .and_then(|e| e.get("data"))
+                    .and_then(|d| d.get("validationCode"))
+                    .and_then(|v| v.as_str())
+                    .ok_or(HandshakeError::Missing("data.validationCode"))?;
+                ok(ReplyBody::Json(json!({ "validationResponse": code })))
             }
             HandshakeKind::FrontChallenge => match header("x-front-challenge") {
                 Some(challenge) => ok(ReplyBody::Json(json!({ "challenge": challenge }))),
@@ -851,6 +1006,160 @@ mod tests {
             .answer(&HeaderMap::new(), &doc(json!({"challenge": "<script>"})))
             .expect_err("unsafe");
         assert_eq!(err.code(), "invalid_handshake");
+    }
+
+    #[test]
+    fn hook_secret_is_offered_only_while_the_source_has_none() {
+        let asana = "b537207f20cbfa02357cf448134da559e8bd39d61597dcd5631b8012eae53e81";
+        let learning = Handshake::new(HandshakeKind::HookSecret, &[], None).expect("handshake");
+        let offered = learning
+            .offered_secret(&headers(&[("x-hook-secret", asana)]))
+            .expect("offered")
+            .expect("a secret");
+        assert_eq!(offered.expose(), asana.as_bytes());
+        // A delivery brings no secret.
+        assert!(learning
+            .offered_secret(&headers(&[("x-hook-signature", "00")]))
+            .expect("delivery")
+            .is_none());
+        // Too short, too long, or not printable: refused, and the value is not in the error.
+        for bad in ["short", &"a".repeat(513), "has space inside it ok"] {
+            let err = learning
+                .offered_secret(&headers(&[("x-hook-secret", bad)]))
+                .expect_err(bad);
+            assert_eq!(
+                (err.status().as_u16(), err.code()),
+                (400, "invalid_handshake")
+            );
+            assert!(!err.to_string().contains(bad));
+        }
+        // With a secret in place, nobody can replace it.
+        let learned = handshake(HandshakeKind::HookSecret, asana);
+        let err = learned
+            .offered_secret(&headers(&[("x-hook-secret", asana)]))
+            .expect_err("exists");
+        assert_eq!((err.status().as_u16(), err.code()), (409, "secret_exists"));
+        // Other kinds never take a secret from a request.
+        let front = handshake(HandshakeKind::FrontChallenge, "k");
+        assert!(front
+            .offered_secret(&headers(&[("x-hook-secret", asana)]))
+            .expect("ignored")
+            .is_none());
+        // The answer echoes it in a header that no Debug shows.
+        let reply = Handshake::learned(offered);
+        assert_eq!(
+            (reply.status, &reply.body),
+            (StatusCode::OK, &ReplyBody::Empty)
+        );
+        assert!(!format!("{reply:?}").contains(asana));
+        assert!(HandshakeKind::HookSecret.learns_secret());
+        assert!(!HandshakeKind::FrontChallenge.learns_secret());
+    }
+
+    #[test]
+    fn validation_token_is_echoed_in_its_header() {
+        let h = handshake(HandshakeKind::ValidationTokenEcho, "k");
+        let reply = h
+            .unsigned_echo(
+                None,
+                &headers(&[("validation-token", "5b1f2a3c-9d4e-4f60-8a7b-0c1d2e3f4a5b")]),
+            )
+            .expect("answer")
+            .expect("a handshake");
+        assert_eq!(
+            (reply.status, &reply.body),
+            (StatusCode::OK, &ReplyBody::Empty)
+        );
+        let (name, value) = reply.header.expect("echo");
+        assert_eq!(name.as_str(), "validation-token");
+        assert_eq!(value.expose(), b"5b1f2a3c-9d4e-4f60-8a7b-0c1d2e3f4a5b");
+        // Deliveries carry no Validation-Token; a value outside the reflected set is refused.
+        assert_eq!(
+            h.unsigned_echo(None, &HeaderMap::new()).expect("delivery"),
+            None
+        );
+        for bad in ["<b>", "a b", ""] {
+            let err = h
+                .unsigned_echo(None, &headers(&[("validation-token", bad)]))
+                .expect_err(bad);
+            assert_eq!(err.code(), "invalid_handshake");
+        }
+        // Other kinds echo nothing.
+        let other = handshake(HandshakeKind::FrontChallenge, "k");
+        assert_eq!(
+            other
+                .unsigned_echo(None, &headers(&[("validation-token", "abc")]))
+                .expect("ignored"),
+            None
+        );
+    }
+
+    #[test]
+    fn graph_validation_token_is_echoed_as_text() {
+        let h = handshake(HandshakeKind::ValidationTokenQuery, "k");
+        let echo = |query: &str| h.unsigned_echo(Some(query), &HeaderMap::new());
+        // The token as Graph's examples show it, URL-encoded.
+        let reply = echo("validationToken=Validation%3A+Testing+client+application+reachability+for+subscription+Request-Id%3A+522a8e7e-096a-494c-aaf1-ac0dcfca45b7")
+            .expect("answer")
+            .expect("a handshake");
+        assert_eq!(
+            reply,
+            Reply::ok(ReplyBody::Text(
+                "Validation: Testing client application reachability for subscription Request-Id: 522a8e7e-096a-494c-aaf1-ac0dcfca45b7".to_owned()
+            ))
+        );
+        // A notification has no validationToken.
+        assert_eq!(echo("").expect("delivery"), None);
+        let long = format!("validationToken={}", "a".repeat(MAX_ECHO_LEN + 1));
+        for bad in [
+            "validationToken=%3Cscript%3E",
+            "validationToken=",
+            "validationToken=a%22b",
+            &long,
+        ] {
+            assert_eq!(
+                echo(bad).expect_err(bad).code(),
+                "invalid_handshake",
+                "{bad}"
+            );
+        }
+        // Other kinds ignore the parameter.
+        let other = handshake(HandshakeKind::ValidationTokenEcho, "k");
+        assert_eq!(
+            other
+                .unsigned_echo(Some("validationToken=abc"), &HeaderMap::new())
+                .expect("ignored"),
+            None
+        );
+    }
+
+    #[test]
+    fn event_grid_validation_answers_the_validation_code() {
+        // The event learn.microsoft.com/azure/event-grid/end-point-validation-event-grid-events-schema
+        // shows, in its array.
+        let h = handshake(HandshakeKind::EventGridValidation, "k");
+        let validation = json!([{
+            "id": "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66",
+            "topic": "/subscriptions/xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx",
+            "subject": "",
+            "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6", "validationUrl": "https://rp-eastus2.eventgrid.azure.net/eventsubscriptions/x/validate?id=512d38b6"},
+            "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+            "eventTime": "2018-01-25T22:12:19.4556811Z",
+            "metadataVersion": "1",
+            "dataVersion": "1"
+        }]);
+        assert_eq!(
+            post_json(&h, &[], validation),
+            Some(json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}))
+        );
+        let event = json!([{"id": "1", "eventType": "Microsoft.Storage.BlobCreated", "data": {}}]);
+        assert_eq!(post_json(&h, &[], event), None);
+        assert_eq!(post_json(&h, &[], json!({"eventType": "x"})), None);
+        let no_code = h.answer(
+            &HeaderMap::new(),
+            &doc(json!([{"eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "data": {}}])),
+        );
+        assert_eq!(no_code.expect_err("missing").code(), "invalid_handshake");
     }
 
     #[test]

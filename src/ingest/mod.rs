@@ -15,6 +15,7 @@ pub mod fetch;
 pub mod handshake;
 pub mod health;
 pub mod intake;
+pub mod learn;
 pub mod payload;
 pub mod pipeline;
 pub mod schema;
@@ -55,4 +56,6 @@ pub struct Gateway {
     /// The event-type topics routed to so far, bounded by `kafka.max_topics`; outlives
     /// reloads, so a SIGHUP does not reset the bound.
     pub topics: TopicBudget,
+    /// Keeps secrets learned at a handshake (the admin store); `None` without `[admin.store]`.
+    pub keeper: Option<std::sync::Arc<dyn learn::SecretKeeper>>,
 }

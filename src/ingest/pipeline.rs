@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::base::metrics::UNKNOWN_SOURCE;
+use crate::base::secret::Secret;
 use crate::delivery::publish::Record;
 use crate::delivery::topic::TopicBudget;
 use crate::http::response::{json_response, method_not_allowed};
@@ -26,7 +27,8 @@ use crate::ingest::dedup_redis::{Claim, Verdict};
 use crate::ingest::envelope::{self, Context};
 use crate::ingest::error::WebhookError;
 use crate::ingest::event::Identified;
-use crate::ingest::handshake::{HandshakeError, Reply, ReplyBody};
+use crate::ingest::handshake::{Handshake, HandshakeError, Reply, ReplyBody};
+use crate::ingest::learn::KeepError;
 use crate::ingest::payload::Payload;
 use crate::ingest::schema::{SchemaError, SchemaRegistry};
 use crate::ingest::source::{OnInvalid, Routes, Source, SuccessReply};
@@ -107,6 +109,7 @@ pub fn handle_head(app: &Gateway, source_name: &str) -> Response<Full<Bytes>> {
                 status: StatusCode::OK,
                 body: ReplyBody::Empty,
                 warning: None,
+                header: None,
             }))
         }
         Some(_) => return method_not_allowed("POST", "webhooks are delivered with POST"),
@@ -184,7 +187,7 @@ fn answer(
 /// `nosniff`: no browser may read them as anything but text.
 fn handshake_response(reply: Reply) -> Response<Full<Bytes>> {
     let mut response = match reply.body {
-        ReplyBody::Json(body) => return json_response(reply.status, &body),
+        ReplyBody::Json(body) => json_response(reply.status, &body),
         ReplyBody::Empty => Response::new(Full::new(Bytes::new())),
         ReplyBody::Text(text) => {
             let mut r = Response::new(Full::new(Bytes::from(text)));
@@ -201,6 +204,12 @@ fn handshake_response(reply: Reply) -> Response<Full<Bytes>> {
         }
     };
     *response.status_mut() = reply.status;
+    if let Some((name, value)) = reply.header {
+        if let Ok(mut value) = HeaderValue::from_bytes(value.expose()) {
+            value.set_sensitive(true);
+            response.headers_mut().insert(name, value);
+        }
+    }
     response
 }
 
@@ -304,6 +313,14 @@ where
         if h.token_shaped(&inbound.body) {
             return Err(HandshakeError::TokenShapedBody.into());
         }
+        // An unsigned echo of the caller's own token gives nothing away.
+        if let Some(reply) = h.unsigned_echo(inbound.uri.query(), &inbound.headers)? {
+            return Ok(Outcome::Handshake(reply));
+        }
+        // A handshake that brings the secret has nothing to verify against yet.
+        if let Some(secret) = h.offered_secret(&inbound.headers)? {
+            return learn(app, source_name, secret).await;
+        }
     }
     let verified = source
         .verifier
@@ -369,6 +386,14 @@ where
         claim.commit(&app.metrics, id, delivery.now_ms).await;
     }
     Ok(Outcome::Accepted { id })
+}
+
+/// Keeps the secret a handshake brought (sealed, saved for good, in force), then answers
+/// `200` echoing it. Without a keeper (no admin store) the handshake is refused.
+async fn learn(app: &Gateway, source_name: &str, secret: Secret) -> Result<Outcome, WebhookError> {
+    let keeper = app.keeper.as_ref().ok_or(KeepError::NoStore)?;
+    keeper.keep(&app.routes, source_name, &secret).await?;
+    Ok(Outcome::Handshake(Handshake::learned(secret)))
 }
 
 /// What [`admit`] made of an authentic delivery.

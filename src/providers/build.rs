@@ -150,6 +150,19 @@ pub fn validate_source(
         }
         secrets.push(secret);
     }
+    let learns = raw
+        .handshake
+        .or_else(|| providers::preset(&raw.provider).and_then(|p| p.handshake))
+        .is_some_and(|k| k.learns_secret());
+    if learns && secrets.is_empty() {
+        return Err(ConfigError::invalid(
+            section,
+            "secrets",
+            "this provider teaches its secret at the handshake (`X-Hook-Secret`), which only \
+             webhooks created through the admin API (with [admin.store]) can learn and keep; \
+             for a config-file source, set the secret here and answer the handshake elsewhere",
+        ));
+    }
     let verify_token = match &raw.verify_token {
         Some(r) => Some(
             resolve_secret(r, env)
@@ -269,16 +282,20 @@ pub fn build_source(
             "[{section}] auth type \"none\": ANYONE who can reach /webhooks/{name} can publish \
              events; use it only behind another authenticating layer"
         ));
-    } else if secrets.is_empty() {
+    }
+    let handshake_kind = raw
+        .handshake
+        .or_else(|| preset.as_ref().and_then(|p| p.handshake));
+    // A source whose handshake teaches the secret starts without one (API-created webhooks;
+    // `validate_source` refuses that for the config file, which cannot learn).
+    let awaiting_secret = secrets.is_empty() && handshake_kind.is_some_and(|k| k.learns_secret());
+    if secrets.is_empty() && !awaiting_secret && !matches!(auth, AuthConfig::None) {
         return Err(ConfigError::invalid(
             section,
             "secrets",
             "at least one secret is required (several = rotation)",
         ));
     }
-    let handshake_kind = raw
-        .handshake
-        .or_else(|| preset.as_ref().and_then(|p| p.handshake));
     let uses_token = handshake_kind.is_some_and(|k| k.uses_verify_token());
     match (uses_token, &verify_token) {
         (true, None) => {
@@ -379,9 +396,20 @@ pub fn build_source(
         )),
         (None, false, _) => None,
     };
-    let verifier =
+    let verifier = if awaiting_secret {
+        // Checked with a stand-in key, so a bad `auth` is refused now, not at the handshake.
+        Verifier::with_fetcher(
+            &auth,
+            vec![Secret::new(b"stand-in for a learned secret".to_vec())],
+            raw.public_url.as_deref(),
+            &defaults.fetcher,
+        )
+        .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
+        Verifier::awaiting_secret()
+    } else {
         Verifier::with_fetcher(&auth, secrets, raw.public_url.as_deref(), &defaults.fetcher)
-            .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?;
+            .map_err(|e| ConfigError::invalid(section.clone(), "auth", e.to_string()))?
+    };
 
     let pick = |own: Option<Locator>, from_preset: fn(&providers::Preset) -> Option<Locator>| {
         own.or_else(|| preset.as_ref().and_then(from_preset))

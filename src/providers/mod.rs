@@ -48,9 +48,11 @@ pub const NAMES: &[&str] = &[
     "airtable",
     "airwallex",
     "anthropic",
+    "asana",
     "auth0",
     "authorize-net",
     "aws-sns",
+    "azure-event-grid",
     "bitbucket",
     "bitbucket-server",
     "box",
@@ -117,6 +119,7 @@ pub const NAMES: &[&str] = &[
     "messagebird",
     "meta",
     "metronome",
+    "microsoft-graph",
     "modern-treasury",
     "monday",
     "moralis",
@@ -146,6 +149,7 @@ pub const NAMES: &[&str] = &[
     "resend",
     "retell",
     "revolut",
+    "ringcentral",
     "saleor",
     "sanity",
     "sendgrid",
@@ -195,6 +199,7 @@ pub const NAMES: &[&str] = &[
 /// which must be passed in.
 pub const USER_CHOSEN_SECRET: &[&str] = &[
     "auth0",
+    "azure-event-grid",
     "bitbucket",
     "bitbucket-server",
     "buildkite",
@@ -209,8 +214,10 @@ pub const USER_CHOSEN_SECRET: &[&str] = &[
     "jira",
     "launchdarkly",
     "lemonsqueezy",
+    "microsoft-graph",
     "okta",
     "razorpay",
+    "ringcentral",
     "telegram",
     "terraform-cloud",
     "typeform",
@@ -318,6 +325,58 @@ pub fn preset(provider: &str) -> Option<Preset> {
         },
         // Airwallex (airwallex.com/docs/developer-tools/webhooks/listen-for-webhook-events):
         // `x-signature`, hex HMAC-SHA256 of `{x-timestamp}{body}`, the timestamp in ms.
+        // Asana: the secret arrives in the `X-Hook-Secret` handshake and is learned (API-created
+        // webhooks); deliveries carry `X-Hook-Signature`, hex HMAC-SHA256 of the body with it
+        // (developers.asana.com/docs/webhooks-guide). A delivery is a batch in `events`.
+        "asana" => Preset {
+            handshake: Some(HandshakeKind::HookSecret),
+            ..base(with(hmac("X-Hook-Signature")), ptr("/events/0/action"))
+        },
+        // RingCentral: the subscription check brings `Validation-Token`, echoed in the answer;
+        // deliveries carry `Verification-Token`, the token set on the subscription
+        // (developers.ringcentral.com/guide/notifications/webhooks/creating-webhooks).
+        "ringcentral" => Preset {
+            delivery_id: ptr("/uuid"),
+            handshake: Some(HandshakeKind::ValidationTokenEcho),
+            ..base(
+                Some(AuthConfig::ApiKey {
+                    header: Some("Verification-Token".to_owned()),
+                }),
+                ptr("/event"),
+            )
+        },
+        // Microsoft Graph change notifications: the subscription check is a POST with
+        // `?validationToken=`, echoed as text; every item of `value` carries `clientState`, the
+        // secret set on the subscription
+        // (learn.microsoft.com/graph/change-notifications-delivery-webhooks). Lifecycle
+        // notifications name a `lifecycleEvent` instead of a `changeType`.
+        "microsoft-graph" => Preset {
+            handshake: Some(HandshakeKind::ValidationTokenQuery),
+            ..base(
+                Some(AuthConfig::BodyToken {
+                    pointer: "/value/*/clientState".to_owned(),
+                }),
+                Some(Locator::FirstOf(vec![
+                    Locator::pointer("/value/0/changeType"),
+                    Locator::pointer("/value/0/lifecycleEvent"),
+                ])),
+            )
+        },
+        // Azure Event Grid (Event Grid event schema): no payload signature; the secret goes in
+        // the endpoint URL's query string, `?code=<secret>`
+        // (learn.microsoft.com/azure/event-grid/security-authentication). A delivery is an
+        // array of events; the subscription validation event is answered with its code.
+        "azure-event-grid" => Preset {
+            delivery_id: ptr("/0/id"),
+            event_time: ptr("/0/eventTime"),
+            handshake: Some(HandshakeKind::EventGridValidation),
+            ..base(
+                Some(AuthConfig::QueryToken {
+                    param: "code".to_owned(),
+                }),
+                ptr("/0/eventType"),
+            )
+        },
         "airwallex" => Preset {
             delivery_id: ptr("/id"),
             ..base(

@@ -703,6 +703,9 @@ fn token_presets_compare_the_header() {
         ("chargebee", "Authorization"),
         ("postmark", "Authorization"),
         ("telegram", "X-Telegram-Bot-Api-Secret-Token"),
+        // developers.ringcentral.com/guide/notifications/webhooks/receiving: the subscription's
+        // `verificationToken` arrives in `Verification-Token` with every delivery.
+        ("ringcentral", "Verification-Token"),
     ] {
         let auth = preset(provider).and_then(|p| p.auth).expect("auth");
         let v = Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).expect("v");
@@ -1112,6 +1115,15 @@ fn derived_vectors_from_the_providers_docs() {
                     "e35025f17ec0e8dfe0034d4c3243f47acdf18f158c3ed237d16d6362954d1537",
                 ),
             ],
+        ),
+        (
+            // The secret learned at the handshake signs like any configured one.
+            "asana",
+            "https://developers.asana.com/docs/webhooks-guide",
+            &[(
+                "X-Hook-Signature",
+                "d9ae8cfb91cf68fe8e9b734af8736b4a79ff5c8e98ac6d34563bb96a34ac48c3",
+            )],
         ),
         (
             "bitbucket-server",
@@ -1974,7 +1986,10 @@ fn the_providers_page_lists_every_preset_once() {
     assert!(page.contains(&total), "the page must say {total}");
     let readme = include_str!("../../README.md").replace('\n', " ");
     let front = format!(": {} presets)", NAMES.len());
-    assert!(readme.contains(&front), "README's first paragraph must say `{front}`");
+    assert!(
+        readme.contains(&front),
+        "README's first paragraph must say `{front}`"
+    );
 }
 
 #[test]
@@ -3230,4 +3245,87 @@ mod certificate_url {
             Err("key_unavailable")
         );
     }
+}
+/// `body` checked by `provider`'s preset with the secret `tok`.
+fn token_verdict(provider: &str, uri: &str, body: &str) -> Result<(), String> {
+    let auth = preset(provider).and_then(|p| p.auth).expect("auth");
+    let v = Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).expect("v");
+    let mut inbound = Inbound::new(HeaderMap::new(), Bytes::from(body.to_owned()), None);
+    inbound.uri = uri.parse().expect("uri");
+    v.verify_sync(inbound, 0)
+        .map(|_| ())
+        .map_err(|e| e.code().to_owned())
+}
+
+#[test]
+fn microsoft_graph_needs_client_state_in_every_item() {
+    // learn.microsoft.com/graph/change-notifications-delivery-webhooks: each notification in
+    // `value` carries the subscription's `clientState`; the receiver compares it.
+    let item = |state: &str| {
+        format!(
+            r#"{{"subscriptionId":"s-1","clientState":"{state}","changeType":"created","resource":"Users/1/Messages/2"}}"#
+        )
+    };
+    let body = |items: &[String]| format!(r#"{{"value":[{}]}}"#, items.join(","));
+    let ok = body(&[item("tok"), item("tok")]);
+    assert_eq!(token_verdict("microsoft-graph", "/", &ok), Ok(()));
+    let one_forged = body(&[item("tok"), item("guess")]);
+    assert_eq!(
+        token_verdict("microsoft-graph", "/", &one_forged),
+        Err("invalid_credentials".to_owned())
+    );
+    for missing in [
+        body(&[]),
+        r#"{"value":[{"changeType":"created"}]}"#.to_owned(),
+        r#"{"value":{"clientState":"tok"}}"#.to_owned(),
+        r#"{"value":[{"clientState":7}]}"#.to_owned(),
+        "not json".to_owned(),
+        "[".repeat(500),
+    ] {
+        assert_eq!(
+            token_verdict("microsoft-graph", "/", &missing),
+            Err("missing_credentials".to_owned()),
+            "{missing}"
+        );
+    }
+}
+
+#[test]
+fn token_recipes_refuse_unusable_places() {
+    for pointer in ["/value/*/a/*/b", "value/*/x", "/value/*x"] {
+        let auth = AuthConfig::BodyToken {
+            pointer: pointer.to_owned(),
+        };
+        assert!(
+            Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).is_err(),
+            "{pointer}"
+        );
+    }
+    let auth = AuthConfig::QueryToken {
+        param: String::new(),
+    };
+    assert!(Verifier::new(&auth, vec![Secret::new(b"tok".to_vec())], None).is_err());
+}
+
+#[test]
+fn azure_event_grid_takes_the_code_in_the_query() {
+    // learn.microsoft.com/azure/event-grid/security-authentication: a secret in the query
+    // string of the endpoint URL, compared by the receiver.
+    let body = r#"[{"id":"1","eventType":"Microsoft.Storage.BlobCreated","data":{}}]"#;
+    assert_eq!(
+        token_verdict("azure-event-grid", "/webhooks/grid?code=tok", body),
+        Ok(())
+    );
+    assert_eq!(
+        token_verdict("azure-event-grid", "/webhooks/grid?other=1&code=tok", body),
+        Ok(())
+    );
+    assert_eq!(
+        token_verdict("azure-event-grid", "/webhooks/grid?code=guess", body),
+        Err("invalid_credentials".to_owned())
+    );
+    assert_eq!(
+        token_verdict("azure-event-grid", "/webhooks/grid", body),
+        Err("missing_credentials".to_owned())
+    );
 }

@@ -226,6 +226,29 @@ fn schemathesis_finds_no_mismatch_with_the_openapi_document() {
     let store = tempfile::tempdir().expect("tempdir");
     let gw = Gateway::in_process(&config(store.path()));
     let admin = gw.admin_addr.expect("admin listener");
+    // Clearing a learned secret needs a webhook that learns one, which no generated create
+    // makes: one is created here and its id given to that operation (`schemathesis.toml`).
+    let created = tokio::runtime::Runtime::new()
+        .expect("runtime")
+        .block_on(send(
+            admin,
+            "POST",
+            "/v1/webhooks",
+            &[
+                ("authorization", &format!("Bearer {OPERATOR}")),
+                ("content-type", "application/json"),
+            ],
+            r#"{"webhook": {"name": "learns", "provider": "asana", "events": "*"}}"#,
+        ));
+    assert_eq!(created.status, 201, "{created:?}");
+    let learning = created.json()["id"].as_str().expect("id").to_owned();
+    std::fs::write(
+        gw.dir.path().join("schemathesis.toml"),
+        format!(
+            "[[operations]]\ninclude-operation-id = \"clearLearnedSecret\"\nparameters = {{ id = \"{learning}\" }}\n"
+        ),
+    )
+    .expect("schemathesis.toml");
     let out = std::process::Command::new(st)
         .args([
             "run",

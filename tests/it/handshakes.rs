@@ -608,3 +608,186 @@ secrets = [{ insecure_dev_value = "worldline-secret" }]
         (400, "invalid_handshake")
     );
 }
+
+const TOKENS: &str = r#"
+[kafka]
+brokers = "BOOTSTRAP"
+[schemas]
+dir = "{schemas}"
+[sources.ringcentral]
+provider = "ringcentral"
+secrets = [{ insecure_dev_value = "rc-verification-token" }]
+topic = "tokens.ringcentral"
+[sources.graph]
+provider = "microsoft-graph"
+secrets = [{ insecure_dev_value = "graph-client-state" }]
+topic = "tokens.graph"
+[sources.grid]
+provider = "azure-event-grid"
+secrets = [{ insecure_dev_value = "grid-code" }]
+topic = "tokens.grid"
+"#;
+
+#[tokio::test]
+async fn token_handshakes_are_answered_and_never_published() {
+    let broker = Broker::start();
+    let gw = Gateway::in_process(&TOKENS.replace("BOOTSTRAP", &broker.bootstrap));
+
+    // RingCentral: the subscription check's Validation-Token comes back in the header, with
+    // nothing published; deliveries are checked by their Verification-Token.
+    let check = send(
+        gw.addr,
+        "POST",
+        "/webhooks/ringcentral",
+        &[("validation-token", "0b1d9a3e-7f2c-4e58-9a61-3c4d5e6f7a8b")],
+        "",
+    )
+    .await;
+    assert_eq!((check.status, check.body.as_str()), (200, ""), "{check:?}");
+    assert_eq!(
+        check.headers["validation-token"],
+        "0b1d9a3e-7f2c-4e58-9a61-3c4d5e6f7a8b"
+    );
+    let unsafe_token = send(
+        gw.addr,
+        "POST",
+        "/webhooks/ringcentral",
+        &[("validation-token", "<script>")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (unsafe_token.status, unsafe_token.code().as_str()),
+        (400, "invalid_handshake")
+    );
+    let body = json!({"uuid": "rc-1", "event": "/restapi/v1.0/account/~/extension/~/message-store", "timestamp": "2026-12-03T10:00:00.000Z", "subscriptionId": "s-1", "body": {"changes": []}}).to_string();
+    let delivery = |token: &'static str| {
+        let body = body.clone();
+        let gw = &gw;
+        async move {
+            post(
+                gw.addr,
+                "/webhooks/ringcentral",
+                &[
+                    ("content-type", "application/json"),
+                    ("verification-token", token),
+                ],
+                &body,
+            )
+            .await
+        }
+    };
+    assert_eq!(delivery("rc-verification-token").await.status, 202);
+    let wrong = delivery("guess").await;
+    assert_eq!(
+        (wrong.status, wrong.code().as_str()),
+        (401, "invalid_credentials")
+    );
+    let records = read_topic(
+        &broker.bootstrap,
+        "tokens.ringcentral",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "only the delivery");
+    assert_eq!(records[0].value["delivery_id"], "rc-1");
+
+    // Microsoft Graph: the subscription check's validationToken comes back as text, with
+    // nothing published; notifications are checked by the clientState of every item.
+    let check = send(
+        gw.addr,
+        "POST",
+        "/webhooks/graph?validationToken=Validation%3A+Testing+client+application+reachability+for+subscription+Request-Id%3A+522a8e7e-096a-494c-aaf1-ac0dcfca45b7",
+        &[("content-type", "text/plain")],
+        "",
+    )
+    .await;
+    assert_eq!(
+        (check.status, check.body.as_str()),
+        (
+            200,
+            "Validation: Testing client application reachability for subscription Request-Id: 522a8e7e-096a-494c-aaf1-ac0dcfca45b7"
+        ),
+        "{check:?}"
+    );
+    assert_eq!(check.headers["content-type"], "text/plain; charset=utf-8");
+    assert_eq!(check.headers["x-content-type-options"], "nosniff");
+    let item = |state: &str| json!({"subscriptionId": "s-1", "clientState": state, "changeType": "created", "resource": "Users/1/Messages/2", "tenantId": "t-1"});
+    let notify = |items: Vec<serde_json::Value>| {
+        let body = json!({"value": items}).to_string();
+        let gw = &gw;
+        async move {
+            post(
+                gw.addr,
+                "/webhooks/graph",
+                &[("content-type", "application/json")],
+                &body,
+            )
+            .await
+        }
+    };
+    let accepted = notify(vec![item("graph-client-state"), item("graph-client-state")]).await;
+    assert_eq!(accepted.status, 202, "{accepted:?}");
+    let forged = notify(vec![item("graph-client-state"), item("guess")]).await;
+    assert_eq!(
+        (forged.status, forged.code().as_str()),
+        (401, "invalid_credentials")
+    );
+    let records = read_topic(
+        &broker.bootstrap,
+        "tokens.graph",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "only the genuine notification");
+    assert_eq!(records[0].value["event_type"], "created");
+
+    // Azure Event Grid: the validation event, authenticated by the code in the URL, gets its
+    // validation code back; events are published; a wrong code is refused.
+    let validation = json!([{"id": "2d1781af-3a4c-4d7c-bd0c-e34b19da4e66", "topic": "/subscriptions/x", "subject": "", "data": {"validationCode": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"}, "eventType": "Microsoft.EventGrid.SubscriptionValidationEvent", "eventTime": "2026-12-03T10:00:00Z", "metadataVersion": "1", "dataVersion": "1"}]).to_string();
+    let grid = [
+        ("content-type", "application/json"),
+        ("aeg-event-type", "SubscriptionValidation"),
+    ];
+    let answer = post(gw.addr, "/webhooks/grid?code=grid-code", &grid, &validation).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(
+        answer.json(),
+        json!({"validationResponse": "512d38b6-c7b8-40c8-89fe-f46f9e9622b6"})
+    );
+    let unauthenticated = post(gw.addr, "/webhooks/grid?code=guess", &grid, &validation).await;
+    assert_eq!(
+        (unauthenticated.status, unauthenticated.code().as_str()),
+        (401, "invalid_credentials")
+    );
+    let event = json!([{"id": "ev-1", "topic": "/subscriptions/x", "subject": "/blobServices/default/containers/c/blobs/b", "data": {"api": "PutBlob"}, "eventType": "Microsoft.Storage.BlobCreated", "eventTime": "2026-12-03T10:00:00Z", "dataVersion": "1"}]).to_string();
+    let notification = [
+        ("content-type", "application/json"),
+        ("aeg-event-type", "Notification"),
+    ];
+    let accepted = post(
+        gw.addr,
+        "/webhooks/grid?code=grid-code",
+        &notification,
+        &event,
+    )
+    .await;
+    assert_eq!(accepted.status, 202, "{accepted:?}");
+    let missing = post(gw.addr, "/webhooks/grid", &notification, &event).await;
+    assert_eq!(
+        (missing.status, missing.code().as_str()),
+        (401, "missing_credentials")
+    );
+    let records = read_topic(
+        &broker.bootstrap,
+        "tokens.grid",
+        Duration::from_secs(30),
+        |r| !r.is_empty(),
+    );
+    assert_eq!(records.len(), 1, "only the event");
+    assert_eq!(records[0].value["delivery_id"], "ev-1");
+    assert_eq!(
+        records[0].value["event_type"],
+        "Microsoft.Storage.BlobCreated"
+    );
+}

@@ -18,6 +18,7 @@ mod e2e;
 mod faults;
 mod handshakes;
 mod jwt;
+mod learned;
 mod lifecycle;
 mod limits;
 mod outages;

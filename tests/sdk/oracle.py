@@ -742,6 +742,7 @@ SIGNERS = {
     "castle": sign_castle,
     "signalwire": sign_signalwire,
     "linq": sign_linq,
+    "paypal": sign_paypal,
 }
 
 
@@ -817,7 +818,6 @@ JWT_SIGNERS = {
     "vonage": jwt_vonage,
     "upstash-qstash": jwt_qstash,
     "messagebird": jwt_messagebird,
-    "paypal": sign_paypal,
 }
 
 

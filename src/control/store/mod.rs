@@ -24,6 +24,8 @@ use serde_json::{Map, Value};
 use crate::base::live::Live;
 use crate::base::secret::Secret;
 use crate::base::setting::ConfigError;
+use crate::ingest::handshake::HandshakeKind;
+use crate::ingest::learn::KeepError;
 use crate::ingest::source::{Routes, Source};
 use crate::providers::build::{self, SourceConfig, SourceDefaults};
 
@@ -44,12 +46,24 @@ pub enum StoreError {
 }
 
 /// Where a webhook's secret came from: made by the gateway (shown once, at creation or
-/// rotation), or issued by the provider and passed in (never shown back).
+/// rotation), issued by the provider and passed in (never shown back), or learned at the
+/// provider's handshake (never shown; none until the handshake comes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SecretOrigin {
     Generated,
     Provider,
+    Learned,
+}
+
+/// Whether a webhook of `provider` with `options` learns its secret at the handshake (its
+/// `handshake` option, else its preset's, is one that teaches it).
+pub fn learns_secret(provider: &str, options: &Map<String, Value>) -> bool {
+    let kind = match options.get("handshake") {
+        Some(v) => serde_json::from_value::<HandshakeKind>(v.clone()).ok(),
+        None => crate::providers::preset(provider).and_then(|p| p.handshake),
+    };
+    kind.is_some_and(HandshakeKind::learns_secret)
 }
 
 /// One secret as stored: sealed, and when it stops verifying (`None`: the current one).
@@ -269,6 +283,54 @@ impl Store {
         self.records().insert(record.id.clone(), record);
         self.apply(routes);
         self.changed.notify_one();
+        Ok(())
+    }
+
+    /// Keeps the secret a handshake taught webhook `id`, if it has none: sealed, saved (the
+    /// file fsynced, or the topic's acknowledgement), then in force. Under this replica's
+    /// turn, so two handshakes here cannot both set it; see the known issues for two
+    /// replicas at once. The secret is never logged.
+    pub async fn learn(
+        &self,
+        id: &str,
+        secret: &Secret,
+        routes: &Live<Routes>,
+    ) -> Result<(), KeepError> {
+        let turn = self.turn().await;
+        let mut record = self.get(id).ok_or(KeepError::NotLearnable)?;
+        if !learns_secret(&record.provider, &record.options) {
+            return Err(KeepError::NotLearnable);
+        }
+        if !record.secrets.is_empty() {
+            return Err(KeepError::Exists);
+        }
+        let sealed = self
+            .sealer
+            .seal(id, secret.expose())
+            .map_err(|e| KeepError::Failed(e.to_string()))?;
+        record.secrets = vec![StoredSecret {
+            sealed,
+            expires_at: None,
+        }];
+        record.secret_origin = SecretOrigin::Learned;
+        let now = time::OffsetDateTime::now_utc();
+        record.updated_at = now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        record.updated_by = "handshake".to_owned();
+        record.revision += 1;
+        let revision = record.revision;
+        self.put(record, routes, &turn)
+            .await
+            .map_err(|e| KeepError::Failed(e.to_string()))?;
+        tracing::info!(
+            target: "hookgate::audit",
+            actor = "handshake",
+            action = "webhook.learn_secret",
+            webhook = %id,
+            revision,
+            "admin change"
+        );
         Ok(())
     }
 

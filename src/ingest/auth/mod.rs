@@ -197,6 +197,8 @@ pub enum VerifierConfigError {
         kind: &'static str,
         algorithm: Algorithm,
     },
+    #[error("{0}")]
+    TokenPlace(&'static str),
 }
 
 /// Where a signature is carried.
@@ -262,6 +264,12 @@ pub enum AuthError {
     BodySignatureMismatch,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The source learns its secret at a handshake that has not come yet (or was cleared).
+    #[error(
+        "this source has no secret yet: it learns one at its provider's handshake, which has \
+         not been answered"
+    )]
+    NoSecretYet,
     /// The key that would check the delivery could not be fetched (its host is down, or
     /// sent something unusable). Answered `503`: the provider retries, and nothing was
     /// accepted.
@@ -322,6 +330,7 @@ impl AuthError {
             AuthError::CertificateUrlNotAllowed { .. } => "certificate_url_not_allowed",
             AuthError::InvalidCertificate(_) => "invalid_certificate",
             AuthError::UnknownRecipient(_) => "unknown_recipient",
+            AuthError::NoSecretYet => "no_secret_yet",
         }
     }
 }
@@ -370,6 +379,8 @@ enum Method {
     Jwt(Box<jwt::JwtVerifier>),
     // Boxed: holds its recipe, allow-list, trust anchors and certificate cache.
     CertificateUrl(Box<cert_url::CertUrlVerifier>),
+    /// No secret yet (it is learned at a handshake): every delivery is refused.
+    AwaitingSecret,
     None,
 }
 
@@ -416,7 +427,27 @@ impl Verifier {
             }
             AuthConfig::ApiKey { header } => {
                 let header = header.as_deref().map(header_name).transpose()?;
-                let v = api_key::ApiKeyVerifier::new(header, secrets);
+                let v = api_key::ApiKeyVerifier::new(api_key::Place::Header(header), secrets);
+                let label = v.label();
+                (Method::ApiKey(v), label)
+            }
+            AuthConfig::QueryToken { param } => {
+                if param.is_empty() {
+                    return Err(VerifierConfigError::TokenPlace(
+                        "`param` must name the query parameter",
+                    ));
+                }
+                let v = api_key::ApiKeyVerifier::new(api_key::Place::Query(param.clone()), secrets);
+                let label = v.label();
+                (Method::ApiKey(v), label)
+            }
+            AuthConfig::BodyToken { pointer } => {
+                let place = api_key::Place::body(pointer)
+                    .ok_or(VerifierConfigError::TokenPlace(
+                    "`pointer` must be a JSON pointer with at most one `*` segment (every item \
+                     of an array), e.g. \"/value/*/clientState\"",
+                ))?;
+                let v = api_key::ApiKeyVerifier::new(place, secrets);
                 let label = v.label();
                 (Method::ApiKey(v), label)
             }
@@ -450,6 +481,15 @@ impl Verifier {
             method,
             label: label.into(),
         })
+    }
+
+    /// The verifier of a source that learns its secret at a handshake and has none yet: it
+    /// refuses every delivery (`no_secret_yet`).
+    pub fn awaiting_secret() -> Self {
+        Verifier {
+            method: Method::AwaitingSecret,
+            label: "awaiting-secret".into(),
+        }
     }
 
     /// Checks `inbound` against the source's secrets; `now_unix` is the receive time in
@@ -506,7 +546,7 @@ impl Verifier {
     pub fn verify_sync(&self, inbound: Inbound, now_unix: i64) -> Result<Verified, AuthError> {
         let key_index = match &self.method {
             Method::Signature(v) => Some(v.verify(&inbound, now_unix)?),
-            Method::ApiKey(v) => Some(v.verify(&inbound.headers)?),
+            Method::ApiKey(v) => Some(v.verify(&inbound)?),
             Method::Adyen(v) => Some(v.verify(&inbound.body)?),
             Method::Mailgun(v) => Some(v.verify(&inbound.body, now_unix)?),
             Method::Jwt(v) => {
@@ -518,6 +558,7 @@ impl Verifier {
                     "this source's certificate is fetched; verify asynchronously".to_owned(),
                 ))
             }
+            Method::AwaitingSecret => return Err(AuthError::NoSecretYet),
             Method::None => None,
         };
         Ok(self.verified(inbound, key_index))
@@ -535,7 +576,7 @@ impl Verifier {
     ) -> Result<Vec<(String, String)>, String> {
         match &self.method {
             Method::Signature(v) => v.sign(body, now_unix, given),
-            Method::ApiKey(v) => Ok(v.sign()),
+            Method::ApiKey(v) => v.sign(),
             Method::CertificateUrl(_) => Err(
                 "the provider signs with its own private key; the sign command cannot".to_owned(),
             ),
@@ -543,6 +584,7 @@ impl Verifier {
                 "this provider signs inside the body; the sign command cannot add it".to_owned(),
             ),
             Method::Jwt(_) => Err("JWT sources cannot be signed by this command".to_owned()),
+            Method::AwaitingSecret => Err("this source has no secret yet".to_owned()),
             Method::None => Ok(Vec::new()),
         }
     }
@@ -565,6 +607,11 @@ pub enum AuthConfig {
     PublicKey(SignatureConfig),
     /// A static key in a header, or `Authorization: Bearer <key>` when `header` is not set.
     ApiKey { header: Option<String> },
+    /// A static key in a query parameter of the URL the provider calls (`?code=<key>`).
+    QueryToken { param: String },
+    /// A static key as a string in the JSON body; `*` in the pointer means every item of that
+    /// array, each of which must carry a key (`/value/*/clientState`).
+    BodyToken { pointer: String },
     /// Adyen standard notifications: an HMAC per notification item, inside the body; secrets
     /// are the hex HMAC keys.
     AdyenHmac,
