@@ -289,7 +289,12 @@ pub fn build_source(
     // A source whose handshake teaches the secret starts without one (API-created webhooks;
     // `validate_source` refuses that for the config file, which cannot learn).
     let awaiting_secret = secrets.is_empty() && handshake_kind.is_some_and(|k| k.learns_secret());
-    if secrets.is_empty() && !awaiting_secret && !matches!(auth, AuthConfig::None) {
+    let keys_from_jwks = matches!(auth, AuthConfig::Jwt(_)) && !auth.uses_secrets();
+    if secrets.is_empty()
+        && !awaiting_secret
+        && !keys_from_jwks
+        && !matches!(auth, AuthConfig::None)
+    {
         return Err(ConfigError::invalid(
             section,
             "secrets",

@@ -2818,7 +2818,7 @@ fn vonage_sdk_vector() {
 
 const SALEOR_SIGNATURE: &str = include_str!("../../tests/fixtures/saleor/signature.txt");
 const SALEOR_PEM: &str = include_str!("../../tests/fixtures/saleor/public.pem");
-const SALEOR_JWKS: &str = include_str!("../../tests/fixtures/saleor/jwks.json");
+const SALEOR_JWKS: &str = include_str!("../../tests/data/saleor/jwks.json");
 const SALEOR_BODY: &str = r#"{"__typename": "OrderCreated"}"#;
 
 #[test]
@@ -3104,7 +3104,7 @@ mod certificate_url {
     use super::*;
 
     const SNS_CERT: &str = include_str!("../../tests/fixtures/aws-sns/signing-cert-2021.pem");
-    const SNS_MESSAGES: &str = include_str!("../../tests/fixtures/aws-sns/notifications.json");
+    const SNS_MESSAGES: &str = include_str!("../../tests/data/aws-sns/notifications.json");
     /// 2022-07-29T00:00:00Z: inside the certificate's validity, the day after the messages.
     const SNS_NOW: i64 = 1_659_052_800;
 

@@ -29,6 +29,11 @@ fn fixture(name: &str) -> String {
     std::fs::read_to_string(repo_path(&format!("tests/fixtures/{name}"))).expect("fixture")
 }
 
+/// Test data that is not a webhook payload (key sets), from tests/data.
+fn data(name: &str) -> String {
+    std::fs::read_to_string(repo_path(&format!("tests/data/{name}"))).expect("test data")
+}
+
 fn oracle_tokens(requests: Vec<Value>) -> Vec<(String, bool, String)> {
     let out = oracle(&json!({"op": "jwt", "requests": requests}));
     out["results"]
@@ -83,7 +88,7 @@ fn pubsub_body(id: &str) -> String {
 async fn jwt_sources_accept_what_the_official_sdks_accept_and_publish_it() {
     let broker = Broker::start();
     let keys = DocServer::start().await;
-    keys.put("/oauth2/v3/certs", fixture("jwt/jwks-1.json"));
+    keys.put("/oauth2/v3/certs", data("jwt/jwks-1.json"));
     let run = uuid::Uuid::now_v7().simple().to_string();
     let topic = |p: &str| format!("jwt-{p}-{run}");
     let config = format!(
@@ -371,7 +376,7 @@ async fn saleor_real_signature_verifies_against_its_fetched_key_set() {
     // saleor/app-sdk src/auth/verify-signature.test.ts: a real Saleor signature, its JWKS
     // (served here as Saleor serves `/.well-known/jwks.json`) and body.
     let server = DocServer::start().await;
-    server.put("/.well-known/jwks.json", fixture("saleor/jwks.json"));
+    server.put("/.well-known/jwks.json", data("saleor/jwks.json"));
     let Some(AuthConfig::Jwt(mut c)) = hookgate::providers::preset("saleor").and_then(|p| p.auth)
     else {
         panic!("saleor is a JWT preset");
@@ -401,7 +406,7 @@ async fn saleor_real_signature_verifies_against_its_fetched_key_set() {
 #[tokio::test]
 async fn a_rotated_key_is_fetched_once_and_unknown_key_ids_stay_bounded() {
     let server = DocServer::start().await;
-    server.put("/certs", fixture("jwt/jwks-1.json"));
+    server.put("/certs", data("jwt/jwks-1.json"));
     let mut c = JwtConfig::bearer(&[JwtAlgorithm::RS256]);
     c.jwks_url = Some(server.url("/certs"));
     c.jwks_min_refetch_secs = 1;
@@ -431,7 +436,7 @@ async fn a_rotated_key_is_fetched_once_and_unknown_key_ids_stay_bounded() {
 
     // The provider rotates in its second key; past the interval one token naming it fetches
     // the set once, and both keys verify from the cache afterwards.
-    server.put("/certs", fixture("jwt/jwks-both.json"));
+    server.put("/certs", data("jwt/jwks-both.json"));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert!(check(&second).await.is_ok());
     assert_eq!(server.hits("/certs"), 2);
@@ -459,7 +464,7 @@ async fn kinde_tokens_pass_exactly_when_the_kinde_sdk_accepts_them() {
     // @kinde/webhooks `decodeWebhook` and the gateway both fetch the same key set, served as
     // Kinde serves `https://<subdomain>.kinde.com/.well-known/jwks.json`.
     let server = DocServer::start().await;
-    server.put("/.well-known/jwks.json", fixture("jwt/jwks-1.json"));
+    server.put("/.well-known/jwks.json", data("jwt/jwks-1.json"));
     let domain = server.url("");
     let (private, private2) = (
         fixture("jwt/rsa-private.pem"),

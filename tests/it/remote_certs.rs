@@ -297,8 +297,7 @@ async fn sns_real_notifications_verify_with_their_certificate_fetched_over_https
         include_str!("../fixtures/aws-sns/signing-cert-2021.pem"),
     );
     let messages: Vec<Map<String, Value>> =
-        serde_json::from_str(include_str!("../fixtures/aws-sns/notifications.json"))
-            .expect("fixture");
+        serde_json::from_str(include_str!("../data/aws-sns/notifications.json")).expect("fixture");
     let fetcher = Fetcher::new(&OutboundConfig {
         ca_file: Some(server.ca_file.clone()),
         ..OutboundConfig::default()

@@ -1064,7 +1064,7 @@ mod tests {
     const EC_PUBLIC: &str = include_str!("../../../tests/fixtures/jwt/ec-public.pem");
     const ED_PRIVATE: &str = include_str!("../../../tests/fixtures/jwt/ed-private.pem");
     const ED_PUBLIC: &str = include_str!("../../../tests/fixtures/jwt/ed-public.pem");
-    const JWKS_BOTH: &str = include_str!("../../../tests/fixtures/jwt/jwks-both.json");
+    const JWKS_BOTH: &str = include_str!("../../../tests/data/jwt/jwks-both.json");
     const NOW: i64 = 1_700_000_000;
 
     fn secrets(values: &[&str]) -> Vec<Secret> {
