@@ -1974,7 +1974,10 @@ fn the_providers_page_lists_every_preset_once() {
     assert!(page.contains(&total), "the page must say {total}");
     let readme = include_str!("../../README.md").replace('\n', " ");
     let front = format!(": {} presets)", NAMES.len());
-    assert!(readme.contains(&front), "README's first paragraph must say `{front}`");
+    assert!(
+        readme.contains(&front),
+        "README's first paragraph must say `{front}`"
+    );
 }
 
 #[test]
