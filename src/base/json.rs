@@ -24,7 +24,7 @@ use sonic_rs::{JsonContainerTrait, JsonNumberTrait as _, JsonValueTrait};
 pub type Document = sonic_rs::Value;
 
 /// The nesting depth (arrays and objects inside each other) a source accepts unless it sets
-/// `max_json_depth`. The deepest of the 110 provider payloads shipped as test fixtures nests 8
+/// `max_json_depth`. The deepest of the 116 provider payloads shipped as test fixtures nests 8
 /// levels (a Stripe subscription event; `tests/it/depth.rs` keeps the default at least four
 /// times the deepest), so 64 leaves eight times that.
 pub const DEFAULT_MAX_DEPTH: usize = 64;

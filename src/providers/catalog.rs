@@ -17,10 +17,12 @@ macro_rules! catalogs {
 
 const FILES: &[(&str, &str)] = catalogs![
     "aws-sns",
+    "box",
     "cidaas",
     "circleci",
     "cryptlex",
     "customer-io",
+    "docusign",
     "github",
     "heroku",
     "jira",
@@ -84,6 +86,8 @@ mod tests {
         assert!(events("customer-io").is_some_and(|e| e.contains(&"undeliverable")));
         assert!(events("woocommerce").is_some_and(|e| e.contains(&"order.restored")));
         assert!(events("aws-sns").is_some_and(|e| e.contains(&"SubscriptionConfirmation")));
+        assert!(events("box").is_some_and(|e| e.contains(&"SIGN_REQUEST.COMPLETED")));
+        assert!(events("docusign").is_some_and(|e| e.contains(&"envelope-completed")));
         assert!(events("nope").is_none());
         for (provider, events) in all() {
             let mut seen = std::collections::HashSet::new();
