@@ -398,7 +398,13 @@ async fn more_handshakes_are_answered_and_never_published() {
     let headers = twitch_headers("revocation", "m-2", &body);
     let answer = post(gw.addr, "/webhooks/twitch", &borrowed(&headers), &body).await;
     assert_eq!((answer.status, answer.body.as_str()), (200, ""));
-    let body = json!({"subscription": {"type": "channel.follow"}, "event": {"user_id": "1234", "user_login": "cool_user"}}).to_string();
+    // A notification as Twitch sends it: the subscription's id, type and version are always
+    // there (schemas/twitch/_envelope.json requires them).
+    let body = json!({
+        "subscription": {"id": "f1c2a387-161a-49f9-a165-0f21d7a4e1c4", "type": "channel.follow", "version": "2", "status": "enabled"},
+        "event": {"user_id": "1234", "user_login": "cool_user"}
+    })
+    .to_string();
     let headers = twitch_headers("notification", "m-3", &body);
     let answer = post(gw.addr, "/webhooks/twitch", &borrowed(&headers), &body).await;
     assert_eq!(answer.status, 202, "{answer:?}");

@@ -828,8 +828,11 @@ def main():
     elif request["op"] == "sign":
         # Loading the SDKs takes longer than the shortest replay windows allow on a busy
         # machine: a first pass loads them, then every request is signed at the current time.
+        # PayPal's signer is not warmed up: it runs in another venv, and its SDK fetches the
+        # certificate, which the test counts.
         for r in request["requests"]:
-            SIGNERS[r["provider"]](dict(r))
+            if r["provider"] not in ("paypal",):
+                SIGNERS[r["provider"]](dict(r))
         results = []
         for r in request["requests"]:
             r["timestamp"] = int(time.time())
