@@ -1051,8 +1051,6 @@ pub fn parse_untrusted(token: &[u8], detached: bool) -> Result<(), AuthError> {
 mod tests {
     use super::*;
     use crate::ingest::auth::{AuthConfig, Verifier};
-    use bytes::Bytes;
-    use hyper::header::{HeaderMap, HeaderName};
     use jsonwebtoken::{encode, EncodingKey, Header};
     use serde_json::json;
 
@@ -1067,23 +1065,7 @@ mod tests {
     const JWKS_BOTH: &str = include_str!("../../../tests/data/jwt/jwks-both.json");
     const NOW: i64 = 1_700_000_000;
 
-    fn secrets(values: &[&str]) -> Vec<Secret> {
-        values
-            .iter()
-            .map(|v| Secret::new(v.as_bytes().to_vec()))
-            .collect()
-    }
-
-    fn inbound(headers: &[(&str, &str)], body: &str) -> Inbound {
-        let mut map = HeaderMap::new();
-        for (k, v) in headers {
-            map.append(
-                HeaderName::from_bytes(k.as_bytes()).expect("name"),
-                v.parse().expect("value"),
-            );
-        }
-        Inbound::new(map, Bytes::copy_from_slice(body.as_bytes()), None)
-    }
+    use crate::ingest::auth::tests::{inbound, secrets};
 
     fn sign(alg: Alg, key: &EncodingKey, claims: &Value) -> String {
         encode(&Header::new(alg), claims, key).expect("sign")

@@ -765,14 +765,15 @@ mod tests {
             .expect("preset")
     }
 
-    fn secrets(values: &[&str]) -> Vec<Secret> {
+    /// Shared with the submodules' tests (`jwt`).
+    pub(super) fn secrets(values: &[&str]) -> Vec<Secret> {
         values
             .iter()
             .map(|v| Secret::new(v.as_bytes().to_vec()))
             .collect()
     }
 
-    fn inbound(headers: &[(&str, &str)], body: &str) -> Inbound {
+    pub(super) fn inbound(headers: &[(&str, &str)], body: &str) -> Inbound {
         let mut map = HeaderMap::new();
         for (k, v) in headers {
             map.append(
